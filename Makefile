@@ -1,0 +1,58 @@
+# Makefile: the project's entry points (make run, make test, make install, make fuzz, make bench) over CMake.
+# On Debian 12 as root, missing packages are installed with apt-get first.
+
+BUILD ?= build
+BUILD_ASAN ?= build-asan
+PREFIX ?= /usr/local
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+HVX := $(BUILD)/tools/hvx/hvx
+
+# Debian packages the build and tests need.
+DEB_PACKAGES := build-essential cmake pkg-config clang nasm libzydis-dev libcmocka-dev
+
+.PHONY: all deps build build-asan run test test-asan install clean help
+
+all: build
+
+help:
+	@echo "make run      install missing packages, build, run the demo"
+	@echo "make test     install missing packages, build, run every test (plus the ASan+UBSan build)"
+	@echo "make install  PREFIX=/usr/local: headers, libhvx.so/.a, hvx.pc, CMake config, the hvx tool"
+	@echo "make clean    remove build directories"
+
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" != 0 ]; then echo "error: packages missing ($$missing) and not root; install them with apt-get" >&2; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=$(PREFIX)
+
+build: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+$(BUILD_ASAN)/CMakeCache.txt:
+	CC=clang CXX=clang++ cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DHVX_SANITIZE=ON
+
+build-asan: deps $(BUILD_ASAN)/CMakeCache.txt
+	cmake --build $(BUILD_ASAN) -j $(JOBS)
+
+run: build
+	@echo "== hvx reasons"; $(HVX) reasons
+	@echo; echo "== hvx caps"; $(HVX) caps
+
+test: build build-asan
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS) -L sanitize
+
+install: build
+	cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
+	cmake --install $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN)

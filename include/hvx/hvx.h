@@ -1,0 +1,50 @@
+/* hvx.h: hvx extensions beyond Apple's API: backend choice and backend introspection. */
+#ifndef HVX_HVX_H
+#define HVX_HVX_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <Hypervisor/hv.h>
+#include <Hypervisor/hv_vmx.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Backend names accepted by hvx_vm_create_with_backend and $HVX_BACKEND. */
+#define HVX_BACKEND_AUTO "auto"
+#define HVX_BACKEND_EMU "emu"
+#define HVX_BACKEND_KVM "kvm"
+
+/*
+ * hv_vm_create with an explicit backend ("emu", "kvm" or "auto"; NULL = $HVX_BACKEND, else auto).
+ * auto picks kvm only where the host has hardware virtualisation (vmx/svm) and /dev/kvm opens, else emu.
+ * HV_BAD_ARGUMENT for an unknown name, HV_NO_DEVICE when the named backend cannot run here.
+ */
+hv_return_t hvx_vm_create_with_backend(hv_vm_options_t flags, const char *backend);
+
+/* Name of the current VM's backend, or NULL without a VM. */
+const char *hvx_vm_backend_name(void);
+
+/* Number of backends built into this library, and their names by index (NULL past the end). */
+unsigned hvx_backend_count(void);
+const char *hvx_backend_name(unsigned index);
+
+/*
+ * Whether a backend can run on this host; on false, *why (if not NULL) gets a static explanation.
+ * false with "unknown backend" for an unknown name.
+ */
+bool hvx_backend_available(const char *backend, const char **why);
+
+/* hv_vmx_read_capability for a named backend, whether or not a VM exists. */
+hv_return_t hvx_backend_read_capability(const char *backend, hv_vmx_capability_t field, uint64_t *value);
+
+/* Whether a backend can produce basic exit reason `reason` at all (with the right controls and guest). */
+hv_return_t hvx_backend_produces_reason(const char *backend, uint32_t reason, bool *produces);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,52 @@
+/* backend.h: the interface between core and a backend (emu, kvm): one ops table, one exit record per exit. */
+#ifndef HVX_CORE_BACKEND_H
+#define HVX_CORE_BACKEND_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <Hypervisor/hv.h>
+
+#include "caps.h"
+#include "exit.h"
+
+struct hvx_vm;
+struct hvx_vcpu;
+
+struct hvx_backend_ops {
+	const char *name;        /* "emu", "kvm" */
+	const char *description;
+
+	/* Can this backend run here? On false, *why says why (static text). */
+	bool (*available)(const char **why);
+	/* The capability words and producible reasons of this backend. */
+	const struct hvx_caps *(*caps)(void);
+
+	hv_return_t (*vm_create)(struct hvx_vm *vm);
+	void (*vm_destroy)(struct hvx_vm *vm);
+	/* The memory map of a space changed (map, unmap, protect). On return no vCPU uses a stale translation of the range. */
+	hv_return_t (*memmap_changed)(struct hvx_vm *vm, hv_vm_space_t space, uint64_t gpa, uint64_t size);
+
+	hv_return_t (*vcpu_create)(struct hvx_vcpu *vcpu);
+	void (*vcpu_destroy)(struct hvx_vcpu *vcpu);
+	/*
+	 * Enter the guest and run until the next VM exit; fill *exit. deadline is absolute CLOCK_MONOTONIC ns or
+	 * HV_DEADLINE_FOREVER. The controls were checked against caps() before the call. Returns HV_SUCCESS for every
+	 * exit (entry failures included, as exits with bit 31 set); an error only when nothing could be run.
+	 */
+	hv_return_t (*vcpu_run)(struct hvx_vcpu *vcpu, uint64_t deadline, struct hvx_exit *exit);
+	/* Any thread: make a running vcpu_run return soon (it reports VMX_REASON_IRQ); vcpu->kick_pending is already set. */
+	void (*vcpu_kick)(struct hvx_vcpu *vcpu);
+	/* Bring state groups cached in the backend back into vcpu->state (NULL if the backend works on vcpu->state directly). */
+	void (*vcpu_fetch)(struct hvx_vcpu *vcpu, uint32_t groups);
+	/* Drop cached guest-linear translations (hv_vcpu_invalidate_tlb). */
+	void (*vcpu_invalidate_tlb)(struct hvx_vcpu *vcpu);
+};
+
+/* Registered backends, in preference order for auto selection; NULL-terminated. */
+extern const struct hvx_backend_ops *const hvx_backends[];
+
+/* The backend for a name ("emu", "kvm", "auto" or NULL = $HVX_BACKEND or auto). NULL if unknown or unavailable; *why then says why. */
+const struct hvx_backend_ops *hvx_backend_select(const char *name, const char **why);
+
+#endif

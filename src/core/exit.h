@@ -1,0 +1,27 @@
+/* exit.h: the one exit record every backend fills per VM exit, and the single path that publishes it into the read-only VMCS fields. */
+#ifndef HVX_CORE_EXIT_H
+#define HVX_CORE_EXIT_H
+
+#include <stdint.h>
+
+struct hvx_vcpu;
+
+/* Everything a VM exit reports, as Intel hardware writes it (SDM 27.2). Fields an exit does not define are 0. */
+struct hvx_exit {
+	uint32_t reason;          /* full exit-reason word: basic reason in 15:0, entry failure in bit 31 */
+	uint64_t qualification;   /* VMCS_RO_EXIT_QUALIFIC */
+	uint32_t instr_len;       /* VMCS_RO_VMEXIT_INSTR_LEN */
+	uint32_t instr_info;      /* VMCS_RO_VMX_INSTR_INFO */
+	uint64_t guest_linear;    /* VMCS_RO_GUEST_LIN_ADDR */
+	uint64_t guest_physical;  /* VMCS_GUEST_PHYSICAL_ADDRESS */
+	uint32_t intr_info;       /* VMCS_RO_VMEXIT_IRQ_INFO */
+	uint32_t intr_error;      /* VMCS_RO_VMEXIT_IRQ_ERROR */
+	uint32_t idt_info;        /* VMCS_RO_IDT_VECTOR_INFO */
+	uint32_t idt_error;       /* VMCS_RO_IDT_VECTOR_ERROR */
+	uint64_t io_rcx, io_rsi, io_rdi, io_rip; /* VMCS_RO_IO_*: SMI after I/O only */
+};
+
+/* Copy an exit record into the vCPU's read-only VMCS fields (the only writer of those fields). */
+void hvx_exit_publish(struct hvx_vcpu *vcpu, const struct hvx_exit *exit);
+
+#endif

@@ -1,0 +1,94 @@
+/* vcpu.h: the vCPU object: owner thread, architectural register file and VMCS storage (one storage, reachable by register and by VMCS name). */
+#ifndef HVX_CORE_VCPU_H
+#define HVX_CORE_VCPU_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <Hypervisor/hv.h>
+
+#include "exit.h"
+#include "vmcs.h"
+
+/* One storage slot per VMCS field, named HVX_SLOT_<Apple name without VMCS_>. */
+enum hvx_vmcs_slot {
+#define HVX_VMCS_FIELD(name, enc, access, group) HVX_SLOT_##name,
+#include "vmcs_fields.def"
+#undef HVX_VMCS_FIELD
+	HVX_VMCS_SLOTS
+};
+
+/* x86 register numbers as instructions encode them. */
+enum hvx_gpr {
+	HVX_RAX, HVX_RCX, HVX_RDX, HVX_RBX, HVX_RSP, HVX_RBP, HVX_RSI, HVX_RDI,
+	HVX_R8, HVX_R9, HVX_R10, HVX_R11, HVX_R12, HVX_R13, HVX_R14, HVX_R15,
+};
+
+/* Size of the fpstate image: the standard (non-compacted) XSAVE layout for x87, SSE and AVX. */
+#define HVX_FPSTATE_SIZE 4096
+
+/*
+ * The guest's architectural state. VMCS_GUEST_RSP, VMCS_GUEST_RIP and VMCS_GUEST_RFLAGS live in gpr[HVX_RSP], rip
+ * and rflags (their VMCS slots are unused); every other VMCS field lives in vmcs[HVX_SLOT_x]. Backends use this
+ * struct as their register file.
+ */
+struct hvx_vcpu_state {
+	uint64_t gpr[16];
+	uint64_t rip;
+	uint64_t rflags;
+	uint64_t cr1, cr2;       /* CR1 exists only for numbering symmetry */
+	uint64_t dr[7];          /* DR0-DR6; DR7 is VMCS_GUEST_DR7 (dr[4], dr[5] are plain storage) */
+	uint64_t xcr0;
+	uint64_t tpr;            /* APIC TPR byte (priority class in bits 7:4) */
+	uint64_t vmcs[HVX_VMCS_SLOTS];
+	uint8_t fpstate[HVX_FPSTATE_SIZE] __attribute__((aligned(64)));
+};
+
+/* Native (pass-through) MSRs a vCPU can enable; bit i of hvx_vcpu.native_msrs = hvx_native_msr_list[i]. */
+extern const uint32_t hvx_native_msr_list[];
+extern const unsigned hvx_native_msr_count;
+int hvx_native_msr_index(uint32_t msr); /* -1 if msr cannot be made native */
+
+struct hvx_vm;
+
+struct hvx_vcpu {
+	struct hvx_vcpu_state state;
+	struct hvx_vm *vm;
+	hv_vcpuid_t id;
+	pthread_t owner;
+	hv_vm_space_t space;
+	uint32_t dirty;             /* enum hvx_state_group bits written since the backend last loaded them */
+	uint32_t native_msrs;       /* bit per hvx_native_msr_list entry */
+	uint64_t native_msr_value[16];
+	atomic_bool kick_pending;   /* hv_vcpu_interrupt arrived: the next or current run ends with VMX_REASON_IRQ */
+	atomic_bool running;
+	bool has_run;
+	bool last_entry_failed;     /* for hv_vcpu_vmx_status */
+	uint32_t entry_status;      /* CF/ZF of the last failed entry, RFLAGS bit positions */
+	uint64_t exec_ns;           /* accumulated guest run time */
+	uint64_t apic_gpa;          /* hv_vmx_vcpu_set_apic_address; ~0 = none */
+	hv_vm_space_t apic_space;
+	void *backend;              /* backend's per-vCPU data */
+};
+
+/* Mark state groups dirty (called by every state write on the API path). */
+static inline void hvx_vcpu_touch(struct hvx_vcpu *vcpu, uint32_t groups) { vcpu->dirty |= groups; }
+
+/* Storage of a VMCS field / register inside the state. */
+static inline uint64_t *hvx_state_slot(struct hvx_vcpu_state *s, uint32_t offset)
+{
+	return (uint64_t *)((char *)s + offset);
+}
+
+/* Register table: hv_x86_reg_t -> storage offset, state group, and the VMCS field it aliases (0 if none). */
+struct hvx_reg_desc {
+	uint32_t offset;
+	uint16_t group;
+	uint32_t vmcs_encoding;
+	const char *name;
+};
+extern const struct hvx_reg_desc hvx_reg_table[HV_X86_REGISTERS_MAX];
+
+#endif

@@ -1,0 +1,33 @@
+/* vm.h: the process's VM: backend, memory map, vCPU table, and the thread binding of vCPUs. */
+#ifndef HVX_CORE_VM_H
+#define HVX_CORE_VM_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include <Hypervisor/hv.h>
+
+#include "backend.h"
+#include "memmap.h"
+#include "vcpu.h"
+
+#define HVX_VCPU_MAX 64
+
+struct hvx_vm {
+	const struct hvx_backend_ops *backend;
+	hv_vm_options_t options;
+	struct hvx_memmap memmap;
+	pthread_mutex_t lock;            /* vcpus[], vcpu_count */
+	struct hvx_vcpu *vcpus[HVX_VCPU_MAX];
+	unsigned vcpu_count;
+	int64_t tsc_offset_base;         /* hv_vm_sync_tsc */
+	void *backend_data;
+};
+
+/* The process's VM, or NULL. */
+extern struct hvx_vm *hvx_the_vm;
+
+/* The vCPU owned by the calling thread (NULL if none). */
+struct hvx_vcpu *hvx_current_vcpu(void);
+
+#endif
