@@ -18,7 +18,7 @@ typedef int kern_return_t;
 typedef kern_return_t mach_error_t;
 
 #ifndef err_system
-#define err_system(x) ((unsigned)((x) & 0x3f) << 26)
+#define err_system(x) ((int)(((unsigned)(x) & 0x3fu) << 26)) /* an int, negative for 0x20 and up, as on Darwin */
 #endif
 #ifndef err_sub
 #define err_sub(x) (((x) & 0xfff) << 14)

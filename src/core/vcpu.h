@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include <Hypervisor/hv.h>
+#include <Hypervisor/hv_vmx.h>
 
 #include "exit.h"
 #include "vmcs.h"
@@ -42,14 +43,31 @@ struct hvx_vcpu_state {
 	uint64_t dr[7];          /* DR0-DR6; DR7 is VMCS_GUEST_DR7 (dr[4], dr[5] are plain storage) */
 	uint64_t xcr0;
 	uint64_t tpr;            /* APIC TPR byte (priority class in bits 7:4) */
+	uint64_t msr_star, msr_lstar, msr_cstar, msr_fmask, msr_kernel_gs_base, msr_tsc_aux;
 	uint64_t vmcs[HVX_VMCS_SLOTS];
 	uint8_t fpstate[HVX_FPSTATE_SIZE] __attribute__((aligned(64)));
 };
 
-/* Native (pass-through) MSRs a vCPU can enable; bit i of hvx_vcpu.native_msrs = hvx_native_msr_list[i]. */
-extern const uint32_t hvx_native_msr_list[];
-extern const unsigned hvx_native_msr_count;
-int hvx_native_msr_index(uint32_t msr); /* -1 if msr cannot be made native */
+/* MSRs whose guest value the framework holds (hv_vcpu_read_msr / hv_vcpu_write_msr), and which may be native. */
+struct hvx_msr_desc {
+	uint32_t msr;
+	const char *name;
+	uint32_t offset;     /* storage in struct hvx_vcpu_state; HVX_MSR_TSC_OFFSET for the TSC */
+	uint16_t group;
+	int8_t native_bit;   /* bit in hvx_vcpu.native_msrs, or -1 if hv_vcpu_enable_native_msr refuses it */
+};
+#define HVX_MSR_COMPUTED 0xffffffffu /* offset of IA32_TSC: guest TSC = hv_tsc_clock() + TSC offset */
+extern const struct hvx_msr_desc hvx_msr_table[];
+extern const unsigned hvx_msr_table_count;
+const struct hvx_msr_desc *hvx_msr_find(uint32_t msr); /* NULL if the framework does not hold this MSR */
+
+/* A managed MSR (11.0): the framework holds its value; access says which guest accesses skip the exit. */
+struct hvx_managed_msr {
+	uint32_t msr;
+	hv_msr_flags_t access;
+	uint64_t value;
+};
+bool hvx_msr_manageable(uint32_t msr);
 
 struct hvx_vm;
 
@@ -59,9 +77,10 @@ struct hvx_vcpu {
 	hv_vcpuid_t id;
 	pthread_t owner;
 	hv_vm_space_t space;
+	hv_vcpu_options_t options;  /* HV_VCPU_ACCEL_RDPMC, HV_VCPU_TSC_RELATIVE */
 	uint32_t dirty;             /* enum hvx_state_group bits written since the backend last loaded them */
-	uint32_t native_msrs;       /* bit per hvx_native_msr_list entry */
-	uint64_t native_msr_value[16];
+	uint32_t stale;             /* groups whose current value is still held by the backend (vcpu_fetch brings it) */
+	uint32_t native_msrs;       /* bit per hvx_msr_desc.native_bit: guest RDMSR/WRMSR of it do not exit */
 	atomic_bool kick_pending;   /* hv_vcpu_interrupt arrived: the next or current run ends with VMX_REASON_IRQ */
 	atomic_bool running;
 	bool has_run;
@@ -70,6 +89,11 @@ struct hvx_vcpu {
 	uint64_t exec_ns;           /* accumulated guest run time */
 	uint64_t apic_gpa;          /* hv_vmx_vcpu_set_apic_address; ~0 = none */
 	hv_vm_space_t apic_space;
+	uint64_t tsc_sync_gen;      /* last hv_vm_sync_tsc generation applied */
+	struct hvx_managed_msr *managed; /* hv_vcpu_enable_managed_msr entries */
+	unsigned managed_count;
+	uint64_t *shadow_vmcs;      /* shadow VMCS storage by slot (allocated on first use) */
+	uint8_t *shadow_access;     /* HV_SHADOW_VMCS_* per slot */
 	void *backend;              /* backend's per-vCPU data */
 };
 

@@ -3,6 +3,7 @@
 #define HVX_CORE_VM_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include <Hypervisor/hv.h>
@@ -20,7 +21,8 @@ struct hvx_vm {
 	pthread_mutex_t lock;            /* vcpus[], vcpu_count */
 	struct hvx_vcpu *vcpus[HVX_VCPU_MAX];
 	unsigned vcpu_count;
-	int64_t tsc_offset_base;         /* hv_vm_sync_tsc */
+	_Atomic uint64_t tsc_sync_gen;   /* hv_vm_sync_tsc: bumped with each call, applied by each vCPU at its next run */
+	_Atomic int64_t tsc_sync_offset;
 	void *backend_data;
 };
 
@@ -29,5 +31,11 @@ extern struct hvx_vm *hvx_the_vm;
 
 /* The vCPU owned by the calling thread (NULL if none). */
 struct hvx_vcpu *hvx_current_vcpu(void);
+
+
+
+/* Bind / unbind the calling thread to a vCPU (thread exit then destroys it). */
+void hvx_bind_thread(struct hvx_vcpu *vcpu);
+void hvx_unbind_thread(void);
 
 #endif

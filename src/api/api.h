@@ -1,0 +1,41 @@
+/* api.h: helpers shared by the hv_* entry points: the VM lifecycle lock, owner-thread vCPU lookup, state access. */
+#ifndef HVX_API_API_H
+#define HVX_API_API_H
+
+#include <pthread.h>
+
+#include <Hypervisor/hv.h>
+#include <Hypervisor/hv_vmx.h>
+
+#include "core/clock.h"
+#include "core/export.h"
+#include "core/vm.h"
+
+/* Held for reading by VM-wide calls, for writing by hv_vm_create / hv_vm_destroy. */
+extern pthread_rwlock_t hvx_vm_lifecycle_lock;
+
+/* The calling thread's vCPU if its id is `id`. HV_NO_DEVICE without a VM; HV_BAD_ARGUMENT for an id that does not
+ * exist or belongs to another thread (that vCPU is not touched). */
+static inline hv_return_t hvx_owned_vcpu(hv_vcpuid_t id, struct hvx_vcpu **out)
+{
+	struct hvx_vcpu *v = hvx_current_vcpu();
+	if (v && v->id == id) {
+		*out = v;
+		return HV_SUCCESS;
+	}
+	return hvx_the_vm ? HV_BAD_ARGUMENT : HV_NO_DEVICE;
+}
+
+/* Make sure the groups about to be read or partly written hold current values (backends that cache state). */
+static inline void hvx_vcpu_fresh(struct hvx_vcpu *v, uint32_t groups)
+{
+	if (v->stale & groups) {
+		v->vm->backend->vcpu_fetch(v, v->stale & groups);
+		v->stale &= ~groups;
+	}
+}
+
+/* The backend that answers capability questions now: the VM's, else the one hv_vm_create would pick. */
+const struct hvx_backend_ops *hvx_capability_backend(void);
+
+#endif

@@ -1,0 +1,101 @@
+/* hv_run.c: running a vCPU (control checks, pending kicks, deadlines, exit publication) and hv_vcpu_interrupt. */
+#include "api.h"
+
+/* VMfail(7): VM entry with invalid control fields. hv_vcpu_vmx_status then reports ZF (RFLAGS bit 6). */
+#define VMX_INSTR_ERROR_BAD_CONTROLS 7
+#define RFLAGS_ZF (1u << 6)
+
+/* Do the five control words fit the backend's capabilities (SDM 26.2.1.1-26.2.1.3, in terms of allowed-0/1)? */
+static bool controls_valid(const struct hvx_vcpu_state *s, const struct hvx_caps *c)
+{
+	const uint64_t *v = s->vmcs;
+	uint32_t proc = (uint32_t)v[HVX_SLOT_CTRL_CPU_BASED];
+	uint32_t proc2 = (proc & CPU_BASED_SECONDARY_CTLS) ? (uint32_t)v[HVX_SLOT_CTRL_CPU_BASED2] : 0;
+	return hvx_ctrl_allowed(c->vmx[HV_VMX_CAP_PINBASED], (uint32_t)v[HVX_SLOT_CTRL_PIN_BASED]) &&
+	       hvx_ctrl_allowed(c->vmx[HV_VMX_CAP_PROCBASED], proc) &&
+	       hvx_ctrl_allowed(c->vmx[HV_VMX_CAP_PROCBASED2], proc2) &&
+	       hvx_ctrl_allowed(c->vmx[HV_VMX_CAP_ENTRY], (uint32_t)v[HVX_SLOT_CTRL_VMENTRY_CONTROLS]) &&
+	       hvx_ctrl_allowed(c->vmx[HV_VMX_CAP_EXIT], (uint32_t)v[HVX_SLOT_CTRL_VMEXIT_CONTROLS]);
+}
+
+HVX_EXPORT hv_return_t hv_vcpu_run_until(hv_vcpuid_t id, uint64_t deadline)
+{
+	struct hvx_vcpu *vcpu;
+	hv_return_t ret = hvx_owned_vcpu(id, &vcpu);
+	if (ret != HV_SUCCESS)
+		return ret;
+	struct hvx_vm *vm = vcpu->vm;
+	const struct hvx_backend_ops *b = vm->backend;
+	if (!b->vcpu_run)
+		return HV_UNSUPPORTED;
+	const struct hvx_caps *caps = b->caps();
+	if (deadline != HV_DEADLINE_FOREVER &&
+	    !((caps->vmx[HV_VMX_CAP_PINBASED] >> 32) & PIN_BASED_PREEMPTION_TIMER))
+		return HV_UNSUPPORTED; /* as Apple: a finite deadline needs the preemption timer */
+
+	struct hvx_exit exit = {0};
+	vcpu->has_run = true;
+	/* A kick that arrived while the vCPU was outside the guest ends this run before any guest instruction. */
+	if (atomic_exchange(&vcpu->kick_pending, false)) {
+		exit.reason = VMX_REASON_IRQ;
+		vcpu->last_entry_failed = false;
+		hvx_exit_publish(vcpu, &exit);
+		return HV_SUCCESS;
+	}
+	hvx_vcpu_fresh(vcpu, HVX_GROUP_CONTROL);
+	if (!controls_valid(&vcpu->state, caps)) {
+		vcpu->last_entry_failed = true;
+		vcpu->entry_status = RFLAGS_ZF;
+		vcpu->state.vmcs[HVX_SLOT_RO_INSTR_ERROR] = VMX_INSTR_ERROR_BAD_CONTROLS;
+		return HV_ERROR;
+	}
+	uint64_t gen = atomic_load(&vm->tsc_sync_gen);
+	if (gen != vcpu->tsc_sync_gen) {
+		vcpu->tsc_sync_gen = gen;
+		vcpu->state.vmcs[HVX_SLOT_CTRL_TSC_OFFSET] = (uint64_t)atomic_load(&vm->tsc_sync_offset);
+		hvx_vcpu_touch(vcpu, HVX_GROUP_CONTROL);
+	}
+
+	uint64_t t0 = hvx_now_ns();
+	atomic_store_explicit(&vcpu->running, true, memory_order_release);
+	ret = b->vcpu_run(vcpu, deadline, &exit);
+	atomic_store_explicit(&vcpu->running, false, memory_order_release);
+	vcpu->exec_ns += hvx_now_ns() - t0;
+	if (ret != HV_SUCCESS)
+		return ret;
+	vcpu->last_entry_failed = false;
+	hvx_exit_publish(vcpu, &exit);
+	return HV_SUCCESS;
+}
+
+HVX_EXPORT hv_return_t hv_vcpu_run(hv_vcpuid_t id)
+{
+	return hv_vcpu_run_until(id, HV_DEADLINE_FOREVER);
+}
+
+HVX_EXPORT hv_return_t hv_vcpu_interrupt(hv_vcpuid_t *vcpus, unsigned int count)
+{
+	if (!vcpus && count)
+		return HV_BAD_ARGUMENT;
+	pthread_rwlock_rdlock(&hvx_vm_lifecycle_lock);
+	struct hvx_vm *vm = hvx_the_vm;
+	hv_return_t ret = HV_NO_DEVICE;
+	if (!vm)
+		goto out;
+	/* All ids are checked before any vCPU is kicked; the VM lock keeps them alive meanwhile. */
+	pthread_mutex_lock(&vm->lock);
+	ret = HV_SUCCESS;
+	for (unsigned i = 0; i < count; i++)
+		if (vcpus[i] >= HVX_VCPU_MAX || !vm->vcpus[vcpus[i]])
+			ret = HV_BAD_ARGUMENT;
+	for (unsigned i = 0; ret == HV_SUCCESS && i < count; i++) {
+		struct hvx_vcpu *v = vm->vcpus[vcpus[i]];
+		atomic_store(&v->kick_pending, true);
+		if (vm->backend->vcpu_kick)
+			vm->backend->vcpu_kick(v);
+	}
+	pthread_mutex_unlock(&vm->lock);
+out:
+	pthread_rwlock_unlock(&hvx_vm_lifecycle_lock);
+	return ret;
+}

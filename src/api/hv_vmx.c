@@ -1,0 +1,219 @@
+/* hv_vmx.c: VMCS access through the field table, write capabilities, shadow VMCS, VMX capabilities, APIC address. */
+#include <stdlib.h>
+
+#include "api.h"
+
+#define CR0_NW (1ull << 29)
+#define CR0_CD (1ull << 30)
+
+/* Apple's value rules for the conditionally writable fields (spec 3.4). */
+hv_return_t hvx_vmcs_check_value(uint32_t encoding, uint64_t value)
+{
+	switch (encoding) {
+	case VMCS_GUEST_CR0:
+		return (value & (CR0_CD | CR0_NW)) ? HV_BAD_ARGUMENT : HV_SUCCESS;
+	case VMCS_CTRL_CR0_MASK:
+		return (value & (CR0_CD | CR0_NW)) == (CR0_CD | CR0_NW) ? HV_SUCCESS : HV_BAD_ARGUMENT;
+	case VMCS_GUEST_ACTIVITY_STATE:
+		return value <= 1 ? HV_SUCCESS : HV_BAD_ARGUMENT; /* active or HLT */
+	default:
+		return HV_SUCCESS;
+	}
+}
+
+HVX_EXPORT hv_return_t hv_vmx_vcpu_read_vmcs(hv_vcpuid_t id, uint32_t field, uint64_t *value)
+{
+	struct hvx_vcpu *vcpu;
+	hv_return_t ret = hvx_owned_vcpu(id, &vcpu);
+	if (ret != HV_SUCCESS)
+		return ret;
+	const struct hvx_vmcs_field *f = hvx_vmcs_field_find(field);
+	if (!f || f->access == HVX_ACCESS_NONE || !value)
+		return HV_BAD_ARGUMENT;
+	hvx_vcpu_fresh(vcpu, f->group);
+	uint64_t v = *hvx_state_slot(&vcpu->state, f->offset);
+	*value = (field & 1) ? v >> 32 : v & hvx_vmcs_width_mask(field);
+	return HV_SUCCESS;
+}
+
+HVX_EXPORT hv_return_t hv_vmx_vcpu_write_vmcs(hv_vcpuid_t id, uint32_t field, uint64_t value)
+{
+	struct hvx_vcpu *vcpu;
+	hv_return_t ret = hvx_owned_vcpu(id, &vcpu);
+	if (ret != HV_SUCCESS)
+		return ret;
+	const struct hvx_vmcs_field *f = hvx_vmcs_field_find(field);
+	if (!f || f->access == HVX_ACCESS_NONE || f->access == HVX_ACCESS_RO)
+		return HV_BAD_ARGUMENT;
+	hvx_vcpu_fresh(vcpu, f->group);
+	uint64_t *slot = hvx_state_slot(&vcpu->state, f->offset);
+	/* A high-half encoding writes bits 63:32; narrower fields keep only their width (as VMWRITE does). */
+	uint64_t full = (field & 1) ? (*slot & 0xffffffffull) | (value << 32) : value & hvx_vmcs_width_mask(field);
+	if (f->access == HVX_ACCESS_CONDITIONAL) {
+		ret = hvx_vmcs_check_value(f->encoding, full);
+		if (ret != HV_SUCCESS)
+			return ret;
+	}
+	*slot = full;
+	hvx_vcpu_touch(vcpu, f->group);
+	return HV_SUCCESS;
+}
+
+HVX_EXPORT hv_return_t hv_vmx_vcpu_get_cap_write_vmcs(hv_vcpuid_t id, uint32_t field, uint64_t *allowed_0,
+						      uint64_t *allowed_1)
+{
+	struct hvx_vcpu *vcpu;
+	hv_return_t ret = hvx_owned_vcpu(id, &vcpu);
+	if (ret != HV_SUCCESS)
+		return ret;
+	const struct hvx_vmcs_field *f = hvx_vmcs_field_find(field);
+	if (!f || f->access == HVX_ACCESS_NONE || f->access == HVX_ACCESS_RO || !allowed_0 || !allowed_1)
+		return HV_BAD_ARGUMENT;
+	const struct hvx_caps *c = vcpu->vm->backend->caps();
+	uint64_t a0 = 0, a1 = hvx_vmcs_width_mask(field);
+	int cap = -1;
+	switch (f->encoding) {
+	case VMCS_CTRL_PIN_BASED: cap = HV_VMX_CAP_PINBASED; break;
+	case VMCS_CTRL_CPU_BASED: cap = HV_VMX_CAP_PROCBASED; break;
+	case VMCS_CTRL_CPU_BASED2: cap = HV_VMX_CAP_PROCBASED2; break;
+	case VMCS_CTRL_VMENTRY_CONTROLS: cap = HV_VMX_CAP_ENTRY; break;
+	case VMCS_CTRL_VMEXIT_CONTROLS: cap = HV_VMX_CAP_EXIT; break;
+	case VMCS_GUEST_CR0: a1 &= ~(CR0_CD | CR0_NW); break;
+	case VMCS_CTRL_CR0_MASK: a0 = CR0_CD | CR0_NW; break;
+	case VMCS_GUEST_ACTIVITY_STATE: a1 = 1; break;
+	default: break;
+	}
+	if (cap >= 0) {
+		a0 = (uint32_t)c->vmx[cap];
+		a1 = c->vmx[cap] >> 32;
+	}
+	if (field & 1) { /* high half of a 64-bit field */
+		a0 >>= 32;
+		a1 = 0xffffffffull;
+	}
+	*allowed_0 = a0;
+	*allowed_1 = a1;
+	return HV_SUCCESS;
+}
+
+/* Shadow VMCS needs the backend to allow "VMCS shadowing" in its secondary controls. */
+static hv_return_t shadow_vcpu(hv_vcpuid_t id, uint32_t field, struct hvx_vcpu **out, const struct hvx_vmcs_field **f)
+{
+	hv_return_t ret = hvx_owned_vcpu(id, out);
+	if (ret != HV_SUCCESS)
+		return ret;
+	*f = hvx_vmcs_field_find(field);
+	if (!*f)
+		return HV_BAD_ARGUMENT;
+	const struct hvx_caps *c = (*out)->vm->backend->caps();
+	if (!((c->vmx[HV_VMX_CAP_PROCBASED2] >> 32) & CPU_BASED2_VMCS_SHADOW))
+		return HV_UNSUPPORTED;
+	struct hvx_vcpu *v = *out;
+	if (!v->shadow_vmcs) {
+		v->shadow_vmcs = calloc(HVX_VMCS_SLOTS, sizeof *v->shadow_vmcs);
+		v->shadow_access = calloc(HVX_VMCS_SLOTS, 1);
+		if (!v->shadow_vmcs || !v->shadow_access) {
+			free(v->shadow_vmcs);
+			free(v->shadow_access);
+			v->shadow_vmcs = NULL;
+			v->shadow_access = NULL;
+			return HV_NO_RESOURCES;
+		}
+	}
+	return HV_SUCCESS;
+}
+
+static unsigned slot_of(const struct hvx_vmcs_field *f)
+{
+	return (unsigned)(f - hvx_vmcs_fields);
+}
+
+HVX_EXPORT hv_return_t hv_vmx_vcpu_read_shadow_vmcs(hv_vcpuid_t id, uint32_t field, uint64_t *value)
+{
+	struct hvx_vcpu *v;
+	const struct hvx_vmcs_field *f;
+	hv_return_t ret = shadow_vcpu(id, field, &v, &f);
+	if (ret != HV_SUCCESS)
+		return ret;
+	if (!value)
+		return HV_BAD_ARGUMENT;
+	uint64_t x = v->shadow_vmcs[slot_of(f)];
+	*value = (field & 1) ? x >> 32 : x & hvx_vmcs_width_mask(field);
+	return HV_SUCCESS;
+}
+
+HVX_EXPORT hv_return_t hv_vmx_vcpu_write_shadow_vmcs(hv_vcpuid_t id, uint32_t field, uint64_t value)
+{
+	struct hvx_vcpu *v;
+	const struct hvx_vmcs_field *f;
+	hv_return_t ret = shadow_vcpu(id, field, &v, &f);
+	if (ret != HV_SUCCESS)
+		return ret;
+	uint64_t *slot = &v->shadow_vmcs[slot_of(f)];
+	*slot = (field & 1) ? (*slot & 0xffffffffull) | (value << 32) : value & hvx_vmcs_width_mask(field);
+	return HV_SUCCESS;
+}
+
+HVX_EXPORT hv_return_t hv_vmx_vcpu_set_shadow_access(hv_vcpuid_t id, uint32_t field, hv_shadow_flags_t flags)
+{
+	struct hvx_vcpu *v;
+	const struct hvx_vmcs_field *f;
+	hv_return_t ret = shadow_vcpu(id, field, &v, &f);
+	if (ret != HV_SUCCESS)
+		return ret;
+	if (flags & ~(hv_shadow_flags_t)(HV_SHADOW_VMCS_READ | HV_SHADOW_VMCS_WRITE))
+		return HV_BAD_ARGUMENT;
+	v->shadow_access[slot_of(f)] = (uint8_t)flags;
+	hvx_vcpu_touch(v, HVX_GROUP_CONTROL);
+	return HV_SUCCESS;
+}
+
+HVX_EXPORT hv_return_t hv_vmx_read_capability(hv_vmx_capability_t field, uint64_t *value)
+{
+	int slot = hvx_caps_vmx_slot((uint32_t)field);
+	if (slot < 0 || !value)
+		return HV_BAD_ARGUMENT;
+	pthread_rwlock_rdlock(&hvx_vm_lifecycle_lock);
+	const struct hvx_backend_ops *b = hvx_capability_backend();
+	if (b)
+		*value = b->caps()->vmx[slot];
+	pthread_rwlock_unlock(&hvx_vm_lifecycle_lock);
+	return b ? HV_SUCCESS : HV_NO_DEVICE;
+}
+
+HVX_EXPORT hv_return_t hv_vmx_get_msr_info(hv_vmx_msr_info_t field, uint64_t *value)
+{
+	if (field >= HVX_MSR_INFO_SLOTS || !value)
+		return HV_BAD_ARGUMENT;
+	pthread_rwlock_rdlock(&hvx_vm_lifecycle_lock);
+	const struct hvx_backend_ops *b = hvx_capability_backend();
+	if (b)
+		*value = b->caps()->msr_info[field];
+	pthread_rwlock_unlock(&hvx_vm_lifecycle_lock);
+	return b ? HV_SUCCESS : HV_NO_DEVICE;
+}
+
+HVX_EXPORT hv_return_t hv_vmx_vcpu_set_apic_address_space(hv_vcpuid_t id, hv_vm_space_t asid, hv_gpaddr_t gpa)
+{
+	struct hvx_vcpu *vcpu;
+	hv_return_t ret = hvx_owned_vcpu(id, &vcpu);
+	if (ret != HV_SUCCESS)
+		return ret;
+	if ((gpa & HVX_PAGE_MASK) || gpa >= HVX_GPA_LIMIT)
+		return HV_BAD_ARGUMENT;
+	pthread_rwlock_rdlock(&vcpu->vm->memmap.lock);
+	bool valid = hvx_memmap_space_valid(&vcpu->vm->memmap, asid);
+	pthread_rwlock_unlock(&vcpu->vm->memmap.lock);
+	if (!valid)
+		return HV_BAD_ARGUMENT;
+	vcpu->apic_gpa = gpa;
+	vcpu->apic_space = asid;
+	vcpu->state.vmcs[HVX_SLOT_CTRL_APIC_ACCESS] = gpa;
+	hvx_vcpu_touch(vcpu, HVX_GROUP_CONTROL);
+	return HV_SUCCESS;
+}
+
+HVX_EXPORT hv_return_t hv_vmx_vcpu_set_apic_address(hv_vcpuid_t id, hv_gpaddr_t gpa)
+{
+	return hv_vmx_vcpu_set_apic_address_space(id, HV_VM_SPACE_DEFAULT, gpa);
+}

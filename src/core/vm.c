@@ -1,0 +1,45 @@
+/* vm.c: the process's VM pointer and the calling thread's vCPU binding, with clean-up when a thread exits owning a vCPU. */
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "vm.h"
+
+struct hvx_vm *hvx_the_vm;
+
+static _Thread_local struct hvx_vcpu *thread_vcpu;
+static pthread_key_t thread_exit_key;
+static pthread_once_t thread_exit_once = PTHREAD_ONCE_INIT;
+
+struct hvx_vcpu *hvx_current_vcpu(void)
+{
+	return thread_vcpu;
+}
+
+/* Defined in api/: destroys a vCPU whose owner thread is exiting. */
+void hvx_vcpu_release_on_thread_exit(struct hvx_vcpu *vcpu);
+
+static void on_thread_exit(void *arg)
+{
+	struct hvx_vcpu *vcpu = arg;
+	if (vcpu)
+		hvx_vcpu_release_on_thread_exit(vcpu);
+}
+
+static void make_key(void)
+{
+	pthread_key_create(&thread_exit_key, on_thread_exit);
+}
+
+void hvx_bind_thread(struct hvx_vcpu *vcpu)
+{
+	pthread_once(&thread_exit_once, make_key);
+	thread_vcpu = vcpu;
+	pthread_setspecific(thread_exit_key, vcpu);
+}
+
+void hvx_unbind_thread(void)
+{
+	pthread_once(&thread_exit_once, make_key);
+	thread_vcpu = NULL;
+	pthread_setspecific(thread_exit_key, NULL);
+}
