@@ -320,8 +320,12 @@ void hvx_exit_text_sb(struct hvx_sb *sb, const struct hvx_exit_decoded *d)
 		text_intr(&p, "intr", &d->intr, d->intr_error);
 	if (d->have_idt_info)
 		text_intr(&p, "idt", &d->idt, d->idt_error);
-	if (sb->len == body)
-		hvx_sb_puts(sb, d->info ? d->info->intel_name : "no details");
+	if (sb->len == body) {
+		if (!d->info)
+			hvx_sb_puts(sb, "no details");
+		else
+			hvx_sb_puts(sb, d->info->exit_class == HVX_EXIT_CLASS_UNUSED ? d->info->cause : d->info->intel_name);
+	}
 }
 
 HVX_EXPORT size_t hvx_exit_format_text(const struct hvx_exit_decoded *d, char *buf, size_t size)
