@@ -8,7 +8,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 HVX := $(BUILD)/tools/hvx/hvx
 
 # Debian packages the build and tests need.
-DEB_PACKAGES := build-essential cmake pkg-config clang nasm libzydis-dev libcmocka-dev
+DEB_PACKAGES := build-essential cmake pkg-config clang libclang-rt-14-dev nasm python3 libzydis-dev libcmocka-dev
 
 .PHONY: all deps build build-asan run test test-asan install clean help
 

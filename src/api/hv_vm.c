@@ -70,7 +70,10 @@ HVX_EXPORT hv_return_t hv_vm_destroy(void)
 	if (!vm)
 		goto out;
 	ret = HV_BUSY;
-	if (vm->vcpu_count)
+	pthread_mutex_lock(&vm->lock);
+	unsigned live = vm->vcpu_count;
+	pthread_mutex_unlock(&vm->lock);
+	if (live)
 		goto out;
 	vm->backend->vm_destroy(vm);
 	hvx_the_vm = NULL;
