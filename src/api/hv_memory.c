@@ -86,19 +86,26 @@ HVX_EXPORT hv_return_t hv_vm_map_space(hv_vm_space_t asid, hv_uvaddr_t uva, hv_g
 	return ret;
 }
 
-HVX_EXPORT hv_return_t hv_vm_unmap_space(hv_vm_space_t asid, hv_gpaddr_t gpa, size_t size)
+/* The VM-wide part shared by unmap and protect: VM and space checks, the change, the backend's notification. */
+static hv_return_t change_range(hv_vm_space_t asid, uint64_t gpa, size_t size, bool unmap, uint32_t perms)
 {
-	if (!range_ok(gpa, size))
-		return HV_BAD_ARGUMENT;
 	pthread_rwlock_rdlock(&hvx_vm_lifecycle_lock);
 	struct hvx_vm *vm = hvx_the_vm;
 	hv_return_t ret = !vm ? HV_NO_DEVICE : !hvx_memmap_space_valid(&vm->memmap, asid) ? HV_BAD_ARGUMENT : HV_SUCCESS;
 	if (ret == HV_SUCCESS)
-		ret = hvx_memmap_unmap(&vm->memmap, asid, gpa, size);
+		ret = unmap ? hvx_memmap_unmap(&vm->memmap, asid, gpa, size)
+			    : hvx_memmap_protect(&vm->memmap, asid, gpa, size, perms);
 	if (ret == HV_SUCCESS)
 		ret = changed(vm, asid, gpa, size);
 	pthread_rwlock_unlock(&hvx_vm_lifecycle_lock);
 	return ret;
+}
+
+HVX_EXPORT hv_return_t hv_vm_unmap_space(hv_vm_space_t asid, hv_gpaddr_t gpa, size_t size)
+{
+	if (!range_ok(gpa, size))
+		return HV_BAD_ARGUMENT;
+	return change_range(asid, gpa, size, true, 0);
 }
 
 HVX_EXPORT hv_return_t hv_vm_protect_space(hv_vm_space_t asid, hv_gpaddr_t gpa, size_t size, hv_memory_flags_t flags)
@@ -106,17 +113,7 @@ HVX_EXPORT hv_return_t hv_vm_protect_space(hv_vm_space_t asid, hv_gpaddr_t gpa, 
 	if (!range_ok(gpa, size))
 		return HV_BAD_ARGUMENT;
 	hv_return_t ret = perms_ok(flags);
-	if (ret != HV_SUCCESS)
-		return ret;
-	pthread_rwlock_rdlock(&hvx_vm_lifecycle_lock);
-	struct hvx_vm *vm = hvx_the_vm;
-	ret = !vm ? HV_NO_DEVICE : !hvx_memmap_space_valid(&vm->memmap, asid) ? HV_BAD_ARGUMENT : HV_SUCCESS;
-	if (ret == HV_SUCCESS)
-		ret = hvx_memmap_protect(&vm->memmap, asid, gpa, size, (uint32_t)flags);
-	if (ret == HV_SUCCESS)
-		ret = changed(vm, asid, gpa, size);
-	pthread_rwlock_unlock(&hvx_vm_lifecycle_lock);
-	return ret;
+	return ret != HV_SUCCESS ? ret : change_range(asid, gpa, size, false, (uint32_t)flags);
 }
 
 HVX_EXPORT hv_return_t hv_vm_map(hv_uvaddr_t uva, hv_gpaddr_t gpa, size_t size, hv_memory_flags_t flags)

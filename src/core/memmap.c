@@ -175,24 +175,33 @@ out:
 	return ret;
 }
 
+/*
+ * Cut the regions at gpa and gpa + size so that the range is covered by whole regions; returns the index of the
+ * first one. Fails (nothing changed) unless every page of the range is mapped.
+ */
+static hv_return_t carve(struct hvx_space *s, uint64_t gpa, uint64_t size, unsigned *first)
+{
+	if (!fully_mapped(s, gpa, size))
+		return HV_BAD_ARGUMENT;
+	if (!reserve(s, 2))
+		return HV_NO_RESOURCES;
+	split_at(s, gpa);
+	split_at(s, gpa + size);
+	*first = first_ending_after(s, gpa);
+	return HV_SUCCESS;
+}
+
 hv_return_t hvx_memmap_unmap(struct hvx_memmap *m, hv_vm_space_t space, uint64_t gpa, uint64_t size)
 {
 	pthread_rwlock_wrlock(&m->lock);
-	hv_return_t ret = HV_BAD_ARGUMENT;
 	struct hvx_space *s = &m->spaces[space];
-	if (!fully_mapped(s, gpa, size))
-		goto out;
-	ret = HV_NO_RESOURCES;
-	if (!reserve(s, 2))
-		goto out;
-	split_at(s, gpa);
-	split_at(s, gpa + size);
-	unsigned i = first_ending_after(s, gpa);
-	while (i < s->count && s->regions[i].gpa < gpa + size)
-		remove_at(s, i);
-	atomic_fetch_add(&m->generation, 1);
-	ret = HV_SUCCESS;
-out:
+	unsigned i;
+	hv_return_t ret = carve(s, gpa, size, &i);
+	if (ret == HV_SUCCESS) {
+		while (i < s->count && s->regions[i].gpa < gpa + size)
+			remove_at(s, i);
+		atomic_fetch_add(&m->generation, 1);
+	}
 	pthread_rwlock_unlock(&m->lock);
 	return ret;
 }
@@ -200,24 +209,18 @@ out:
 hv_return_t hvx_memmap_protect(struct hvx_memmap *m, hv_vm_space_t space, uint64_t gpa, uint64_t size, uint32_t perms)
 {
 	pthread_rwlock_wrlock(&m->lock);
-	hv_return_t ret = HV_BAD_ARGUMENT;
 	struct hvx_space *s = &m->spaces[space];
-	if (!fully_mapped(s, gpa, size))
-		goto out;
-	ret = HV_NO_RESOURCES;
-	if (!reserve(s, 2))
-		goto out;
-	split_at(s, gpa);
-	split_at(s, gpa + size);
-	unsigned first = first_ending_after(s, gpa), last = first;
-	for (unsigned i = first; i < s->count && s->regions[i].gpa < gpa + size; i++) {
-		s->regions[i].perms = perms;
-		last = i;
+	unsigned first;
+	hv_return_t ret = carve(s, gpa, size, &first);
+	if (ret == HV_SUCCESS) {
+		unsigned last = first;
+		for (unsigned i = first; i < s->count && s->regions[i].gpa < gpa + size; i++) {
+			s->regions[i].perms = perms;
+			last = i;
+		}
+		merge_around(s, first, last + 1);
+		atomic_fetch_add(&m->generation, 1);
 	}
-	merge_around(s, first, last + 1);
-	atomic_fetch_add(&m->generation, 1);
-	ret = HV_SUCCESS;
-out:
 	pthread_rwlock_unlock(&m->lock);
 	return ret;
 }

@@ -31,6 +31,23 @@ static inline int vm_down(void **state)
 	return hv_vm_destroy() == HV_SUCCESS ? 0 : -1;
 }
 
+/* A VM plus one vCPU owned by the test thread. */
+static hv_vcpuid_t test_vcpu;
+
+static inline int vcpu_up(void **state)
+{
+	if (vm_up(state))
+		return -1;
+	return hv_vcpu_create(&test_vcpu, HV_VCPU_DEFAULT) == HV_SUCCESS ? 0 : -1;
+}
+
+static inline int vcpu_down(void **state)
+{
+	if (hv_vcpu_destroy(test_vcpu) != HV_SUCCESS)
+		return -1;
+	return vm_down(state);
+}
+
 static inline void *pages(size_t n)
 {
 	void *p = mmap(NULL, n * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

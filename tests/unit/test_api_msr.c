@@ -1,21 +1,7 @@
 /* test_api_msr.c: MSRs: Apple's native set, refused MSRs, the framework-held values and their VMCS aliases, managed MSRs and access flags. */
 #include "api_test.h"
 
-static hv_vcpuid_t v;
-
-static int vcpu_up(void **state)
-{
-	if (vm_up(state))
-		return -1;
-	return hv_vcpu_create(&v, HV_VCPU_DEFAULT) == HV_SUCCESS ? 0 : -1;
-}
-
-static int vcpu_down(void **state)
-{
-	if (hv_vcpu_destroy(v) != HV_SUCCESS)
-		return -1;
-	return vm_down(state);
-}
+#define v test_vcpu
 
 static void apples_native_set_is_accepted_and_others_refused(void **state)
 {

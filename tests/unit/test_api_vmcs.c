@@ -3,21 +3,7 @@
 
 #include "core/vmcs.h"
 
-static hv_vcpuid_t v;
-
-static int vcpu_up(void **state)
-{
-	if (vm_up(state))
-		return -1;
-	return hv_vcpu_create(&v, HV_VCPU_DEFAULT) == HV_SUCCESS ? 0 : -1;
-}
-
-static int vcpu_down(void **state)
-{
-	if (hv_vcpu_destroy(v) != HV_SUCCESS)
-		return -1;
-	return vm_down(state);
-}
+#define v test_vcpu
 
 static void unknown_encodings_are_refused(void **state)
 {
