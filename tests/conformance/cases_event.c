@@ -1,0 +1,479 @@
+/* cases_event.c: conformance cases for event exits: exceptions, triple fault, kicks, interrupt/NMI windows, MTF, preemption timer, task switches, VM-entry failures, and the reasons no API can produce yet. */
+#include <Hypervisor/hv_arch_vmx.h>
+
+#include "cases.h"
+
+#define IOX CPU_BASED_UNCOND_IO
+#define CTL(...) ((struct h_ctrls){__VA_ARGS__})
+
+/* ------------------------------------------------------------------ EXC_NMI */
+
+static void ud2_exits(struct h_ctx *h)
+{
+	uint64_t rip = AT(h, H_SLOT(0), "\x0f\x0b");
+	h_start(h, rip);
+	h_set_vmcs(h, VMCS_CTRL_EXC_BITMAP, 1u << 6);
+	h_run(h);
+	h_expect_exception(h, INTR_VALID | INTR_HW_EXC | 6, 0, rip, 0);
+	h_expect_masked(h, "guest RFLAGS.RF (a fault pushes RF = 1)", h->x.rflags, RFLAGS_RF, RFLAGS_RF);
+}
+
+static void int3_exits(struct h_ctx *h)
+{
+	uint64_t rip = AT(h, H_SLOT(1), "\xcc");
+	h_start(h, rip);
+	h_set_vmcs(h, VMCS_CTRL_EXC_BITMAP, 1u << 3);
+	h_run(h);
+	if (!h_expect_reason(h, VMX_REASON_EXC_NMI))
+		return;
+	/* Software exception: type 6, RIP = the INT3 itself, instruction length defined. */
+	h_expect(h, "VM-exit interruption information", h->x.intr, INTR_VALID | INTR_SW_EXC | 3);
+	h_expect(h, "guest RIP (INT3 itself)", h->x.rip, rip);
+	h_expect(h, "VM-exit instruction length", h->x.len, 1);
+	h_expect(h, "exit qualification", h->x.qual, 0);
+	h_expect_masked(h, "IDT-vectoring information valid bit", h->x.idt, 0, INTR_VALID);
+	h_expect_masked(h, "guest RFLAGS.RF (a trap keeps RF)", h->x.rflags, 0, RFLAGS_RF);
+}
+
+#define PF_ADDR 0x40000010ull /* linear: PDPT entry 1 is not present */
+
+static void pf_setup(struct h_ctx *h, unsigned slot, const char *bytes, uint64_t *rip)
+{
+	*rip = h_at(h, H_SLOT(slot), bytes, 2);
+	h_start(h, *rip);
+	SET(h, RBX, PF_ADDR);
+	SET(h, RAX, 0x5a5a);
+	SET(h, CR2, 0xdead0000);
+}
+
+static void pf_write_exits(struct h_ctx *h)
+{
+	uint64_t rip;
+	pf_setup(h, 2, "\x89\x03", &rip);
+	h_set_vmcs(h, VMCS_CTRL_EXC_BITMAP, 1u << 14);
+	h_run(h);
+	/* Error code 2: write, not present, supervisor. Qualification = the linear address; CR2 not written. */
+	h_expect_exception(h, INTR_VALID | INTR_HW_EXC | INTR_ERR | 14, 2, rip, PF_ADDR);
+	EXPECT_REG(h, CR2, 0xdead0000);
+}
+
+static void pf_read_exits(struct h_ctx *h)
+{
+	uint64_t rip;
+	pf_setup(h, 3, "\x8b\x03", &rip);
+	h_set_vmcs(h, VMCS_CTRL_EXC_BITMAP, 1u << 14);
+	h_run(h);
+	h_expect_exception(h, INTR_VALID | INTR_HW_EXC | INTR_ERR | 14, 0, rip, PF_ADDR);
+	EXPECT_REG(h, RAX, 0x5a5a);
+}
+
+static void pf_mask_match_equal(struct h_ctx *h)
+{
+	uint64_t rip;
+	pf_setup(h, 2, "\x89\x03", &rip);
+	/* PFEC 2 & mask 2 == match 2: equal, so the #PF exits iff bitmap bit 14 = 1 (this selects write faults only). */
+	h_set_vmcs(h, VMCS_CTRL_EXC_BITMAP, 1u << 14);
+	h_set_vmcs(h, VMCS_CTRL_PF_ERROR_MASK, 2);
+	h_set_vmcs(h, VMCS_CTRL_PF_ERROR_MATCH, 2);
+	h_run(h);
+	h_expect_exception(h, INTR_VALID | INTR_HW_EXC | INTR_ERR | 14, 2, rip, PF_ADDR);
+}
+
+static void pf_mask_match_inverted(struct h_ctx *h)
+{
+	uint64_t rip;
+	pf_setup(h, 2, "\x89\x03", &rip);
+	/* PFEC 2 & mask 2 != match 0: unequal -> exit iff bit 14 = 0. */
+	h_set_vmcs(h, VMCS_CTRL_EXC_BITMAP, 0);
+	h_set_vmcs(h, VMCS_CTRL_PF_ERROR_MASK, 2);
+	h_set_vmcs(h, VMCS_CTRL_PF_ERROR_MATCH, 0);
+	h_run(h);
+	h_expect_exception(h, INTR_VALID | INTR_HW_EXC | INTR_ERR | 14, 2, rip, PF_ADDR);
+}
+
+static void pf_mask_match_delivers(struct h_ctx *h)
+{
+	uint64_t rip;
+	pf_setup(h, 2, "\x89\x03", &rip);
+	uint64_t handler = AT(h, H_SLOT(6), "\xe6\xf4");
+	h_idt_gate64(h, 14, handler);
+	h_set_vmcs(h, VMCS_GUEST_IDTR_LIMIT, 0xfff);
+	/* PFEC 2 & mask 2 != match 0 with bit 14 = 1: no exit, the #PF goes through the guest IDT. */
+	h_set_vmcs(h, VMCS_CTRL_EXC_BITMAP, 1u << 14);
+	h_set_vmcs(h, VMCS_CTRL_PF_ERROR_MASK, 2);
+	h_set_vmcs(h, VMCS_CTRL_PF_ERROR_MATCH, 0);
+	h_run(h);
+	h_expect_sentinel(h, handler);
+	EXPECT_REG(h, CR2, PF_ADDR);
+	uint64_t err, ret;
+	memcpy(&err, h->mem + H_STACK_TOP - 48, 8);
+	memcpy(&ret, h->mem + H_STACK_TOP - 40, 8);
+	h_expect(h, "#PF error code pushed by the guest delivery", err, 2);
+	h_expect(h, "#PF return RIP pushed by the guest delivery", ret, rip);
+}
+
+static void gp_exits(struct h_ctx *h)
+{
+	uint64_t rip = AT(h, H_SLOT(4), "\x8e\xd8");
+	h_start(h, rip);
+	SET(h, RAX, 0x1238); /* GDT index 0x247, beyond the 0x3f limit: #GP(selector) */
+	h_set_vmcs(h, VMCS_CTRL_EXC_BITMAP, 1u << 13);
+	h_run(h);
+	h_expect_exception(h, INTR_VALID | INTR_HW_EXC | INTR_ERR | 13, 0x1238, rip, 0);
+	h_expect(h, "guest DS selector unchanged", h_vmcs(h, VMCS_GUEST_DS), H_SEL_DATA64);
+}
+
+/* hvdos: real mode, IDTR limit 0, every exception intercepted. INT 21h faults during its own delivery
+ * (IVT entry beyond the limit: #GP), so the exit is the #GP with the INT 21h in IDT-vectoring information.
+ * Real-mode exceptions push no error code, so bit 11 is 0 (SDM 27.2.2 "would have delivered an error code";
+ * spec vmx-exits.md does not state the real-mode case: UNCONFIRMED). */
+static void int21_hvdos(struct h_ctx *h)
+{
+	uint64_t rip = AT(h, H_SLOT(4), "\xcd\x21");
+	h_start(h, rip);
+	h_set_vmcs(h, VMCS_GUEST_IDTR_LIMIT, 0);
+	h_set_vmcs(h, VMCS_CTRL_EXC_BITMAP, 0xffffffff);
+	h_run(h);
+	if (!h_expect_reason(h, VMX_REASON_EXC_NMI))
+		return;
+	h_expect(h, "VM-exit interruption information (#GP, no error code in real mode)", h->x.intr,
+		 INTR_VALID | INTR_HW_EXC | 13);
+	h_expect(h, "IDT-vectoring information (INT 21h, software interrupt)", h->x.idt, INTR_VALID | INTR_SW_INT | 0x21);
+	h_expect(h, "VM-exit instruction length (fault during INT n delivery)", h->x.len, 2);
+	h_expect(h, "guest RIP (the INT 21h)", h->x.rip, rip);
+	h_expect(h, "exit qualification", h->x.qual, 0);
+}
+
+static void rsm_ud(struct h_ctx *h)
+{
+	uint64_t rip = AT(h, H_SLOT(5), "\x0f\xaa");
+	h_start(h, rip);
+	h_set_vmcs(h, VMCS_CTRL_EXC_BITMAP, 1u << 6);
+	h_run(h);
+	h_expect_exception(h, INTR_VALID | INTR_HW_EXC | 6, 0, rip, 0);
+}
+
+/* ------------------------------------------------------------------ TRIPLE_FAULT */
+
+static void expect_triple_fault(struct h_ctx *h, uint64_t rip)
+{
+	if (!h_expect_reason(h, VMX_REASON_TRIPLE_FAULT))
+		return;
+	h_expect(h, "exit qualification", h->x.qual, 0);
+	h_expect_masked(h, "VM-exit interruption information valid bit", h->x.intr, 0, INTR_VALID);
+	h_expect_masked(h, "IDT-vectoring information valid bit (triple fault is not during delivery)", h->x.idt, 0,
+			INTR_VALID);
+	/* RIP = the return address the #DF delivery would have pushed: every fault in the chain is at the
+	 * original instruction (the #DF return address is architecturally undefined: UNCONFIRMED). */
+	h_expect(h, "guest RIP", h->x.rip, rip);
+}
+
+static void triple_fault_long(struct h_ctx *h)
+{
+	uint64_t rip = AT(h, H_SLOT(0), "\x0f\x0b");
+	h_start(h, rip);
+	/* IDTR limit 0, no exception intercepted: #UD -> #GP (IDT limit) -> #DF -> triple fault. */
+	h_run(h);
+	expect_triple_fault(h, rip);
+}
+
+static void triple_fault_real(struct h_ctx *h)
+{
+	uint64_t rip = AT(h, H_SLOT(4), "\xcd\x21");
+	h_start(h, rip);
+	h_set_vmcs(h, VMCS_GUEST_IDTR_LIMIT, 0);
+	h_run(h);
+	expect_triple_fault(h, rip);
+}
+
+/* ------------------------------------------------------------------ IRQ (kicks) */
+
+static void kick_running(struct h_ctx *h)
+{
+	uint64_t rip = AT(h, H_SLOT(0), "\xeb\xfe");
+	h_start(h, rip);
+	h_run_kick_after(h, 50);
+	if (!h_expect_reason(h, VMX_REASON_IRQ))
+		return;
+	h_expect(h, "guest RIP (the spin loop)", h->x.rip, rip);
+	h_expect(h, "exit qualification", h->x.qual, 0);
+	h_expect_masked(h, "VM-exit interruption information valid bit (not acknowledged)", h->x.intr, 0, INTR_VALID);
+	h_expect_masked(h, "IDT-vectoring information valid bit", h->x.idt, 0, INTR_VALID);
+}
+
+static void kick_pending(struct h_ctx *h)
+{
+	uint64_t rip = AT(h, H_SLOT(3), "\x90\x90\x0f\xa2");
+	h_start(h, rip);
+	hv_vcpuid_t v = h->vcpu;
+	h_expect(h, "hv_vcpu_interrupt of an idle vCPU", hv_vcpu_interrupt(&v, 1), HV_SUCCESS);
+	h_run_keep_irq(h);
+	if (!h_expect_reason(h, VMX_REASON_IRQ))
+		return;
+	h_expect(h, "guest RIP (no instruction executed)", h->x.rip, rip);
+}
+
+/* ------------------------------------------------------------------ IRQ_WND, VIRTUAL_NMI_WND */
+
+static void event_exit(struct h_ctx *h, uint32_t reason, uint64_t rip)
+{
+	if (!h_expect_reason(h, reason))
+		return;
+	h_expect(h, "guest RIP (next instruction to execute)", h->x.rip, rip);
+	h_expect(h, "exit qualification", h->x.qual, 0);
+	h_expect(h, "VM-exit instruction length (undefined: hvx writes 0)", h->x.len, 0);
+	h_expect_masked(h, "VM-exit interruption information valid bit", h->x.intr, 0, INTR_VALID);
+	h_expect_masked(h, "IDT-vectoring information valid bit", h->x.idt, 0, INTR_VALID);
+}
+
+static void irq_window_at_entry(struct h_ctx *h)
+{
+	uint64_t rip = AT(h, H_SLOT(3), "\x90\x90\x0f\xa2");
+	h_start(h, rip);
+	SET(h, RFLAGS, 0x202);
+	h_run(h);
+	event_exit(h, VMX_REASON_IRQ_WND, rip);
+}
+
+static void irq_window_after_sti_shadow(struct h_ctx *h)
+{
+	uint64_t rip = AT(h, H_SLOT(1), "\xfb\x90");
+	h_start(h, rip);
+	h_run(h);
+	/* STI blocks for one instruction (the NOP); the window opens before the instruction after it. */
+	event_exit(h, VMX_REASON_IRQ_WND, rip + 2);
+	h_expect_masked(h, "guest RFLAGS.IF", h->x.rflags, 0x200, 0x200);
+	h_expect(h, "guest interruptibility (STI blocking over)", h->x.interruptibility & 3, 0);
+}
+
+static void irq_window_closed_if_clear(struct h_ctx *h)
+{
+	uint64_t rip = AT(h, H_SLOT(3), "\x90\x90\x0f\xa2");
+	h_start(h, rip);
+	h_run(h);
+	h_expect_insn_exit(h, VMX_REASON_CPUID, rip + 2, 2, 0, 0, 0);
+}
+
+static void nmi_window_at_entry(struct h_ctx *h)
+{
+	uint64_t rip = AT(h, H_SLOT(3), "\x90\x90\x0f\xa2");
+	h_start(h, rip);
+	h_run(h);
+	event_exit(h, VMX_REASON_VIRTUAL_NMI_WND, rip);
+}
+
+static void nmi_window_blocked(struct h_ctx *h)
+{
+	uint64_t rip = AT(h, H_SLOT(3), "\x90\x90\x0f\xa2");
+	h_start(h, rip);
+	h_set_vmcs(h, VMCS_GUEST_INTERRUPTIBILITY, 8); /* virtual-NMI blocking */
+	h_run(h);
+	h_expect_insn_exit(h, VMX_REASON_CPUID, rip + 2, 2, 0, 0, 0);
+}
+
+/* ------------------------------------------------------------------ MTF, VMX_TIMER_EXPIRED */
+
+static void mtf_steps(struct h_ctx *h)
+{
+	uint64_t rip = AT(h, H_SLOT(3), "\x90\x90\x0f\xa2");
+	h_start(h, rip);
+	h_run(h);
+	event_exit(h, VMX_REASON_MTF, rip + 1);
+	h_run(h);
+	event_exit(h, VMX_REASON_MTF, rip + 2);
+	h_run(h);
+	/* An instruction that exits itself reports its own exit, not MTF. */
+	h_expect_insn_exit(h, VMX_REASON_CPUID, rip + 2, 2, 0, 0, 0);
+}
+
+static void mtf_injected(struct h_ctx *h)
+{
+	if (!((h->cap[1] >> 32) & CPU_BASED_MTF)) {
+		h_decline(h, "injecting a pending MTF exit needs MTF support (primary bit 27 allowed-1)");
+		return;
+	}
+	uint64_t rip = AT(h, H_SLOT(3), "\x90\x90\x0f\xa2");
+	h_start(h, rip);
+	h_set_vmcs(h, VMCS_CTRL_VMENTRY_IRQ_INFO, INTR_VALID | (7u << 8)); /* "other event", vector 0: pending MTF */
+	h_run(h);
+	event_exit(h, VMX_REASON_MTF, rip);
+	h_expect_masked(h, "VM-entry interruption information valid bit cleared by the exit",
+			h_vmcs(h, VMCS_CTRL_VMENTRY_IRQ_INFO), 0, INTR_VALID);
+}
+
+static void timer_zero(struct h_ctx *h)
+{
+	uint64_t rip = AT(h, H_SLOT(3), "\x90\x90\x0f\xa2");
+	h_start(h, rip);
+	h_set_vmcs(h, VMCS_GUEST_VMX_TIMER_VALUE, 0);
+	h_run(h);
+	event_exit(h, VMX_REASON_VMX_TIMER_EXPIRED, rip);
+}
+
+static void timer_counts_down(struct h_ctx *h)
+{
+	uint64_t rip = AT(h, H_SLOT(0), "\xeb\xfe");
+	h_start(h, rip);
+	h_set_vmcs(h, VMCS_GUEST_VMX_TIMER_VALUE, 0x10000);
+	h_run(h);
+	event_exit(h, VMX_REASON_VMX_TIMER_EXPIRED, rip);
+	if (h->ctl[4] & VMEXIT_SAVE_VMX_TIMER)
+		h_expect(h, "saved preemption-timer value", h_vmcs(h, VMCS_GUEST_VMX_TIMER_VALUE), 0);
+}
+
+static void run_until_deadline(struct h_ctx *h)
+{
+	if (!h->deadline_ok) {
+		h_decline(h, "backend does not allow the preemption timer, so hv_vcpu_run_until takes no finite deadline");
+		return;
+	}
+	uint64_t rip = AT(h, H_SLOT(0), "\xeb\xfe");
+	h_start(h, rip);
+	h_run_deadline(h, 20 * 1000000ull);
+	event_exit(h, VMX_REASON_VMX_TIMER_EXPIRED, rip);
+}
+
+/* ------------------------------------------------------------------ TASK */
+
+static void task_exit(struct h_ctx *h, unsigned slot, const char *bytes, uint64_t qual)
+{
+	uint64_t rip = h_at(h, H_SLOT(slot), bytes, 7);
+	h_start(h, rip);
+	h_run(h);
+	h_expect_insn_exit(h, VMX_REASON_TASK, rip, 7, qual, 0, 0);
+	/* Nothing of the switch happened. */
+	h_expect(h, "guest TR selector", h_vmcs(h, VMCS_GUEST_TR), H_SEL_TSS);
+	h_expect(h, "target TSS descriptor type (still available)", h->mem[H_GDT + H_SEL_TSS_AVAIL + 5], 0x89);
+	h_expect(h, "guest CR0.TS", h_vmcs(h, VMCS_GUEST_CR0) & 8, 0);
+}
+
+static void task_jmp(struct h_ctx *h)
+{
+	task_exit(h, 0, "\xea\x00\x00\x00\x00\x28\x00", (2ull << 30) | H_SEL_TSS_AVAIL);
+}
+
+static void task_call(struct h_ctx *h)
+{
+	task_exit(h, 1, "\x9a\x00\x00\x00\x00\x28\x00", (0ull << 30) | H_SEL_TSS_AVAIL);
+}
+
+/* ------------------------------------------------------------------ VMENTRY_GUEST */
+
+static void entry_fails(struct h_ctx *h, uint64_t rip)
+{
+	if (h->x.run_ret != HV_SUCCESS)
+		return; /* already reported: a failed entry must still return HV_SUCCESS */
+	if (!h_expect_reason(h, 0x80000000u | VMX_REASON_VMENTRY_GUEST))
+		return;
+	h_expect(h, "exit qualification (0: no specific cause)", h->x.qual, 0);
+	h_expect(h, "guest RIP (no guest state saved)", h->x.rip, rip);
+	h_expect(h, "VM-entry interruption information (not cleared by a failed entry)",
+		 h_vmcs(h, VMCS_CTRL_VMENTRY_IRQ_INFO), INTR_VALID | INTR_HW_EXC | 6);
+}
+
+static uint64_t entry_setup(struct h_ctx *h)
+{
+	uint64_t rip = AT(h, H_SLOT(0), "\x0f\xa2");
+	h_start(h, rip);
+	h_set_vmcs(h, VMCS_CTRL_VMENTRY_IRQ_INFO, INTR_VALID | INTR_HW_EXC | 6); /* inject #UD */
+	return rip;
+}
+
+static void entry_cs_l_and_d(struct h_ctx *h)
+{
+	uint64_t rip = entry_setup(h);
+	h_set_vmcs(h, VMCS_GUEST_CS_AR, 0xe09b); /* IA-32e guest with CS.L = 1 requires CS.D = 0 */
+	h_run(h);
+	entry_fails(h, rip);
+}
+
+static void entry_tr_unusable(struct h_ctx *h)
+{
+	uint64_t rip = entry_setup(h);
+	h_set_vmcs(h, VMCS_GUEST_TR_AR, 0x1008b); /* TR must be usable */
+	h_run(h);
+	entry_fails(h, rip);
+}
+
+static void entry_rflags_bit1(struct h_ctx *h)
+{
+	uint64_t rip = entry_setup(h);
+	if (hv_vmx_vcpu_write_vmcs(h->vcpu, VMCS_GUEST_RFLAGS, 0) != HV_SUCCESS) {
+		h_decline(h, "the API refuses RFLAGS = 0");
+		return;
+	}
+	h_run(h);
+	entry_fails(h, rip);
+}
+
+/* ------------------------------------------------------------------ the table */
+
+#define TODO_INIT "no API signals INIT or SIPI to a vCPU (needs an hvx extension or the in-kernel APIC's INIT IPI)"
+#define TODO_SMI "SMM VM exits exist only under the dual-monitor treatment of SMM; no API raises an SMI"
+
+const struct conf_case conf_cases_event[] = {
+	{"EXC_NMI", "ud2_exits_as_hardware_exception", "exc_long", H_LONG64, {0}, {0}, 0, ud2_exits, NULL},
+	{"EXC_NMI", "int3_exits_as_software_exception_with_length", "exc_long", H_LONG64, {0}, {0}, 0, int3_exits, NULL},
+	{"EXC_NMI", "page_fault_write_exits_with_address_and_error_code", "exc_long", H_LONG64, {0}, {0}, 0,
+	 pf_write_exits, NULL},
+	{"EXC_NMI", "page_fault_read_exits_without_changing_registers", "exc_long", H_LONG64, {0}, {0}, 0,
+	 pf_read_exits, NULL},
+	{"EXC_NMI", "page_fault_mask_match_equal_exits_with_bit14_set", "exc_long", H_LONG64, {0}, {0}, 0,
+	 pf_mask_match_equal, NULL},
+	{"EXC_NMI", "page_fault_mask_match_unequal_exits_with_bit14_clear", "exc_long", H_LONG64, {0}, {0}, 0,
+	 pf_mask_match_inverted, NULL},
+	{"EXC_NMI", "page_fault_mask_match_unequal_is_delivered_to_guest", "exc_long", H_LONG64, CTL(.proc = IOX),
+	 {"IO"}, 0, pf_mask_match_delivers, NULL},
+	{"EXC_NMI", "general_protection_exits_with_selector_error_code", "exc_long", H_LONG64, {0}, {0}, 0, gp_exits,
+	 NULL},
+	{"EXC_NMI", "int21_with_idt_limit_0_exits_with_idt_vectoring_hvdos", "real", H_REAL, {0}, {0}, 0, int21_hvdos,
+	 NULL},
+	{"EXC_NMI", "rsm_outside_smm_is_ud", "exc_long", H_LONG64, {0}, {0}, 0, rsm_ud, NULL},
+	{"EXC_NMI", "nmi_exits_with_nmi_exiting", NULL, H_LONG64, CTL(.pin = PIN_BASED_NMI), {0}, 0, NULL,
+	 "no API delivers an NMI to a running vCPU (needs an hvx NMI extension or the in-kernel APIC)"},
+	{"IRQ", "kick_of_running_vcpu_exits_with_irq", "loop_long", H_LONG64, {0}, {0}, 0, kick_running, NULL},
+	{"IRQ", "pending_kick_exits_before_first_instruction", "loop_long", H_LONG64, {0}, {0}, 0, kick_pending, NULL},
+	{"TRIPLE_FAULT", "ud2_without_idt_triple_faults", "exc_long", H_LONG64, {0}, {0}, 0, triple_fault_long, NULL},
+	{"TRIPLE_FAULT", "int21_without_ivt_triple_faults_in_real_mode", "real", H_REAL, {0}, {0}, 0, triple_fault_real,
+	 NULL},
+	{"INIT", "init_signal_exits", NULL, H_LONG64, {0}, {0}, 0, NULL, TODO_INIT},
+	{"SIPI", "sipi_in_wait_for_sipi_exits_with_vector", NULL, H_LONG64, {0}, {0}, 0, NULL, TODO_INIT},
+	{"IO_SMI", "smi_after_io_exits", NULL, H_LONG64, {0}, {0}, 0, NULL, TODO_SMI},
+	{"OTHER_SMI", "other_smi_exits", NULL, H_LONG64, {0}, {0}, 0, NULL, TODO_SMI},
+	{"IRQ_WND", "interrupt_window_open_at_entry_exits_first", "loop_long", H_LONG64,
+	 CTL(.proc = CPU_BASED_IRQ_WND), {0}, 0, irq_window_at_entry, NULL},
+	{"IRQ_WND", "interrupt_window_opens_after_sti_shadow", "loop_long", H_LONG64,
+	 CTL(.proc = CPU_BASED_IRQ_WND), {0}, 0, irq_window_after_sti_shadow, NULL},
+	{"IRQ_WND", "interrupt_window_stays_closed_while_if_clear", "loop_long", H_LONG64,
+	 CTL(.proc = CPU_BASED_IRQ_WND), {"CPUID"}, 0, irq_window_closed_if_clear, NULL},
+	{"VIRTUAL_NMI_WND", "nmi_window_open_at_entry_exits_first", "loop_long", H_LONG64,
+	 CTL(.pin = PIN_BASED_NMI | PIN_BASED_VIRTUAL_NMI, .proc = CPU_BASED_VIRTUAL_NMI_WND), {0}, 0,
+	 nmi_window_at_entry, NULL},
+	{"VIRTUAL_NMI_WND", "nmi_window_closed_by_virtual_nmi_blocking", "loop_long", H_LONG64,
+	 CTL(.pin = PIN_BASED_NMI | PIN_BASED_VIRTUAL_NMI, .proc = CPU_BASED_VIRTUAL_NMI_WND), {"CPUID"}, 0,
+	 nmi_window_blocked, NULL},
+	{"TASK", "jmp_to_tss_exits_without_switching", "prot32", H_PROT32, {0}, {0}, 0, task_jmp, NULL},
+	{"TASK", "call_to_tss_exits_without_switching", "prot32", H_PROT32, {0}, {0}, 0, task_call, NULL},
+	{"MTF", "mtf_exits_after_each_instruction", "loop_long", H_LONG64, CTL(.proc = CPU_BASED_MTF), {"CPUID"}, 0,
+	 mtf_steps, NULL},
+	{"MTF", "injected_pending_mtf_exits_before_first_instruction", "loop_long", H_LONG64,
+	 CTL(.proc_off = CPU_BASED_MTF), {0}, 0, mtf_injected, NULL},
+	{"VMX_TIMER_EXPIRED", "timer_zero_exits_before_first_instruction", "loop_long", H_LONG64,
+	 CTL(.pin = PIN_BASED_PREEMPTION_TIMER), {0}, 0, timer_zero, NULL},
+	{"VMX_TIMER_EXPIRED", "timer_expires_in_spin_loop", "loop_long", H_LONG64,
+	 CTL(.pin = PIN_BASED_PREEMPTION_TIMER, .exit = VMEXIT_SAVE_VMX_TIMER), {0}, 0, timer_counts_down, NULL},
+	{"VMX_TIMER_EXPIRED", "run_until_deadline_exits_with_timer", "loop_long", H_LONG64, {0}, {0}, 0,
+	 run_until_deadline, NULL},
+	{"VMENTRY_GUEST", "cs_l_and_d_fails_entry_with_success_return", "insn_long", H_LONG64, {0}, {0}, 0,
+	 entry_cs_l_and_d, NULL},
+	{"VMENTRY_GUEST", "unusable_tr_fails_entry", "insn_long", H_LONG64, {0}, {0}, 0, entry_tr_unusable, NULL},
+	{"VMENTRY_GUEST", "rflags_bit1_clear_fails_entry", "insn_long", H_LONG64, {0}, {0}, 0, entry_rflags_bit1, NULL},
+	{"VMENTRY_MSR", "bad_msr_load_entry_fails_entry", NULL, H_LONG64, {0}, {0}, 0, NULL,
+	 "the VM-entry MSR-load list (0x200A/0x4014) is framework-owned: no API makes an entry fail on it"},
+	{"VMENTRY_MC", "machine_check_during_entry", NULL, H_LONG64, {0}, {0}, 0, NULL,
+	 "no API causes a machine check during VM entry"},
+	{"RSM", "rsm_in_smm_exits", NULL, H_LONG64, {0}, {0}, 0, NULL,
+	 "RSM exits only in an SMM guest (dual-monitor treatment); no API enters SMM"},
+	{"RSM", "rsm_outside_smm_is_ud_not_exit", "exc_long", H_LONG64, {0}, {"EXC_NMI"}, 0, rsm_ud, NULL},
+	{NULL, NULL, NULL, 0, {0}, {0}, 0, NULL, NULL},
+};
