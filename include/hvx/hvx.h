@@ -43,6 +43,24 @@ hv_return_t hvx_backend_read_capability(const char *backend, hv_vmx_capability_t
 /* Whether a backend can produce basic exit reason `reason` at all (with the right controls and guest). */
 hv_return_t hvx_backend_produces_reason(const char *backend, uint32_t reason, bool *produces);
 
+/* One CPUID leaf for hvx_vcpu_set_cpuid: the values CPUID returns for (function, index). */
+struct hvx_cpuid_entry {
+	uint32_t function;
+	uint32_t index;   /* sub-leaf (ECX input); only compared when flags has HVX_CPUID_SIGNIFICANT_INDEX */
+	uint32_t flags;
+	uint32_t eax, ebx, ecx, edx;
+};
+#define HVX_CPUID_SIGNIFICANT_INDEX 1u
+
+/*
+ * The CPUID table of a vCPU, for backends that answer CPUID without an exit (kvm: CPUID never reaches the VMM).
+ * Owner thread; before the vCPU's first run. HV_UNSUPPORTED on backends where CPUID exits (emu), HV_BUSY after
+ * the first run, HV_BAD_ARGUMENT for a NULL table, count 0 or count > HVX_CPUID_MAX_ENTRIES, or a table the
+ * backend refuses. Without it the kvm backend gives the guest the host's KVM-supported CPUID.
+ */
+#define HVX_CPUID_MAX_ENTRIES 256
+hv_return_t hvx_vcpu_set_cpuid(hv_vcpuid_t vcpu, const struct hvx_cpuid_entry *entries, unsigned count);
+
 #ifdef __cplusplus
 }
 #endif

@@ -12,6 +12,7 @@
 
 struct hvx_vm;
 struct hvx_vcpu;
+struct hvx_cpuid_entry;
 
 struct hvx_backend_ops {
 	const char *name;        /* "emu", "kvm" */
@@ -41,6 +42,8 @@ struct hvx_backend_ops {
 	void (*vcpu_fetch)(struct hvx_vcpu *vcpu, uint32_t groups);
 	/* Drop cached guest-linear translations (hv_vcpu_invalidate_tlb). */
 	void (*vcpu_invalidate_tlb)(struct hvx_vcpu *vcpu);
+	/* Optional (NULL: HV_UNSUPPORTED): the CPUID table the guest sees, for backends that answer CPUID themselves (kvm). */
+	hv_return_t (*vcpu_set_cpuid)(struct hvx_vcpu *vcpu, const struct hvx_cpuid_entry *entries, unsigned count);
 };
 
 /* Registered backends, in preference order for auto selection; NULL-terminated. */

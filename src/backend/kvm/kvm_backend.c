@@ -1,13 +1,19 @@
-/* kvm_backend.c: the kvm backend's registration: guests run natively through /dev/kvm (the run loop arrives with issue 5; until then vcpu_run is absent and hv_vcpu_run returns HV_UNSUPPORTED). */
+/* kvm_backend.c: the kvm backend: /dev/kvm VM and vCPU objects, memory slots from the memory map, the kick signal, capabilities (docs/kvm.md). */
+#include <errno.h>
 #include <fcntl.h>
-#include <linux/kvm.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
-#include "core/backend.h"
-#include "core/vm.h"
+#include <hvx/hvx.h>
+
+#include "kvm.h"
 
 /* Does the host CPU have hardware virtualisation (vmx or svm in /proc/cpuinfo)? PVM and other software KVMs do not. */
 bool hvx_kvm_hardware_virtualisation(void)
@@ -32,24 +38,70 @@ static bool kvm_available(const char **why)
 		return false;
 	}
 	int version = ioctl(fd, KVM_GET_API_VERSION, 0);
-	close(fd);
-	if (version != KVM_API_VERSION) {
+	bool ok = version == KVM_API_VERSION;
+	if (!ok)
 		*why = "/dev/kvm has an unexpected API version";
-		return false;
-	}
-	return true;
+	static const int needed[] = {KVM_CAP_X86_USER_SPACE_MSR, KVM_CAP_X86_MSR_FILTER, KVM_CAP_SYNC_REGS,
+				     KVM_CAP_READONLY_MEM, KVM_CAP_IMMEDIATE_EXIT, KVM_CAP_VCPU_EVENTS,
+				     KVM_CAP_XSAVE, KVM_CAP_XCRS, KVM_CAP_DEBUGREGS, KVM_CAP_SET_GUEST_DEBUG};
+	for (unsigned i = 0; ok && i < sizeof needed / sizeof needed[0]; i++)
+		if (ioctl(fd, KVM_CHECK_EXTENSION, needed[i]) <= 0) {
+			*why = "/dev/kvm lacks a needed capability (user-space MSR exits, MSR filter, sync regs, read-only "
+			       "memory, immediate exit, vCPU events, XSAVE, XCRs, debug registers or guest debug)";
+			ok = false;
+		}
+	close(fd);
+	return ok;
 }
+
+/* Capability words: exactly the controls this backend honours (docs/kvm.md explains each bit). */
+#define KVM_PIN_MUST1 (HVX_PIN_DEFAULT1 | PIN_BASED_INTR)
+#define KVM_PIN_MAY1 (KVM_PIN_MUST1 | PIN_BASED_NMI | PIN_BASED_VIRTUAL_NMI | PIN_BASED_PREEMPTION_TIMER)
+#define KVM_PROC_MUST1 (0x04006172u | CPU_BASED_TSC_OFFSET | CPU_BASED_HLT | CPU_BASED_UNCOND_IO | \
+			CPU_BASED_MSR_BITMAPS | CPU_BASED_SECONDARY_CTLS)
+#define KVM_PROC_MAY1 (KVM_PROC_MUST1 | CPU_BASED_IRQ_WND | CPU_BASED_MTF)
+#define KVM_PROC2_MUST1 (CPU_BASED2_EPT | CPU_BASED2_UNRESTRICTED)
+#define KVM_PROC2_MAY1 KVM_PROC2_MUST1
+#define KVM_ENTRY_MUST1 (HVX_ENTRY_DEFAULT1 | (1u << 14) | (1u << 15)) /* load debug controls, PAT, EFER */
+#define KVM_ENTRY_MAY1 (KVM_ENTRY_MUST1 | (1u << 9))                    /* IA-32e mode guest */
+#define KVM_EXIT_MUST1 (HVX_EXIT_DEFAULT1 | (1u << 9) | (1u << 18) | (1u << 20)) /* host 64-bit, save PAT, EFER */
+#define KVM_EXIT_MAY1 (KVM_EXIT_MUST1 | (1u << 15) | (1u << 19) | (1u << 21))
+#define CAP(must, may) ((uint64_t)(may) << 32 | (uint64_t)(must))
+#define KVM_TIMER_RATE 5 /* preemption timer counts TSC >> 5 */
+#define REASON(n) (1ull << (n))
 
 static const struct hvx_caps kvm_caps = {
 	.vmx = {
-		[HV_VMX_CAP_PINBASED] = (uint64_t)HVX_PIN_DEFAULT1 << 32 | HVX_PIN_DEFAULT1,
-		[HV_VMX_CAP_PROCBASED] = (uint64_t)0x04006172u << 32 | 0x04006172u,
-		[HV_VMX_CAP_PROCBASED2] = 0,
-		[HV_VMX_CAP_ENTRY] = (uint64_t)0x000011fbu << 32 | 0x000011fbu,
-		[HV_VMX_CAP_EXIT] = (uint64_t)0x00036dfbu << 32 | 0x00036dfbu,
+		[HV_VMX_CAP_PINBASED] = CAP(KVM_PIN_MUST1, KVM_PIN_MAY1),
+		[HV_VMX_CAP_PROCBASED] = CAP(KVM_PROC_MUST1, KVM_PROC_MAY1),
+		[HV_VMX_CAP_PROCBASED2] = CAP(KVM_PROC2_MUST1, KVM_PROC2_MAY1),
+		[HV_VMX_CAP_ENTRY] = CAP(KVM_ENTRY_MUST1, KVM_ENTRY_MAY1),
+		[HV_VMX_CAP_EXIT] = CAP(KVM_EXIT_MUST1, KVM_EXIT_MAY1),
+		/* revision 1, 4-KiB region, write-back, INS/OUTS information, TRUE controls */
+		[HV_VMX_CAP_BASIC] = 1ull | 0x1000ull << 32 | 6ull << 50 | 1ull << 54 | 1ull << 55,
+		[HV_VMX_CAP_TRUE_PINBASED] = CAP(KVM_PIN_MUST1, KVM_PIN_MAY1),
+		[HV_VMX_CAP_TRUE_PROCBASED] = CAP(KVM_PROC_MUST1, KVM_PROC_MAY1),
+		[HV_VMX_CAP_TRUE_ENTRY] = CAP(KVM_ENTRY_MUST1, KVM_ENTRY_MAY1),
+		[HV_VMX_CAP_TRUE_EXIT] = CAP(KVM_EXIT_MUST1, KVM_EXIT_MAY1),
+		/* timer rate, EFER.LMA saved into the IA-32e entry control, HLT activity state */
+		[HV_VMX_CAP_MISC] = KVM_TIMER_RATE | 1u << 5 | 1u << 6,
+		[HV_VMX_CAP_CR0_FIXED0] = 0x20,          /* NE; unrestricted guest relaxes PE and PG */
+		[HV_VMX_CAP_CR0_FIXED1] = 0xffffffffull,
+		[HV_VMX_CAP_CR4_FIXED0] = 0x2000,        /* VMXE */
+		[HV_VMX_CAP_CR4_FIXED1] = 0x00f77fffull,
+		[HV_VMX_CAP_VMCS_ENUM] = 0x2e << 1,
+		[HV_VMX_CAP_EPT_VPID_CAP] = 1ull << 6 | 1ull << 14 | 1ull << 16, /* 4-level, WB, 2-MiB pages */
+		[HVX_VMX_CAP_SLOTS - 1] = KVM_TIMER_RATE,
 	},
 	.vcpu_max = 64,
 	.space_max = 1,
+	/* Only reasons the kvm tests (tests/unit/test_kvm_*.c) show it producing. */
+	.reasons = {REASON(VMX_REASON_EXC_NMI) | REASON(VMX_REASON_IRQ) | REASON(VMX_REASON_TRIPLE_FAULT) |
+			     REASON(VMX_REASON_IRQ_WND) | REASON(VMX_REASON_HLT) | REASON(VMX_REASON_IO) |
+			     REASON(VMX_REASON_RDMSR) | REASON(VMX_REASON_WRMSR) | REASON(VMX_REASON_VMENTRY_GUEST) |
+			     REASON(VMX_REASON_MTF) | REASON(VMX_REASON_EPT_VIOLATION) |
+			     REASON(VMX_REASON_VMX_TIMER_EXPIRED),
+		     0},
 };
 
 static const struct hvx_caps *kvm_get_caps(void)
@@ -57,26 +109,360 @@ static const struct hvx_caps *kvm_get_caps(void)
 	return &kvm_caps;
 }
 
+/* ---- the kick signal ---- */
+
+static __thread struct kvm_run *volatile current_run __attribute__((tls_model("initial-exec")));
+static pthread_once_t signal_once = PTHREAD_ONCE_INIT;
+
+int kvm_kick_signal(void)
+{
+	return SIGRTMIN + 6;
+}
+
+void kvm_set_current_run(struct kvm_run *run)
+{
+	current_run = run;
+}
+
+/* Runs on the vCPU thread: make the current or next KVM_RUN return at once. Nothing else (async-signal-safe). */
+static void on_kick(int sig)
+{
+	(void)sig;
+	struct kvm_run *run = current_run;
+	if (run)
+		run->immediate_exit = 1;
+}
+
+static void install_signal(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_kick;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0; /* no SA_RESTART: KVM_RUN must return EINTR */
+	sigaction(kvm_kick_signal(), &sa, NULL);
+}
+
+static void kvm_vcpu_kick(struct hvx_vcpu *vcpu)
+{
+	pthread_kill(vcpu->owner, kvm_kick_signal());
+}
+
+/* ---- VM ---- */
+
 static hv_return_t kvm_vm_create(struct hvx_vm *vm)
 {
-	(void)vm;
+	pthread_once(&signal_once, install_signal);
+	struct kvm_vm *k = calloc(1, sizeof *k);
+	if (!k)
+		return HV_NO_RESOURCES;
+	k->vm_fd = -1;
+	k->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (k->kvm_fd < 0) {
+		free(k);
+		return HV_NO_DEVICE;
+	}
+	const char *step = "KVM_CREATE_VM";
+	k->vm_fd = ioctl(k->kvm_fd, KVM_CREATE_VM, 0);
+	if (k->vm_fd < 0)
+		goto fail;
+	step = "KVM_GET_VCPU_MMAP_SIZE";
+	k->run_size = ioctl(k->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (k->run_size <= 0)
+		goto fail;
+	/* Every guest RDMSR/WRMSR the filter denies exits to user space (Apple: all MSRs exit unless native). */
+	step = "KVM_CAP_X86_USER_SPACE_MSR";
+	struct kvm_enable_cap cap = {.cap = KVM_CAP_X86_USER_SPACE_MSR, .args = {KVM_MSR_EXIT_REASON_FILTER}};
+	if (ioctl(k->vm_fd, KVM_ENABLE_CAP, &cap) < 0)
+		goto fail;
+	step = "KVM_X86_SET_MSR_FILTER";
+	/* KVM refuses a deny-by-default filter without ranges: one range denying MSR 0 makes it explicit. */
+	static uint8_t zero;
+	struct kvm_msr_filter filter = {.flags = KVM_MSR_FILTER_DEFAULT_DENY};
+	filter.ranges[0] = (struct kvm_msr_filter_range){
+		.flags = KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE, .nmsrs = 1, .base = 0, .bitmap = &zero};
+	if (ioctl(k->vm_fd, KVM_X86_SET_MSR_FILTER, &filter) < 0)
+		goto fail;
+	k->filter_set = true;
+	/* Emulation failures come to user space (they become HV_ERROR or an EPT violation on fetch). */
+	struct kvm_enable_cap emu = {.cap = KVM_CAP_EXIT_ON_EMULATION_FAILURE, .args = {1}};
+	ioctl(k->vm_fd, KVM_ENABLE_CAP, &emu);
+	step = "KVM_GET_SUPPORTED_CPUID";
+	unsigned nent = 256;
+	k->cpuid = calloc(1, sizeof *k->cpuid + nent * sizeof k->cpuid->entries[0]);
+	if (!k->cpuid)
+		goto fail;
+	k->cpuid->nent = nent;
+	if (ioctl(k->kvm_fd, KVM_GET_SUPPORTED_CPUID, k->cpuid) < 0)
+		goto fail;
+	pthread_mutex_init(&k->lock, NULL);
+	vm->backend_data = k;
 	return HV_SUCCESS;
+fail:
+	fprintf(stderr, "hvx kvm: %s failed: %s\n", step, strerror(errno));
+	if (k->vm_fd >= 0)
+		close(k->vm_fd);
+	close(k->kvm_fd);
+	free(k->cpuid);
+	free(k);
+	return HV_ERROR;
 }
 
 static void kvm_vm_destroy(struct hvx_vm *vm)
 {
-	(void)vm;
+	struct kvm_vm *k = kvm_vm_of(vm);
+	if (!k)
+		return;
+	close(k->vm_fd);
+	close(k->kvm_fd);
+	free(k->cpuid);
+	free(k->slots);
+	free(k->free_ids);
+	pthread_mutex_destroy(&k->lock);
+	free(k);
+	vm->backend_data = NULL;
 }
+
+/* ---- memory slots ---- */
+
+static int slot_set(struct kvm_vm *k, const struct kvm_slot *s, bool remove)
+{
+	struct kvm_userspace_memory_region r = {
+		.slot = s->id,
+		.flags = s->readonly ? KVM_MEM_READONLY : 0,
+		.guest_phys_addr = s->gpa,
+		.memory_size = remove ? 0 : s->size,
+		.userspace_addr = (uint64_t)(uintptr_t)s->hva,
+	};
+	return ioctl(k->vm_fd, KVM_SET_USER_MEMORY_REGION, &r);
+}
+
+static hv_return_t slot_add(struct kvm_vm *k, uint64_t gpa, uint64_t size, uint8_t *hva, bool readonly)
+{
+	if (k->slot_count == k->slot_capacity) {
+		unsigned cap = k->slot_capacity ? 2 * k->slot_capacity : 16;
+		struct kvm_slot *grown = realloc(k->slots, cap * sizeof *grown);
+		if (!grown)
+			return HV_NO_RESOURCES;
+		k->slots = grown;
+		k->slot_capacity = cap;
+	}
+	struct kvm_slot s = {.gpa = gpa, .size = size, .hva = hva, .readonly = readonly};
+	s.id = k->free_count ? k->free_ids[--k->free_count] : k->next_slot_id++;
+	if (slot_set(k, &s, false) < 0) {
+		fprintf(stderr, "hvx kvm: KVM_SET_USER_MEMORY_REGION [%#llx, +%#llx) failed: %s\n",
+			(unsigned long long)gpa, (unsigned long long)size, strerror(errno));
+		return HV_NO_RESOURCES; /* the id is not reused */
+	}
+	k->slots[k->slot_count++] = s;
+	return HV_SUCCESS;
+}
+
+static bool slot_remove(struct kvm_vm *k, unsigned i)
+{
+	if (k->free_count == k->free_capacity) {
+		unsigned cap = k->free_capacity ? 2 * k->free_capacity : 16;
+		uint32_t *grown = realloc(k->free_ids, cap * sizeof *grown);
+		if (!grown)
+			return false;
+		k->free_ids = grown;
+		k->free_capacity = cap;
+	}
+	slot_set(k, &k->slots[i], true);
+	k->free_ids[k->free_count++] = k->slots[i].id;
+	k->slots[i] = k->slots[--k->slot_count];
+	return true;
+}
+
+/*
+ * Re-sync the slots covering [gpa, gpa + size) with the memory map. KVM expresses RWX (normal slot) and RX/R
+ * (read-only slot: writes exit as MMIO, reported as EPT violations); it cannot forbid execution, so R and RW are
+ * executable (docs/kvm.md). Write-only, execute-only and WX maps are refused with HV_UNSUPPORTED and get no slot.
+ */
+static hv_return_t kvm_memmap_changed(struct hvx_vm *vm, hv_vm_space_t space, uint64_t gpa, uint64_t size)
+{
+	if (space != HV_VM_SPACE_DEFAULT)
+		return HV_SUCCESS; /* only the default space runs on this backend (HV_CAP_ADDRSPACEMAX = 1) */
+	struct kvm_vm *k = kvm_vm_of(vm);
+	hv_return_t ret = HV_SUCCESS;
+	pthread_mutex_lock(&k->lock);
+	uint64_t lo = gpa, hi = gpa + size;
+	for (unsigned i = 0; i < k->slot_count;) {
+		struct kvm_slot *s = &k->slots[i];
+		if (s->gpa < gpa + size && gpa < s->gpa + s->size) {
+			if (s->gpa < lo)
+				lo = s->gpa;
+			if (s->gpa + s->size > hi)
+				hi = s->gpa + s->size;
+			if (!slot_remove(k, i)) {
+				ret = HV_NO_RESOURCES;
+				i++;
+			}
+		} else {
+			i++;
+		}
+	}
+	pthread_rwlock_rdlock(&vm->memmap.lock);
+	const struct hvx_space *sp = &vm->memmap.spaces[space];
+	for (unsigned i = 0; i < sp->count; i++) {
+		const struct hvx_region *r = &sp->regions[i];
+		uint64_t a = r->gpa > lo ? r->gpa : lo, b = r->gpa + r->size < hi ? r->gpa + r->size : hi;
+		if (a >= b || !r->perms)
+			continue;
+		if (!(r->perms & HV_MEMORY_READ)) {
+			ret = HV_UNSUPPORTED;
+			continue;
+		}
+		hv_return_t e = slot_add(k, a, b - a, r->hva + (a - r->gpa), !(r->perms & HV_MEMORY_WRITE));
+		if (e != HV_SUCCESS)
+			ret = e;
+	}
+	pthread_rwlock_unlock(&vm->memmap.lock);
+	pthread_mutex_unlock(&k->lock);
+	return ret;
+}
+
+/* ---- MSR filter: MSRs native on every vCPU pass; the rest exit (native ones are then completed per vCPU) ---- */
+
+void kvm_msr_filter_update(struct hvx_vm *vm)
+{
+	struct kvm_vm *k = kvm_vm_of(vm);
+	uint32_t all = ~0u;
+	pthread_mutex_lock(&vm->lock);
+	unsigned n = 0;
+	for (unsigned i = 0; i < HVX_VCPU_MAX; i++)
+		if (vm->vcpus[i]) {
+			all &= vm->vcpus[i]->native_msrs;
+			n++;
+		}
+	pthread_mutex_unlock(&vm->lock);
+	if (!n)
+		all = 0;
+	pthread_mutex_lock(&k->lock);
+	if (!k->filter_set || all != k->filter_native) {
+		struct kvm_msr_filter f;
+		memset(&f, 0, sizeof f);
+		f.flags = KVM_MSR_FILTER_DEFAULT_DENY;
+		static uint8_t one = 1, zero; /* KVM copies the bitmaps */
+		f.ranges[0] = (struct kvm_msr_filter_range){
+			.flags = KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE, .nmsrs = 1, .base = 0, .bitmap = &zero};
+		unsigned r = 1;
+		for (unsigned i = 0; i < hvx_msr_table_count && r < KVM_MSR_FILTER_MAX_RANGES; i++) {
+			const struct hvx_msr_desc *d = &hvx_msr_table[i];
+			if (d->native_bit >= 0 && (all >> d->native_bit) & 1)
+				f.ranges[r++] = (struct kvm_msr_filter_range){
+					.flags = KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE, .nmsrs = 1, .base = d->msr,
+					.bitmap = &one};
+		}
+		if (ioctl(k->vm_fd, KVM_X86_SET_MSR_FILTER, &f) == 0) {
+			k->filter_native = all;
+			k->filter_set = true;
+		}
+	}
+	pthread_mutex_unlock(&k->lock);
+}
+
+uint32_t kvm_msr_filter_native(struct hvx_vm *vm)
+{
+	struct kvm_vm *k = kvm_vm_of(vm);
+	pthread_mutex_lock(&k->lock);
+	uint32_t v = k->filter_native;
+	pthread_mutex_unlock(&k->lock);
+	return v;
+}
+
+/* ---- vCPU ---- */
 
 static hv_return_t kvm_vcpu_create(struct hvx_vcpu *vcpu)
 {
-	(void)vcpu;
+	struct kvm_vm *k = kvm_vm_of(vcpu->vm);
+	struct kvm_vcpu *kv = calloc(1, sizeof *kv);
+	if (!kv)
+		return HV_NO_RESOURCES;
+	const char *step = "KVM_CREATE_VCPU";
+	kv->fd = ioctl(k->vm_fd, KVM_CREATE_VCPU, (unsigned long)vcpu->id);
+	if (kv->fd < 0)
+		goto fail;
+	step = "mmap kvm_run";
+	kv->run = mmap(NULL, (size_t)k->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, kv->fd, 0);
+	if (kv->run == MAP_FAILED) {
+		kv->run = NULL;
+		goto fail;
+	}
+	step = "KVM_SET_CPUID2";
+	pthread_mutex_lock(&k->lock);
+	int r = ioctl(kv->fd, KVM_SET_CPUID2, k->cpuid);
+	pthread_mutex_unlock(&k->lock);
+	if (r < 0)
+		goto fail;
+	step = "KVM_GET_SREGS";
+	if (ioctl(kv->fd, KVM_GET_SREGS, &kv->exit_sregs) < 0)
+		goto fail;
+	/* The deadline timer signals this (the owner) thread. */
+	struct sigevent sev;
+	memset(&sev, 0, sizeof sev);
+	sev.sigev_notify = SIGEV_THREAD_ID;
+	sev.sigev_signo = kvm_kick_signal();
+	sev._sigev_un._tid = (pid_t)syscall(SYS_gettid);
+	kv->timer_ok = timer_create(CLOCK_MONOTONIC, &sev, &kv->timer) == 0;
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, kvm_kick_signal());
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	vcpu->backend = kv;
 	return HV_SUCCESS;
+fail:
+	fprintf(stderr, "hvx kvm: vCPU %u: %s failed: %s\n", vcpu->id, step, strerror(errno));
+	if (kv->run)
+		munmap(kv->run, (size_t)k->run_size);
+	if (kv->fd >= 0)
+		close(kv->fd);
+	free(kv);
+	return HV_ERROR;
 }
 
 static void kvm_vcpu_destroy(struct hvx_vcpu *vcpu)
 {
-	(void)vcpu;
+	struct kvm_vcpu *kv = kvm_vcpu_of(vcpu);
+	if (!kv)
+		return;
+	if (pthread_equal(pthread_self(), vcpu->owner))
+		kvm_set_current_run(NULL);
+	if (kv->timer_ok)
+		timer_delete(kv->timer);
+	munmap(kv->run, (size_t)kvm_vm_of(vcpu->vm)->run_size);
+	close(kv->fd);
+	free(kv);
+	vcpu->backend = NULL;
+}
+
+/* hvx_vcpu_set_cpuid: the VMM's CPUID table (KVM answers CPUID in the kernel). Before the first run only. */
+static hv_return_t kvm_vcpu_set_cpuid(struct hvx_vcpu *vcpu, const struct hvx_cpuid_entry *entries, unsigned count)
+{
+	struct kvm_vcpu *kv = kvm_vcpu_of(vcpu);
+	if (kv->ran)
+		return HV_BUSY;
+	struct kvm_cpuid2 *c = calloc(1, sizeof *c + count * sizeof c->entries[0]);
+	if (!c)
+		return HV_NO_RESOURCES;
+	c->nent = count;
+	for (unsigned i = 0; i < count; i++) {
+		c->entries[i].function = entries[i].function;
+		c->entries[i].index = entries[i].index;
+		c->entries[i].flags = entries[i].flags & HVX_CPUID_SIGNIFICANT_INDEX ? KVM_CPUID_FLAG_SIGNIFCANT_INDEX : 0;
+		c->entries[i].eax = entries[i].eax;
+		c->entries[i].ebx = entries[i].ebx;
+		c->entries[i].ecx = entries[i].ecx;
+		c->entries[i].edx = entries[i].edx;
+	}
+	int r = ioctl(kv->fd, KVM_SET_CPUID2, c);
+	int err = errno;
+	free(c);
+	if (r < 0) {
+		fprintf(stderr, "hvx kvm: KVM_SET_CPUID2 refused the table: %s\n", strerror(err));
+		return err == E2BIG || err == ENOMEM ? HV_NO_RESOURCES : HV_BAD_ARGUMENT;
+	}
+	return HV_SUCCESS;
 }
 
 const struct hvx_backend_ops hvx_backend_kvm = {
@@ -86,6 +472,11 @@ const struct hvx_backend_ops hvx_backend_kvm = {
 	.caps = kvm_get_caps,
 	.vm_create = kvm_vm_create,
 	.vm_destroy = kvm_vm_destroy,
+	.memmap_changed = kvm_memmap_changed,
 	.vcpu_create = kvm_vcpu_create,
 	.vcpu_destroy = kvm_vcpu_destroy,
+	.vcpu_run = kvm_vcpu_run,
+	.vcpu_kick = kvm_vcpu_kick,
+	.vcpu_fetch = kvm_state_fetch,
+	.vcpu_set_cpuid = kvm_vcpu_set_cpuid,
 };

@@ -1,0 +1,759 @@
+/* kvm_run.c: the kvm backend's run loop: controls -> KVM settings, entry, KVM exits -> Intel-exact VM exits, deadlines and kicks. */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "core/clock.h"
+#include "kvm.h"
+
+/*
+ * Completing KVM's pending operations (docs/kvm.md). Apple's exits are fault-like: RIP is at the instruction and
+ * the VMM writes the results and RIP + length itself. KVM instead expects user space to provide the data and re-enter,
+ * and then completes the instruction. Three cases:
+ *  - IN/OUT (not string): left pending. At the next entry, if the VMM moved RIP to exactly RIP + length (the normal
+ *    case) KVM's completion is made to produce the VMM's values (IN: the data area holds the VMM's RAX bytes); KVM's
+ *    fast path cancels the completion anyway when the linear RIP changed. Otherwise it is drained first (below).
+ *  - INS/OUTS, MMIO, RDMSR/WRMSR: drained at exit: KVM_RUN with immediate_exit completes the operation with harmless
+ *    data (an INS writes back the bytes already in guest memory, REP counts are cut to the current batch), and the
+ *    exit-time registers (and events, segment state for MMIO) are loaded again at the next entry.
+ */
+
+#define RFLAGS_IF (1ull << 9)
+#define RFLAGS_DF (1ull << 10)
+#define EFER_LMA (1ull << 10)
+#define ENTRY_IA32E (1u << 9)
+#define EPT_READ 1u
+#define EPT_WRITE 2u
+#define EPT_FETCH 4u
+#define EPT_GLA_VALID (1u << 7)
+#define EPT_GLA_FINAL (1u << 8)
+#define DR6_BS (1u << 14)
+
+static void fail_msg(struct hvx_vcpu *vcpu, const char *what, int err)
+{
+	fprintf(stderr, "hvx kvm: vCPU %u: %s%s%s\n", vcpu->id, what, err ? ": " : "", err ? strerror(err) : "");
+}
+
+static bool long64(const struct kvm_sregs *sr)
+{
+	return (sr->efer & EFER_LMA) && sr->cs.l;
+}
+
+static uint64_t linear_rip(const struct kvm_regs *r, const struct kvm_sregs *sr)
+{
+	return long64(sr) ? r->rip : (uint32_t)(sr->cs.base + r->rip);
+}
+
+static const struct kvm_segment *seg_by_index(const struct kvm_sregs *sr, int i)
+{
+	const struct kvm_segment *t[6] = {&sr->es, &sr->cs, &sr->ss, &sr->ds, &sr->fs, &sr->gs};
+	return t[i < 0 || i > 5 ? 3 : i];
+}
+
+/* Linear address of seg:offset (offset masked to the address size; segment bases ignored in 64-bit mode but FS/GS). */
+static uint64_t linear_of(const struct kvm_sregs *sr, int seg, uint64_t off, unsigned addrsize)
+{
+	if (addrsize == 2)
+		off &= 0xffff;
+	else if (addrsize == 4)
+		off &= 0xffffffffull;
+	if (long64(sr))
+		return (seg == 4 || seg == 5) ? seg_by_index(sr, seg)->base + off : off;
+	return (uint32_t)(seg_by_index(sr, seg)->base + off);
+}
+
+/* Instruction at the exit RIP, decoded. */
+static bool decode_at_rip(struct hvx_vcpu *vcpu, const struct kvm_regs *r, const struct kvm_sregs *sr,
+			  struct kvm_insn *d)
+{
+	struct kvm_cpu_mode m;
+	kvm_cpu_mode_of(sr, &m);
+	uint8_t bytes[15];
+	size_t n = kvm_guest_read_linear(vcpu->vm, &m, linear_rip(r, sr), bytes, sizeof bytes);
+	return n && kvm_decode(bytes, n, long64(sr), sr->cs.db, r, d);
+}
+
+/* Run KVM_RUN with immediate_exit until KVM has no pending user-space completion; fill each request harmlessly. */
+static bool drain(struct hvx_vcpu *vcpu)
+{
+	struct kvm_vcpu *kv = kvm_vcpu_of(vcpu);
+	struct kvm_run *run = kv->run;
+	uint32_t valid = (uint32_t)run->kvm_valid_regs;
+	run->kvm_valid_regs = 0;
+	bool ok = false;
+	for (unsigned round = 0; round < 64; round++) {
+		if (run->exit_reason == KVM_EXIT_IO && run->io.direction == KVM_EXIT_IO_IN) {
+			/* An INS completion writes the data area to ES:rDI: give it the bytes already there. */
+			uint8_t *data = (uint8_t *)run + run->io.data_offset;
+			size_t len = (size_t)run->io.size * run->io.count;
+			memset(data, 0, len);
+			{
+				const struct kvm_regs *r = &kv->exit_regs;
+				struct kvm_cpu_mode m;
+				kvm_cpu_mode_of(&kv->exit_sregs, &m);
+				uint64_t start = r->rdi;
+				if (r->rflags & RFLAGS_DF)
+					start -= (uint64_t)run->io.size * (run->io.count - 1);
+				kvm_guest_read_linear(vcpu->vm, &m, linear_of(&kv->exit_sregs, 0, start, 8), data, len);
+			}
+		} else if (run->exit_reason == KVM_EXIT_MMIO && !run->mmio.is_write) {
+			memset(run->mmio.data, 0, sizeof run->mmio.data);
+		} else if (run->exit_reason == KVM_EXIT_X86_RDMSR || run->exit_reason == KVM_EXIT_X86_WRMSR) {
+			run->msr.error = 0;
+			run->msr.data = 0;
+		}
+		run->immediate_exit = 1;
+		int r = ioctl(kv->fd, KVM_RUN, 0);
+		run->immediate_exit = 0;
+		run->kvm_dirty_regs = 0;
+		if (r < 0 && errno == EINTR) {
+			ok = true;
+			break;
+		}
+		if (r < 0)
+			break;
+	}
+	run->kvm_valid_regs = valid;
+	kv->pending = KVM_PENDING_NONE;
+	if (!ok)
+		fail_msg(vcpu, "could not complete KVM's pending operation", errno);
+	/* KVM now holds post-completion registers; the client's (exit-time) values go back at the next entry. */
+	vcpu->dirty |= HVX_GROUP_GPR | HVX_GROUP_RIP_FLAGS;
+	return ok;
+}
+
+/* Drain with the REP count cut to the current batch, and KVM's events (and segment state) put back afterwards. */
+static bool drain_restoring(struct hvx_vcpu *vcpu, bool rep_batch, uint32_t batch, bool sregs)
+{
+	struct kvm_vcpu *kv = kvm_vcpu_of(vcpu);
+	struct kvm_vcpu_events ev;
+	bool have_ev = ioctl(kv->fd, KVM_GET_VCPU_EVENTS, &ev) == 0;
+	if (rep_batch) {
+		kv->run->s.regs.regs = kv->exit_regs;
+		kv->run->s.regs.regs.rcx = batch;
+		kv->run->kvm_dirty_regs = KVM_SYNC_X86_REGS;
+	}
+	bool ok = drain(vcpu);
+	if (have_ev) {
+		ev.flags &= KVM_VCPUEVENT_VALID_SHADOW | KVM_VCPUEVENT_VALID_NMI_PENDING;
+		ioctl(kv->fd, KVM_SET_VCPU_EVENTS, &ev);
+	}
+	if (sregs)
+		vcpu->dirty |= HVX_GROUP_SEG | HVX_GROUP_CR | HVX_GROUP_DTABLE;
+	return ok;
+}
+
+/* ---- exit translation ---- */
+
+static uint32_t perms_of(struct hvx_vm *vm, uint64_t gpa, bool *mapped)
+{
+	uint8_t *page;
+	uint32_t perms = 0;
+	*mapped = hvx_memmap_translate(&vm->memmap, HV_VM_SPACE_DEFAULT, gpa, &page, &perms);
+	return *mapped ? perms : 0;
+}
+
+static bool is_string_op(const struct kvm_insn *d)
+{
+	return d->map == 0 && ((d->opcode >= 0xa4 && d->opcode <= 0xa7) || (d->opcode >= 0xaa && d->opcode <= 0xaf) ||
+			       (d->opcode >= 0x6c && d->opcode <= 0x6f));
+}
+
+/* Does d (decoded at some RIP) look like the instruction KVM reports in run->io? */
+static bool io_matches(const struct kvm_insn *d, const struct kvm_run *run, const struct kvm_regs *r)
+{
+	if (d->map != 0)
+		return false;
+	uint8_t o = d->opcode;
+	bool in = run->io.direction == KVM_EXIT_IO_IN;
+	unsigned size = (o & 1) ? (d->opsize == 2 ? 2 : 4) : 1;
+	if (size != run->io.size)
+		return false;
+	if (o >= 0x6c && o <= 0x6f)
+		return in == (o <= 0x6d) && (uint16_t)r->rdx == run->io.port;
+	if (o >= 0xe4 && o <= 0xe7)
+		return in == (o <= 0xe5);
+	if (o >= 0xec && o <= 0xef)
+		return in == (o <= 0xed) && (uint16_t)r->rdx == run->io.port;
+	return false;
+}
+
+/* The instruction that ends at RIP (KVM completed it before exiting): the shortest decodable match. */
+static bool decode_before_rip(struct hvx_vcpu *vcpu, const struct kvm_regs *r, const struct kvm_sregs *sr,
+			      struct kvm_insn *d)
+{
+	struct kvm_cpu_mode m;
+	kvm_cpu_mode_of(sr, &m);
+	uint8_t bytes[15];
+	uint64_t lin = linear_rip(r, sr);
+	for (unsigned l = 1; l <= 15; l++) {
+		if (kvm_guest_read_linear(vcpu->vm, &m, lin - l, bytes, l) != l)
+			return false;
+		if (kvm_decode(bytes, l, long64(sr), sr->cs.db, r, d) && d->len == l && io_matches(d, kvm_vcpu_of(vcpu)->run, r)) {
+			/* Take in the segment, REP and address-size prefixes in front of it (they change no size). */
+			while (l < 15) {
+				uint8_t b[15], p;
+				struct kvm_insn longer;
+				if (kvm_guest_read_linear(vcpu->vm, &m, lin - l - 1, b, l + 1) != l + 1)
+					break;
+				p = b[0];
+				bool prefix = p == 0x26 || p == 0x2e || p == 0x36 || p == 0x3e || p == 0x64 || p == 0x65 ||
+					      p == 0xf2 || p == 0xf3 || p == 0x67;
+				if (!prefix || !kvm_decode(b, l + 1, long64(sr), sr->cs.db, r, &longer) || longer.len != l + 1 ||
+				    !io_matches(&longer, kvm_vcpu_of(vcpu)->run, r))
+					break;
+				*d = longer;
+				l++;
+			}
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Where KVM leaves RIP at an OUT exit: its fast path (VMX, SVM) stops at the instruction and completes it at the next
+ * KVM_RUN; its instruction emulator (PVM, and INS/OUTS everywhere) has already executed an OUT (one OUTS iteration)
+ * when it exits. The first ambiguous OUT exit tells which, by completing it with immediate_exit and looking at RIP.
+ */
+static bool out_completes_later(struct hvx_vcpu *vcpu, const struct kvm_insn *at, bool at_ok)
+{
+	struct kvm_vm *k = kvm_vm_of(vcpu->vm);
+	if (k->out_mode)
+		return k->out_mode == 1;
+	if (!at_ok) {
+		k->out_mode = 2;
+		return false;
+	}
+	struct kvm_vcpu *kv = kvm_vcpu_of(vcpu);
+	drain(vcpu);
+	struct kvm_regs now;
+	if (ioctl(kv->fd, KVM_GET_REGS, &now) < 0)
+		return true;
+	k->out_mode = now.rip != kv->exit_regs.rip ? 1 : 2;
+	(void)at;
+	return k->out_mode == 1;
+}
+
+/* I/O instruction: qualification, length, and for INS/OUTS the linear address and instruction information. */
+static bool exit_io(struct hvx_vcpu *vcpu, struct hvx_exit *e)
+{
+	struct kvm_vcpu *kv = kvm_vcpu_of(vcpu);
+	struct kvm_run *run = kv->run;
+	struct kvm_regs *r = &kv->exit_regs;
+	const struct kvm_sregs *sr = &kv->exit_sregs;
+	struct hvx_vcpu_state *s = &vcpu->state;
+	struct kvm_insn d;
+	bool in = run->io.direction == KVM_EXIT_IO_IN;
+	bool at_ok = decode_at_rip(vcpu, r, sr, &d) && io_matches(&d, run, r);
+	bool drained = false;
+	if (!in) {
+		bool string_at = at_ok && d.opcode >= 0x6e && d.opcode <= 0x6f;
+		if (at_ok && !string_at && kvm_vm_of(vcpu->vm)->out_mode == 0) {
+			bool later = out_completes_later(vcpu, &d, at_ok);
+			drained = true; /* the probe completed it */
+			(void)later;
+		}
+		bool done = false; /* KVM executed (one iteration of) the OUT before exiting */
+		if (string_at) {
+			/* REP OUTS with iterations left stays at the instruction, one iteration done. */
+			done = (d.rep || d.repne);
+		} else if (!at_ok || !out_completes_later(vcpu, &d, at_ok)) {
+			if (!decode_before_rip(vcpu, r, sr, &d)) {
+				fail_msg(vcpu, "I/O exit: the OUT instruction before RIP could not be decoded", 0);
+				return false;
+			}
+			done = true;
+			r->rip -= d.len;
+		}
+		if (done) {
+			bool string = d.opcode >= 0x6e && d.opcode <= 0x6f;
+			if (string) {
+				uint64_t step = run->io.size;
+				r->rsi = (r->rflags & RFLAGS_DF) ? r->rsi + step : r->rsi - step;
+				if (d.rep || d.repne)
+					r->rcx += 1;
+			}
+			kvm_state_regs_from_kvm(s, r);
+			vcpu->dirty |= HVX_GROUP_GPR | HVX_GROUP_RIP_FLAGS;
+			drained = true; /* nothing is pending in KVM */
+		}
+		at_ok = true;
+	} else if (!at_ok) {
+		fail_msg(vcpu, "I/O exit: the instruction bytes could not be read or decoded", 0);
+		return false;
+	}
+	uint8_t o = d.opcode;
+	bool string = (o >= 0x6c && o <= 0x6f), imm = o >= 0xe4 && o <= 0xe7, rep = string && (d.rep || d.repne);
+	if (string) {
+		e->guest_linear = in ? linear_of(sr, 0, r->rdi, d.addrsize)
+				     : linear_of(sr, d.seg >= 0 ? d.seg : 3, r->rsi, d.addrsize);
+		e->instr_info = (d.addrsize == 2 ? 0u : d.addrsize == 4 ? 1u : 2u) << 7 |
+				(uint32_t)(in ? 0 : (d.seg >= 0 ? d.seg : 3)) << 15;
+	}
+	e->reason = VMX_REASON_IO;
+	e->qualification = (uint64_t)(run->io.size - 1) | (uint64_t)in << 3 | (uint64_t)string << 4 |
+			   (uint64_t)rep << 5 | (uint64_t)imm << 6 | (uint64_t)run->io.port << 16;
+	e->instr_len = d.len;
+	if (drained) {
+		kv->pending = KVM_PENDING_NONE;
+		return true;
+	}
+	if (string)
+		return drain_restoring(vcpu, rep, run->io.count, false);
+	kv->pending = KVM_PENDING_FAST_PIO;
+	kv->pending_lin_rip = linear_rip(r, sr);
+	return true;
+}
+
+/* MMIO: a spurious one (the map allows the access: a slot was being replaced) is completed here; else EPT violation. */
+static int exit_mmio(struct hvx_vcpu *vcpu, struct hvx_exit *e)
+{
+	struct kvm_vcpu *kv = kvm_vcpu_of(vcpu);
+	struct kvm_run *run = kv->run;
+	uint64_t gpa = run->mmio.phys_addr;
+	bool write = run->mmio.is_write, mapped;
+	uint32_t perms = perms_of(vcpu->vm, gpa, &mapped);
+	if (mapped && (perms & (write ? HV_MEMORY_WRITE : HV_MEMORY_READ)) &&
+	    (gpa & HVX_PAGE_MASK) + run->mmio.len <= HVX_PAGE_SIZE) {
+		bool ok = write ? hvx_memmap_write(&vcpu->vm->memmap, HV_VM_SPACE_DEFAULT, gpa, run->mmio.data, run->mmio.len)
+				: hvx_memmap_read(&vcpu->vm->memmap, HV_VM_SPACE_DEFAULT, gpa, run->mmio.data, run->mmio.len);
+		if (ok)
+			return 0; /* re-enter: KVM completes the access */
+	}
+	const struct kvm_regs *r = &kv->exit_regs;
+	const struct kvm_sregs *sr = &kv->exit_sregs;
+	struct kvm_insn d;
+	bool decoded = decode_at_rip(vcpu, r, sr, &d);
+	uint64_t q = write ? EPT_WRITE : EPT_READ;
+	if (decoded && d.rmw)
+		q |= EPT_READ | EPT_WRITE;
+	q |= (perms & HV_MEMORY_READ ? 1u : 0u) << 3 | (perms & HV_MEMORY_WRITE ? 1u : 0u) << 4 |
+	     (perms & HV_MEMORY_EXEC ? 1u : 0u) << 5;
+	bool string = decoded && is_string_op(&d);
+	if (decoded && (d.mem || string)) {
+		uint64_t lin;
+		if (string) {
+			/* MOVS/CMPS read seg:rSI and write ES:rDI; STOS/SCAS/INS use ES:rDI; LODS/OUTS seg:rSI. */
+			uint8_t o = d.opcode;
+			bool dst = (o >= 0xaa && o <= 0xab) || (o >= 0xae && o <= 0xaf) || o == 0x6c || o == 0x6d ||
+				   ((o == 0xa4 || o == 0xa5) && write);
+			lin = dst ? linear_of(sr, 0, r->rdi, d.addrsize)
+				  : linear_of(sr, d.seg >= 0 ? d.seg : 3, r->rsi, d.addrsize);
+		} else {
+			lin = linear_of(sr, d.ea_seg, d.ea, d.addrsize);
+		}
+		/* The access may start in the page before (a split access): report the address inside the faulting page. */
+		if ((lin & HVX_PAGE_MASK) != (gpa & HVX_PAGE_MASK))
+			lin = (lin & ~HVX_PAGE_MASK) + HVX_PAGE_SIZE + (gpa & HVX_PAGE_MASK);
+		e->guest_linear = lin;
+		q |= EPT_GLA_VALID | EPT_GLA_FINAL;
+	}
+	e->reason = VMX_REASON_EPT_VIOLATION;
+	e->qualification = q;
+	e->guest_physical = gpa;
+	return drain_restoring(vcpu, string && (d.rep || d.repne), 1, true) ? 1 : -1;
+}
+
+/* RDMSR/WRMSR the filter sent to user space. MSRs native on this vCPU are completed here; the rest exit. */
+static int exit_msr(struct hvx_vcpu *vcpu, struct hvx_exit *e, bool write)
+{
+	struct kvm_vcpu *kv = kvm_vcpu_of(vcpu);
+	struct kvm_run *run = kv->run;
+	const struct hvx_msr_desc *d = hvx_msr_find(run->msr.index);
+	if (d && d->native_bit >= 0 && ((vcpu->native_msrs >> d->native_bit) & 1)) {
+		struct {
+			struct kvm_msrs hdr;
+			struct kvm_msr_entry e;
+		} m;
+		memset(&m, 0, sizeof m);
+		m.hdr.nmsrs = 1;
+		m.e.index = run->msr.index;
+		m.e.data = run->msr.data;
+		int n = ioctl(kv->fd, write ? KVM_SET_MSRS : KVM_GET_MSRS, &m);
+		run->msr.error = n == 1 ? 0 : 1;
+		if (!write)
+			run->msr.data = m.e.data;
+		return 0;
+	}
+	struct kvm_insn in;
+	e->reason = write ? VMX_REASON_WRMSR : VMX_REASON_RDMSR;
+	e->instr_len = decode_at_rip(vcpu, &kv->exit_regs, &kv->exit_sregs, &in) ? in.len : 2;
+	return drain_restoring(vcpu, false, 0, false) ? 1 : -1;
+}
+
+/* ---- entry ---- */
+
+/* Software interrupts/exceptions have no instruction length in KVM's event API: RIP moves past the instruction and
+ * the event is delivered like an external interrupt / hardware exception (no gate DPL check). docs/kvm.md. */
+static bool inject(struct hvx_vcpu *vcpu, uint32_t info, bool *mtf_now)
+{
+	struct kvm_vcpu *kv = kvm_vcpu_of(vcpu);
+	struct hvx_vcpu_state *s = &vcpu->state;
+	unsigned type = (info >> 8) & 7, vector = info & 0xff;
+	if (type == 7) {
+		*mtf_now = vector == 0;
+		return true;
+	}
+	if (vcpu->stale & HVX_GROUP_EVENT) {
+		kvm_state_fetch(vcpu, HVX_GROUP_EVENT);
+		vcpu->stale &= ~HVX_GROUP_EVENT;
+	}
+	struct kvm_vcpu_events ev;
+	memset(&ev, 0, sizeof ev);
+	uint32_t intr = (uint32_t)s->vmcs[HVX_SLOT_GUEST_INTERRUPTIBILITY];
+	ev.flags = KVM_VCPUEVENT_VALID_SHADOW;
+	ev.nmi.masked = (intr >> 3) & 1;
+	if (type == 4 || type == 5 || type == 6) {
+		s->rip += s->vmcs[HVX_SLOT_CTRL_VMENTRY_INSTR_LEN];
+		vcpu->dirty |= HVX_GROUP_RIP_FLAGS;
+	}
+	switch (type) {
+	case 0: case 4:
+		ev.interrupt.injected = 1;
+		ev.interrupt.nr = (uint8_t)vector;
+		break;
+	case 2:
+		ev.nmi.injected = 1;
+		ev.nmi.masked = 0;
+		break;
+	default:
+		ev.exception.injected = 1;
+		ev.exception.nr = (uint8_t)vector;
+		ev.exception.has_error_code = (info >> 11) & 1;
+		ev.exception.error_code = (uint32_t)s->vmcs[HVX_SLOT_CTRL_VMENTRY_EXC_ERROR];
+		break;
+	}
+	(void)kv;
+	if (ioctl(kv->fd, KVM_SET_VCPU_EVENTS, &ev) < 0) {
+		fail_msg(vcpu, "KVM_SET_VCPU_EVENTS refused the injected event", errno);
+		return false;
+	}
+	/* Injection ignores and clears STI/MOV-SS blocking; the valid bit is cleared by the entry. */
+	s->vmcs[HVX_SLOT_GUEST_INTERRUPTIBILITY] = intr & ~3u;
+	s->vmcs[HVX_SLOT_CTRL_VMENTRY_IRQ_INFO] = info & ~IRQ_INFO_VALID;
+	s->vmcs[HVX_SLOT_GUEST_ACTIVITY_STATE] = 0;
+	return true;
+}
+
+static void arm_timer(struct kvm_vcpu *kv, uint64_t deadline)
+{
+	if (!kv->timer_ok)
+		return;
+	struct itimerspec its;
+	memset(&its, 0, sizeof its);
+	if (deadline != HV_DEADLINE_FOREVER) {
+		its.it_value.tv_sec = (time_t)(deadline / 1000000000ull);
+		its.it_value.tv_nsec = (long)(deadline % 1000000000ull);
+		if (!its.it_value.tv_sec && !its.it_value.tv_nsec)
+			its.it_value.tv_nsec = 1;
+	}
+	timer_settime(kv->timer, TIMER_ABSTIME, &its, NULL);
+}
+
+/* HLT activity state with nothing to inject: wait for a kick or the deadline (no guest instruction runs). */
+static void wait_halted(struct hvx_vcpu *vcpu, uint64_t deadline, struct hvx_exit *e)
+{
+	sigset_t block, old;
+	sigemptyset(&block);
+	sigaddset(&block, kvm_kick_signal());
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	sigdelset(&old, kvm_kick_signal());
+	for (;;) {
+		if (atomic_exchange(&vcpu->kick_pending, false)) {
+			e->reason = VMX_REASON_IRQ;
+			break;
+		}
+		uint64_t now = hvx_now_ns();
+		if (deadline != HV_DEADLINE_FOREVER && now >= deadline) {
+			e->reason = VMX_REASON_VMX_TIMER_EXPIRED;
+			break;
+		}
+		struct timespec ts, *tp = NULL;
+		if (deadline != HV_DEADLINE_FOREVER) {
+			uint64_t left = deadline - now;
+			ts.tv_sec = (time_t)(left / 1000000000ull);
+			ts.tv_nsec = (long)(left % 1000000000ull);
+			tp = &ts;
+		}
+		ppoll(NULL, 0, tp, &old);
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	sigset_t restore;
+	sigemptyset(&restore);
+	sigaddset(&restore, kvm_kick_signal());
+	pthread_sigmask(SIG_UNBLOCK, &restore, NULL);
+}
+
+static uint64_t tsc_khz_of(struct kvm_vcpu *kv)
+{
+	int khz = ioctl(kv->fd, KVM_GET_TSC_KHZ, 0);
+	return khz > 0 ? (uint64_t)khz : 1000000;
+}
+
+hv_return_t kvm_vcpu_run(struct hvx_vcpu *vcpu, uint64_t deadline, struct hvx_exit *e)
+{
+	struct kvm_vcpu *kv = kvm_vcpu_of(vcpu);
+	struct kvm_run *run = kv->run;
+	struct hvx_vcpu_state *s = &vcpu->state;
+	const uint64_t *v = s->vmcs;
+	if (vcpu->space != HV_VM_SPACE_DEFAULT) {
+		fail_msg(vcpu, "only the default address space runs on the kvm backend", 0);
+		return HV_UNSUPPORTED;
+	}
+	kvm_set_current_run(run);
+
+	uint32_t pin = (uint32_t)v[HVX_SLOT_CTRL_PIN_BASED], proc = (uint32_t)v[HVX_SLOT_CTRL_CPU_BASED];
+	uint32_t entry = (uint32_t)v[HVX_SLOT_CTRL_VMENTRY_CONTROLS];
+	bool want_wnd = proc & CPU_BASED_IRQ_WND, want_mtf = proc & CPU_BASED_MTF;
+	bool want_bp = (v[HVX_SLOT_CTRL_EXC_BITMAP] >> 3) & 1;
+
+	/* Guest-state check KVM does not make: the IA-32e mode guest control must match EFER.LMA (SDM 26.3.1.1). */
+	if (((entry & ENTRY_IA32E) != 0) != ((v[HVX_SLOT_GUEST_IA32_EFER] & EFER_LMA) != 0)) {
+		e->reason = 0x80000000u | VMX_REASON_VMENTRY_GUEST;
+		return HV_SUCCESS;
+	}
+	/* The preemption timer counts TSC >> KVM_TIMER_RATE from this entry. */
+	if (pin & PIN_BASED_PREEMPTION_TIMER) {
+		uint64_t ticks = (uint64_t)(uint32_t)v[HVX_SLOT_GUEST_VMX_TIMER_VALUE] << 5;
+		uint64_t t = hvx_now_ns() + ticks * 1000000ull / tsc_khz_of(kv);
+		if (t < deadline)
+			deadline = t;
+	}
+
+	/* Guest debug: MTF by single-stepping, #BP exits by KVM's software-breakpoint intercept. */
+	uint32_t dbg = (want_mtf ? KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP : 0) |
+		       (want_bp ? KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_SW_BP : 0);
+	if (!kv->guest_debug_set || dbg != kv->guest_debug) {
+		struct kvm_guest_debug gd;
+		memset(&gd, 0, sizeof gd);
+		gd.control = dbg;
+		if (ioctl(kv->fd, KVM_SET_GUEST_DEBUG, &gd) < 0) {
+			fail_msg(vcpu, "KVM_SET_GUEST_DEBUG failed", errno);
+			return HV_ERROR;
+		}
+		kv->guest_debug = dbg;
+		kv->guest_debug_set = true;
+	}
+	/* The TSC offset: guest TSC = hv_tsc_clock() + offset, written when the offset changes. */
+	if (v[HVX_SLOT_CTRL_TSC_OFFSET] != kv->applied_tsc_offset) {
+		struct {
+			struct kvm_msrs hdr;
+			struct kvm_msr_entry e;
+		} m;
+		memset(&m, 0, sizeof m);
+		m.hdr.nmsrs = 1;
+		m.e.index = 0x10;
+		m.e.data = hvx_now_ns() + v[HVX_SLOT_CTRL_TSC_OFFSET];
+		ioctl(kv->fd, KVM_SET_MSRS, &m);
+		kv->applied_tsc_offset = v[HVX_SLOT_CTRL_TSC_OFFSET];
+		kv->tsc_applied = true;
+	}
+	if ((vcpu->native_msrs & ~kvm_msr_filter_native(vcpu->vm)) != 0 ||
+	    (kvm_msr_filter_native(vcpu->vm) & ~vcpu->native_msrs) != 0)
+		kvm_msr_filter_update(vcpu->vm);
+
+	/* A pending IN/OUT completes into the VMM's values only when the VMM moved RIP past it; else drain it first. */
+	if (kv->pending == KVM_PENDING_FAST_PIO) {
+		uint64_t want = kv->pending_lin_rip + v[HVX_SLOT_RO_VMEXIT_INSTR_LEN];
+		struct kvm_sregs cur = kv->exit_sregs;
+		kvm_state_sregs_to_kvm(s, &cur);
+		struct kvm_regs cr;
+		kvm_state_regs_to_kvm(s, &cr);
+		bool in = run->exit_reason == KVM_EXIT_IO && run->io.direction == KVM_EXIT_IO_IN;
+		if (linear_rip(&cr, &cur) == want && v[HVX_SLOT_RO_VMEXIT_INSTR_LEN] &&
+		    (!in || run->io.size < 4 || (s->gpr[HVX_RAX] >> 32) == 0)) {
+			if (in)
+				memcpy((uint8_t *)run + run->io.data_offset, &s->gpr[HVX_RAX], run->io.size);
+			kv->pending = KVM_PENDING_NONE;
+		} else {
+			drain(vcpu);
+		}
+	}
+
+	/* Kicks that arrived since hv_vcpu_run started end the run before any guest instruction. */
+	run->immediate_exit = 0;
+	if (atomic_exchange(&vcpu->kick_pending, false)) {
+		e->reason = VMX_REASON_IRQ;
+		return HV_SUCCESS;
+	}
+
+	/* Load what the client changed (registers and segment state travel in kvm_run's sync area). */
+	if (vcpu->dirty & (HVX_GROUP_EVENT) && (v[HVX_SLOT_CTRL_VMENTRY_IRQ_INFO] & IRQ_INFO_VALID))
+		vcpu->dirty &= ~HVX_GROUP_EVENT; /* the injection below sets the events */
+	uint32_t info = (uint32_t)v[HVX_SLOT_CTRL_VMENTRY_IRQ_INFO];
+	bool mtf_now = false, injected = false;
+	if (info & IRQ_INFO_VALID) {
+		if (!inject(vcpu, info, &mtf_now))
+			return HV_ERROR;
+		injected = !mtf_now && ((info >> 8) & 7) != 7;
+		if ((info >> 8 & 7) == 7)
+			s->vmcs[HVX_SLOT_CTRL_VMENTRY_IRQ_INFO] = info & ~IRQ_INFO_VALID;
+	}
+	const char *why = NULL;
+	int err = 0;
+	if (!kvm_state_load(vcpu, vcpu->dirty, &why, &err)) {
+		/* KVM refused the guest state: that is an entry failure with invalid guest state. */
+		fail_msg(vcpu, why, err);
+		vcpu->dirty = 0;
+		e->reason = 0x80000000u | VMX_REASON_VMENTRY_GUEST;
+		return HV_SUCCESS;
+	}
+	vcpu->dirty = 0;
+	if (mtf_now) {
+		e->reason = VMX_REASON_MTF;
+		return HV_SUCCESS;
+	}
+	if (v[HVX_SLOT_GUEST_ACTIVITY_STATE] == 1 && !injected) {
+		bool open = (s->rflags & RFLAGS_IF) && !(v[HVX_SLOT_GUEST_INTERRUPTIBILITY] & 3);
+		if (want_wnd && open)
+			e->reason = VMX_REASON_IRQ_WND;
+		else
+			wait_halted(vcpu, deadline, e);
+		return HV_SUCCESS;
+	}
+
+	run->request_interrupt_window = want_wnd;
+	run->kvm_valid_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
+	bool armed = deadline != HV_DEADLINE_FOREVER;
+	if (armed)
+		arm_timer(kv, deadline);
+	hv_return_t ret = HV_SUCCESS;
+	for (;;) {
+		int r = ioctl(kv->fd, KVM_RUN, 0);
+		int run_errno = errno;
+		kv->ran = true;
+		run->kvm_dirty_regs = 0;
+		if (r < 0 && run_errno != EINTR && run_errno != EAGAIN) {
+			/* Entry refused (e.g. sync'd segment state KVM rejects): invalid guest state. */
+			fail_msg(vcpu, "KVM_RUN failed", run_errno);
+			e->reason = 0x80000000u | VMX_REASON_VMENTRY_GUEST;
+			break;
+		}
+		kv->exit_regs = run->s.regs.regs;
+		kv->exit_sregs = run->s.regs.sregs;
+		kvm_state_regs_from_kvm(s, &kv->exit_regs);
+		kvm_state_sregs_from_kvm(s, &kv->exit_sregs);
+		vcpu->stale |= KVM_LAZY_GROUPS;
+		if (r < 0) {
+			run->immediate_exit = 0;
+			if (atomic_exchange(&vcpu->kick_pending, false)) {
+				e->reason = VMX_REASON_IRQ;
+				break;
+			}
+			if (deadline != HV_DEADLINE_FOREVER && hvx_now_ns() >= deadline) {
+				e->reason = VMX_REASON_VMX_TIMER_EXPIRED;
+				break;
+			}
+			continue; /* a stray signal */
+		}
+		int k = 1;
+		switch (run->exit_reason) {
+		case KVM_EXIT_IO:
+			if (!exit_io(vcpu, e))
+				ret = HV_ERROR;
+			break;
+		case KVM_EXIT_MMIO:
+			k = exit_mmio(vcpu, e);
+			break;
+		case KVM_EXIT_X86_RDMSR:
+		case KVM_EXIT_X86_WRMSR:
+			k = exit_msr(vcpu, e, run->exit_reason == KVM_EXIT_X86_WRMSR);
+			break;
+		case KVM_EXIT_HLT: {
+			/* KVM has moved RIP past the HLT; Intel's HLT exit is fault-like. */
+			struct kvm_cpu_mode m;
+			kvm_cpu_mode_of(&kv->exit_sregs, &m);
+			uint8_t prev = 0;
+			uint64_t lin = linear_rip(&kv->exit_regs, &kv->exit_sregs) - 1;
+			if (kvm_guest_read_linear(vcpu->vm, &m, lin, &prev, 1) == 1 && prev == 0xf4) {
+				s->rip -= 1;
+				vcpu->dirty |= HVX_GROUP_RIP_FLAGS;
+			}
+			e->reason = VMX_REASON_HLT;
+			e->instr_len = 1;
+			break;
+		}
+		case KVM_EXIT_SHUTDOWN:
+			e->reason = VMX_REASON_TRIPLE_FAULT;
+			break;
+		case KVM_EXIT_IRQ_WINDOW_OPEN:
+			if (want_wnd)
+				e->reason = VMX_REASON_IRQ_WND;
+			else
+				k = 0;
+			break;
+		case KVM_EXIT_DEBUG:
+			if (run->debug.arch.exception == 1 && want_mtf && (run->debug.arch.dr6 & DR6_BS)) {
+				e->reason = VMX_REASON_MTF;
+			} else if (run->debug.arch.exception == 3 && want_bp) {
+				e->reason = VMX_REASON_EXC_NMI;
+				e->intr_info = IRQ_INFO_VALID | IRQ_INFO_SOFT_EXC | 3;
+				e->instr_len = 1;
+			} else {
+				k = 0;
+			}
+			break;
+		case KVM_EXIT_FAIL_ENTRY:
+			fprintf(stderr, "hvx kvm: vCPU %u: VM entry failed (hardware reason %#llx)\n", vcpu->id,
+				(unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+			e->reason = 0x80000000u | VMX_REASON_VMENTRY_GUEST;
+			break;
+		case KVM_EXIT_INTERNAL_ERROR: {
+			/* An instruction fetch from memory without a slot (unmapped or no read permission) is an EPT violation. */
+			struct kvm_cpu_mode m;
+			kvm_cpu_mode_of(&kv->exit_sregs, &m);
+			uint64_t lin = linear_rip(&kv->exit_regs, &kv->exit_sregs), gpa;
+			bool mapped;
+			uint32_t perms = 0;
+			if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION &&
+			    kvm_guest_translate(vcpu->vm, &m, lin, &gpa) &&
+			    (!(perms = perms_of(vcpu->vm, gpa, &mapped)) || !(perms & HV_MEMORY_READ))) {
+				e->reason = VMX_REASON_EPT_VIOLATION;
+				e->qualification = EPT_FETCH | EPT_GLA_VALID | EPT_GLA_FINAL |
+						   (perms & HV_MEMORY_WRITE ? 1u : 0u) << 4 | (perms & HV_MEMORY_EXEC ? 1u : 0u) << 5;
+				e->guest_physical = gpa;
+				e->guest_linear = lin;
+				break;
+			}
+			fprintf(stderr, "hvx kvm: vCPU %u: KVM internal error, suberror %u, at RIP %#llx\n", vcpu->id,
+				run->internal.suberror, (unsigned long long)kv->exit_regs.rip);
+			ret = HV_ERROR;
+			break;
+		}
+		default:
+			fprintf(stderr, "hvx kvm: vCPU %u: unexpected KVM exit %u\n", vcpu->id, run->exit_reason);
+			ret = HV_ERROR;
+			break;
+		}
+		if (k < 0)
+			ret = HV_ERROR;
+		if (k != 0)
+			break;
+	}
+	if (armed)
+		arm_timer(kv, HV_DEADLINE_FOREVER);
+	run->request_interrupt_window = 0;
+	/* An injected event KVM could not deliver before the exit is reported as IDT-vectoring information. */
+	if (injected && e->reason != VMX_REASON_IRQ && e->reason != VMX_REASON_VMX_TIMER_EXPIRED) {
+		struct kvm_vcpu_events ev;
+		if (ioctl(kv->fd, KVM_GET_VCPU_EVENTS, &ev) == 0 &&
+		    (ev.interrupt.injected || ev.exception.injected || ev.nmi.injected)) {
+			e->idt_info = (info & ~(uint32_t)IRQ_INFO_VALID) | IRQ_INFO_VALID;
+			e->idt_error = (uint32_t)v[HVX_SLOT_CTRL_VMENTRY_EXC_ERROR];
+			ev.interrupt.injected = 0;
+			ev.exception.injected = 0;
+			ev.nmi.injected = 0;
+			ev.flags = 0;
+			ioctl(kv->fd, KVM_SET_VCPU_EVENTS, &ev);
+		}
+	}
+	/* Exits save EFER.LMA into the IA-32e mode guest control (IA32_VMX_MISC bit 5). */
+	if (s->vmcs[HVX_SLOT_GUEST_IA32_EFER] & EFER_LMA)
+		s->vmcs[HVX_SLOT_CTRL_VMENTRY_CONTROLS] |= ENTRY_IA32E;
+	else
+		s->vmcs[HVX_SLOT_CTRL_VMENTRY_CONTROLS] &= ~(uint64_t)ENTRY_IA32E;
+	return ret;
+}

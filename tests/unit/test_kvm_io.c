@@ -1,0 +1,117 @@
+/* test_kvm_io.c: kvm backend I/O exits: every size and encoding, INS/OUTS with REP and overrides, fault-like RIP, the VMM's register writes winning, deadlines. */
+#include <stdlib.h>
+
+#include "kvm_test_env.h"
+
+static void *load_guest(const char *name, size_t *len)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/%s", HVX_KVM_GUEST_DIR, name);
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		fail_msg("cannot open %s", path);
+	static uint8_t buf[4096];
+	*len = fread(buf, 1, sizeof buf, f);
+	fclose(f);
+	return buf;
+}
+
+/* Expect an I/O exit with this qualification and length at the current RIP; returns RIP. */
+static uint64_t expect_io(struct ke *k, uint64_t qual, unsigned len)
+{
+	ke_expect_reason(k, VMX_REASON_IO);
+	if (getenv("KE_DEBUG"))
+		printf("io exit rip %#llx qual %#llx len %llu\n", (unsigned long long)ke_reg(k, HV_X86_RIP), (unsigned long long)ke_r(k, VMCS_RO_EXIT_QUALIFIC), (unsigned long long)ke_r(k, VMCS_RO_VMEXIT_INSTR_LEN));
+	assert_int_equal(ke_r(k, VMCS_RO_EXIT_QUALIFIC), qual);
+	assert_int_equal(ke_r(k, VMCS_RO_VMEXIT_INSTR_LEN), len);
+	return ke_reg(k, HV_X86_RIP);
+}
+
+#define Q(size, in, str, rep, imm, port) \
+	((uint64_t)((size) - 1) | (uint64_t)(in) << 3 | (uint64_t)(str) << 4 | (uint64_t)(rep) << 5 | (uint64_t)(imm) << 6 | (uint64_t)(port) << 16)
+
+static void skip_insn(struct ke *k, uint64_t rip)
+{
+	ke_set(k, HV_X86_RIP, rip + ke_r(k, VMCS_RO_VMEXIT_INSTR_LEN));
+}
+
+static void test_io_all_forms(void **state)
+{
+	(void)state;
+	if (!ke_available())
+		skip();
+	size_t len;
+	void *code = load_guest("io.bin", &len);
+	struct ke k;
+	ke_setup(&k, 3, code, len);
+
+	/* out 0x80, al: immediate form; the exit is fault-like and nothing has executed. */
+	uint64_t rip = expect_io(&k, Q(1, 0, 0, 0, 1, 0x80), 2);
+	assert_int_equal(rip, KE_CODE + 2);
+	assert_int_equal(ke_reg(&k, HV_X86_RAX) & 0xff, 0x42);
+	/* Not advancing RIP re-executes the OUT: the same exit again. */
+	assert_int_equal(expect_io(&k, Q(1, 0, 0, 0, 1, 0x80), 2), rip);
+	skip_insn(&k, rip);
+	rip = expect_io(&k, Q(2, 0, 0, 0, 0, 0xf8), 2);     /* out dx, ax */
+	assert_int_equal(ke_reg(&k, HV_X86_RAX) & 0xffff, 0x1234);
+	skip_insn(&k, rip);
+	rip = expect_io(&k, Q(4, 0, 0, 0, 0, 0xf8), 1);     /* out dx, eax */
+	assert_int_equal(ke_reg(&k, HV_X86_RAX), 0x89abcdef);
+	skip_insn(&k, rip);
+	rip = expect_io(&k, Q(1, 1, 0, 0, 1, 0x71), 2);      /* in al, 0x71 */
+	ke_set(&k, HV_X86_RAX, 0x5a);
+	skip_insn(&k, rip);
+	rip = expect_io(&k, Q(2, 1, 0, 0, 0, 0xf8), 2);     /* in ax, dx */
+	ke_set(&k, HV_X86_RAX, 0xbeef);
+	skip_insn(&k, rip);
+	rip = expect_io(&k, Q(4, 1, 0, 0, 0, 0xf8), 1);     /* in eax, dx */
+	ke_set(&k, HV_X86_RAX, 0x11223344);
+	skip_insn(&k, rip);
+
+	/* rep outsb: string, REP, DX; linear address DS:RSI, instruction information: 64-bit address, DS. */
+	rip = expect_io(&k, Q(1, 0, 1, 1, 0, 0xf8), 2);
+	assert_int_equal(ke_r(&k, VMCS_RO_GUEST_LIN_ADDR), 0x20100);
+	assert_int_equal(ke_r(&k, VMCS_RO_VMX_INSTR_INFO), 2u << 7 | 3u << 15);
+	assert_int_equal(ke_reg(&k, HV_X86_RCX), 3); /* before the first iteration */
+	assert_int_equal(ke_reg(&k, HV_X86_RSI), 0x20100);
+	ke_set(&k, HV_X86_RCX, 0);
+	ke_set(&k, HV_X86_RSI, 0x20103);
+	skip_insn(&k, rip);
+	/* rep insw: ES:RDI; the VMM writes guest memory itself. */
+	rip = expect_io(&k, Q(2, 1, 1, 1, 0, 0xf8), 3);
+	assert_int_equal(ke_r(&k, VMCS_RO_GUEST_LIN_ADDR), 0x20200);
+	assert_int_equal(ke_r(&k, VMCS_RO_VMX_INSTR_INFO) & (7u << 7), 2u << 7);
+	assert_int_equal(ke_reg(&k, HV_X86_RCX), 2);
+	memcpy(k.mem + 0x20200, "\x01\x02\x03\x04", 4);
+	ke_set(&k, HV_X86_RCX, 0);
+	ke_set(&k, HV_X86_RDI, 0x20204);
+	skip_insn(&k, rip);
+	/* fs outsd: segment override in the instruction information. */
+	rip = expect_io(&k, Q(4, 0, 1, 0, 0, 0xf8), 2);
+	assert_int_equal(ke_r(&k, VMCS_RO_GUEST_LIN_ADDR), 0x20300);
+	assert_int_equal(ke_r(&k, VMCS_RO_VMX_INSTR_INFO), 2u << 7 | 4u << 15);
+	ke_set(&k, HV_X86_RCX, 0x77);
+	skip_insn(&k, rip);
+
+	/* The guest spins; the deadline ends the run with VMX_TIMER_EXPIRED at the loop. */
+	uint64_t t0 = ke_now_ns();
+	assert_int_equal(ke_run_ms(&k, 50), VMX_REASON_VMX_TIMER_EXPIRED);
+	assert_true(ke_now_ns() - t0 < 1000000000ull);
+	assert_int_equal(ke_reg(&k, HV_X86_RIP), KE_CODE + len - 2);
+	/* The VMM's register writes won: what the guest stored is what the VMM gave. */
+	assert_int_equal(k.mem[0x20010], 0x5a);
+	assert_int_equal(*(uint16_t *)(k.mem + 0x20020), 0xbeef);
+	assert_int_equal(*(uint32_t *)(k.mem + 0x20000), 0x11223344);
+	assert_int_equal(*(uint64_t *)(k.mem + 0x20030), 0x77);
+	assert_memory_equal(k.mem + 0x20200, "\x01\x02\x03\x04", 4);
+	ke_teardown(&k);
+}
+
+int main(void)
+{
+	alarm(50); /* a hung KVM_RUN must fail the test, never hang it */
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_io_all_forms),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
