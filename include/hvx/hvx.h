@@ -61,6 +61,14 @@ struct hvx_cpuid_entry {
 #define HVX_CPUID_MAX_ENTRIES 256
 hv_return_t hvx_vcpu_set_cpuid(hv_vcpuid_t vcpu, const struct hvx_cpuid_entry *entries, unsigned count);
 
+/*
+ * emu backend statistics (process-wide, all emu vCPUs): the number of guest instructions that decoded but are not
+ * implemented by the emu CPU (each raised #UD in the guest), and the number of instructions retired so far
+ * (counted at each exit).
+ */
+uint64_t hvx_emu_unimplemented_count(void);
+uint64_t hvx_emu_instructions_retired(void);
+
 #ifdef __cplusplus
 }
 #endif

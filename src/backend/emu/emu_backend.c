@@ -1,6 +1,12 @@
-/* emu_backend.c: the emu backend's registration: a software VMX non-root CPU (the CPU itself arrives with issue 3; until then vcpu_run is absent and hv_vcpu_run returns HV_UNSUPPORTED). */
+/* emu_backend.c: the emu backend's registration and ops: a software x86 CPU in VMX non-root operation (any host), its capabilities, and memory-map change handshakes. */
+#include <sched.h>
+#include <stdlib.h>
+
+#include "backend/emu/emu.h"
 #include "core/backend.h"
+#include "core/export.h"
 #include "core/vm.h"
+#include <hvx/hvx.h>
 
 static bool emu_available(const char **why)
 {
@@ -8,17 +14,59 @@ static bool emu_available(const char **why)
 	return true; /* pure software: runs on any host */
 }
 
-/* Until the CPU exists, emu honours only the controls that are fixed to 1 and produces no exit. */
+#define PROC_FIXED1 0x04006172u
+#define PROC_ALLOWED (PROC_FIXED1 | CPU_BASED_TSC_OFFSET | CPU_BASED_HLT | CPU_BASED_INVLPG | CPU_BASED_MWAIT |      \
+		      CPU_BASED_RDPMC | CPU_BASED_RDTSC | CPU_BASED_CR3_LOAD | CPU_BASED_CR3_STORE | CPU_BASED_CR8_LOAD | \
+		      CPU_BASED_CR8_STORE | CPU_BASED_MOV_DR | CPU_BASED_UNCOND_IO | CPU_BASED_MONITOR |                 \
+		      CPU_BASED_PAUSE | CPU_BASED_SECONDARY_CTLS)
+#define PROC2_ALLOWED (CPU_BASED2_EPT | CPU_BASED2_DESC_TABLE | CPU_BASED2_RDTSCP | CPU_BASED2_WBINVD |                \
+		       CPU_BASED2_UNRESTRICTED | CPU_BASED2_PAUSE_LOOP | CPU_BASED2_RDRAND | CPU_BASED2_INVPCID |       \
+		       CPU_BASED2_VMFUNC | CPU_BASED2_RDSEED)
+/* The VMCS guest fields are the live registers: DR7 and EFER are always loaded at entry and saved at exit. */
+#define ENTRY_FIXED1 (0x000011fbu | VMENTRY_LOAD_DBG_CONTROLS | VMENTRY_LOAD_EFER)
+#define ENTRY_ALLOWED (ENTRY_FIXED1 | VMENTRY_GUEST_IA32E)
+#define EXIT_FIXED1 (0x00036dfbu | VMEXIT_SAVE_DBG_CONTROLS | VMEXIT_SAVE_EFER)
+#define EXIT_ALLOWED (EXIT_FIXED1 | VMEXIT_HOST_IA32E)
+
+#define R(n) (1ull << (n))
 static const struct hvx_caps emu_caps = {
 	.vmx = {
 		[HV_VMX_CAP_PINBASED] = (uint64_t)HVX_PIN_DEFAULT1 << 32 | HVX_PIN_DEFAULT1,
-		[HV_VMX_CAP_PROCBASED] = (uint64_t)0x04006172u << 32 | 0x04006172u,
-		[HV_VMX_CAP_PROCBASED2] = 0,
-		[HV_VMX_CAP_ENTRY] = (uint64_t)0x000011fbu << 32 | 0x000011fbu,
-		[HV_VMX_CAP_EXIT] = (uint64_t)0x00036dfbu << 32 | 0x00036dfbu,
+		[HV_VMX_CAP_PROCBASED] = (uint64_t)PROC_ALLOWED << 32 | PROC_FIXED1,
+		[HV_VMX_CAP_PROCBASED2] = (uint64_t)PROC2_ALLOWED << 32,
+		[HV_VMX_CAP_ENTRY] = (uint64_t)ENTRY_ALLOWED << 32 | ENTRY_FIXED1,
+		[HV_VMX_CAP_EXIT] = (uint64_t)EXIT_ALLOWED << 32 | EXIT_FIXED1,
+		/* revision 1, 4-KiB region, write-back, INS/OUTS information, TRUE controls */
+		[HV_VMX_CAP_BASIC] = 1ull | (0x1000ull << 32) | (6ull << 50) | (1ull << 54) | (1ull << 55),
+		[HV_VMX_CAP_TRUE_PINBASED] = (uint64_t)HVX_PIN_DEFAULT1 << 32 | HVX_PIN_DEFAULT1,
+		[HV_VMX_CAP_TRUE_PROCBASED] = (uint64_t)PROC_ALLOWED << 32 | PROC_FIXED1,
+		[HV_VMX_CAP_TRUE_ENTRY] = (uint64_t)ENTRY_ALLOWED << 32 | ENTRY_FIXED1,
+		[HV_VMX_CAP_TRUE_EXIT] = (uint64_t)EXIT_ALLOWED << 32 | EXIT_FIXED1,
+		/* LMA saved into the IA-32e entry control, HLT activity state, 4 CR3-target values */
+		[HV_VMX_CAP_MISC] = (1ull << 5) | (1ull << 6) | (4ull << 16),
+		[HV_VMX_CAP_CR0_FIXED0] = 0x20,          /* NE; PE and PG are free (the emu is always unrestricted) */
+		[HV_VMX_CAP_CR0_FIXED1] = 0x8005003f,    /* no CD/NW */
+		[HV_VMX_CAP_CR4_FIXED0] = 0x2000,        /* VMXE */
+		[HV_VMX_CAP_CR4_FIXED1] = 0x377fff,
+		[HV_VMX_CAP_VMCS_ENUM] = 0x2e,
+		[HV_VMX_CAP_EPT_VPID_CAP] = (1ull << 0) | (1ull << 6) | (1ull << 14) | (1ull << 16) | (1ull << 17),
 	},
 	.vcpu_max = 64,
 	.space_max = HVX_SPACE_MAX,
+	.reasons = {
+		R(VMX_REASON_EXC_NMI) | R(VMX_REASON_IRQ) | R(VMX_REASON_TRIPLE_FAULT) | R(VMX_REASON_TASK) |
+		R(VMX_REASON_CPUID) | R(VMX_REASON_GETSEC) | R(VMX_REASON_HLT) | R(VMX_REASON_INVD) |
+		R(VMX_REASON_INVLPG) | R(VMX_REASON_RDPMC) | R(VMX_REASON_RDTSC) | R(VMX_REASON_VMCALL) |
+		R(VMX_REASON_VMCLEAR) | R(VMX_REASON_VMLAUNCH) | R(VMX_REASON_VMPTRLD) | R(VMX_REASON_VMPTRST) |
+		R(VMX_REASON_VMREAD) | R(VMX_REASON_VMRESUME) | R(VMX_REASON_VMWRITE) | R(VMX_REASON_VMOFF) |
+		R(VMX_REASON_VMON) | R(VMX_REASON_MOV_CR) | R(VMX_REASON_MOV_DR) | R(VMX_REASON_IO) |
+		R(VMX_REASON_RDMSR) | R(VMX_REASON_WRMSR) | R(VMX_REASON_VMENTRY_GUEST) | R(VMX_REASON_MWAIT) |
+		R(VMX_REASON_MONITOR) | R(VMX_REASON_PAUSE) | R(VMX_REASON_GDTR_IDTR) | R(VMX_REASON_LDTR_TR) |
+		R(VMX_REASON_EPT_VIOLATION) | R(VMX_REASON_EPT_MISCONFIG) | R(VMX_REASON_EPT_INVEPT) |
+		R(VMX_REASON_RDTSCP) | R(VMX_REASON_INVVPID) | R(VMX_REASON_WBINVD) | R(VMX_REASON_XSETBV) |
+		R(VMX_REASON_RDRAND) | R(VMX_REASON_INVPCID) | R(VMX_REASON_VMFUNC) | R(VMX_REASON_RDSEED),
+		0,
+	},
 };
 
 static const struct hvx_caps *emu_get_caps(void)
@@ -39,13 +87,59 @@ static void emu_vm_destroy(struct hvx_vm *vm)
 
 static hv_return_t emu_vcpu_create(struct hvx_vcpu *vcpu)
 {
-	(void)vcpu;
+	struct emu_cpu *c = calloc(1, sizeof *c);
+	if (!c)
+		return HV_NO_RESOURCES;
+	emu_cpu_init(c, vcpu);
+	vcpu->backend = c;
 	return HV_SUCCESS;
 }
 
 static void emu_vcpu_destroy(struct hvx_vcpu *vcpu)
 {
-	(void)vcpu;
+	struct emu_cpu *c = vcpu->backend;
+	if (c) {
+		emu_cpu_fini(c);
+		free(c);
+	}
+	vcpu->backend = NULL;
+}
+
+static hv_return_t emu_vcpu_run(struct hvx_vcpu *vcpu, uint64_t deadline, struct hvx_exit *exit)
+{
+	return emu_run(vcpu->backend, deadline, exit);
+}
+
+static void emu_vcpu_kick(struct hvx_vcpu *vcpu)
+{
+	(void)vcpu; /* the run loop polls kick_pending at every block boundary */
+}
+
+static void emu_vcpu_invalidate_tlb(struct hvx_vcpu *vcpu)
+{
+	struct emu_cpu *c = vcpu->backend;
+	mmu_flush(c, true);
+}
+
+/* After unmap/protect: wait until every running vCPU has passed a block boundary with the new generation. */
+static hv_return_t emu_memmap_changed(struct hvx_vm *vm, hv_vm_space_t space, uint64_t gpa, uint64_t size)
+{
+	(void)space;
+	(void)gpa;
+	(void)size;
+	uint64_t gen = atomic_load(&vm->memmap.generation);
+	struct hvx_vcpu *self = hvx_current_vcpu();
+	pthread_mutex_lock(&vm->lock);
+	for (unsigned i = 0; i < HVX_VCPU_MAX; i++) {
+		struct hvx_vcpu *v = vm->vcpus[i];
+		if (!v || v == self || !v->backend)
+			continue;
+		struct emu_cpu *c = v->backend;
+		while (atomic_load(&c->in_guest) && atomic_load(&c->seen_gen) < gen)
+			sched_yield();
+	}
+	pthread_mutex_unlock(&vm->lock);
+	return HV_SUCCESS;
 }
 
 const struct hvx_backend_ops hvx_backend_emu = {
@@ -55,6 +149,21 @@ const struct hvx_backend_ops hvx_backend_emu = {
 	.caps = emu_get_caps,
 	.vm_create = emu_vm_create,
 	.vm_destroy = emu_vm_destroy,
+	.memmap_changed = emu_memmap_changed,
 	.vcpu_create = emu_vcpu_create,
 	.vcpu_destroy = emu_vcpu_destroy,
+	.vcpu_run = emu_vcpu_run,
+	.vcpu_kick = emu_vcpu_kick,
+	.vcpu_invalidate_tlb = emu_vcpu_invalidate_tlb,
 };
+
+/* hvx extension: instructions the emu decoded but does not implement (each raised #UD in the guest). */
+HVX_EXPORT uint64_t hvx_emu_unimplemented_count(void)
+{
+	return atomic_load(&emu_stat_ud);
+}
+
+HVX_EXPORT uint64_t hvx_emu_instructions_retired(void)
+{
+	return atomic_load(&emu_stat_insns);
+}

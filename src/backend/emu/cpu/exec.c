@@ -1,0 +1,256 @@
+/* exec.c: the emu run loop: block dispatch, per-block checks (kicks, memory-map changes, self-modifying code), derived mode state and faults. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/emu/emu.h"
+
+_Atomic uint64_t emu_stat_ud, emu_stat_insns;
+
+#define CODE_BITS (1u << 20)
+
+void emu_cpu_init(struct emu_cpu *c, struct hvx_vcpu *vcpu)
+{
+	c->vcpu = vcpu;
+	c->s = &vcpu->state;
+	c->v = vcpu->state.vmcs;
+	c->vm = vcpu->vm;
+	c->mode = 0xff;
+}
+
+void emu_cpu_fini(struct emu_cpu *c)
+{
+	bc_destroy(c->bc);
+	free(c->code_bits);
+	c->bc = NULL;
+	c->code_bits = NULL;
+}
+
+static bool emu_cpu_alloc(struct emu_cpu *c)
+{
+	if (!c->bc)
+		c->bc = bc_create();
+	if (!c->code_bits)
+		c->code_bits = calloc(CODE_BITS / 64, sizeof(uint64_t));
+	return c->bc && c->code_bits;
+}
+
+void emu_seg_update(struct emu_cpu *c, unsigned seg)
+{
+	struct emu_seg_cache *sc = &c->sc[seg];
+	uint64_t limit = (uint32_t)c->v[HVX_SLOT_GUEST_ES_LIMIT + seg];
+	uint32_t ar = (uint32_t)c->v[HVX_SLOT_GUEST_ES_AR + seg];
+	sc->base = c->v[HVX_SLOT_GUEST_ES_BASE + seg];
+	if (c->mode == EM_REAL || c->mode == EM_V86) {
+		sc->r = sc->w = 1;
+		sc->lo = 0;
+		sc->hi = (uint32_t)limit;
+		if (c->mode == EM_V86)
+			sc->base = (c->v[HVX_SLOT_GUEST_ES + seg] & 0xffff) << 4;
+		return;
+	}
+	if (ar & (1u << 16)) {
+		sc->r = sc->w = 0;
+		sc->lo = 1;
+		sc->hi = 0;
+		return;
+	}
+	unsigned type = ar & 0xf;
+	if (type & 8) {
+		sc->r = !!(type & 2);
+		sc->w = 0;
+	} else {
+		sc->r = 1;
+		sc->w = !!(type & 2);
+	}
+	if (!(type & 8) && (type & 4)) {
+		sc->lo = (uint32_t)limit + 1;
+		sc->hi = (ar & (1u << 14)) ? 0xffffffffu : 0xffffu;
+		if (sc->lo == 0 && limit == 0xffffffffu) {
+			sc->lo = 1;
+			sc->hi = 0;
+		}
+	} else {
+		sc->lo = 0;
+		sc->hi = (uint32_t)limit;
+	}
+}
+
+void emu_mode_update(struct emu_cpu *c)
+{
+	uint64_t cr0 = c->v[HVX_SLOT_GUEST_CR0], cr4 = c->v[HVX_SLOT_GUEST_CR4];
+	uint64_t efer = c->v[HVX_SLOT_GUEST_IA32_EFER];
+	uint32_t csar = (uint32_t)c->v[HVX_SLOT_GUEST_CS_AR], ssar = (uint32_t)c->v[HVX_SLOT_GUEST_SS_AR];
+	uint8_t mode, cpl;
+	if (!(cr0 & CR0_PE)) {
+		mode = EM_REAL;
+		cpl = 0;
+	} else if (c->s->rflags & FL_VM) {
+		mode = EM_V86;
+		cpl = 3;
+	} else {
+		cpl = (ssar >> 5) & 3;
+		if (efer & EFER_LMA)
+			mode = (csar & (1u << 13)) ? EM_LONG64 : (csar & (1u << 14)) ? EM_COMPAT32 : EM_COMPAT16;
+		else
+			mode = (csar & (1u << 14)) ? EM_PROT32 : EM_PROT16;
+	}
+	uint8_t paging = 0;
+	if ((cr0 & CR0_PG) && (cr0 & CR0_PE))
+		paging = !(cr4 & CR4_PAE) ? 2 : (efer & EFER_LMA) ? ((cr4 & CR4_LA57) ? 5 : 4) : 3;
+	bool ctx_change = cpl != c->cpl || paging != c->paging || mode != c->mode;
+	bool mode_change = mode != c->mode;
+	c->mode = mode;
+	c->cpl = cpl;
+	c->paging = paging;
+	if (ctx_change)
+		mmu_flush(c, true);
+	unsigned mk, sw;
+	switch (mode) {
+	case EM_REAL: case EM_V86: mk = 0; c->ip_mask = 0xffff; break;
+	case EM_PROT16: mk = 1; c->ip_mask = 0xffff; break;
+	case EM_PROT32: mk = 2; c->ip_mask = 0xffffffff; break;
+	case EM_COMPAT16: mk = 3; c->ip_mask = 0xffff; break;
+	case EM_COMPAT32: mk = 4; c->ip_mask = 0xffffffff; break;
+	default: mk = 5; c->ip_mask = ~0ull; break;
+	}
+	if (mode == EM_LONG64) {
+		sw = 2;
+		c->stack_sz = 8;
+	} else if (mode != EM_REAL && mode != EM_V86 && (ssar & (1u << 14))) {
+		sw = 1;
+		c->stack_sz = 4;
+	} else if ((mode == EM_REAL) && (ssar & (1u << 14))) {
+		sw = 1;
+		c->stack_sz = 4;
+	} else {
+		sw = 0;
+		c->stack_sz = 2;
+	}
+	c->dec_key = (uint8_t)(mk << 2 | sw);
+	if (mode_change)
+		for (unsigned i = 0; i < 6; i++)
+			emu_seg_update(c, i);
+}
+
+void emu_refresh(struct emu_cpu *c)
+{
+	c->mode = 0xff;
+	emu_mode_update(c);
+	mmu_flush(c, true);
+	vmx_fold(c);
+}
+
+_Noreturn void emu_fault(struct emu_cpu *c, unsigned vec, bool has_err, uint32_t err)
+{
+	c->exc.vec = (uint8_t)vec;
+	c->exc.has_err = has_err;
+	c->exc.err = err;
+	longjmp(c->jb, JMP_FAULT);
+}
+
+_Noreturn void emu_ud(struct emu_cpu *c)
+{
+	emu_fault(c, EXC_UD, false, 0);
+}
+
+_Noreturn void emu_gp0(struct emu_cpu *c)
+{
+	emu_fault(c, EXC_GP, true, 0);
+}
+
+_Noreturn void emu_pf(struct emu_cpu *c, uint64_t la, uint32_t err)
+{
+	c->exc.cr2 = la;
+	emu_fault(c, EXC_PF, true, err);
+}
+
+void h_ud(struct emu_cpu *c, const struct emu_insn *in)
+{
+	if (in->aux == 1)
+		emu_gp0(c); /* longer than 15 bytes */
+	if (in->aux == 0) /* decoded fine, but no handler: count it */
+		atomic_fetch_add_explicit(&emu_stat_ud, 1, memory_order_relaxed);
+	emu_ud(c);
+}
+
+static void code_flush(struct emu_cpu *c)
+{
+	bc_flush(c->bc);
+	memset(c->code_bits, 0, CODE_BITS / 8);
+	c->code_dirty = false;
+}
+
+hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
+{
+	(void)deadline;
+	if (!emu_cpu_alloc(c))
+		return HV_NO_RESOURCES;
+	c->exit = exit;
+	atomic_store(&c->in_guest, 1);
+	atomic_thread_fence(memory_order_seq_cst);
+	mmu_sync_gen(c);
+	c->run_epoch++;
+	c->lf_op = LF_NONE;
+	c->stop = false;
+	c->vect.valid = false;
+	c->depth = 0;
+	uint32_t dirty = c->vcpu->dirty;
+	c->vcpu->dirty = 0;
+	if (c->mode == 0xff || (dirty & (HVX_GROUP_SEG | HVX_GROUP_CR | HVX_GROUP_MSR | HVX_GROUP_RIP_FLAGS |
+					 HVX_GROUP_CONTROL | HVX_GROUP_DTABLE | HVX_GROUP_EVENT))) {
+		emu_refresh(c);
+		if (!vmx_entry_checks(c))
+			goto out;
+	}
+	uint64_t ii = c->v[HVX_SLOT_GUEST_INTERRUPTIBILITY];
+	c->shadow = (ii & 3) ? 1 : 0;
+	c->shadow_kind = (uint8_t)(ii & 3);
+
+	int code = setjmp(c->jb);
+	if (code == JMP_EXIT)
+		goto out;
+	if (code == JMP_FAULT)
+		emu_handle_fault(c);
+	else
+		vmx_inject(c);
+	c->vect.valid = false;
+	c->depth = 0;
+
+	for (;;) {
+		if (c->code_dirty)
+			code_flush(c);
+		if (atomic_load_explicit(&c->vcpu->kick_pending, memory_order_relaxed) &&
+		    atomic_exchange(&c->vcpu->kick_pending, false))
+			vmx_exit_event(c, VMX_REASON_IRQ);
+		if (atomic_load_explicit(&c->vm->memmap.generation, memory_order_relaxed) != c->memmap_gen)
+			mmu_sync_gen(c);
+		unsigned n;
+		const struct emu_insn *in = bc_lookup(c, &n);
+		if (c->shadow) {
+			n = 1; /* the instruction after STI / MOV SS runs alone, then the blocking ends */
+		}
+		uint64_t rip = c->s->rip;
+		for (unsigned i = 0; i < n; i++, in++) {
+			c->cur = in;
+			c->next_rip = (rip + in->len) & c->ip_mask;
+			in->fn(c, in);
+			rip = c->s->rip = c->next_rip;
+			if (c->stop) {
+				n = i + 1;
+				break;
+			}
+		}
+		if (c->shadow == 1 && !c->stop)
+			c->shadow = 0;
+		else if (c->shadow == 2)
+			c->shadow = 1;
+		c->stop = false;
+		c->icount += n;
+	}
+out:
+	emu_flags(c);
+	atomic_fetch_add_explicit(&emu_stat_insns, c->icount, memory_order_relaxed);
+	c->icount = 0;
+	atomic_store(&c->in_guest, 0);
+	return HV_SUCCESS;
+}

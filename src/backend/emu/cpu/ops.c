@@ -1,0 +1,100 @@
+/* ops.c: operand access for handlers: registers by size, effective addresses, memory operands, the stack, and near branches. */
+#include "backend/emu/emu.h"
+
+uint64_t reg_get(struct emu_cpu *c, unsigned r, unsigned size, bool hi8)
+{
+	uint64_t v = c->s->gpr[r & 15];
+	if (hi8)
+		return (v >> 8) & 0xff;
+	return v & sz_mask(size);
+}
+
+void reg_set(struct emu_cpu *c, unsigned r, unsigned size, bool hi8, uint64_t v)
+{
+	uint64_t *g = &c->s->gpr[r & 15];
+	switch (size) {
+	case 1:
+		if (hi8)
+			*g = (*g & ~0xff00ull) | ((v & 0xff) << 8);
+		else
+			*g = (*g & ~0xffull) | (v & 0xff);
+		break;
+	case 2: *g = (*g & ~0xffffull) | (v & 0xffff); break;
+	case 4: *g = v & 0xffffffffull; break;
+	default: *g = v; break;
+	}
+}
+
+uint64_t op_addr(struct emu_cpu *c, const struct emu_insn *in)
+{
+	uint64_t a = (uint64_t)in->disp;
+	if (in->base != 0xff)
+		a += c->s->gpr[in->base];
+	if (in->index != 0xff)
+		a += c->s->gpr[in->index] * in->scale;
+	if (in->riprel)
+		a += c->next_rip;
+	return a & sz_mask(in->asz);
+}
+
+uint64_t op_read(struct emu_cpu *c, const struct emu_insn *in, unsigned i)
+{
+	const struct emu_op *o = &in->op[i];
+	switch (o->kind) {
+	case OK_REG: return reg_get(c, o->reg, o->size, o->hi8);
+	case OK_MEM: return mem_read(c, in->seg, op_addr(c, in), o->size);
+	case OK_IMM: return (i >= 2 && in->op[1].kind == OK_IMM) ? in->imm2 : in->imm;
+	case OK_SREG: return c->v[HVX_SLOT_GUEST_ES + o->reg] & 0xffff;
+	default: emu_ud(c);
+	}
+}
+
+void op_write(struct emu_cpu *c, const struct emu_insn *in, unsigned i, uint64_t v)
+{
+	const struct emu_op *o = &in->op[i];
+	switch (o->kind) {
+	case OK_REG: reg_set(c, o->reg, o->size, o->hi8, v); break;
+	case OK_MEM: mem_write(c, in->seg, op_addr(c, in), o->size, v); break;
+	default: emu_ud(c);
+	}
+}
+
+static inline uint64_t sp_mask(struct emu_cpu *c)
+{
+	return sz_mask(c->stack_sz);
+}
+
+void emu_push(struct emu_cpu *c, unsigned size, uint64_t v)
+{
+	uint64_t m = sp_mask(c);
+	uint64_t sp = (c->s->gpr[HVX_RSP] - size) & m;
+	mem_write(c, SEG_SS, sp, size, v);
+	c->s->gpr[HVX_RSP] = (c->s->gpr[HVX_RSP] & ~m) | sp;
+}
+
+uint64_t emu_pop(struct emu_cpu *c, unsigned size)
+{
+	uint64_t m = sp_mask(c);
+	uint64_t sp = c->s->gpr[HVX_RSP] & m;
+	uint64_t v = mem_read(c, SEG_SS, sp, size);
+	c->s->gpr[HVX_RSP] = (c->s->gpr[HVX_RSP] & ~m) | ((sp + size) & m);
+	return v;
+}
+
+void emu_branch(struct emu_cpu *c, uint64_t target, unsigned osz)
+{
+	if (c->mode == EM_LONG64) {
+		if (osz == 2)
+			target &= 0xffff;
+		unsigned bits = (c->v[HVX_SLOT_GUEST_CR4] & CR4_LA57) ? 57 : 48;
+		if ((uint64_t)(((int64_t)(target << (64 - bits))) >> (64 - bits)) != target)
+			emu_gp0(c);
+	} else {
+		target &= sz_mask(osz);
+		if (target > c->sc[SEG_CS].hi && c->mode != EM_REAL)
+			emu_gp0(c);
+		if (c->mode == EM_REAL && target > c->sc[SEG_CS].hi)
+			emu_gp0(c);
+	}
+	c->next_rip = target;
+}

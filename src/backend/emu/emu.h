@@ -1,0 +1,343 @@
+/* emu.h: the emu backend's internal interfaces: per-vCPU CPU state, decoded instructions, MMU, and the VMX hooks. */
+#ifndef HVX_EMU_EMU_H
+#define HVX_EMU_EMU_H
+
+#include <setjmp.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/exit.h"
+#include "core/vcpu.h"
+#include "core/vm.h"
+
+/* ---- modes ---- */
+enum emu_mode { EM_REAL, EM_V86, EM_PROT16, EM_PROT32, EM_COMPAT16, EM_COMPAT32, EM_LONG64 };
+enum emu_seg { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG_TR, SEG_NONE = 15 };
+
+/* CR / EFER / RFLAGS bits used by the CPU. */
+#define CR0_PE (1ull << 0)
+#define CR0_MP (1ull << 1)
+#define CR0_EM (1ull << 2)
+#define CR0_TS_ (1ull << 3)
+#define CR0_ET (1ull << 4)
+#define CR0_NE_ (1ull << 5)
+#define CR0_WP (1ull << 16)
+#define CR0_AM (1ull << 18)
+#define CR0_NW_ (1ull << 29)
+#define CR0_CD_ (1ull << 30)
+#define CR0_PG (1ull << 31)
+#define CR4_VME (1ull << 0)
+#define CR4_PVI (1ull << 1)
+#define CR4_TSD (1ull << 2)
+#define CR4_DE (1ull << 3)
+#define CR4_PSE (1ull << 4)
+#define CR4_PAE (1ull << 5)
+#define CR4_PGE (1ull << 7)
+#define CR4_PCE (1ull << 8)
+#define CR4_OSFXSR (1ull << 9)
+#define CR4_OSXMMEXCPT (1ull << 10)
+#define CR4_UMIP (1ull << 11)
+#define CR4_LA57 (1ull << 12)
+#define CR4_VMXE (1ull << 13)
+#define CR4_SMXE (1ull << 14)
+#define CR4_FSGSBASE (1ull << 16)
+#define CR4_PCIDE (1ull << 17)
+#define CR4_OSXSAVE (1ull << 18)
+#define CR4_SMEP (1ull << 20)
+#define CR4_SMAP (1ull << 21)
+#define EFER_SCE (1ull << 0)
+#define EFER_LME (1ull << 8)
+#define EFER_LMA (1ull << 10)
+#define EFER_NXE (1ull << 11)
+
+#define FL_CF (1ull << 0)
+#define FL_PF (1ull << 2)
+#define FL_AF (1ull << 4)
+#define FL_ZF (1ull << 6)
+#define FL_SF (1ull << 7)
+#define FL_TF (1ull << 8)
+#define FL_IF (1ull << 9)
+#define FL_DF (1ull << 10)
+#define FL_OF (1ull << 11)
+#define FL_IOPL (3ull << 12)
+#define FL_NT (1ull << 14)
+#define FL_RF (1ull << 16)
+#define FL_VM (1ull << 17)
+#define FL_AC (1ull << 18)
+#define FL_VIF (1ull << 19)
+#define FL_VIP (1ull << 20)
+#define FL_ID (1ull << 21)
+#define FL_ARITH (FL_CF | FL_PF | FL_AF | FL_ZF | FL_SF | FL_OF)
+
+/* Exception vectors. */
+enum { EXC_DE = 0, EXC_DB = 1, EXC_NMI = 2, EXC_BP = 3, EXC_OF = 4, EXC_BR = 5, EXC_UD = 6, EXC_NM = 7, EXC_DF = 8,
+       EXC_TS = 10, EXC_NP = 11, EXC_SS = 12, EXC_GP = 13, EXC_PF = 14, EXC_MF = 16, EXC_AC = 17, EXC_XM = 19 };
+/* Event types (interruption-information encoding). */
+enum { EV_EXTINT = 0, EV_NMI = 2, EV_HWEXC = 3, EV_SWINT = 4, EV_PRIVSW = 5, EV_SWEXC = 6 };
+
+/* ---- decoded instructions ---- */
+struct emu_cpu;
+struct emu_insn;
+typedef void (*emu_handler)(struct emu_cpu *cpu, const struct emu_insn *in);
+
+enum { OK_NONE, OK_REG, OK_MEM, OK_IMM, OK_SREG, OK_CR, OK_DR, OK_XMM, OK_ST, OK_PTR };
+
+struct emu_op {
+	uint8_t kind;
+	uint8_t size; /* bytes */
+	uint8_t reg;  /* GPR number, segment, CR/DR number, XMM number */
+	uint8_t hi8;  /* AH/CH/DH/BH */
+};
+
+struct emu_insn {
+	emu_handler fn;
+	uint16_t mnem;   /* ZydisMnemonic */
+	uint8_t len;
+	uint8_t osz;     /* operand size, bytes */
+	uint8_t asz;     /* address size, bytes */
+	uint8_t nops;
+	uint8_t rep;     /* 0 none, 1 REP/REPE, 2 REPNE */
+	uint8_t lock;
+	uint8_t seg;     /* segment of the memory operand */
+	uint8_t sovr;    /* segment-override prefix (string instructions), SEG_DS if none */
+	uint8_t base, index, scale; /* 0xff = none */
+	uint8_t riprel;
+	uint8_t aux;     /* handler-specific: ALU op, condition code, ... */
+	uint8_t modrm_reg, modrm_mod, modrm_rm;
+	uint8_t has_disp;
+	uint8_t ends_block;
+	uint8_t memop;   /* index of the memory operand, 0xff = none */
+	uint8_t far;     /* far branch (JMP/CALL/RET) */
+	int64_t disp;
+	uint64_t imm, imm2;
+	struct emu_op op[4];
+};
+
+/* ---- lazy flags ---- */
+enum { LF_NONE, LF_ADD, LF_ADC, LF_SUB, LF_SBB, LF_LOGIC, LF_INC, LF_DEC, LF_NEG };
+
+/* ---- software TLB ---- */
+#define EMU_TLB_SIZE 256
+struct emu_tlb_entry {
+	uint64_t tag_r, tag_w, tag_x; /* linear page | 1 when that access is allowed now, else 0 */
+	uintptr_t host;               /* host address of the page */
+	uint64_t gpa;                 /* guest-physical page */
+	uint8_t global;
+};
+
+/* Access kinds for the MMU. */
+enum { ACC_R = 1, ACC_W = 2, ACC_X = 4, ACC_SUPER = 8 /* implicit supervisor access (descriptor tables, TSS) */ };
+
+/* Folded VMX controls: does an instruction class exit? */
+enum emu_icls {
+	IC_HLT, IC_INVLPG, IC_RDPMC, IC_RDTSC, IC_RDTSCP_OK, IC_MWAIT, IC_MONITOR, IC_PAUSE, IC_WBINVD, IC_RDRAND,
+	IC_RDSEED, IC_INVPCID_OK, IC_DESC, IC_MOVDR, IC_CR3_LOAD, IC_CR3_STORE, IC_CR8_LOAD, IC_CR8_STORE, IC_TPR_SHADOW,
+	IC_TSC_OFFSET, IC_UNCOND_IO, IC_VMFUNC_OK, IC_PLE, IC_XSAVES_OK, IC_COUNT
+};
+
+struct emu_block;
+struct emu_bcache;
+
+struct emu_seg_cache {
+	uint64_t base;
+	uint32_t lo, hi; /* valid offsets lo..hi (hi inclusive) */
+	uint8_t r, w;    /* readable / writable */
+};
+
+struct emu_cpu {
+	struct hvx_vcpu *vcpu;
+	struct hvx_vcpu_state *s;
+	uint64_t *v;  /* s->vmcs */
+	struct hvx_vm *vm;
+
+	/* lazy flags */
+	uint64_t lf_res, lf_a, lf_b;
+	uint8_t lf_op, lf_size, lf_cin;
+
+	/* derived mode */
+	uint8_t mode, cpl, dec_key;
+	uint8_t paging; /* 0 off, 2 32-bit, 3 PAE, 4 4-level, 5 5-level */
+	uint8_t stack_sz;
+	uint64_t ip_mask;
+	struct emu_seg_cache sc[6];
+
+	/* MMU */
+	struct emu_tlb_entry tlb[EMU_TLB_SIZE];
+	uint64_t memmap_gen;
+	atomic_uint_fast64_t seen_gen;
+	atomic_int in_guest;
+
+	/* decoded code */
+	struct emu_bcache *bc;
+	uint64_t *code_bits;  /* bitmap of guest-physical pages holding decoded code */
+	bool code_dirty;   /* a write hit a decoded page: drop the cache at the next block boundary */
+	uint32_t run_epoch;
+
+	/* execution */
+	jmp_buf jb;
+	uint64_t next_rip;
+	const struct emu_insn *cur;
+	bool stop;        /* end the current block after this instruction */
+	uint8_t shadow;   /* 1: STI/MOV SS blocking for the next instruction */
+	uint8_t shadow_kind;
+	uint64_t icount;
+
+	/* exceptions */
+	struct {
+		uint8_t vec, has_err;
+		uint32_t err;
+		uint64_t cr2;
+		uint8_t ept;  /* pending EPT exit instead of an exception */
+	} exc;
+	struct {
+		bool valid;
+		uint8_t vec, type, has_err, len;
+		uint32_t err;
+	} vect;  /* the event being delivered */
+	int depth;
+	bool skip_bitmap; /* the event being delivered was injected by VM entry */
+	struct {
+		uint64_t rsp, rflags, seg[6][4];
+		uint8_t cpl;
+	} snap;           /* state before the current delivery */
+
+	/* VMX */
+	struct hvx_exit *exit;
+	uint8_t icls[IC_COUNT];
+	uint32_t pin, proc, proc2, exitc, entryc;
+	bool monitor_armed;
+	uint64_t ple_last, ple_first;
+
+	/* statistics */
+	uint64_t ud_count;
+};
+
+/* longjmp codes */
+enum { JMP_FAULT = 1, JMP_EXIT = 2 };
+
+/* ---- flags.c ---- */
+uint64_t emu_flags(struct emu_cpu *c);            /* materialize arithmetic flags into s->rflags, return rflags */
+static inline void lf_set(struct emu_cpu *c, int op, int size, uint64_t res, uint64_t a, uint64_t b)
+{
+	c->lf_op = (uint8_t)op;
+	c->lf_size = (uint8_t)size;
+	c->lf_res = res;
+	c->lf_a = a;
+	c->lf_b = b;
+}
+bool emu_cond(struct emu_cpu *c, unsigned cc);
+void emu_set_flags(struct emu_cpu *c, uint64_t value, uint64_t mask); /* write rflags bits under mask */
+
+/* ---- mmu.c ---- */
+void mmu_flush(struct emu_cpu *c, bool include_global);
+void mmu_invlpg(struct emu_cpu *c, uint64_t la);
+uint64_t mmu_read_lin(struct emu_cpu *c, uint64_t la, unsigned size, unsigned acc);
+void mmu_write_lin(struct emu_cpu *c, uint64_t la, unsigned size, uint64_t val, unsigned acc);
+void mmu_read_buf(struct emu_cpu *c, uint64_t la, void *dst, unsigned n, unsigned acc);
+void mmu_write_buf(struct emu_cpu *c, uint64_t la, const void *src, unsigned n, unsigned acc);
+/* Host pointer for n bytes at la within one page with access acc, or NULL if it needs the slow path. */
+uint8_t *mmu_ptr(struct emu_cpu *c, uint64_t la, unsigned n, unsigned acc);
+/* Fetch code bytes: returns count available (up to n) without fault if allow_partial, faults otherwise. */
+unsigned mmu_fetch(struct emu_cpu *c, uint64_t la, uint8_t *dst, unsigned n, uint64_t *gpa_out);
+bool mmu_code_page(struct emu_cpu *c, uint64_t gpa);
+void mmu_mark_code(struct emu_cpu *c, uint64_t gpa);
+void mmu_sync_gen(struct emu_cpu *c);
+
+/* segment-relative access */
+uint64_t seg_linear(struct emu_cpu *c, unsigned seg, uint64_t off, unsigned size, unsigned acc);
+uint64_t mem_read(struct emu_cpu *c, unsigned seg, uint64_t off, unsigned size);
+void mem_write(struct emu_cpu *c, unsigned seg, uint64_t off, unsigned size, uint64_t val);
+
+/* ---- exec.c ---- */
+void emu_cpu_init(struct emu_cpu *c, struct hvx_vcpu *vcpu);
+void emu_cpu_fini(struct emu_cpu *c);
+void emu_refresh(struct emu_cpu *c);  /* recompute mode, CPL, segment caches, folded controls */
+void emu_mode_update(struct emu_cpu *c);
+void emu_seg_update(struct emu_cpu *c, unsigned seg);
+hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit);
+_Noreturn void emu_fault(struct emu_cpu *c, unsigned vec, bool has_err, uint32_t err);
+_Noreturn void emu_ud(struct emu_cpu *c);
+_Noreturn void emu_gp0(struct emu_cpu *c);
+_Noreturn void emu_pf(struct emu_cpu *c, uint64_t la, uint32_t err);
+extern _Atomic uint64_t emu_stat_ud, emu_stat_insns;
+
+/* ---- decode.c ---- */
+struct emu_bcache *bc_create(void);
+void bc_destroy(struct emu_bcache *bc);
+void bc_flush(struct emu_bcache *bc);
+/* The decoded instruction sequence starting at the current RIP (NULL and a fault on fetch errors). */
+const struct emu_insn *bc_lookup(struct emu_cpu *c, unsigned *count);
+int emu_decode_one(struct emu_cpu *c, const uint8_t *bytes, unsigned n, struct emu_insn *out);
+
+/* ---- operand helpers (ops.c) ---- */
+uint64_t op_addr(struct emu_cpu *c, const struct emu_insn *in);           /* effective offset */
+uint64_t op_read(struct emu_cpu *c, const struct emu_insn *in, unsigned i);
+void op_write(struct emu_cpu *c, const struct emu_insn *in, unsigned i, uint64_t v);
+static inline uint64_t sz_mask(unsigned size)
+{
+	return size >= 8 ? ~0ull : (1ull << (size * 8)) - 1;
+}
+static inline uint64_t sext(uint64_t v, unsigned size)
+{
+	switch (size) {
+	case 1: return (uint64_t)(int64_t)(int8_t)v;
+	case 2: return (uint64_t)(int64_t)(int16_t)v;
+	case 4: return (uint64_t)(int64_t)(int32_t)v;
+	default: return v;
+	}
+}
+uint64_t reg_get(struct emu_cpu *c, unsigned r, unsigned size, bool hi8);
+void reg_set(struct emu_cpu *c, unsigned r, unsigned size, bool hi8, uint64_t v);
+void emu_push(struct emu_cpu *c, unsigned size, uint64_t v);
+uint64_t emu_pop(struct emu_cpu *c, unsigned size);
+void emu_branch(struct emu_cpu *c, uint64_t target, unsigned osz);
+
+/* ---- handler lookup (tables in the cpu/ files) ---- */
+emu_handler emu_handler_for(unsigned mnemonic, uint8_t *aux);
+void h_ud(struct emu_cpu *c, const struct emu_insn *in);
+
+/* ---- seg.c / system ---- */
+void seg_load(struct emu_cpu *c, unsigned seg, uint16_t sel); /* MOV/POP Sreg semantics, faults */
+void seg_load_real(struct emu_cpu *c, unsigned seg, uint16_t sel);
+bool desc_read(struct emu_cpu *c, uint16_t sel, uint64_t *lo, uint64_t *hi, unsigned exc_vec);
+void seg_set_from_desc(struct emu_cpu *c, unsigned seg, uint16_t sel, uint64_t lo, uint64_t hi);
+void far_transfer(struct emu_cpu *c, uint16_t sel, uint64_t off, unsigned osz, int kind); /* kind 0 jmp, 1 call */
+void far_return(struct emu_cpu *c, unsigned osz, unsigned pop_bytes);
+void emu_iret(struct emu_cpu *c, unsigned osz);
+uint64_t cr0_read(struct emu_cpu *c);
+void cr_write(struct emu_cpu *c, unsigned cr, uint64_t v);
+
+/* ---- event.c ---- */
+/* Deliver an event through the IVT/IDT at the current state (RIP already set to the return address). */
+void emu_deliver(struct emu_cpu *c, unsigned vec, unsigned type, bool has_err, uint32_t err, unsigned ilen);
+void emu_handle_fault(struct emu_cpu *c);
+void emu_delivery_restore(struct emu_cpu *c);
+
+/* ---- vmx.c: the hooks ---- */
+void vmx_fold(struct emu_cpu *c);                        /* controls -> per-class table, at entry */
+_Noreturn void vmx_exit_insn(struct emu_cpu *c, unsigned reason, uint64_t qual, uint32_t info);
+_Noreturn void vmx_exit_event(struct emu_cpu *c, unsigned reason);
+static inline bool vmx_cls(struct emu_cpu *c, enum emu_icls k) { return c->icls[k]; }
+void vmx_io(struct emu_cpu *c, const struct emu_insn *in, uint16_t port, unsigned size, bool in_dir, bool string,
+	    bool imm);
+bool vmx_msr_exits(struct emu_cpu *c, uint32_t msr, bool write);
+/* MOV CR intercept: exits (longjmp) or returns the value to store (host-owned bits kept). */
+uint64_t vmx_cr_access(struct emu_cpu *c, const struct emu_insn *in, unsigned cr, bool write, unsigned gpr, uint64_t val);
+void vmx_clts(struct emu_cpu *c, const struct emu_insn *in);
+bool vmx_lmsw(struct emu_cpu *c, const struct emu_insn *in, uint16_t src, bool mem, uint64_t la);
+uint64_t vmx_cr_read_shadowed(struct emu_cpu *c, unsigned cr);
+bool vmx_exception_exits(struct emu_cpu *c, unsigned vec, uint32_t err);
+_Noreturn void vmx_exit_exception(struct emu_cpu *c, unsigned vec, unsigned type, bool has_err, uint32_t err,
+				   unsigned ilen, uint64_t qual);
+_Noreturn void vmx_exit_ept(struct emu_cpu *c, uint64_t gpa, uint64_t la, bool la_valid, bool final, unsigned acc,
+			     uint32_t perms, bool misconfig);
+_Noreturn void vmx_triple_fault(struct emu_cpu *c);
+uint32_t vmx_mem_info(struct emu_cpu *c, const struct emu_insn *in);  /* addressing part of instruction info */
+uint64_t vmx_disp_qual(struct emu_cpu *c, const struct emu_insn *in);
+uint64_t vmx_tsc(struct emu_cpu *c);
+void vmx_pause(struct emu_cpu *c, const struct emu_insn *in);
+bool vmx_entry_checks(struct emu_cpu *c);  /* guest-state checks; false -> exit 33 filled */
+void vmx_inject(struct emu_cpu *c);        /* VM-entry event injection */
+
+#endif

@@ -1,0 +1,416 @@
+/* vmx.c: VMX non-root semantics for the emu CPU: controls folded into per-class decisions, and the exit records (qualification, lengths, information fields) the CPU's hooks produce. */
+#include <string.h>
+#include <time.h>
+
+#include "backend/emu/emu.h"
+
+void vmx_fold(struct emu_cpu *c)
+{
+	const uint64_t *v = c->v;
+	c->pin = (uint32_t)v[HVX_SLOT_CTRL_PIN_BASED];
+	c->proc = (uint32_t)v[HVX_SLOT_CTRL_CPU_BASED];
+	c->proc2 = (c->proc & CPU_BASED_SECONDARY_CTLS) ? (uint32_t)v[HVX_SLOT_CTRL_CPU_BASED2] : 0;
+	c->exitc = (uint32_t)v[HVX_SLOT_CTRL_VMEXIT_CONTROLS];
+	c->entryc = (uint32_t)v[HVX_SLOT_CTRL_VMENTRY_CONTROLS];
+	uint32_t p = c->proc, p2 = c->proc2;
+	c->icls[IC_HLT] = !!(p & CPU_BASED_HLT);
+	c->icls[IC_INVLPG] = !!(p & CPU_BASED_INVLPG);
+	c->icls[IC_RDPMC] = !!(p & CPU_BASED_RDPMC);
+	c->icls[IC_RDTSC] = !!(p & CPU_BASED_RDTSC);
+	c->icls[IC_RDTSCP_OK] = !!(p2 & CPU_BASED2_RDTSCP);
+	c->icls[IC_MWAIT] = !!(p & CPU_BASED_MWAIT);
+	c->icls[IC_MONITOR] = !!(p & CPU_BASED_MONITOR);
+	c->icls[IC_PAUSE] = !!(p & CPU_BASED_PAUSE);
+	c->icls[IC_WBINVD] = !!(p2 & CPU_BASED2_WBINVD);
+	c->icls[IC_RDRAND] = !!(p2 & CPU_BASED2_RDRAND);
+	c->icls[IC_RDSEED] = !!(p2 & CPU_BASED2_RDSEED);
+	c->icls[IC_INVPCID_OK] = !!(p2 & CPU_BASED2_INVPCID);
+	c->icls[IC_DESC] = !!(p2 & CPU_BASED2_DESC_TABLE);
+	c->icls[IC_MOVDR] = !!(p & CPU_BASED_MOV_DR);
+	c->icls[IC_CR3_LOAD] = !!(p & CPU_BASED_CR3_LOAD);
+	c->icls[IC_CR3_STORE] = !!(p & CPU_BASED_CR3_STORE);
+	c->icls[IC_CR8_LOAD] = !!(p & CPU_BASED_CR8_LOAD);
+	c->icls[IC_CR8_STORE] = !!(p & CPU_BASED_CR8_STORE);
+	c->icls[IC_TPR_SHADOW] = !!(p & CPU_BASED_TPR_SHADOW);
+	c->icls[IC_TSC_OFFSET] = !!(p & CPU_BASED_TSC_OFFSET);
+	c->icls[IC_UNCOND_IO] = !!(p & CPU_BASED_UNCOND_IO);
+	c->icls[IC_VMFUNC_OK] = !!(p2 & CPU_BASED2_VMFUNC);
+	c->icls[IC_PLE] = !!(p2 & CPU_BASED2_PAUSE_LOOP);
+}
+
+/* Common end of every exit: architectural state as hardware saves it. */
+static _Noreturn void finish(struct emu_cpu *c)
+{
+	uint64_t *v = c->v;
+	emu_flags(c);
+	c->s->rflags |= 2;
+	v[HVX_SLOT_GUEST_INTERRUPTIBILITY] = (v[HVX_SLOT_GUEST_INTERRUPTIBILITY] & ~3ull) |
+					     (c->shadow ? c->shadow_kind & 3 : 0);
+	/* IA32_VMX_MISC[5]: the "IA-32e mode guest" entry control follows EFER.LMA. */
+	if (v[HVX_SLOT_GUEST_IA32_EFER] & (1ull << 10))
+		v[HVX_SLOT_CTRL_VMENTRY_CONTROLS] |= VMENTRY_GUEST_IA32E;
+	else
+		v[HVX_SLOT_CTRL_VMENTRY_CONTROLS] &= ~(uint64_t)VMENTRY_GUEST_IA32E;
+	v[HVX_SLOT_GUEST_DEBUG_EXC] = 0;
+	longjmp(c->jb, JMP_EXIT);
+}
+
+static uint64_t trunc_la(struct emu_cpu *c, uint64_t la)
+{
+	return c->mode == EM_LONG64 ? la : la & 0xffffffffull;
+}
+
+_Noreturn void vmx_exit_insn(struct emu_cpu *c, unsigned reason, uint64_t qual, uint32_t info)
+{
+	struct hvx_exit *e = c->exit;
+	bool idt = c->vect.valid;
+	memset(e, 0, sizeof *e);
+	e->reason = reason;
+	e->qualification = qual;
+	e->instr_info = info;
+	if (idt) {
+		/* A task-gate exit during delivery: IDT-vectoring names the event. */
+		emu_delivery_restore(c);
+		e->idt_info = c->vect.vec | ((uint32_t)c->vect.type << 8) | ((uint32_t)c->vect.has_err << 11) | (1u << 31);
+		e->idt_error = c->vect.has_err ? c->vect.err : 0;
+		bool soft = c->vect.type == EV_SWINT || c->vect.type == EV_SWEXC || c->vect.type == EV_PRIVSW;
+		e->instr_len = soft ? c->vect.len : 0;
+	} else {
+		e->instr_len = c->cur ? c->cur->len : 0;
+		c->s->rflags = emu_flags(c) & ~FL_RF;
+	}
+	finish(c);
+}
+
+_Noreturn void vmx_exit_event(struct emu_cpu *c, unsigned reason)
+{
+	memset(c->exit, 0, sizeof *c->exit);
+	c->exit->reason = reason;
+	finish(c);
+}
+
+_Noreturn void vmx_triple_fault(struct emu_cpu *c)
+{
+	memset(c->exit, 0, sizeof *c->exit);
+	c->exit->reason = VMX_REASON_TRIPLE_FAULT;
+	finish(c);
+}
+
+bool vmx_exception_exits(struct emu_cpu *c, unsigned vec, uint32_t err)
+{
+	uint32_t bm = (uint32_t)c->v[HVX_SLOT_CTRL_EXC_BITMAP];
+	bool bit = (bm >> (vec & 31)) & 1;
+	if (vec == EXC_PF) {
+		uint32_t mask = (uint32_t)c->v[HVX_SLOT_CTRL_PF_ERROR_MASK], match = (uint32_t)c->v[HVX_SLOT_CTRL_PF_ERROR_MATCH];
+		return ((err & mask) == match) ? bit : !bit;
+	}
+	return bit;
+}
+
+_Noreturn void vmx_exit_exception(struct emu_cpu *c, unsigned vec, unsigned type, bool has_err, uint32_t err,
+				   unsigned ilen, uint64_t qual)
+{
+	struct hvx_exit *e = c->exit;
+	memset(e, 0, sizeof *e);
+	e->reason = VMX_REASON_EXC_NMI;
+	e->intr_info = vec | (type << 8) | ((uint32_t)has_err << 11) | (1u << 31);
+	e->intr_error = has_err ? err : 0;
+	e->qualification = vec == EXC_PF ? trunc_la(c, qual) : 0;
+	bool soft = type == EV_SWEXC || type == EV_PRIVSW;
+	if (soft)
+		e->instr_len = ilen;
+	if (c->vect.valid) {
+		e->idt_info = c->vect.vec | ((uint32_t)c->vect.type << 8) | ((uint32_t)c->vect.has_err << 11) | (1u << 31);
+		e->idt_error = c->vect.has_err ? c->vect.err : 0;
+		if (c->vect.type == EV_SWINT || c->vect.type == EV_SWEXC || c->vect.type == EV_PRIVSW)
+			e->instr_len = c->vect.len;
+	}
+	/* RF as in the image delivery would push: set for faults other than #DB. */
+	uint64_t f = emu_flags(c);
+	if (type == EV_HWEXC && vec != EXC_DB)
+		f |= FL_RF;
+	c->s->rflags = f;
+	finish(c);
+}
+
+_Noreturn void vmx_exit_ept(struct emu_cpu *c, uint64_t gpa, uint64_t la, bool la_valid, bool final, unsigned acc,
+			     uint32_t perms, bool misconfig)
+{
+	struct hvx_exit *e = c->exit;
+	memset(e, 0, sizeof *e);
+	bool idt = c->vect.valid;
+	if (idt) {
+		emu_delivery_restore(c);
+		e->idt_info = c->vect.vec | ((uint32_t)c->vect.type << 8) | ((uint32_t)c->vect.has_err << 11) | (1u << 31);
+		e->idt_error = c->vect.has_err ? c->vect.err : 0;
+		if (c->vect.type == EV_SWINT || c->vect.type == EV_SWEXC || c->vect.type == EV_PRIVSW)
+			e->instr_len = c->vect.len;
+	}
+	e->guest_physical = gpa;
+	if (misconfig) {
+		e->reason = VMX_REASON_EPT_MISCONFIG;
+		e->guest_linear = trunc_la(c, la);
+	} else {
+		e->reason = VMX_REASON_EPT_VIOLATION;
+		uint64_t q = 0;
+		if (acc & ACC_W)
+			q |= 2;
+		else if (acc & ACC_X)
+			q |= 4;
+		else
+			q |= 1;
+		if (perms & HV_MEMORY_READ)
+			q |= 8;
+		if (perms & HV_MEMORY_WRITE)
+			q |= 16;
+		if (perms & HV_MEMORY_EXEC)
+			q |= 32;
+		if (la_valid) {
+			q |= 1u << 7;
+			if (final)
+				q |= 1u << 8;
+			e->guest_linear = trunc_la(c, la);
+		}
+		e->qualification = q;
+	}
+	uint64_t f = emu_flags(c);
+	c->s->rflags = idt ? f : (f | FL_RF);
+	finish(c);
+}
+
+/* ---- instruction information helpers ---- */
+uint32_t vmx_mem_info(struct emu_cpu *c, const struct emu_insn *in)
+{
+	uint32_t scale = in->scale == 8 ? 3 : in->scale == 4 ? 2 : in->scale == 2 ? 1 : 0;
+	uint32_t asz = in->asz == 8 ? 2 : in->asz == 4 ? 1 : 0;
+	uint32_t info = scale | (asz << 7) | ((uint32_t)in->seg << 15);
+	info |= in->index == 0xff ? (1u << 22) : ((uint32_t)in->index << 18);
+	info |= in->base == 0xff ? (1u << 27) : ((uint32_t)in->base << 23);
+	(void)c;
+	return info;
+}
+
+uint64_t vmx_disp_qual(struct emu_cpu *c, const struct emu_insn *in)
+{
+	if (in->memop == 0xff)
+		return 0;
+	uint64_t d = (uint64_t)in->disp;
+	if (in->riprel)
+		d += c->next_rip;
+	if (c->mode != EM_LONG64)
+		d &= sz_mask(in->asz);
+	return d;
+}
+
+uint64_t vmx_tsc(struct emu_cpu *c)
+{
+	uint64_t t = hv_tsc_clock();
+	if (c->icls[IC_TSC_OFFSET])
+		t += c->v[HVX_SLOT_CTRL_TSC_OFFSET];
+	return t;
+}
+
+void vmx_pause(struct emu_cpu *c, const struct emu_insn *in)
+{
+	(void)in;
+	if (c->icls[IC_PAUSE])
+		vmx_exit_insn(c, VMX_REASON_PAUSE, 0, 0);
+	if (c->icls[IC_PLE] && c->cpl == 0) {
+		uint64_t now = hv_tsc_clock();
+		uint64_t gap = (uint32_t)c->v[HVX_SLOT_CTRL_PLE_GAP], window = (uint32_t)c->v[HVX_SLOT_CTRL_PLE_WINDOW];
+		if (!c->ple_last || now - c->ple_last > gap) {
+			c->ple_first = now;
+		} else if (now - c->ple_first > window) {
+			c->ple_last = 0;
+			vmx_exit_insn(c, VMX_REASON_PAUSE, 0, 0);
+		}
+		c->ple_last = now;
+	}
+}
+
+/* ---- I/O ---- */
+void vmx_io(struct emu_cpu *c, const struct emu_insn *in, uint16_t port, unsigned size, bool in_dir, bool string,
+	    bool imm)
+{
+	if (!c->icls[IC_UNCOND_IO])
+		return;
+	uint64_t q = (uint64_t)(size - 1) | ((uint64_t)in_dir << 3) | ((uint64_t)string << 4) |
+		     ((uint64_t)(string && in->rep) << 5) | ((uint64_t)imm << 6) | ((uint64_t)port << 16);
+	uint32_t info = 0;
+	uint64_t la = 0;
+	if (string) {
+		unsigned seg = in_dir ? SEG_ES : in->sovr;
+		uint64_t off = c->s->gpr[in_dir ? HVX_RDI : HVX_RSI] & sz_mask(in->asz);
+		la = c->mode == EM_LONG64 ? off + (seg >= SEG_FS ? c->sc[seg].base : 0)
+					  : (c->sc[seg].base + off) & 0xffffffffull;
+		uint32_t asz = in->asz == 8 ? 2 : in->asz == 4 ? 1 : 0;
+		info = (asz << 7) | ((uint32_t)(in_dir ? SEG_ES : in->sovr) << 15);
+	}
+	struct hvx_exit *e = c->exit;
+	memset(e, 0, sizeof *e);
+	e->reason = VMX_REASON_IO;
+	e->qualification = q;
+	e->instr_len = in->len;
+	e->instr_info = info;
+	e->guest_linear = la;
+	c->s->rflags = emu_flags(c) & ~FL_RF;
+	finish(c);
+}
+
+/* ---- MSRs: Apple's rule (every access exits unless native or managed with access) ---- */
+bool vmx_msr_exits(struct emu_cpu *c, uint32_t msr, bool write)
+{
+	const struct hvx_msr_desc *d = hvx_msr_find(msr);
+	if (d && d->native_bit >= 0 && ((c->vcpu->native_msrs >> d->native_bit) & 1))
+		return false;
+	for (unsigned i = 0; i < c->vcpu->managed_count; i++)
+		if (c->vcpu->managed[i].msr == msr)
+			return !(c->vcpu->managed[i].access & (write ? HV_MSR_WRITE : HV_MSR_READ));
+	return true;
+}
+
+/* ---- control registers ---- */
+uint64_t vmx_cr_read_shadowed(struct emu_cpu *c, unsigned cr)
+{
+	uint64_t real = c->v[cr == 0 ? HVX_SLOT_GUEST_CR0 : HVX_SLOT_GUEST_CR4];
+	uint64_t mask = c->v[cr == 0 ? HVX_SLOT_CTRL_CR0_MASK : HVX_SLOT_CTRL_CR4_MASK];
+	uint64_t shadow = c->v[cr == 0 ? HVX_SLOT_CTRL_CR0_SHADOW : HVX_SLOT_CTRL_CR4_SHADOW];
+	return (real & ~mask) | (shadow & mask);
+}
+
+uint64_t vmx_cr_access(struct emu_cpu *c, const struct emu_insn *in, unsigned cr, bool write, unsigned gpr, uint64_t val)
+{
+	uint64_t q = cr | ((uint64_t)!write << 4) | ((uint64_t)gpr << 8);
+	bool ex = false;
+	switch (cr) {
+	case 0:
+	case 4:
+		if (write) {
+			uint64_t mask = c->v[cr == 0 ? HVX_SLOT_CTRL_CR0_MASK : HVX_SLOT_CTRL_CR4_MASK];
+			uint64_t shadow = c->v[cr == 0 ? HVX_SLOT_CTRL_CR0_SHADOW : HVX_SLOT_CTRL_CR4_SHADOW];
+			if ((val ^ shadow) & mask)
+				ex = true;
+			else
+				val = (c->v[cr == 0 ? HVX_SLOT_GUEST_CR0 : HVX_SLOT_GUEST_CR4] & mask) | (val & ~mask);
+		}
+		break;
+	case 3:
+		if (write && c->icls[IC_CR3_LOAD]) {
+			unsigned n = (unsigned)c->v[HVX_SLOT_CTRL_CR3_COUNT];
+			ex = true;
+			for (unsigned i = 0; i < n && i < 4; i++)
+				if (c->v[HVX_SLOT_CTRL_CR3_VALUE0 + i] == val)
+					ex = false;
+		} else if (!write && c->icls[IC_CR3_STORE]) {
+			ex = true;
+		}
+		break;
+	case 8:
+		ex = write ? c->icls[IC_CR8_LOAD] : c->icls[IC_CR8_STORE];
+		break;
+	default:
+		break;
+	}
+	if (ex)
+		vmx_exit_insn(c, VMX_REASON_MOV_CR, q, 0);
+	(void)in;
+	return val;
+}
+
+void vmx_clts(struct emu_cpu *c, const struct emu_insn *in)
+{
+	(void)in;
+	uint64_t mask = c->v[HVX_SLOT_CTRL_CR0_MASK], shadow = c->v[HVX_SLOT_CTRL_CR0_SHADOW];
+	if ((mask & CR0_TS_) && (shadow & CR0_TS_))
+		vmx_exit_insn(c, VMX_REASON_MOV_CR, 2u << 4, 0);
+	if (!(mask & CR0_TS_))
+		c->v[HVX_SLOT_GUEST_CR0] &= ~CR0_TS_;
+}
+
+bool vmx_lmsw(struct emu_cpu *c, const struct emu_insn *in, uint16_t src, bool mem, uint64_t la)
+{
+	(void)in;
+	uint64_t mask = c->v[HVX_SLOT_CTRL_CR0_MASK], shadow = c->v[HVX_SLOT_CTRL_CR0_SHADOW];
+	if (((mask & 1) && (src & 1) && !(shadow & 1)) || ((src ^ shadow) & mask & 0xe)) {
+		struct hvx_exit *e = c->exit;
+		memset(e, 0, sizeof *e);
+		e->reason = VMX_REASON_MOV_CR;
+		e->qualification = (3u << 4) | ((uint64_t)mem << 6) | ((uint64_t)src << 16);
+		e->instr_len = c->cur->len;
+		if (mem)
+			e->guest_linear = trunc_la(c, la);
+		c->s->rflags = emu_flags(c) & ~FL_RF;
+		finish(c);
+	}
+	uint64_t cr0 = c->v[HVX_SLOT_GUEST_CR0];
+	uint64_t owned = ~mask & 0xf;
+	uint64_t nv = (cr0 & ~owned) | (src & owned);
+	nv |= cr0 & 1; /* LMSW never clears PE */
+	if (nv != cr0) {
+		c->v[HVX_SLOT_GUEST_CR0] = nv;
+		c->mode = 0xff;
+		emu_mode_update(c);
+	}
+	c->stop = true;
+	return false;
+}
+
+/* ---- VM entry ---- */
+static bool entry_fail(struct emu_cpu *c, uint64_t qual)
+{
+	memset(c->exit, 0, sizeof *c->exit);
+	c->exit->reason = VMX_REASON_VMENTRY_GUEST | 0x80000000u;
+	c->exit->qualification = qual;
+	return false;
+}
+
+bool vmx_entry_checks(struct emu_cpu *c)
+{
+	const uint64_t *v = c->v;
+	uint64_t cr0 = v[HVX_SLOT_GUEST_CR0], cr4 = v[HVX_SLOT_GUEST_CR4], efer = v[HVX_SLOT_GUEST_IA32_EFER];
+	bool ia32e = c->entryc & VMENTRY_GUEST_IA32E;
+	uint64_t rf = c->s->rflags;
+	if (!(cr0 & CR0_NE_) || (cr0 & ~0x8005003full) || ((cr0 & CR0_PG) && !(cr0 & CR0_PE)))
+		return entry_fail(c, 0);
+	if (!(cr4 & CR4_VMXE) || (cr4 & ~0x377fffull))
+		return entry_fail(c, 0);
+	if (ia32e && (!(cr0 & CR0_PG) || !(cr4 & CR4_PAE)))
+		return entry_fail(c, 0);
+	if (!ia32e && (cr4 & CR4_PCIDE))
+		return entry_fail(c, 0);
+	if (!!(efer & EFER_LMA) != ia32e || ((cr0 & CR0_PG) && !!(efer & EFER_LMA) != !!(efer & EFER_LME)))
+		return entry_fail(c, 0);
+	if (!(rf & 2) || (rf & 0xffffffffffc08028ull) || ((rf & FL_VM) && (ia32e || !(cr0 & CR0_PE))))
+		return entry_fail(c, 0);
+	if (v[HVX_SLOT_GUEST_ACTIVITY_STATE] > 1)
+		return entry_fail(c, 0);
+	if (ia32e && (v[HVX_SLOT_GUEST_CS_AR] & (1u << 13)) && (v[HVX_SLOT_GUEST_CS_AR] & (1u << 14)))
+		return entry_fail(c, 0);
+	return true;
+}
+
+void vmx_inject(struct emu_cpu *c)
+{
+	uint64_t *v = c->v;
+	uint32_t info = (uint32_t)v[HVX_SLOT_CTRL_VMENTRY_IRQ_INFO];
+	if (info & (1u << 31)) {
+		v[HVX_SLOT_CTRL_VMENTRY_IRQ_INFO] = info & ~(1u << 31);
+		v[HVX_SLOT_GUEST_ACTIVITY_STATE] = 0;
+		unsigned type = (info >> 8) & 7, vec = info & 0xff;
+		if (type == 7)
+			return;
+		c->cur = NULL;
+		c->skip_bitmap = true;
+		emu_deliver(c, vec, type, (info >> 11) & 1, (uint32_t)v[HVX_SLOT_CTRL_VMENTRY_EXC_ERROR],
+			    (unsigned)v[HVX_SLOT_CTRL_VMENTRY_INSTR_LEN]);
+		return;
+	}
+	if (v[HVX_SLOT_GUEST_ACTIVITY_STATE] == 1) {
+		/* HLT with no interrupt source: wait for a kick (the thread keeps coming back for it). */
+		while (!atomic_load(&c->vcpu->kick_pending)) {
+			struct timespec ts = {0, 200000};
+			nanosleep(&ts, NULL);
+			mmu_sync_gen(c);
+		}
+	}
+}

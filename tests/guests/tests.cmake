@@ -1,0 +1,26 @@
+# tests/guests/tests.cmake: NASM guest programs for the emu tests (flat binaries in the build tree) and their wiring into the test_emu_* programs.
+find_program(NASM_EXECUTABLE nasm REQUIRED)
+set(HVX_GUEST_BIN ${CMAKE_BINARY_DIR}/tests/guests)
+file(GLOB HVX_EMU_GUESTS CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/*.asm)
+set(HVX_EMU_GUEST_BINS)
+foreach(asm ${HVX_EMU_GUESTS})
+  get_filename_component(stem ${asm} NAME_WE)
+  set(bin ${HVX_GUEST_BIN}/${stem}.bin)
+  add_custom_command(OUTPUT ${bin}
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${HVX_GUEST_BIN}
+    COMMAND ${NASM_EXECUTABLE} -f bin -o ${bin} ${asm}
+    DEPENDS ${asm}
+    COMMENT "Assembling emu guest ${stem}")
+  list(APPEND HVX_EMU_GUEST_BINS ${bin})
+endforeach()
+add_custom_target(emu_guests ALL DEPENDS ${HVX_EMU_GUEST_BINS})
+
+# Every tests/unit/test_emu_*.c program finds the guests through HVX_GUEST_DIR.
+file(GLOB HVX_EMU_TESTS CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/unit/test_emu_*.c)
+foreach(src ${HVX_EMU_TESTS})
+  get_filename_component(name ${src} NAME_WE)
+  if(TARGET ${name})
+    add_dependencies(${name} emu_guests)
+    target_compile_definitions(${name} PRIVATE HVX_GUEST_DIR="${HVX_GUEST_BIN}")
+  endif()
+endforeach()
