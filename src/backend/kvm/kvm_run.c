@@ -323,10 +323,33 @@ static int exit_mmio(struct hvx_vcpu *vcpu, struct hvx_exit *e)
 		if (ok)
 			return 0; /* re-enter: KVM completes the access */
 	}
-	const struct kvm_regs *r = &kv->exit_regs;
+	struct kvm_regs *r = &kv->exit_regs;
 	const struct kvm_sregs *sr = &kv->exit_sregs;
 	struct kvm_insn d;
 	bool decoded = decode_at_rip(vcpu, r, sr, &d);
+	if (write) {
+		/* KVM's emulator exits for an MMIO write after the instruction retired: find it before RIP (its memory
+		 * operand must land on the faulting GPA's page offset) and move RIP back to it. */
+		struct kvm_cpu_mode m;
+		kvm_cpu_mode_of(sr, &m);
+		uint64_t lin = linear_rip(r, sr);
+		decoded = false;
+		for (unsigned l = 1; l <= 15 && !decoded; l++) {
+			uint8_t bytes[15];
+			uint64_t lin_gpa;
+			struct kvm_regs before = *r;
+			before.rip -= l;
+			if (kvm_guest_read_linear(vcpu->vm, &m, lin - l, bytes, l) != l)
+				break;
+			if (kvm_decode(bytes, l, long64(sr), sr->cs.db, &before, &d) && d.len == l && d.mem &&
+			    !is_string_op(&d) && kvm_guest_translate(vcpu->vm, &m, linear_of(sr, d.ea_seg, d.ea, d.addrsize), &lin_gpa) &&
+			    lin_gpa == gpa) {
+				decoded = true;
+				r->rip -= l;
+				kvm_state_regs_from_kvm(&vcpu->state, r);
+			}
+		}
+	}
 	uint64_t q = write ? EPT_WRITE : EPT_READ;
 	if (decoded && d.rmw)
 		q |= EPT_READ | EPT_WRITE;

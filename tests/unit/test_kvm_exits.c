@@ -1,0 +1,230 @@
+/* test_kvm_exits.c: kvm backend exits other than I/O: EPT violations (MMIO, read-only), HLT, triple fault, MSRs and native MSRs, interrupt window and injection, kicks, entry failure. */
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "kvm_test_env.h"
+
+/* Tear down whatever a failed test left (one VM per process). */
+static int cleanup(void **state)
+{
+	(void)state;
+	hv_vcpuid_t id = 0;
+	for (id = 0; id < 4; id++)
+		hv_vcpu_destroy(id);
+	hv_vm_destroy();
+	return 0;
+}
+
+#define NEED_KVM() do { if (!ke_available()) skip(); } while (0)
+
+static void test_mmio_read_write(void **state)
+{
+	(void)state;
+	NEED_KVM();
+	static const uint8_t code[] = {
+		0x8b, 0x04, 0x25, 0x10, 0x00, 0x80, 0x00,                         /* mov eax, [0x800010] */
+		0x89, 0x04, 0x25, 0x00, 0x00, 0x02, 0x00,                         /* mov [0x20000], eax */
+		0xc7, 0x04, 0x25, 0x20, 0x00, 0x80, 0x00, 0x55, 0x00, 0x00, 0x00, /* mov dword [0x800020], 0x55 */
+		0xeb, 0xfe,
+	};
+	struct ke k;
+	ke_setup(&k, 3, code, sizeof code);
+	ke_expect_reason(&k, VMX_REASON_EPT_VIOLATION);
+	assert_int_equal(ke_r(&k, VMCS_RO_EXIT_QUALIFIC), 0x181); /* read, GLA valid, final translation; GPA not mapped */
+	assert_int_equal(ke_r(&k, VMCS_GUEST_PHYSICAL_ADDRESS), KE_MMIO + 0x10);
+	assert_int_equal(ke_r(&k, VMCS_RO_GUEST_LIN_ADDR), KE_MMIO + 0x10);
+	assert_int_equal(ke_reg(&k, HV_X86_RIP), KE_CODE);
+	ke_set(&k, HV_X86_RAX, 0xcafe);
+	ke_set(&k, HV_X86_RIP, KE_CODE + 7);
+	ke_expect_reason(&k, VMX_REASON_EPT_VIOLATION);
+	assert_int_equal(ke_r(&k, VMCS_RO_EXIT_QUALIFIC), 0x182); /* write */
+	assert_int_equal(ke_r(&k, VMCS_GUEST_PHYSICAL_ADDRESS), KE_MMIO + 0x20);
+	assert_int_equal(ke_reg(&k, HV_X86_RIP), KE_CODE + 14);
+	assert_int_equal(*(uint32_t *)(k.mem + 0x20000), 0xcafe);
+	ke_teardown(&k);
+}
+
+static void test_readonly_write(void **state)
+{
+	(void)state;
+	NEED_KVM();
+	static const uint8_t code[] = {
+		0x8a, 0x04, 0x25, 0x00, 0x00, 0x02, 0x00,       /* mov al, [0x20000]: reads are allowed */
+		0xc6, 0x04, 0x25, 0x00, 0x00, 0x02, 0x00, 0x01, /* mov byte [0x20000], 1 */
+		0xeb, 0xfe,
+	};
+	struct ke k;
+	ke_setup(&k, 3, code, sizeof code);
+	k.mem[0x20000] = 0x77;
+	assert_int_equal(hv_vm_protect(0x20000, 0x1000, HV_MEMORY_READ | HV_MEMORY_EXEC), HV_SUCCESS);
+	ke_expect_reason(&k, VMX_REASON_EPT_VIOLATION);
+	assert_int_equal(ke_r(&k, VMCS_RO_EXIT_QUALIFIC), 0x1aa); /* write; readable, executable; GLA valid, final */
+	assert_int_equal(ke_r(&k, VMCS_GUEST_PHYSICAL_ADDRESS), 0x20000);
+	assert_int_equal(ke_reg(&k, HV_X86_RIP), KE_CODE + 7);
+	assert_int_equal(ke_reg(&k, HV_X86_RAX) & 0xff, 0x77);
+	assert_int_equal(k.mem[0x20000], 0x77);
+	/* Upgrading the page and re-running completes the write. */
+	assert_int_equal(hv_vm_protect(0x20000, 0x1000, HV_MEMORY_READ | HV_MEMORY_WRITE | HV_MEMORY_EXEC), HV_SUCCESS);
+	assert_int_equal(ke_run_ms(&k, 50), VMX_REASON_VMX_TIMER_EXPIRED);
+	assert_int_equal(k.mem[0x20000], 1);
+	ke_teardown(&k);
+}
+
+static void test_hlt(void **state)
+{
+	(void)state;
+	NEED_KVM();
+	static const uint8_t code[] = {0x90, 0xf4, 0xeb, 0xfe}; /* nop; hlt */
+	struct ke k;
+	ke_setup(&k, 0, code, sizeof code);
+	ke_expect_reason(&k, VMX_REASON_HLT);
+	assert_int_equal(ke_reg(&k, HV_X86_RIP), KE_CODE + 1); /* fault-like */
+	assert_int_equal(ke_r(&k, VMCS_RO_VMEXIT_INSTR_LEN), 1);
+	ke_set(&k, HV_X86_RIP, KE_CODE + 2);
+	assert_int_equal(ke_run_ms(&k, 50), VMX_REASON_VMX_TIMER_EXPIRED);
+	assert_int_equal(ke_reg(&k, HV_X86_RIP), KE_CODE + 2);
+	ke_teardown(&k);
+}
+
+static void test_triple_fault(void **state)
+{
+	(void)state;
+	NEED_KVM();
+	static const uint8_t code[] = {0x0f, 0x0b}; /* ud2 with an empty IDT */
+	struct ke k;
+	ke_setup(&k, 0, code, sizeof code);
+	ke_w(&k, VMCS_GUEST_IDTR_LIMIT, 0);
+	ke_expect_reason(&k, VMX_REASON_TRIPLE_FAULT);
+	ke_teardown(&k);
+}
+
+static void test_msr_exits_and_native(void **state)
+{
+	(void)state;
+	NEED_KVM();
+	static const uint8_t code[] = {
+		0xb9, 0x80, 0x00, 0x00, 0xc0, /* mov ecx, EFER */
+		0x0f, 0x32,                   /* rdmsr */
+		0xb9, 0x81, 0x00, 0x00, 0xc0, /* mov ecx, STAR */
+		0xb8, 0x11, 0x11, 0x00, 0x00, /* mov eax, 0x1111 */
+		0xba, 0x22, 0x22, 0x00, 0x00, /* mov edx, 0x2222 */
+		0x0f, 0x30,                   /* wrmsr: exits */
+		0x0f, 0x30,                   /* wrmsr: native now */
+		0xf4,
+	};
+	struct ke k;
+	ke_setup(&k, 0, code, sizeof code);
+	ke_expect_reason(&k, VMX_REASON_RDMSR);
+	assert_int_equal(ke_reg(&k, HV_X86_RIP), KE_CODE + 5);
+	assert_int_equal(ke_reg(&k, HV_X86_RCX), 0xc0000080);
+	assert_int_equal(ke_r(&k, VMCS_RO_VMEXIT_INSTR_LEN), 2);
+	ke_set(&k, HV_X86_RAX, 0x500);
+	ke_set(&k, HV_X86_RDX, 0);
+	ke_set(&k, HV_X86_RIP, KE_CODE + 7);
+	ke_expect_reason(&k, VMX_REASON_WRMSR);
+	assert_int_equal(ke_reg(&k, HV_X86_RIP), KE_CODE + 22);
+	assert_int_equal(ke_reg(&k, HV_X86_RCX), 0xc0000081);
+	assert_int_equal(ke_reg(&k, HV_X86_RAX), 0x1111);
+	ke_set(&k, HV_X86_RIP, KE_CODE + 24);
+	assert_int_equal(hv_vcpu_enable_native_msr(k.vcpu, 0xc0000081, true), HV_SUCCESS);
+	ke_expect_reason(&k, VMX_REASON_HLT);
+	uint64_t star = 0;
+	assert_int_equal(hv_vcpu_read_msr(k.vcpu, 0xc0000081, &star), HV_SUCCESS);
+	assert_int_equal(star, 0x0000222200001111ull);
+	ke_teardown(&k);
+}
+
+static void test_irq_window_and_injection(void **state)
+{
+	(void)state;
+	NEED_KVM();
+	uint8_t code[0x110];
+	memset(code, 0x90, sizeof code);
+	code[0] = 0xfb; /* sti */
+	code[1] = 0x90; /* nop */
+	code[2] = 0xeb; code[3] = 0xfe;
+	static const uint8_t handler[] = {0xc6, 0x04, 0x25, 0x40, 0x00, 0x02, 0x00, 0x99, 0xf4}; /* mov byte [0x20040], 0x99; hlt */
+	memcpy(code + 0x100, handler, sizeof handler);
+	struct ke k;
+	ke_setup(&k, 0, code, sizeof code);
+	ke_idt(&k, 0x20, KE_CODE + 0x100);
+	ke_w(&k, VMCS_CTRL_CPU_BASED, ke_cap2ctrl(ke_cap(HV_VMX_CAP_PROCBASED), CPU_BASED_HLT | CPU_BASED_IRQ_WND));
+	ke_expect_reason(&k, VMX_REASON_IRQ_WND);
+	uint64_t rip = ke_reg(&k, HV_X86_RIP);
+	assert_true(rip == KE_CODE + 1 || rip == KE_CODE + 2); /* after STI's one-instruction shadow */
+	assert_true(ke_reg(&k, HV_X86_RFLAGS) & 0x200);
+	ke_w(&k, VMCS_CTRL_CPU_BASED, ke_cap2ctrl(ke_cap(HV_VMX_CAP_PROCBASED), CPU_BASED_HLT));
+	ke_w(&k, VMCS_CTRL_VMENTRY_IRQ_INFO, IRQ_INFO_VALID | IRQ_INFO_EXT_IRQ | 0x20);
+	ke_expect_reason(&k, VMX_REASON_HLT);
+	assert_int_equal(ke_reg(&k, HV_X86_RIP), KE_CODE + 0x108);
+	assert_int_equal(k.mem[0x20040], 0x99);
+	assert_int_equal(ke_r(&k, VMCS_CTRL_VMENTRY_IRQ_INFO) & IRQ_INFO_VALID, 0);
+	ke_teardown(&k);
+}
+
+struct kicker {
+	hv_vcpuid_t vcpu;
+	unsigned delay_ms;
+};
+
+static void *kick_later(void *arg)
+{
+	struct kicker *kk = arg;
+	usleep(kk->delay_ms * 1000);
+	hv_vcpu_interrupt(&kk->vcpu, 1);
+	return NULL;
+}
+
+static void test_kick_running_and_pending(void **state)
+{
+	(void)state;
+	NEED_KVM();
+	static const uint8_t code[] = {0xeb, 0xfe};
+	struct ke k;
+	ke_setup(&k, 3, code, sizeof code);
+	struct kicker kk = {k.vcpu, 50};
+	pthread_t t;
+	pthread_create(&t, NULL, kick_later, &kk);
+	uint64_t t0 = ke_now_ns();
+	assert_int_equal(ke_run_ms(&k, 5000), VMX_REASON_IRQ);
+	assert_true(ke_now_ns() - t0 < 2000000000ull);
+	pthread_join(t, NULL);
+	/* A kick that arrives before the run: the run returns at once with IRQ. */
+	kk.delay_ms = 0;
+	pthread_create(&t, NULL, kick_later, &kk);
+	pthread_join(t, NULL);
+	t0 = ke_now_ns();
+	assert_int_equal(ke_run_ms(&k, 5000), VMX_REASON_IRQ);
+	assert_true(ke_now_ns() - t0 < 1000000000ull);
+	assert_int_equal(ke_run_ms(&k, 30), VMX_REASON_VMX_TIMER_EXPIRED);
+	ke_teardown(&k);
+}
+
+static void test_entry_failure(void **state)
+{
+	(void)state;
+	NEED_KVM();
+	static const uint8_t code[] = {0xeb, 0xfe};
+	struct ke k;
+	ke_setup(&k, 3, code, sizeof code);
+	/* Long-mode EFER without the IA-32e mode guest entry control: invalid guest state. */
+	ke_w(&k, VMCS_CTRL_VMENTRY_CONTROLS, ke_cap2ctrl(ke_cap(HV_VMX_CAP_ENTRY), 0));
+	assert_int_equal(ke_run(&k), 0x80000000u | VMX_REASON_VMENTRY_GUEST);
+	ke_teardown(&k);
+}
+
+int main(void)
+{
+	alarm(55); /* a hung KVM_RUN must fail the test, never hang it */
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_mmio_read_write, cleanup),
+		cmocka_unit_test_teardown(test_readonly_write, cleanup),
+		cmocka_unit_test_teardown(test_hlt, cleanup),
+		cmocka_unit_test_teardown(test_triple_fault, cleanup),
+		cmocka_unit_test_teardown(test_msr_exits_and_native, cleanup),
+		cmocka_unit_test_teardown(test_irq_window_and_injection, cleanup),
+		cmocka_unit_test_teardown(test_kick_running_and_pending, cleanup),
+		cmocka_unit_test_teardown(test_entry_failure, cleanup),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
