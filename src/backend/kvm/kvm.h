@@ -77,6 +77,8 @@ void kvm_state_sregs_from_kvm(struct hvx_vcpu_state *s, const struct kvm_sregs *
 bool kvm_state_load(struct hvx_vcpu *vcpu, uint32_t groups, const char **why, int *err);
 /* Bring groups held in KVM back (the vcpu_fetch op). */
 void kvm_state_fetch(struct hvx_vcpu *vcpu, uint32_t groups);
+/* KVM_GET_MSRS / KVM_SET_MSRS of one MSR; 0 on success. */
+int kvm_msr_one(int fd, bool write, uint32_t index, uint64_t *value);
 /* Groups the exit path leaves in KVM and fetches lazily. */
 #define KVM_LAZY_GROUPS (HVX_GROUP_DR | HVX_GROUP_MSR | HVX_GROUP_EVENT | HVX_GROUP_FPU)
 

@@ -387,18 +387,10 @@ static int exit_msr(struct hvx_vcpu *vcpu, struct hvx_exit *e, bool write)
 	struct kvm_run *run = kv->run;
 	const struct hvx_msr_desc *d = hvx_msr_find(run->msr.index);
 	if (d && d->native_bit >= 0 && ((vcpu->native_msrs >> d->native_bit) & 1)) {
-		struct {
-			struct kvm_msrs hdr;
-			struct kvm_msr_entry e;
-		} m;
-		memset(&m, 0, sizeof m);
-		m.hdr.nmsrs = 1;
-		m.e.index = run->msr.index;
-		m.e.data = run->msr.data;
-		int n = ioctl(kv->fd, write ? KVM_SET_MSRS : KVM_GET_MSRS, &m);
-		run->msr.error = n == 1 ? 0 : 1;
+		uint64_t val = run->msr.data;
+		run->msr.error = kvm_msr_one(kv->fd, write, run->msr.index, &val) == 0 ? 0 : 1;
 		if (!write)
-			run->msr.data = m.e.data;
+			run->msr.data = val;
 		return 0;
 	}
 	struct kvm_insn in;
@@ -562,15 +554,8 @@ hv_return_t kvm_vcpu_run(struct hvx_vcpu *vcpu, uint64_t deadline, struct hvx_ex
 	}
 	/* The TSC offset: guest TSC = hv_tsc_clock() + offset, written when the offset changes. */
 	if (v[HVX_SLOT_CTRL_TSC_OFFSET] != kv->applied_tsc_offset) {
-		struct {
-			struct kvm_msrs hdr;
-			struct kvm_msr_entry e;
-		} m;
-		memset(&m, 0, sizeof m);
-		m.hdr.nmsrs = 1;
-		m.e.index = 0x10;
-		m.e.data = hvx_now_ns() + v[HVX_SLOT_CTRL_TSC_OFFSET];
-		ioctl(kv->fd, KVM_SET_MSRS, &m);
+		uint64_t tsc = hvx_now_ns() + v[HVX_SLOT_CTRL_TSC_OFFSET];
+		kvm_msr_one(kv->fd, true, 0x10, &tsc);
 		kv->applied_tsc_offset = v[HVX_SLOT_CTRL_TSC_OFFSET];
 		kv->tsc_applied = true;
 	}

@@ -146,10 +146,27 @@ static const struct {
 };
 #define MSR_COUNT (sizeof msr_map / sizeof msr_map[0])
 
+/* struct kvm_msrs with room for the entries (its own flexible array cannot be embedded portably). */
 struct msr_list {
-	struct kvm_msrs hdr;
+	struct {
+		uint32_t nmsrs, pad;
+	} hdr;
 	struct kvm_msr_entry e[MSR_COUNT];
 };
+_Static_assert(offsetof(struct msr_list, e) == offsetof(struct kvm_msrs, entries), "kvm_msrs layout");
+
+int kvm_msr_one(int fd, bool write, uint32_t index, uint64_t *value)
+{
+	struct msr_list l;
+	memset(&l, 0, sizeof l);
+	l.hdr.nmsrs = 1;
+	l.e[0].index = index;
+	l.e[0].data = *value;
+	int n = ioctl(fd, write ? KVM_SET_MSRS : KVM_GET_MSRS, &l);
+	if (n == 1 && !write)
+		*value = l.e[0].data;
+	return n == 1 ? 0 : -1;
+}
 
 static void msrs_prepare(struct msr_list *l)
 {
