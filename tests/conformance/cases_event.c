@@ -248,10 +248,10 @@ static void irq_window_after_sti_shadow(struct h_ctx *h)
 
 static void irq_window_closed_if_clear(struct h_ctx *h)
 {
-	uint64_t rip = AT(h, H_SLOT(3), "\x90\x90\x0f\xa2");
+	uint64_t rip = AT(h, H_SLOT(4), "\x90\x90\xe6\xf4");
 	h_start(h, rip);
 	h_run(h);
-	h_expect_insn_exit(h, VMX_REASON_CPUID, rip + 2, 2, 0, 0, 0);
+	h_expect_sentinel(h, rip + 2);
 }
 
 static void nmi_window_at_entry(struct h_ctx *h)
@@ -264,18 +264,18 @@ static void nmi_window_at_entry(struct h_ctx *h)
 
 static void nmi_window_blocked(struct h_ctx *h)
 {
-	uint64_t rip = AT(h, H_SLOT(3), "\x90\x90\x0f\xa2");
+	uint64_t rip = AT(h, H_SLOT(4), "\x90\x90\xe6\xf4");
 	h_start(h, rip);
 	h_set_vmcs(h, VMCS_GUEST_INTERRUPTIBILITY, 8); /* virtual-NMI blocking */
 	h_run(h);
-	h_expect_insn_exit(h, VMX_REASON_CPUID, rip + 2, 2, 0, 0, 0);
+	h_expect_sentinel(h, rip + 2);
 }
 
 /* ------------------------------------------------------------------ MTF, VMX_TIMER_EXPIRED */
 
 static void mtf_steps(struct h_ctx *h)
 {
-	uint64_t rip = AT(h, H_SLOT(3), "\x90\x90\x0f\xa2");
+	uint64_t rip = AT(h, H_SLOT(4), "\x90\x90\xe6\xf4");
 	h_start(h, rip);
 	h_run(h);
 	event_exit(h, VMX_REASON_MTF, rip + 1);
@@ -283,7 +283,7 @@ static void mtf_steps(struct h_ctx *h)
 	event_exit(h, VMX_REASON_MTF, rip + 2);
 	h_run(h);
 	/* An instruction that exits itself reports its own exit, not MTF. */
-	h_expect_insn_exit(h, VMX_REASON_CPUID, rip + 2, 2, 0, 0, 0);
+	h_expect_sentinel(h, rip + 2);
 }
 
 static void mtf_injected(struct h_ctx *h)
@@ -318,7 +318,7 @@ static void timer_counts_down(struct h_ctx *h)
 	h_run(h);
 	event_exit(h, VMX_REASON_VMX_TIMER_EXPIRED, rip);
 	if (h->ctl[4] & VMEXIT_SAVE_VMX_TIMER)
-		h_expect(h, "saved preemption-timer value", h_vmcs(h, VMCS_GUEST_VMX_TIMER_VALUE), 0);
+		h_expect(h, "saved preemption-timer value (0 after expiry)", h_vmcs(h, VMCS_GUEST_VMX_TIMER_VALUE), 0);
 }
 
 static void run_until_deadline(struct h_ctx *h)
@@ -445,22 +445,24 @@ const struct conf_case conf_cases_event[] = {
 	{"IRQ_WND", "interrupt_window_opens_after_sti_shadow", "loop_long", H_LONG64,
 	 CTL(.proc = CPU_BASED_IRQ_WND), {0}, 0, irq_window_after_sti_shadow, NULL},
 	{"IRQ_WND", "interrupt_window_stays_closed_while_if_clear", "loop_long", H_LONG64,
-	 CTL(.proc = CPU_BASED_IRQ_WND), {"CPUID"}, 0, irq_window_closed_if_clear, NULL},
+	 CTL(.proc = CPU_BASED_IRQ_WND | IOX), {"IO"}, 0, irq_window_closed_if_clear, NULL},
 	{"VIRTUAL_NMI_WND", "nmi_window_open_at_entry_exits_first", "loop_long", H_LONG64,
 	 CTL(.pin = PIN_BASED_NMI | PIN_BASED_VIRTUAL_NMI, .proc = CPU_BASED_VIRTUAL_NMI_WND), {0}, 0,
 	 nmi_window_at_entry, NULL},
 	{"VIRTUAL_NMI_WND", "nmi_window_closed_by_virtual_nmi_blocking", "loop_long", H_LONG64,
-	 CTL(.pin = PIN_BASED_NMI | PIN_BASED_VIRTUAL_NMI, .proc = CPU_BASED_VIRTUAL_NMI_WND), {"CPUID"}, 0,
+	 CTL(.pin = PIN_BASED_NMI | PIN_BASED_VIRTUAL_NMI, .proc = CPU_BASED_VIRTUAL_NMI_WND | IOX), {"IO"}, 0,
 	 nmi_window_blocked, NULL},
 	{"TASK", "jmp_to_tss_exits_without_switching", "prot32", H_PROT32, {0}, {0}, 0, task_jmp, NULL},
 	{"TASK", "call_to_tss_exits_without_switching", "prot32", H_PROT32, {0}, {0}, 0, task_call, NULL},
-	{"MTF", "mtf_exits_after_each_instruction", "loop_long", H_LONG64, CTL(.proc = CPU_BASED_MTF), {"CPUID"}, 0,
+	{"MTF", "mtf_exits_after_each_instruction", "loop_long", H_LONG64, CTL(.proc = CPU_BASED_MTF | IOX), {"IO"}, 0,
 	 mtf_steps, NULL},
 	{"MTF", "injected_pending_mtf_exits_before_first_instruction", "loop_long", H_LONG64,
 	 CTL(.proc_off = CPU_BASED_MTF), {0}, 0, mtf_injected, NULL},
 	{"VMX_TIMER_EXPIRED", "timer_zero_exits_before_first_instruction", "loop_long", H_LONG64,
 	 CTL(.pin = PIN_BASED_PREEMPTION_TIMER), {0}, 0, timer_zero, NULL},
 	{"VMX_TIMER_EXPIRED", "timer_expires_in_spin_loop", "loop_long", H_LONG64,
+	 CTL(.pin = PIN_BASED_PREEMPTION_TIMER), {0}, 0, timer_counts_down, NULL},
+	{"VMX_TIMER_EXPIRED", "timer_expiry_saves_zero_timer_value", "loop_long", H_LONG64,
 	 CTL(.pin = PIN_BASED_PREEMPTION_TIMER, .exit = VMEXIT_SAVE_VMX_TIMER), {0}, 0, timer_counts_down, NULL},
 	{"VMX_TIMER_EXPIRED", "run_until_deadline_exits_with_timer", "loop_long", H_LONG64, {0}, {0}, 0,
 	 run_until_deadline, NULL},

@@ -226,7 +226,7 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: conformance --backend emu|kvm --reason NAME\n"
 			"       conformance --backend emu|kvm --run-client EXE [--needs REASON]\n"
-			"       conformance --list          (the 65 Apple reason names)\n"
+			"       conformance --list          (number and name of the 65 Apple reasons)\n"
 			"       conformance --cases         (reason, case, guest of every case)\n");
 	return 2;
 }
@@ -240,7 +240,7 @@ int main(int argc, char **argv)
 			for (size_t k = 0; k < hvx_exit_reason_count(); k++) {
 				const struct hvx_exit_reason_info *r = hvx_exit_reason_at(k);
 				if (r && r->apple_name)
-					printf("%s\n", hvx_exit_reason_short_name(r));
+					printf("%u %s\n", r->number, hvx_exit_reason_short_name(r));
 			}
 			return 0;
 		}

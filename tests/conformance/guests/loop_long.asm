@@ -1,4 +1,4 @@
-; loop_long.asm: 64-bit guests for event exits: a spin loop, an STI shadow, a HLT (IRQ, IRQ_WND, VIRTUAL_NMI_WND, VMX_TIMER_EXPIRED, HLT-state cases).
+; loop_long.asm: 64-bit guests for event exits: a spin loop, an STI shadow, a HLT, NOPs before CPUID or the sentinel (IRQ, IRQ_WND, VIRTUAL_NMI_WND, MTF, VMX_TIMER_EXPIRED cases).
 %include "common.inc"
 	bits 64
 SLOT 0
@@ -14,4 +14,8 @@ SLOT 3
 	nop
 	nop
 	cpuid
+	DONE
+SLOT 4
+	nop
+	nop
 	DONE
