@@ -43,10 +43,156 @@ static void test_real_mode_hvdos_style(void **state)
 	eg_destroy(&g);
 }
 
+#define MEM_RBX 0x1C18100u /* instruction information: [rbx], 64-bit addressing, DS, no index */
+#define MEM_RAX 0x0418100u /* [rax + disp] */
+
+struct slot_exit {
+	unsigned slot;
+	uint32_t reason, len;
+	uint64_t qual;
+	uint32_t info;
+};
+
+/* Every instruction-caused exit of long_exits.asm, in order. */
+static const struct slot_exit long_exits[] = {
+	{0, VMX_REASON_VMCALL, 3, 0, 0},
+	{1, VMX_REASON_RDMSR, 2, 0, 0},
+	{2, VMX_REASON_WRMSR, 2, 0, 0},
+	{3, VMX_REASON_MOV_CR, 3, 0x13, 0},        /* MOV RAX, CR3 (CR3-store exiting) */
+	{4, VMX_REASON_MOV_CR, 3, 0x03, 0},        /* MOV CR3, RAX (CR3-load exiting, no targets) */
+	{5, VMX_REASON_MOV_CR, 4, 0x318, 0},       /* MOV RBX, CR8 */
+	{6, VMX_REASON_MOV_CR, 4, 0x208, 0},       /* MOV CR8, RDX */
+	{7, VMX_REASON_MOV_CR, 3, 0x00, 0},        /* MOV CR0, RAX setting host-owned TS */
+	{8, VMX_REASON_MOV_CR, 2, 0x20, 0},        /* CLTS with TS host-owned and shadowed 1 */
+	{9, VMX_REASON_MOV_CR, 3, 0x310030, 0},    /* LMSW AX (AX = 0x31) */
+	{10, VMX_REASON_MOV_DR, 3, 0x17, 0},       /* MOV RAX, DR7 */
+	{11, VMX_REASON_RDTSC, 2, 0, 0},
+	{12, VMX_REASON_RDTSCP, 3, 0, 0},
+	{13, VMX_REASON_RDPMC, 2, 0, 0},
+	{14, VMX_REASON_INVLPG, 4, 0x90010, 0},
+	{15, VMX_REASON_WBINVD, 2, 0, 0},
+	{16, VMX_REASON_INVD, 2, 0, 0},
+	{17, VMX_REASON_MONITOR, 3, 0, 0},
+	{18, VMX_REASON_MWAIT, 3, 0, 0},
+	{19, VMX_REASON_PAUSE, 2, 0, 0},
+	{20, VMX_REASON_XSETBV, 3, 0, 0},
+	{21, VMX_REASON_RDRAND, 3, 0, 0x800},      /* EAX, 32-bit */
+	{22, VMX_REASON_RDSEED, 4, 0, 0x1008},     /* RCX, 64-bit */
+	{23, VMX_REASON_GDTR_IDTR, 4, 8, MEM_RAX | (2u << 28)},
+	{24, VMX_REASON_GDTR_IDTR, 3, 0, MEM_RBX | (1u << 28)},
+	{25, VMX_REASON_LDTR_TR, 4, 0, 0x500},     /* SLDT AX: register form */
+	{26, VMX_REASON_LDTR_TR, 4, 4, MEM_RBX | (3u << 28)},
+	{27, VMX_REASON_VMCLEAR, 5, 0x20, MEM_RBX},
+	{28, VMX_REASON_VMLAUNCH, 3, 0, 0},
+	{29, VMX_REASON_VMRESUME, 3, 0, 0},
+	{30, VMX_REASON_VMPTRLD, 3, 0, MEM_RBX},
+	{31, VMX_REASON_VMPTRST, 3, 0, MEM_RBX},
+	{32, VMX_REASON_VMREAD, 3, 0, 0x10000500},
+	{33, VMX_REASON_VMWRITE, 3, 0, 0x10000500},
+	{34, VMX_REASON_VMOFF, 3, 0, 0},
+	{35, VMX_REASON_VMON, 4, 0, MEM_RBX},
+	{36, VMX_REASON_EPT_INVEPT, 5, 0, MEM_RBX},
+	{37, VMX_REASON_INVVPID, 6, 8, MEM_RBX | (1u << 28)},
+	{38, VMX_REASON_GETSEC, 2, 0, 0},
+	{39, VMX_REASON_VMFUNC, 3, 0, 0},
+	{40, VMX_REASON_INVPCID, 6, 0, MEM_RBX},
+	{41, VMX_REASON_IO, 2, 0x800040, 0},       /* OUT 0x80, AL */
+	{42, VMX_REASON_IO, 1, 0x1234000b, 0},     /* IN EAX, DX */
+	{43, VMX_REASON_IO, 2, 0x12340030, 0x18100}, /* REP OUTSB: address size 64, DS */
+};
+
+#define SLOT_RIP(n) (0x10000u + 32u * (n) + 16u)
+
+static void test_long_mode_instruction_exits(void **state)
+{
+	(void)state;
+	struct eg g;
+	eg_create(&g);
+	eg_load_file(&g, 0x10000, "long_exits");
+	eg_long64(&g, 0x10000);
+	eg_controls(&g,
+		    CPU_BASED_HLT | CPU_BASED_INVLPG | CPU_BASED_MWAIT | CPU_BASED_RDPMC | CPU_BASED_RDTSC |
+			    CPU_BASED_CR3_LOAD | CPU_BASED_CR3_STORE | CPU_BASED_CR8_LOAD | CPU_BASED_CR8_STORE |
+			    CPU_BASED_MOV_DR | CPU_BASED_UNCOND_IO | CPU_BASED_MONITOR | CPU_BASED_PAUSE,
+		    CPU_BASED2_DESC_TABLE | CPU_BASED2_RDTSCP | CPU_BASED2_WBINVD | CPU_BASED2_RDRAND | CPU_BASED2_INVPCID |
+			    CPU_BASED2_VMFUNC | CPU_BASED2_RDSEED);
+	eg_wr(&g, VMCS_GUEST_CR4, 0x2020 | (1u << 18) | (1u << 14)); /* + OSXSAVE, SMXE */
+	eg_wr(&g, VMCS_CTRL_CR0_MASK, 0x60000008);
+	eg_wr(&g, VMCS_CTRL_EXC_BITMAP, (1u << 6) | (1u << 3));
+	eg_wr(&g, VMCS_CTRL_CR3_COUNT, 0);
+	/* GPA 0x200000 is read-only for the EPT-violation write below */
+	assert_int_equal(hv_vm_protect(0x200000, 4096, HV_MEMORY_READ), HV_SUCCESS);
+
+	for (unsigned i = 0; i < sizeof long_exits / sizeof long_exits[0]; i++) {
+		const struct slot_exit *x = &long_exits[i];
+		if (x->slot == 8)
+			eg_wr(&g, VMCS_CTRL_CR0_SHADOW, 8); /* CLTS exits when TS is host-owned and shadowed 1 */
+		uint64_t r = eg_run(&g);
+		struct eg_exit e = eg_exit_info(&g);
+		if (r != x->reason || e.rip != SLOT_RIP(x->slot))
+			fail_msg("slot %u: exit %llu at %#llx, wanted %u at %#x", x->slot, (unsigned long long)r,
+				 (unsigned long long)e.rip, x->reason, SLOT_RIP(x->slot));
+		if (e.len != x->len || e.qual != x->qual || e.info != x->info)
+			fail_msg("slot %u: len %llu qual %#llx info %#llx, wanted %u %#llx %#x", x->slot,
+				 (unsigned long long)e.len, (unsigned long long)e.qual, (unsigned long long)e.info, x->len,
+				 (unsigned long long)x->qual, x->info);
+		assert_int_equal(e.intr, 0);
+		assert_int_equal(e.idt, 0);
+		assert_int_equal(eg_reg(&g, HV_X86_RFLAGS) & (1u << 16), 0); /* RF = 0 after instruction exits */
+		if (x->slot == 43)
+			assert_int_equal(e.gla, 0x90000);
+		if (x->slot == 1)
+			assert_int_equal(eg_reg(&g, HV_X86_RCX), 0xc0000080);
+		eg_skip(&g);
+	}
+	/* UD2: hardware exception #UD, no instruction length, RIP at UD2 */
+	assert_int_equal(eg_run(&g), VMX_REASON_EXC_NMI);
+	struct eg_exit e = eg_exit_info(&g);
+	assert_int_equal(e.intr, 0x80000306u);
+	assert_int_equal(e.rip, SLOT_RIP(44));
+	assert_int_equal(e.len, 0);
+	assert_int_equal(e.idt, 0);
+	assert_int_equal(e.qual, 0);
+	eg_wr(&g, VMCS_GUEST_RIP, SLOT_RIP(45));
+	/* INT3: software exception, length 1, RIP at INT3 */
+	assert_int_equal(eg_run(&g), VMX_REASON_EXC_NMI);
+	e = eg_exit_info(&g);
+	assert_int_equal(e.intr, 0x80000603u);
+	assert_int_equal(e.len, 1);
+	assert_int_equal(e.rip, SLOT_RIP(45));
+	eg_skip(&g);
+	/* Read of an unmapped GPA: EPT violation, data read, GLA valid, final translation */
+	assert_int_equal(eg_run(&g), VMX_REASON_EPT_VIOLATION);
+	e = eg_exit_info(&g);
+	assert_int_equal(e.qual, 0x181);
+	assert_int_equal(e.gpa, 0x3fff0000);
+	assert_int_equal(e.gla, 0x3fff0000);
+	assert_int_equal(e.rip, SLOT_RIP(46));
+	assert_int_equal(e.intr, 0);
+	assert_int_equal(e.idt, 0);
+	assert_int_equal(e.len, 0);
+	assert_int_equal(eg_reg(&g, HV_X86_RFLAGS) & (1u << 16), 1u << 16); /* RF = 1 after EPT violations */
+	eg_wr(&g, VMCS_GUEST_RIP, SLOT_RIP(46) + 3);
+	/* Write to a read-only GPA: data write, the GPA is readable */
+	assert_int_equal(eg_run(&g), VMX_REASON_EPT_VIOLATION);
+	e = eg_exit_info(&g);
+	if (e.qual != 0x18a) fail_msg("qual %#llx gpa %#llx rip %#llx", (unsigned long long)e.qual, (unsigned long long)e.gpa, (unsigned long long)e.rip);
+	assert_int_equal(e.gpa, 0x200008);
+	assert_int_equal(e.gla, 0x200008);
+	assert_int_equal(e.rip, SLOT_RIP(47));
+	/* After hv_vm_protect back to RW the same instruction completes. */
+	assert_int_equal(hv_vm_protect(0x200000, 4096, HV_MEMORY_READ | HV_MEMORY_WRITE), HV_SUCCESS);
+	eg_setreg(&g, HV_X86_RAX, 0x5a);
+	eg_expect_insn_exit(&g, VMX_REASON_HLT, SLOT_RIP(48), 1, 0, 0);
+	assert_int_equal(g.mem[0x200008], 0x5a);
+	eg_destroy(&g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_real_mode_hvdos_style),
+		cmocka_unit_test(test_long_mode_instruction_exits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -183,6 +183,15 @@ static void convert(const ZydisDecodedInstruction *zi, const ZydisDecodedOperand
 	in->fn = emu_handler_for(in->mnem, &in->aux);
 	if (!in->fn)
 		in->fn = h_ud;
+	if (in->fn == h_mov) {
+		unsigned k0 = in->op[0].kind, k1 = in->op[1].kind;
+		if (k0 == OK_CR || k1 == OK_CR)
+			in->fn = h_movcr;
+		else if (k0 == OK_DR || k1 == OK_DR)
+			in->fn = h_movdr;
+		else if (k0 == OK_SREG || k1 == OK_SREG)
+			in->fn = h_movseg;
+	}
 	/* Exact-form handlers for the hottest register forms. */
 	bool regs = in->nops == 2 && in->op[0].kind == OK_REG && (in->op[1].kind == OK_REG || in->op[1].kind == OK_IMM);
 	if (regs && in->fn == h_alu && !in->lock)

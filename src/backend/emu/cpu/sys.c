@@ -296,7 +296,7 @@ void h_dtable(struct emu_cpu *c, const struct emu_insn *in)
 	else if (c->cpl && (c->v[HVX_SLOT_GUEST_CR4] & CR4_UMIP))
 		emu_gp0(c);
 	if (vmx_cls(c, IC_DESC)) {
-		uint32_t info = vmx_mem_info(c, in) | ((in->osz == 4 ? 1u : 0u) << 11) | (id << 28);
+		uint32_t info = vmx_mem_info(c, in) | ((c->mode != EM_LONG64 && in->osz == 4 ? 1u : 0u) << 11) | (id << 28);
 		vmx_exit_insn(c, VMX_REASON_GDTR_IDTR, vmx_disp_qual(c, in), info);
 	}
 	unsigned slot_b = (id & 1) ? HVX_SLOT_GUEST_IDTR_BASE : HVX_SLOT_GUEST_GDTR_BASE;

@@ -91,7 +91,7 @@ static uint8_t *ept_page(struct emu_cpu *c, uint64_t gpa, unsigned acc, uint64_t
 /* A paging-structure entry: read it (EPT read) and return a host pointer for A/D updates. */
 static uint64_t pte_read(struct emu_cpu *c, uint64_t gpa, unsigned size, uint64_t la, uint8_t **host)
 {
-	uint8_t *page = ept_page(c, gpa & ~0xfffull, ACC_R, la, true, false, NULL);
+	uint8_t *page = ept_page(c, gpa, ACC_R, la, true, false, NULL);
 	*host = page + (gpa & 0xfff);
 	if (size == 4) {
 		uint32_t v;
@@ -109,7 +109,7 @@ static void pte_set_bits(struct emu_cpu *c, uint64_t gpa, uint8_t *host, unsigne
 	if ((cur & bits) == bits)
 		return;
 	uint32_t perms;
-	ept_page(c, gpa & ~0xfffull, ACC_W, la, true, false, &perms);
+	ept_page(c, gpa, ACC_W, la, true, false, &perms);
 	if (size == 4)
 		__atomic_fetch_or((uint32_t *)(void *)host, (uint32_t)bits, __ATOMIC_SEQ_CST);
 	else
@@ -276,7 +276,7 @@ static uint8_t *translate(struct emu_cpu *c, uint64_t la, unsigned acc)
 		w.dirty = true;
 	}
 	uint32_t perms;
-	uint8_t *page = ept_page(c, gpa & ~0xfffull, acc & (ACC_R | ACC_W | ACC_X), la, true, true, &perms);
+	uint8_t *page = ept_page(c, gpa, acc & (ACC_R | ACC_W | ACC_X), la, true, true, &perms);
 	if ((acc & ACC_W) && mmu_code_page(c, gpa)) {
 		c->code_dirty = true;
 		c->stop = true;
