@@ -22,6 +22,7 @@
 
 #define RFLAGS_IF (1ull << 9)
 #define RFLAGS_DF (1ull << 10)
+#define RFLAGS_RF (1ull << 16)
 #define EFER_LMA (1ull << 10)
 #define ENTRY_IA32E (1u << 9)
 #define EPT_READ 1u
@@ -508,6 +509,37 @@ static uint64_t tsc_khz_of(struct kvm_vcpu *kv)
 	return khz > 0 ? (uint64_t)khz : 1000000;
 }
 
+/*
+ * Guest-state checks of VM entry (SDM 26.3.1) that KVM does not make itself (it would run the guest, or fault it).
+ * Only checks whose outcome is certain on every Intel part; a failure is exit 33 with bit 31 set, nothing loaded.
+ */
+static bool guest_state_valid(const struct hvx_vcpu_state *s)
+{
+	const uint64_t *v = s->vmcs;
+	uint32_t entry = (uint32_t)v[HVX_SLOT_CTRL_VMENTRY_CONTROLS];
+	bool ia32e = entry & ENTRY_IA32E;
+	uint64_t cr0 = v[HVX_SLOT_GUEST_CR0], cr4 = v[HVX_SLOT_GUEST_CR4];
+	if (!(s->rflags & 2) || (s->rflags & (0xffffffffffc08028ull)))
+		return false; /* RFLAGS: bit 1 set, reserved bits 3, 5, 15, 63:22 clear */
+	if ((cr0 & (1ull << 31)) && !(cr0 & 1))
+		return false; /* paging without protection */
+	if (ia32e && (!(cr0 & (1ull << 31)) || !(cr4 & (1ull << 5))))
+		return false; /* IA-32e mode needs CR0.PG and CR4.PAE */
+	uint32_t cs_ar = (uint32_t)v[HVX_SLOT_GUEST_CS_AR];
+	if (ia32e && (cs_ar & (1u << 13)) && (cs_ar & (1u << 14)))
+		return false; /* CS.L and CS.D together */
+	uint32_t tr_ar = (uint32_t)v[HVX_SLOT_GUEST_TR_AR];
+	unsigned tr_type = tr_ar & 0xf;
+	if ((tr_ar & (1u << 16)) || !(tr_ar & 0x80) || (tr_ar & 0x10) || !(tr_type == 11 || (!ia32e && tr_type == 3)))
+		return false; /* TR: usable, present, system, busy TSS (or busy 16-bit TSS outside IA-32e mode) */
+	uint32_t ldtr_ar = (uint32_t)v[HVX_SLOT_GUEST_LDTR_AR];
+	if (!(ldtr_ar & (1u << 16)) && ((ldtr_ar & 0xf) != 2 || (ldtr_ar & 0x10) || !(ldtr_ar & 0x80)))
+		return false; /* a usable LDTR is a present LDT descriptor */
+	if (v[HVX_SLOT_GUEST_ACTIVITY_STATE] > 1)
+		return false; /* activity active or HLT */
+	return true;
+}
+
 hv_return_t kvm_vcpu_run(struct hvx_vcpu *vcpu, uint64_t deadline, struct hvx_exit *e)
 {
 	struct kvm_vcpu *kv = kvm_vcpu_of(vcpu);
@@ -527,6 +559,10 @@ hv_return_t kvm_vcpu_run(struct hvx_vcpu *vcpu, uint64_t deadline, struct hvx_ex
 
 	/* Guest-state check KVM does not make: the IA-32e mode guest control must match EFER.LMA (SDM 26.3.1.1). */
 	if (((entry & ENTRY_IA32E) != 0) != ((v[HVX_SLOT_GUEST_IA32_EFER] & EFER_LMA) != 0)) {
+		e->reason = 0x80000000u | VMX_REASON_VMENTRY_GUEST;
+		return HV_SUCCESS;
+	}
+	if (!guest_state_valid(s)) {
 		e->reason = 0x80000000u | VMX_REASON_VMENTRY_GUEST;
 		return HV_SUCCESS;
 	}
@@ -623,6 +659,17 @@ hv_return_t kvm_vcpu_run(struct hvx_vcpu *vcpu, uint64_t deadline, struct hvx_ex
 		return HV_SUCCESS;
 	}
 
+	/* An interrupt window already open at entry exits before the first instruction (KVM would run the guest). */
+	if (want_wnd && !injected) {
+		if (vcpu->stale & HVX_GROUP_EVENT) {
+			kvm_state_fetch(vcpu, HVX_GROUP_EVENT);
+			vcpu->stale &= ~HVX_GROUP_EVENT;
+		}
+		if ((s->rflags & RFLAGS_IF) && !(v[HVX_SLOT_GUEST_INTERRUPTIBILITY] & 3)) {
+			e->reason = VMX_REASON_IRQ_WND;
+			return HV_SUCCESS;
+		}
+	}
 	run->request_interrupt_window = want_wnd;
 	run->kvm_valid_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
 	bool armed = deadline != HV_DEADLINE_FOREVER;
@@ -758,6 +805,15 @@ hv_return_t kvm_vcpu_run(struct hvx_vcpu *vcpu, uint64_t deadline, struct hvx_ex
 			ioctl(kv->fd, KVM_SET_VCPU_EVENTS, &ev);
 		}
 	}
+	/* Saved RFLAGS.RF (SDM 27.3.3): 0 after instruction exits, 1 after an EPT violation outside event delivery. */
+	uint32_t basic = e->reason & 0xffff;
+	uint64_t rf0 = s->rflags;
+	if (basic == VMX_REASON_IO || basic == VMX_REASON_RDMSR || basic == VMX_REASON_WRMSR || basic == VMX_REASON_HLT)
+		s->rflags &= ~RFLAGS_RF;
+	else if (basic == VMX_REASON_EPT_VIOLATION && !(e->idt_info & IRQ_INFO_VALID))
+		s->rflags |= RFLAGS_RF;
+	if (s->rflags != rf0)
+		vcpu->dirty |= HVX_GROUP_RIP_FLAGS;
 	/* Exits save EFER.LMA into the IA-32e mode guest control (IA32_VMX_MISC bit 5). */
 	if (s->vmcs[HVX_SLOT_GUEST_IA32_EFER] & EFER_LMA)
 		s->vmcs[HVX_SLOT_CTRL_VMENTRY_CONTROLS] |= ENTRY_IA32E;
