@@ -174,7 +174,7 @@ static void invlpg_prot32(struct h_ctx *h)
 {
 	uint64_t rip = AT(h, H_SLOT(5), "\x0f\x01\x7b\x10");
 	h_start(h, rip);
-	SET(h, RBX, 0xfffff000); /* 0xfffff010 is the 32-bit linear address; bits 63:32 of the qualification are 0 */
+	SET(h, RBX, 0xabcdef00fffff000ull); /* 32-bit mode: EBX + 0x10 = linear 0xfffff010, qualification bits 63:32 = 0 */
 	h_run(h);
 	h_expect_insn_exit(h, VMX_REASON_INVLPG, rip, 4, 0xfffff010, 0, 0);
 }

@@ -125,7 +125,7 @@ static void fs_outsd_prot32(struct h_ctx *h)
 	h_start(h, rip);
 	h_set_vmcs(h, VMCS_GUEST_FS_BASE, 0x2000);
 	SET(h, RDX, 0x3f8);
-	SET(h, RSI, 0x10);
+	SET(h, RSI, 0xffffffff00000010ull); /* 32-bit address size: only ESI counts; GLA bits 63:32 are 0 */
 	/* 32-bit address size (1 << 7), FS (4 << 15) */
 	string_io(h, rip, 2, IOQ(0x3f8, 4, 0, 1, 0, 0), 0x2010, 0x20080, 0x38380);
 }
@@ -217,6 +217,41 @@ static void ept_paging_structure(struct h_ctx *h)
 	h_run(h);
 	/* A read of a guest paging-structure entry: GLA valid, not the final translation; GPA = the PTE's address. */
 	expect_ept(h, rip, EPTQ_R | EPTQ_GLA, 0x500000, 0x600000);
+}
+
+/* An exception whose IDT lies in unmapped guest-physical memory: the EPT violation happens during event delivery. */
+static void ept_during_delivery(struct h_ctx *h, unsigned slot, const char *bytes, size_t n, unsigned vector,
+				uint32_t idt_info, uint64_t len, uint64_t rf)
+{
+	uint64_t rip = h_at(h, H_SLOT(slot), bytes, n);
+	h_start(h, rip);
+	h_set_vmcs(h, VMCS_GUEST_IDTR_BASE, 0x400000);
+	h_set_vmcs(h, VMCS_GUEST_IDTR_LIMIT, 0xfff);
+	h_run(h);
+	if (!h_expect_reason(h, VMX_REASON_EPT_VIOLATION))
+		return;
+	uint64_t gate = 0x400000 + 16ull * vector;
+	h_expect_masked(h, "exit qualification (data read of the IDT gate)", h->x.qual, EPTQ_R | EPTQ_GLA | EPTQ_FINAL,
+			EPTQ_MASK & ~0x1000ull); /* bit 12 is undefined when IDT-vectoring is valid */
+	h_expect(h, "guest-physical address (the gate)", h->x.gpa, gate);
+	h_expect(h, "guest-linear address (the gate)", h->x.gla, gate);
+	h_expect(h, "IDT-vectoring information (the event being delivered)", h->x.idt, idt_info);
+	h_expect(h, "guest RIP (the event's return address)", h->x.rip, rip);
+	h_expect(h, "VM-exit instruction length", h->x.len, len);
+	h_expect_masked(h, "VM-exit interruption information valid bit", h->x.intr, 0, INTR_VALID);
+	h_expect_masked(h, "guest RFLAGS.RF (as in the image the delivery would push)", h->x.rflags, rf, RFLAGS_RF);
+}
+
+static void ept_idt_ud(struct h_ctx *h)
+{
+	/* #UD is a fault: the pushed RF is 1; hardware exception: instruction length undefined (hvx: 0). */
+	ept_during_delivery(h, 0, "\x0f\x0b", 2, 6, INTR_VALID | INTR_HW_EXC | 6, 0, RFLAGS_RF);
+}
+
+static void ept_idt_int3(struct h_ctx *h)
+{
+	/* A fault while delivering a software exception: the length of the INT3 is reported; RF as pushed (0). */
+	ept_during_delivery(h, 1, "\xcc", 1, 3, INTR_VALID | INTR_SW_EXC | 3, 1, 0);
 }
 
 /* ------------------------------------------------------------------ APIC page */
@@ -353,6 +388,10 @@ const struct conf_case conf_cases_mem[] = {
 	 NULL},
 	{"EPT_VIOLATION", "guest_page_table_in_unmapped_gpa_exits", "mem_long", H_LONG64, {0}, {0}, 0,
 	 ept_paging_structure, NULL},
+	{"EPT_VIOLATION", "idt_in_unmapped_gpa_exits_with_idt_vectoring", "exc_long", H_LONG64, {0}, {0}, 0,
+	 ept_idt_ud, NULL},
+	{"EPT_VIOLATION", "int3_delivery_fault_reports_instruction_length", "exc_long", H_LONG64, {0}, {0}, 0,
+	 ept_idt_int3, NULL},
 	{"EPT_MISCONFIG", "misconfigured_ept_entry_exits", NULL, H_LONG64, {0}, {0}, 0, NULL,
 	 "the EPT is built by the framework from hv_vm_map: no API can create a misconfigured entry"},
 	{"SPP_EVENT", "sub_page_write_permission_miss_exits", NULL, H_LONG64, {0}, {0}, 0, NULL,
