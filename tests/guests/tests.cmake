@@ -15,6 +15,8 @@ foreach(asm ${HVX_EMU_GUESTS})
 endforeach()
 add_custom_target(emu_guests ALL DEPENDS ${HVX_EMU_GUEST_BINS})
 
+find_package(zydis REQUIRED)
+
 # Every tests/unit/test_emu_*.c program finds the guests through HVX_GUEST_DIR.
 file(GLOB HVX_EMU_TESTS CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/unit/test_emu_*.c)
 foreach(src ${HVX_EMU_TESTS})
@@ -22,5 +24,6 @@ foreach(src ${HVX_EMU_TESTS})
   if(TARGET ${name})
     add_dependencies(${name} emu_guests)
     target_compile_definitions(${name} PRIVATE HVX_GUEST_DIR="${HVX_GUEST_BIN}")
+    target_link_libraries(${name} PRIVATE Zydis::Zydis)
   endif()
 endforeach()
