@@ -116,7 +116,7 @@ static void gp_exits(struct h_ctx *h)
 {
 	uint64_t rip = AT(h, H_SLOT(4), "\x8e\xd8");
 	h_start(h, rip);
-	SET(h, RAX, 0x1238); /* GDT index 0x247, beyond the 0x3f limit: #GP(selector) */
+	SET(h, RAX, 0x1238); /* GDT index 0x247, beyond the 0x4f limit: #GP(selector) */
 	h_set_vmcs(h, VMCS_CTRL_EXC_BITMAP, 1u << 13);
 	h_run(h);
 	h_expect_exception(h, INTR_VALID | INTR_HW_EXC | INTR_ERR | 13, 0x1238, rip, 0);
@@ -142,6 +142,71 @@ static void int21_hvdos(struct h_ctx *h)
 	h_expect(h, "VM-exit instruction length (fault during INT n delivery)", h->x.len, 2);
 	h_expect(h, "guest RIP (the INT 21h)", h->x.rip, rip);
 	h_expect(h, "exit qualification", h->x.qual, 0);
+}
+
+static void single_step_exits(struct h_ctx *h)
+{
+	uint64_t rip = AT(h, H_SLOT(7), "\x90\x90");
+	h_start(h, rip);
+	SET(h, RFLAGS, 0x102); /* TF */
+	uint64_t dr6 = h_reg(h, HV_X86_DR6);
+	h_set_vmcs(h, VMCS_CTRL_EXC_BITMAP, 1u << 1);
+	h_run(h);
+	/* A trap: RIP = the next instruction; qualification BS (bit 14); DR6 is not written; RF stays 0. */
+	h_expect_exception(h, INTR_VALID | INTR_HW_EXC | 1, 0, rip + 1, 0x4000);
+	EXPECT_REG(h, DR6, dr6);
+	h_expect(h, "pending debug exceptions (cleared by the #DB exit)", h_vmcs(h, VMCS_GUEST_DEBUG_EXC), 0);
+	h_expect_masked(h, "guest RFLAGS.RF", h->x.rflags, 0, RFLAGS_RF);
+}
+
+static void divide_error_exits(struct h_ctx *h)
+{
+	uint64_t rip = AT(h, H_SLOT(8), "\xf7\xf1");
+	h_start(h, rip);
+	SET(h, RCX, 0);
+	SET(h, RAX, 7);
+	SET(h, RDX, 0);
+	h_set_vmcs(h, VMCS_CTRL_EXC_BITMAP, 1u << 0);
+	h_run(h);
+	h_expect_exception(h, INTR_VALID | INTR_HW_EXC | 0, 0, rip, 0);
+	EXPECT_REG(h, RAX, 7);
+}
+
+static void double_fault_direct(struct h_ctx *h)
+{
+	uint64_t rip = AT(h, H_SLOT(0), "\x0f\x0b");
+	h_start(h, rip);
+	/* IDTR limit 0: #UD -> #GP (IDT limit) -> #GP again -> #DF, which exits directly: no IDT vectoring. */
+	h_set_vmcs(h, VMCS_CTRL_EXC_BITMAP, 1u << 8);
+	h_run(h);
+	h_expect_exception(h, INTR_VALID | INTR_HW_EXC | INTR_ERR | 8, 0, rip, 0);
+}
+
+static void gp_during_ud_delivery(struct h_ctx *h)
+{
+	uint64_t rip = AT(h, H_SLOT(0), "\x0f\x0b");
+	h_start(h, rip);
+	h_set_vmcs(h, VMCS_CTRL_EXC_BITMAP, 1u << 13);
+	h_run(h);
+	if (!h_expect_reason(h, VMX_REASON_EXC_NMI))
+		return;
+	/* #GP error code: IDT entry 6 (6 << 3) | IDT (2) | EXT (1) = 0x33; the #UD being delivered is in IDT vectoring. */
+	h_expect(h, "VM-exit interruption information", h->x.intr, INTR_VALID | INTR_HW_EXC | INTR_ERR | 13);
+	h_expect(h, "VM-exit interruption error code", h->x.intr_err, 0x33);
+	h_expect(h, "IDT-vectoring information (#UD)", h->x.idt, INTR_VALID | INTR_HW_EXC | 6);
+	h_expect(h, "guest RIP", h->x.rip, rip);
+	h_expect(h, "exit qualification", h->x.qual, 0);
+	h_expect_masked(h, "guest RFLAGS.RF (faults push RF = 1)", h->x.rflags, RFLAGS_RF, RFLAGS_RF);
+}
+
+static void pf_user_read(struct h_ctx *h)
+{
+	uint64_t rip;
+	pf_setup(h, 3, "\x8b\x03", &rip);
+	h_ring3(h);
+	h_set_vmcs(h, VMCS_CTRL_EXC_BITMAP, 1u << 14);
+	h_run(h);
+	h_expect_exception(h, INTR_VALID | INTR_HW_EXC | INTR_ERR | 14, 4, rip, PF_ADDR); /* U/S = 1, read, not present */
 }
 
 static void rsm_ud(struct h_ctx *h)
@@ -244,6 +309,17 @@ static void irq_window_after_sti_shadow(struct h_ctx *h)
 	event_exit(h, VMX_REASON_IRQ_WND, rip + 2);
 	h_expect_masked(h, "guest RFLAGS.IF", h->x.rflags, 0x200, 0x200);
 	h_expect(h, "guest interruptibility (STI blocking over)", h->x.interruptibility & 3, 0);
+}
+
+static void irq_window_after_mov_ss_blocking(struct h_ctx *h)
+{
+	uint64_t rip = AT(h, H_SLOT(4), "\x90\x90");
+	h_start(h, rip);
+	SET(h, RFLAGS, 0x202);
+	h_set_vmcs(h, VMCS_GUEST_INTERRUPTIBILITY, 2); /* MOV-SS blocking covers the first instruction */
+	h_run(h);
+	event_exit(h, VMX_REASON_IRQ_WND, rip + 1);
+	h_expect(h, "guest interruptibility (blocking over)", h->x.interruptibility & 3, 0);
 }
 
 static void irq_window_closed_if_clear(struct h_ctx *h)
@@ -424,6 +500,14 @@ const struct conf_case conf_cases_event[] = {
 	 pf_mask_match_inverted, NULL},
 	{"EXC_NMI", "page_fault_mask_match_unequal_is_delivered_to_guest", "exc_long", H_LONG64, CTL(.proc = IOX),
 	 {"IO"}, 0, pf_mask_match_delivers, NULL},
+	{"EXC_NMI", "page_fault_user_read_sets_us_in_error_code", "exc_long", H_LONG64, {0}, {0}, 0, pf_user_read, NULL},
+	{"EXC_NMI", "single_step_trap_exits_with_bs_qualification", "exc_long", H_LONG64, {0}, {0}, 0, single_step_exits,
+	 NULL},
+	{"EXC_NMI", "divide_error_exits_with_vector_0", "exc_long", H_LONG64, {0}, {0}, 0, divide_error_exits, NULL},
+	{"EXC_NMI", "double_fault_exits_directly_without_vectoring", "exc_long", H_LONG64, {0}, {0}, 0,
+	 double_fault_direct, NULL},
+	{"EXC_NMI", "gp_during_ud_delivery_exits_with_idt_vectoring", "exc_long", H_LONG64, {0}, {0}, 0,
+	 gp_during_ud_delivery, NULL},
 	{"EXC_NMI", "general_protection_exits_with_selector_error_code", "exc_long", H_LONG64, {0}, {0}, 0, gp_exits,
 	 NULL},
 	{"EXC_NMI", "int21_with_idt_limit_0_exits_with_idt_vectoring_hvdos", "real", H_REAL, {0}, {0}, 0, int21_hvdos,
@@ -444,6 +528,8 @@ const struct conf_case conf_cases_event[] = {
 	 CTL(.proc = CPU_BASED_IRQ_WND), {0}, 0, irq_window_at_entry, NULL},
 	{"IRQ_WND", "interrupt_window_opens_after_sti_shadow", "loop_long", H_LONG64,
 	 CTL(.proc = CPU_BASED_IRQ_WND), {0}, 0, irq_window_after_sti_shadow, NULL},
+	{"IRQ_WND", "interrupt_window_opens_after_mov_ss_blocking", "loop_long", H_LONG64,
+	 CTL(.proc = CPU_BASED_IRQ_WND), {0}, 0, irq_window_after_mov_ss_blocking, NULL},
 	{"IRQ_WND", "interrupt_window_stays_closed_while_if_clear", "loop_long", H_LONG64,
 	 CTL(.proc = CPU_BASED_IRQ_WND | IOX), {"IO"}, 0, irq_window_closed_if_clear, NULL},
 	{"VIRTUAL_NMI_WND", "nmi_window_open_at_entry_exits_first", "loop_long", H_LONG64,

@@ -408,6 +408,8 @@ VMX_CASE(vmptrld_long, 2, "\x0f\xc7\xb4\xcb\x00\x10\x00\x00", VMX_REASON_VMPTRLD
 VMX_CASE(vmptrst_long, 3, "\x0f\xc7\x7c\x24\xf8", VMX_REASON_VMPTRST, 0xfffffffffffffff8ull, 0x02410100,
 	 II_MEM_NOINDEX)
 VMX_CASE(vmread_long, 4, "\x0f\x78\xc8", VMX_REASON_VMREAD, 0, 0x10000400, II_REG_FORM | II_REG2)
+VMX_CASE(vmread_mem_long, 20, "\x0f\x78\x54\x8b\x08", VMX_REASON_VMREAD, 8, 0x21858102, II_MEM_INDEX | II_REG2)
+VMX_CASE(vmwrite_reg_long, 21, "\x0f\x79\xf7", VMX_REASON_VMWRITE, 0, 0x60000438, II_REG_FORM | II_REG2)
 VMX_CASE(vmresume_long, 5, "\x0f\x01\xc3", VMX_REASON_VMRESUME, 0, 0, 0)
 VMX_CASE(vmwrite_long, 6, "\x0f\x79\x53\x40", VMX_REASON_VMWRITE, 0x40, 0x21c18100, II_MEM_NOINDEX | II_REG2)
 VMX_CASE(vmxoff_long, 7, "\x0f\x01\xc4", VMX_REASON_VMOFF, 0, 0, 0)
@@ -529,7 +531,7 @@ static void sgdt_off(struct h_ctx *h)
 	uint64_t base;
 	memcpy(&limit, h->mem + H_DATA + 0x10, 2);
 	memcpy(&base, h->mem + H_DATA + 0x12, 8);
-	h_expect(h, "SGDT stored limit", limit, 0x3f);
+	h_expect(h, "SGDT stored limit", limit, 0x4f);
 	h_expect(h, "SGDT stored base", base, H_GDT);
 }
 
@@ -815,6 +817,53 @@ static void tpr_above_threshold(struct h_ctx *h)
 	EXPECT_REG(h, RBX, 5); /* MOV from CR8 reads VTPR[7:4] */
 }
 
+/* ------------------------------------------------------------------ CPL 3: which checks rank above the exit */
+
+static void cpuid_cpl3(struct h_ctx *h)
+{
+	h_ring3(h);
+	cpuid_long(h);
+}
+
+static void vmcall_cpl3(struct h_ctx *h)
+{
+	h_ring3(h);
+	vmcall_long(h); /* VMCALL exits at any CPL */
+}
+
+static void vmclear_cpl3(struct h_ctx *h)
+{
+	h_ring3(h);
+	vmclear_long(h); /* the VM exit precedes the CPL check of VMX instructions */
+}
+
+static void hlt_cpl3_gp(struct h_ctx *h)
+{
+	h_ring3(h);
+	uint64_t rip = AT(h, H_SLOT(1), "\xf4");
+	preset(h, rip);
+	h_set_vmcs(h, VMCS_CTRL_EXC_BITMAP, 1u << 13);
+	h_run(h);
+	h_expect_exception(h, INTR_VALID | INTR_HW_EXC | INTR_ERR | 13, 0, rip, 0); /* #GP(0) ranks above HLT exiting */
+}
+
+static void rdmsr_cpl3_gp(struct h_ctx *h)
+{
+	h_ring3(h);
+	uint64_t rip = AT(h, H_SLOT(10), "\x0f\x32");
+	preset(h, rip);
+	SET(h, RCX, 0xc0000080);
+	h_set_vmcs(h, VMCS_CTRL_EXC_BITMAP, 1u << 13);
+	h_run(h);
+	h_expect_exception(h, INTR_VALID | INTR_HW_EXC | INTR_ERR | 13, 0, rip, 0);
+}
+
+static void mov_dr_cpl3(struct h_ctx *h)
+{
+	h_ring3(h);
+	mov_from_dr7(h); /* MOV DR exiting ranks above the CPL #GP */
+}
+
 /* ------------------------------------------------------------------ the table */
 
 #define S2 CPU_BASED_SECONDARY_CTLS
@@ -823,14 +872,18 @@ static void tpr_above_threshold(struct h_ctx *h)
 const struct conf_case conf_cases_insn[] = {
 	{"CPUID", "cpuid_exits_fault_like_64bit", "insn_long", H_LONG64, {0}, {0}, 0, cpuid_long, NULL},
 	{"CPUID", "cpuid_exits_fault_like_real_mode", "real", H_REAL, {0}, {0}, 0, cpuid_real, NULL},
+	{"CPUID", "cpuid_exits_at_cpl3", "insn_long", H_LONG64, {0}, {0}, 0, cpuid_cpl3, NULL},
 	{"GETSEC", "getsec_with_smxe_exits", "insn_long", H_LONG64, {0}, {0}, 0, getsec_long, NULL},
 	{"GETSEC", "getsec_without_smxe_is_ud_not_exit", "insn_long", H_LONG64, {0}, {"EXC_NMI"}, 0, getsec_ud, NULL},
 	{"INVD", "invd_exits_fault_like", "insn_long", H_LONG64, {0}, {0}, 0, invd_long, NULL},
 	{"XSETBV", "xsetbv_exits_fault_like", "insn_long", H_LONG64, {0}, {0}, 0, xsetbv_long, NULL},
 	{"XSETBV", "xsetbv_without_osxsave_is_ud_not_exit", "insn_long", H_LONG64, {0}, {"EXC_NMI"}, 0, xsetbv_ud, NULL},
 	{"VMCALL", "vmcall_exits_fault_like", "insn_long", H_LONG64, {0}, {0}, C_NO_KVM, vmcall_long, NULL},
+	{"VMCALL", "vmcall_exits_at_cpl3", "insn_long", H_LONG64, {0}, {0}, C_NO_KVM, vmcall_cpl3, NULL},
 	{"HLT", "hlt_exits_with_hlt_exiting", "insn_long", H_LONG64, CTL(.proc = CPU_BASED_HLT), {0}, 0, hlt_long, NULL},
 	{"HLT", "hlt_exits_in_real_mode", "real", H_REAL, CTL(.proc = CPU_BASED_HLT), {0}, 0, hlt_real, NULL},
+	{"HLT", "hlt_at_cpl3_is_gp_not_exit", "insn_long", H_LONG64, CTL(.proc = CPU_BASED_HLT), {"EXC_NMI"}, 0,
+	 hlt_cpl3_gp, NULL},
 	{"HLT", "hlt_without_exiting_halts_until_kick", "insn_long", H_LONG64, CTL(.proc_off = CPU_BASED_HLT), {"IRQ"},
 	 0, hlt_off_halts, NULL},
 	{"INVLPG", "invlpg_exits_with_linear_address", "insn_long", H_LONG64, CTL(.proc = CPU_BASED_INVLPG), {0}, 0,
@@ -857,6 +910,7 @@ const struct conf_case conf_cases_insn[] = {
 	 CTL(.proc = IOX, .proc2_off = CPU_BASED2_WBINVD), {"IO"}, 0, wbinvd_off, NULL},
 	{"RDMSR", "rdmsr_efer_exits", "insn_long", H_LONG64, {0}, {0}, 0, rdmsr_efer, NULL},
 	{"RDMSR", "rdmsr_unknown_msr_exits_before_gp", "insn_long", H_LONG64, {0}, {0}, 0, rdmsr_unknown, NULL},
+	{"RDMSR", "rdmsr_at_cpl3_is_gp_not_exit", "insn_long", H_LONG64, {0}, {"EXC_NMI"}, 0, rdmsr_cpl3_gp, NULL},
 	{"WRMSR", "wrmsr_efer_exits_without_writing", "insn_long", H_LONG64, {0}, {0}, 0, wrmsr_efer, NULL},
 	{"MWAIT", "mwait_exits_monitor_not_armed", "insn_long", H_LONG64, CTL(.proc = CPU_BASED_MWAIT), {0}, 0,
 	 mwait_long, NULL},
@@ -875,14 +929,18 @@ const struct conf_case conf_cases_insn[] = {
 	{"TPAUSE", "tpause_exits_with_rdtsc_exiting", "insn_long", H_LONG64,
 	 CTL(.proc = CPU_BASED_RDTSC, .proc2 = CPU_BASED2_USER_WAIT_PAUSE), {0}, 0, tpause_long, NULL},
 	{"VMCLEAR", "vmclear_exits_with_displacement_and_info", "vmx_long", H_LONG64, {0}, {0}, 0, vmclear_long, NULL},
+	{"VMCLEAR", "vmclear_exits_at_cpl3_before_gp", "vmx_long", H_LONG64, {0}, {0}, 0, vmclear_cpl3, NULL},
 	{"VMCLEAR", "vmclear_in_real_mode_is_ud_not_exit", "real", H_REAL, {0}, {"EXC_NMI"}, 0, vmclear_real_ud, NULL},
 	{"VMLAUNCH", "vmlaunch_exits", "vmx_long", H_LONG64, {0}, {0}, 0, vmlaunch_long, NULL},
 	{"VMPTRLD", "vmptrld_exits_with_scaled_index", "vmx_long", H_LONG64, {0}, {0}, 0, vmptrld_long, NULL},
 	{"VMPTRST", "vmptrst_exits_with_negative_displacement_ss", "vmx_long", H_LONG64, {0}, {0}, 0, vmptrst_long,
 	 NULL},
 	{"VMREAD", "vmread_register_form_exits", "vmx_long", H_LONG64, {0}, {0}, 0, vmread_long, NULL},
+	{"VMREAD", "vmread_memory_form_exits_with_scaled_index", "vmx_long", H_LONG64, {0}, {0}, 0, vmread_mem_long,
+	 NULL},
 	{"VMRESUME", "vmresume_exits", "vmx_long", H_LONG64, {0}, {0}, 0, vmresume_long, NULL},
 	{"VMWRITE", "vmwrite_memory_form_exits", "vmx_long", H_LONG64, {0}, {0}, 0, vmwrite_long, NULL},
+	{"VMWRITE", "vmwrite_register_form_exits", "vmx_long", H_LONG64, {0}, {0}, 0, vmwrite_reg_long, NULL},
 	{"VMOFF", "vmxoff_exits", "vmx_long", H_LONG64, {0}, {0}, 0, vmxoff_long, NULL},
 	{"VMON", "vmxon_exits_with_info", "vmx_long", H_LONG64, {0}, {0}, 0, vmxon_long, NULL},
 	{"EPT_INVEPT", "invept_exits_with_type_register", "vmx_long", H_LONG64, {0}, {0}, 0, invept_long, NULL},
@@ -953,6 +1011,8 @@ const struct conf_case conf_cases_insn[] = {
 	{"MOV_CR", "lmsw_register_exits_with_source_data", "cr_long", H_LONG64, {0}, {0}, 0, lmsw_reg, NULL},
 	{"MOV_CR", "lmsw_memory_exits_with_linear_address", "cr_long", H_LONG64, {0}, {0}, 0, lmsw_mem, NULL},
 	{"MOV_DR", "mov_from_dr7_exits", "cr_long", H_LONG64, CTL(.proc = CPU_BASED_MOV_DR), {0}, 0, mov_from_dr7, NULL},
+	{"MOV_DR", "mov_dr_at_cpl3_exits_before_gp", "cr_long", H_LONG64, CTL(.proc = CPU_BASED_MOV_DR), {0}, 0,
+	 mov_dr_cpl3, NULL},
 	{"MOV_DR", "mov_to_dr3_exits", "cr_long", H_LONG64, CTL(.proc = CPU_BASED_MOV_DR), {0}, 0, mov_to_dr3, NULL},
 	{"MOV_DR", "mov_dr_without_exiting_completes", "cr_long", H_LONG64,
 	 CTL(.proc = IOX, .proc_off = CPU_BASED_MOV_DR), {"IO"}, 0, mov_dr_off, NULL},

@@ -50,6 +50,16 @@ static void in_imm8_byte(struct h_ctx *h)
 	io_simple(h, 3, "\xe4\x60", 2, 0, IOQ(0x60, 1, 1, 0, 0, 1));
 }
 
+static void out_dx_word(struct h_ctx *h)
+{
+	io_simple(h, 7, "\x66\xef", 2, 0x1f0, IOQ(0x1f0, 2, 0, 0, 0, 0));
+}
+
+static void in_imm8_dword(struct h_ctx *h)
+{
+	io_simple(h, 8, "\xe5\x71", 2, 0, IOQ(0x71, 4, 1, 0, 0, 1));
+}
+
 static void out_imm8_real(struct h_ctx *h)
 {
 	io_simple(h, 1, "\xe6\x80", 2, 0, IOQ(0x80, 1, 0, 0, 0, 1));
@@ -93,6 +103,17 @@ static void rep_insw_long(struct h_ctx *h)
 	string_io(h, rip, 3, IOQ(0x3f8, 2, 1, 1, 1, 0), H_DATA + 0x20, 0x100, 0x380);
 	EXPECT_REG(h, RCX, 3);
 	EXPECT_REG(h, RDI, H_DATA + 0x20);
+}
+
+static void a32_rep_insb_long(struct h_ctx *h)
+{
+	uint64_t rip = AT(h, H_SLOT(9), "\xf3\x67\x6c");
+	h_start(h, rip);
+	SET(h, RDX, 0x60);
+	SET(h, RDI, 0xffffffff00010040ull); /* 32-bit address size in 64-bit mode: only EDI counts */
+	SET(h, RCX, 1);
+	string_io(h, rip, 3, IOQ(0x60, 1, 1, 1, 1, 0), 0x10040, 0x80, 0x380);
+	EXPECT_REG(h, RDI, 0xffffffff00010040ull);
 }
 
 static void fs_outsd_long(struct h_ctx *h)
@@ -372,6 +393,10 @@ const struct conf_case conf_cases_mem[] = {
 	 NULL},
 	{"IO", "rep_insw_exits_with_es_rdi_linear_address", "io_long", H_LONG64, CTL(.proc = IOX), {0}, 0,
 	 rep_insw_long, NULL},
+	{"IO", "out_dx_word_exits", "io_long", H_LONG64, CTL(.proc = IOX), {0}, 0, out_dx_word, NULL},
+	{"IO", "in_imm8_dword_exits", "io_long", H_LONG64, CTL(.proc = IOX), {0}, 0, in_imm8_dword, NULL},
+	{"IO", "rep_insb_32bit_address_size_in_64bit_mode", "io_long", H_LONG64, CTL(.proc = IOX), {0}, 0,
+	 a32_rep_insb_long, NULL},
 	{"IO", "outsd_fs_override_reports_segment", "io_long", H_LONG64, CTL(.proc = IOX), {0}, 0, fs_outsd_long, NULL},
 	{"IO", "out_imm8_exits_in_real_mode", "real", H_REAL, CTL(.proc = IOX), {0}, 0, out_imm8_real, NULL},
 	{"IO", "in_dx_exits_in_real_mode", "real", H_REAL, CTL(.proc = IOX), {0}, 0, in_dx_real, NULL},

@@ -133,13 +133,16 @@ static void write_tables(uint8_t *m)
 	put64(m, H_GDT + 0x18, 0x00af9b000000ffffull); /* code64: L=1, D=0 */
 	put64(m, H_GDT + 0x20, 0x00cf93000000ffffull); /* data64 */
 	put64(m, H_GDT + 0x28, 0x0000890000000067ull | ((uint64_t)H_TSS_AVAIL_BASE << 16)); /* available TSS32 */
-	put64(m, H_GDT + 0x30, 0x00008b0000000067ull | ((uint64_t)H_TSS_BASE << 16));       /* busy TSS */
-	put64(m, H_PML4, H_PDPT | 3);
-	put64(m, H_PDPT + 0 * 8, H_PD0 | 3);
-	put64(m, H_PDPT + 3 * 8, H_PD3 | 3);
+	put64(m, H_GDT + 0x30, 0x00008b0000000067ull | ((uint64_t)H_TSS_BASE << 16));       /* busy TSS (16 bytes) */
+	put64(m, H_GDT + 0x40, 0x00affb000000ffffull); /* code64, DPL 3 */
+	put64(m, H_GDT + 0x48, 0x00cff3000000ffffull); /* data, DPL 3 */
+	/* Present, writable, user-accessible (U/S = 1 so ring-3 cases can run; supervisor accesses are unaffected). */
+	put64(m, H_PML4, H_PDPT | 7);
+	put64(m, H_PDPT + 0 * 8, H_PD0 | 7);
+	put64(m, H_PDPT + 3 * 8, H_PD3 | 7);
 	for (uint64_t i = 0; i < 512; i++) {
-		put64(m, H_PD0 + i * 8, (i << 21) | 0x83);
-		put64(m, H_PD3 + i * 8, ((3ull << 30) | (i << 21)) | 0x83);
+		put64(m, H_PD0 + i * 8, (i << 21) | 0x87);
+		put64(m, H_PD3 + i * 8, ((3ull << 30) | (i << 21)) | 0x87);
 	}
 }
 
@@ -201,7 +204,7 @@ static void set_mode(struct h_ctx *h, enum h_mode mode)
 		h_set_vmcs(h, VMCS_GUEST_TR_LIMIT, 0x67);
 		h_set_vmcs(h, VMCS_GUEST_TR_AR, 0x8b);
 		h_set_vmcs(h, VMCS_GUEST_GDTR_BASE, H_GDT);
-		h_set_vmcs(h, VMCS_GUEST_GDTR_LIMIT, 0x3f);
+		h_set_vmcs(h, VMCS_GUEST_GDTR_LIMIT, 0x4f);
 		h_set_vmcs(h, VMCS_GUEST_IDTR_BASE, H_IDT);
 		h_set_vmcs(h, VMCS_GUEST_IDTR_LIMIT, 0);
 	}
@@ -461,6 +464,14 @@ void h_run_keep_irq(struct h_ctx *h)
 void h_run_deadline(struct h_ctx *h, uint64_t ns)
 {
 	run_once(h, 0, false, ns);
+}
+
+void h_ring3(struct h_ctx *h)
+{
+	h_set_vmcs(h, VMCS_GUEST_CS, H_SEL_CODE64_U | 3);
+	h_set_vmcs(h, VMCS_GUEST_CS_AR, 0xa0fb);
+	h_set_vmcs(h, VMCS_GUEST_SS, H_SEL_DATA_U | 3);
+	h_set_vmcs(h, VMCS_GUEST_SS_AR, 0xc0f3);
 }
 
 void h_skip(struct h_ctx *h)

@@ -28,7 +28,9 @@
 #define H_SEL_CODE64 0x18u
 #define H_SEL_DATA64 0x20u
 #define H_SEL_TSS_AVAIL 0x28u /* an available 32-bit TSS (task-switch target) */
-#define H_SEL_TSS 0x30u       /* the busy TSS TR holds */
+#define H_SEL_TSS 0x30u       /* the busy TSS TR holds (a 16-byte descriptor in long mode) */
+#define H_SEL_CODE64_U 0x40u  /* 64-bit code, DPL 3 */
+#define H_SEL_DATA_U 0x48u    /* data, DPL 3 */
 #define H_TSS_AVAIL_BASE 0xa000u
 #define H_TSS_BASE 0xb000u
 
@@ -99,6 +101,8 @@ void h_run_kick_after(struct h_ctx *h, unsigned ms);
 void h_run_keep_irq(struct h_ctx *h);
 /* hv_vcpu_run_until with a deadline `ns` from now (the deadline cases). */
 void h_run_deadline(struct h_ctx *h, uint64_t ns);
+/* Long mode at CPL 3: CS and SS become the DPL-3 descriptors (call after h_setup). */
+void h_ring3(struct h_ctx *h);
 /* Skip the instruction of the last exit: RIP += VM-exit instruction length. */
 void h_skip(struct h_ctx *h);
 

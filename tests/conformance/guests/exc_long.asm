@@ -21,3 +21,10 @@ SLOT 5
 	DONE
 SLOT 6
 	DONE                    ; #PF handler when the fault is delivered through the guest IDT
+SLOT 7
+	nop                     ; single-stepped with RFLAGS.TF
+	nop
+	DONE
+SLOT 8
+	div ecx                 ; #DE with ECX = 0
+	DONE

@@ -15,3 +15,9 @@ SLOT 5
 	rep insw
 SLOT 6
 	fs outsd
+SLOT 7
+	out dx, ax
+SLOT 8
+	in eax, 0x71
+SLOT 9
+	a32 rep insb

@@ -43,3 +43,7 @@ SLOT 18
 	rdseed rbx
 SLOT 19
 	rdseed eax
+SLOT 20
+	vmread [rbx + rcx * 4 + 8], rdx
+SLOT 21
+	vmwrite rsi, rdi
