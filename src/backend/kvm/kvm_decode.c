@@ -29,19 +29,19 @@ void kvm_cpu_mode_of(const struct kvm_sregs *sr, struct kvm_cpu_mode *m)
 	m->cr3 = sr->cr3;
 }
 
-static bool read_gpa64(struct hvx_vm *vm, uint64_t gpa, uint64_t *val, unsigned size)
+static bool read_gpa64(const struct hvx_space *sp, uint64_t gpa, uint64_t *val, unsigned size)
 {
-	uint8_t *page;
-	uint32_t perms;
-	if (!hvx_memmap_translate(&vm->memmap, HV_VM_SPACE_DEFAULT, gpa, &page, &perms))
+	const struct hvx_region *r = hvx_memmap_lookup_locked(sp, gpa);
+	if (!r)
 		return false;
 	*val = 0;
-	memcpy(val, page + (gpa & HVX_PAGE_MASK), size); /* entries are naturally aligned: never cross a page */
+	memcpy(val, r->hva + (gpa - r->gpa), size); /* entries are naturally aligned: never cross a page */
 	return true;
 }
 
-/* A walk that only needs the final address: present bits are checked, permissions are not (the access already happened or was attempted by the CPU). */
-bool kvm_guest_translate(struct hvx_vm *vm, const struct kvm_cpu_mode *m, uint64_t lin, uint64_t *gpa)
+/* A walk that only needs the final address: present bits are checked, permissions are not (the access already
+ * happened or was attempted by the CPU). The caller holds the memory map's lock. */
+static bool translate_locked(const struct hvx_space *sp, const struct kvm_cpu_mode *m, uint64_t lin, uint64_t *gpa)
 {
 	if (!m->pg) {
 		*gpa = m->lma ? lin : (lin & 0xffffffffull);
@@ -50,13 +50,13 @@ bool kvm_guest_translate(struct hvx_vm *vm, const struct kvm_cpu_mode *m, uint64
 	uint64_t e;
 	if (!m->pae) { /* 32-bit paging */
 		lin &= 0xffffffffull;
-		if (!read_gpa64(vm, (m->cr3 & 0xfffff000ull) + ((lin >> 22) & 0x3ff) * 4, &e, 4) || !(e & 1))
+		if (!read_gpa64(sp, (m->cr3 & 0xfffff000ull) + ((lin >> 22) & 0x3ff) * 4, &e, 4) || !(e & 1))
 			return false;
 		if (e & 0x80) { /* 4-MiB page (PSE-36 bits 20:13 give physical bits 39:32) */
 			*gpa = (e & 0xffc00000ull) | ((e >> 13) & 0xffull) << 32 | (lin & 0x3fffff);
 			return true;
 		}
-		if (!read_gpa64(vm, (e & 0xfffff000ull) + ((lin >> 12) & 0x3ff) * 4, &e, 4) || !(e & 1))
+		if (!read_gpa64(sp, (e & 0xfffff000ull) + ((lin >> 12) & 0x3ff) * 4, &e, 4) || !(e & 1))
 			return false;
 		*gpa = (e & 0xfffff000ull) | (lin & 0xfff);
 		return true;
@@ -69,14 +69,14 @@ bool kvm_guest_translate(struct hvx_vm *vm, const struct kvm_cpu_mode *m, uint64
 		table = m->cr3 & addr_mask;
 	} else { /* PAE: PDPTE from CR3 bits 31:5 */
 		lin &= 0xffffffffull;
-		if (!read_gpa64(vm, (m->cr3 & 0xffffffe0ull) + ((lin >> 30) & 3) * 8, &e, 8) || !(e & 1))
+		if (!read_gpa64(sp, (m->cr3 & 0xffffffe0ull) + ((lin >> 30) & 3) * 8, &e, 8) || !(e & 1))
 			return false;
 		table = e & addr_mask;
 		level = 2;
 	}
 	for (; level >= 1; level--) {
 		unsigned shift = 12 + 9 * (unsigned)(level - 1);
-		if (!read_gpa64(vm, table + ((lin >> shift) & 0x1ff) * 8, &e, 8) || !(e & 1))
+		if (!read_gpa64(sp, table + ((lin >> shift) & 0x1ff) * 8, &e, 8) || !(e & 1))
 			return false;
 		if (level == 1 || (level <= 3 && (e & 0x80))) {
 			uint64_t page_mask = (1ull << shift) - 1;
@@ -88,23 +88,34 @@ bool kvm_guest_translate(struct hvx_vm *vm, const struct kvm_cpu_mode *m, uint64
 	return false;
 }
 
+bool kvm_guest_translate(struct hvx_vm *vm, const struct kvm_cpu_mode *m, uint64_t lin, uint64_t *gpa)
+{
+	pthread_rwlock_rdlock(&vm->memmap.lock);
+	bool ok = translate_locked(&vm->memmap.spaces[HV_VM_SPACE_DEFAULT], m, lin, gpa);
+	pthread_rwlock_unlock(&vm->memmap.lock);
+	return ok;
+}
+
 size_t kvm_guest_read_linear(struct hvx_vm *vm, const struct kvm_cpu_mode *m, uint64_t lin, void *dst, size_t len)
 {
 	size_t done = 0;
 	uint8_t *out = dst;
+	pthread_rwlock_rdlock(&vm->memmap.lock);
+	const struct hvx_space *sp = &vm->memmap.spaces[HV_VM_SPACE_DEFAULT];
 	while (done < len) {
 		uint64_t gpa;
-		uint8_t *page;
-		uint32_t perms;
-		if (!kvm_guest_translate(vm, m, lin + done, &gpa) ||
-		    !hvx_memmap_translate(&vm->memmap, HV_VM_SPACE_DEFAULT, gpa, &page, &perms) || !(perms & HV_MEMORY_READ))
+		if (!translate_locked(sp, m, lin + done, &gpa))
+			break;
+		const struct hvx_region *r = hvx_memmap_lookup_locked(sp, gpa);
+		if (!r || !(r->perms & HV_MEMORY_READ))
 			break;
 		size_t off = gpa & HVX_PAGE_MASK, n = HVX_PAGE_SIZE - off;
 		if (n > len - done)
 			n = len - done;
-		memcpy(out + done, page + off, n);
+		memcpy(out + done, r->hva + (gpa - r->gpa), n);
 		done += n;
 	}
+	pthread_rwlock_unlock(&vm->memmap.lock);
 	return done;
 }
 

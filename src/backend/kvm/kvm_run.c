@@ -181,35 +181,36 @@ static bool io_matches(const struct kvm_insn *d, const struct kvm_run *run, cons
 	return false;
 }
 
-/* The instruction that ends at RIP (KVM completed it before exiting): the shortest decodable match. */
+/* The instruction that ends at RIP (KVM completed it before exiting): the shortest decodable match, with the segment,
+ * REP and address-size prefixes in front of it (they change no size). One read of the 15 bytes before RIP. */
 static bool decode_before_rip(struct hvx_vcpu *vcpu, const struct kvm_regs *r, const struct kvm_sregs *sr,
 			      struct kvm_insn *d)
 {
 	struct kvm_cpu_mode m;
 	kvm_cpu_mode_of(sr, &m);
-	uint8_t bytes[15];
+	uint8_t win[15];
 	uint64_t lin = linear_rip(r, sr);
-	for (unsigned l = 1; l <= 15; l++) {
-		if (kvm_guest_read_linear(vcpu->vm, &m, lin - l, bytes, l) != l)
-			return false;
-		if (kvm_decode(bytes, l, long64(sr), sr->cs.db, r, d) && d->len == l && io_matches(d, kvm_vcpu_of(vcpu)->run, r)) {
-			/* Take in the segment, REP and address-size prefixes in front of it (they change no size). */
-			while (l < 15) {
-				uint8_t b[15], p;
-				struct kvm_insn longer;
-				if (kvm_guest_read_linear(vcpu->vm, &m, lin - l - 1, b, l + 1) != l + 1)
-					break;
-				p = b[0];
-				bool prefix = p == 0x26 || p == 0x2e || p == 0x36 || p == 0x3e || p == 0x64 || p == 0x65 ||
-					      p == 0xf2 || p == 0xf3 || p == 0x67;
-				if (!prefix || !kvm_decode(b, l + 1, long64(sr), sr->cs.db, r, &longer) || longer.len != l + 1 ||
-				    !io_matches(&longer, kvm_vcpu_of(vcpu)->run, r))
-					break;
-				*d = longer;
-				l++;
-			}
-			return true;
+	/* Bytes before RIP, nearest last; a window cut by an unreadable page keeps what is readable next to RIP. */
+	size_t have = 0;
+	for (size_t want = 15; want >= 1 && !have; want = want > 4 ? 4 : want - 1)
+		if (kvm_guest_read_linear(vcpu->vm, &m, lin - want, win + 15 - want, want) == want)
+			have = want;
+	const struct kvm_run *run = kvm_vcpu_of(vcpu)->run;
+	for (unsigned l = 1; l <= have; l++) {
+		if (!kvm_decode(win + 15 - l, l, long64(sr), sr->cs.db, r, d) || d->len != l || !io_matches(d, run, r))
+			continue;
+		while (l < have) {
+			uint8_t p = win[15 - l - 1];
+			struct kvm_insn longer;
+			bool prefix = p == 0x26 || p == 0x2e || p == 0x36 || p == 0x3e || p == 0x64 || p == 0x65 ||
+				      p == 0xf2 || p == 0xf3 || p == 0x67;
+			if (!prefix || !kvm_decode(win + 15 - l - 1, l + 1, long64(sr), sr->cs.db, r, &longer) ||
+			    longer.len != l + 1 || !io_matches(&longer, run, r))
+				break;
+			*d = longer;
+			l++;
 		}
+		return true;
 	}
 	return false;
 }
