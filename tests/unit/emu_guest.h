@@ -38,6 +38,9 @@ struct eg {
 	hv_vcpuid_t vcpu;
 };
 
+/* The guest of the running test, so a failed test's teardown can release it. */
+static struct eg *eg_current;
+
 static inline uint64_t eg_cap2ctrl(uint64_t cap, uint64_t want)
 {
 	return (want | (cap & 0xffffffff)) & (cap >> 32);
@@ -114,6 +117,7 @@ static inline void eg_all_segs(struct eg *g, uint64_t csel, uint64_t car, uint64
 static inline void eg_create(struct eg *g)
 {
 	memset(g, 0, sizeof *g);
+	eg_current = g;
 	assert_int_equal(hvx_vm_create_with_backend(HV_VM_DEFAULT, "emu"), HV_SUCCESS);
 	g->mem = mmap(NULL, EG_MEM, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	assert_true(g->mem != MAP_FAILED);
@@ -129,11 +133,29 @@ static inline void eg_create(struct eg *g)
 
 static inline void eg_destroy(struct eg *g)
 {
+	eg_current = NULL;
 	assert_int_equal(hv_vcpu_destroy(g->vcpu), HV_SUCCESS);
 	assert_int_equal(hv_vm_unmap(0, EG_MEM), HV_SUCCESS);
 	assert_int_equal(hv_vm_destroy(), HV_SUCCESS);
 	munmap(g->mem, EG_MEM);
 }
+
+/* cmocka teardown: release what a failed test left behind. */
+static inline int eg_teardown(void **state)
+{
+	(void)state;
+	if (eg_current) {
+		struct eg *g = eg_current;
+		eg_current = NULL;
+		hv_vcpu_destroy(g->vcpu);
+		hv_vm_unmap(0, EG_MEM);
+		hv_vm_destroy();
+		if (g->mem)
+			munmap(g->mem, EG_MEM);
+	}
+	return 0;
+}
+#define EG_TEST(f) cmocka_unit_test_teardown(f, eg_teardown)
 
 static inline void eg_load(struct eg *g, uint64_t gpa, const void *code, size_t len)
 {

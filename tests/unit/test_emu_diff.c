@@ -360,8 +360,8 @@ static void test_diff_divide(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_diff_random_sequences),
-		cmocka_unit_test(test_diff_divide),
+		EG_TEST(test_diff_random_sequences),
+		EG_TEST(test_diff_divide),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -191,8 +191,8 @@ static void test_long_mode_instruction_exits(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_real_mode_hvdos_style),
-		cmocka_unit_test(test_long_mode_instruction_exits),
+		EG_TEST(test_real_mode_hvdos_style),
+		EG_TEST(test_long_mode_instruction_exits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -50,6 +50,8 @@ void emu_deliver(struct emu_cpu *c, unsigned vec, unsigned type, bool has_err, u
 		vmx_exit_exception(c, vec, type, has_err, err, ilen, vec == EXC_PF ? c->exc.cr2 : 0);
 	c->skip_bitmap = false;
 	uint64_t f = emu_flags(c);
+	if (vec == EXC_PF && type == EV_HWEXC)
+		c->s->cr2 = c->exc.cr2; /* written when delivery begins, even if it then faults */
 	snapshot(c);
 	c->vect.valid = true;
 	c->vect.vec = (uint8_t)vec;
@@ -170,8 +172,6 @@ void emu_deliver(struct emu_cpu *c, unsigned vec, unsigned type, bool has_err, u
 	emu_mode_update(c);
 	c->s->rip = lma ? toff : toff & 0xffffffff;
 done:
-	if (vec == EXC_PF && type == EV_HWEXC)
-		c->s->cr2 = c->exc.cr2;
 	c->vect.valid = false;
 }
 

@@ -1,0 +1,334 @@
+/* test_emu_events.c: emu event delivery and event-related exits: IVT/IDT delivery, nested faults with IDT-vectoring, #DF, triple fault, #PF mask/match, task switches, EPT exits during delivery, kicks, entry failures. */
+#include <pthread.h>
+#include <unistd.h>
+
+#include "emu_guest.h"
+
+static const uint8_t UD2_HLT[] = {0x0f, 0x0b, 0xf4};
+
+/* A 64-bit interrupt gate for vector vec at EG_IDT. */
+static void idt64(struct eg *g, unsigned vec, uint64_t handler, unsigned type)
+{
+	uint64_t lo = (handler & 0xffff) | ((uint64_t)SEL_CODE64 << 16) | ((uint64_t)(0x80 | type) << 40) |
+		      ((handler >> 16 & 0xffff) << 48);
+	eg_put64(g, EG_IDT + vec * 16, lo);
+	eg_put64(g, EG_IDT + vec * 16 + 8, handler >> 32);
+}
+
+static void test_triple_fault(void **state)
+{
+	(void)state;
+	struct eg g;
+	eg_create(&g);
+	eg_long64(&g, EG_CODE);
+	eg_load(&g, EG_CODE, UD2_HLT, sizeof UD2_HLT);
+	/* IDT limit 0: #UD -> #GP (benign then contributory) -> #GP again -> #DF -> #GP -> triple fault */
+	assert_int_equal(eg_run(&g), VMX_REASON_TRIPLE_FAULT);
+	struct eg_exit e = eg_exit_info(&g);
+	assert_int_equal(e.qual, 0);
+	assert_int_equal(e.intr, 0);
+	assert_int_equal(e.idt, 0);
+	assert_int_equal(e.rip, EG_CODE);
+	assert_int_equal(eg_reg(&g, HV_X86_RSP), EG_STACK);
+	eg_destroy(&g);
+}
+
+static void test_fault_during_delivery_idt_vectoring(void **state)
+{
+	(void)state;
+	struct eg g;
+	eg_create(&g);
+	eg_long64(&g, EG_CODE);
+	eg_load(&g, EG_CODE, UD2_HLT, sizeof UD2_HLT);
+	eg_wr(&g, VMCS_CTRL_EXC_BITMAP, 1u << 13);
+	assert_int_equal(eg_run(&g), VMX_REASON_EXC_NMI);
+	struct eg_exit e = eg_exit_info(&g);
+	assert_int_equal(e.intr, 0x80000b0du);         /* #GP, hardware exception, error code */
+	assert_int_equal(e.intr_err, 6 * 16 / 2 + 2 + 1); /* IDT entry 6, IDT bit, EXT */
+	assert_int_equal(e.idt, 0x80000306u);          /* while delivering #UD */
+	assert_int_equal(e.idt_err, 0);
+	assert_int_equal(e.rip, EG_CODE);
+	assert_int_equal(e.len, 0);
+	assert_int_equal(eg_reg(&g, HV_X86_RSP), EG_STACK);
+	assert_int_equal(eg_reg(&g, HV_X86_RFLAGS) & (1u << 16), 1u << 16);
+	eg_destroy(&g);
+}
+
+static void test_double_fault_exit(void **state)
+{
+	(void)state;
+	struct eg g;
+	eg_create(&g);
+	eg_long64(&g, EG_CODE);
+	eg_load(&g, EG_CODE, UD2_HLT, sizeof UD2_HLT);
+	eg_wr(&g, VMCS_CTRL_EXC_BITMAP, 1u << 8);
+	assert_int_equal(eg_run(&g), VMX_REASON_EXC_NMI);
+	struct eg_exit e = eg_exit_info(&g);
+	assert_int_equal(e.intr, 0x80000b08u);
+	assert_int_equal(e.intr_err, 0);
+	assert_int_equal(e.idt, 0); /* a #DF that exits directly is not "during delivery" */
+	eg_destroy(&g);
+}
+
+static void test_idt_delivery_long_mode(void **state)
+{
+	(void)state;
+	struct eg g;
+	eg_create(&g);
+	eg_long64(&g, EG_CODE);
+	eg_load(&g, EG_CODE, UD2_HLT, sizeof UD2_HLT);
+	static const uint8_t handler[] = {0xf4};
+	eg_load(&g, 0x20000, handler, 1);
+	idt64(&g, 6, 0x20000, 0xe);
+	eg_wr(&g, VMCS_GUEST_IDTR_LIMIT, 0xfff);
+	eg_setreg(&g, HV_X86_RFLAGS, 0x202);
+	eg_expect_insn_exit(&g, VMX_REASON_HLT, 0x20000, 1, 0, 0);
+	uint64_t sp = eg_reg(&g, HV_X86_RSP);
+	assert_int_equal(sp, EG_STACK - 40);
+	uint64_t *st = (uint64_t *)(void *)(g.mem + sp);
+	assert_int_equal(st[0], EG_CODE);          /* RIP of the faulting UD2 */
+	assert_int_equal(st[1], SEL_CODE64);
+	assert_int_equal(st[2], 0x10202);          /* RFLAGS image with RF */
+	assert_int_equal(st[3], EG_STACK);
+	assert_int_equal(st[4], SEL_DATA);
+	assert_int_equal(eg_reg(&g, HV_X86_RFLAGS) & 0x200, 0); /* interrupt gate clears IF */
+	eg_destroy(&g);
+}
+
+static void test_page_fault_mask_match(void **state)
+{
+	(void)state;
+	struct eg g;
+	eg_create(&g);
+	eg_long64(&g, EG_CODE);
+	static const uint8_t code[] = {0x48, 0x8b, 0x01, 0xf4}; /* mov rax, [rcx]; hlt */
+	eg_load(&g, EG_CODE, code, sizeof code);
+	eg_setreg(&g, HV_X86_RCX, 0x40001234); /* beyond the 1-GiB identity map: not present */
+	eg_wr(&g, VMCS_CTRL_EXC_BITMAP, (1u << 14) | (1u << 13));
+	assert_int_equal(eg_run(&g), VMX_REASON_EXC_NMI);
+	struct eg_exit e = eg_exit_info(&g);
+	assert_int_equal(e.intr, 0x80000b0eu);
+	assert_int_equal(e.intr_err, 0);
+	assert_int_equal(e.qual, 0x40001234);
+	assert_int_equal(e.rip, EG_CODE);
+	assert_int_equal(eg_reg(&g, HV_X86_CR2), 0); /* not delivered: CR2 unchanged */
+	/* mask/match: PFEC & 1 == 1 does not hold for a not-present fault, so with bit 14 set it does not exit */
+	eg_wr(&g, VMCS_CTRL_PF_ERROR_MASK, 1);
+	eg_wr(&g, VMCS_CTRL_PF_ERROR_MATCH, 1);
+	assert_int_equal(eg_run(&g), VMX_REASON_EXC_NMI);
+	e = eg_exit_info(&g);
+	assert_int_equal(e.intr, 0x80000b0du);         /* #GP delivering the #PF (IDT limit 0) */
+	assert_int_equal(e.idt, 0x80000b0eu);          /* the #PF, with its error code */
+	assert_int_equal(e.idt_err, 0);
+	assert_int_equal(eg_reg(&g, HV_X86_CR2), 0x40001234); /* the #PF's delivery began: CR2 written */
+	eg_destroy(&g);
+}
+
+static void test_task_switch_exits(void **state)
+{
+	(void)state;
+	struct eg g;
+	eg_create(&g);
+	eg_load_file(&g, 0x10000, "pm32_tasks");
+	eg_prot32(&g, 0x10000);
+	uint64_t *gdt = (uint64_t *)(void *)(g.mem + EG_GDT);
+	gdt[0x48 >> 3] = 0x0000890000000067ull | (0x5000ull << 16); /* available 32-bit TSS at 0x5000 */
+	gdt[0x50 >> 3] = 0x0000850000000000ull | (0x48ull << 16);   /* task gate -> 0x48 */
+	eg_wr(&g, VMCS_GUEST_TR_AR, 0x8b);
+	/* IDT (32-bit, 8-byte gates) at EG_IDT: vector 0x40 is a task gate to 0x48 */
+	eg_put64(&g, EG_IDT + 0x40 * 8, 0x0000850000000000ull | (0x48ull << 16));
+	eg_wr(&g, VMCS_GUEST_IDTR_LIMIT, 0x7ff);
+	eg_expect_insn_exit(&g, VMX_REASON_TASK, 0x10000, 7, 0x48 | (2ull << 30), 0);
+	eg_skip(&g);
+	eg_expect_insn_exit(&g, VMX_REASON_TASK, 0x10007, 7, 0x48 | (0ull << 30), 0);
+	eg_skip(&g);
+	assert_int_equal(eg_run(&g), VMX_REASON_TASK);
+	struct eg_exit e = eg_exit_info(&g);
+	assert_int_equal(e.qual, 0x48 | (3ull << 30));
+	assert_int_equal(e.idt, 0x80000000u | (4u << 8) | 0x40);
+	assert_int_equal(e.len, 2);
+	assert_int_equal(e.rip, 0x1000e);
+	eg_destroy(&g);
+}
+
+static void test_ept_misconfig_and_fetch_violation(void **state)
+{
+	(void)state;
+	struct eg g;
+	eg_create(&g);
+	eg_long64(&g, EG_CODE);
+	/* A write-only mapping is an EPT misconfiguration. */
+	void *wo = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_int_equal(hv_vm_map(wo, 0x800000, 4096, HV_MEMORY_WRITE), HV_SUCCESS);
+	assert_int_equal(hv_vm_map((uint8_t *)wo + 4096, 0x801000, 4096, HV_MEMORY_READ | HV_MEMORY_WRITE), HV_SUCCESS);
+	static const uint8_t code[] = {0x48, 0x8b, 0x01, 0xff, 0xe2, 0xf4}; /* mov rax,[rcx]; jmp rdx; hlt */
+	eg_load(&g, EG_CODE, code, sizeof code);
+	eg_setreg(&g, HV_X86_RCX, 0x800010);
+	eg_setreg(&g, HV_X86_RDX, 0x801020);
+	assert_int_equal(eg_run(&g), VMX_REASON_EPT_MISCONFIG);
+	struct eg_exit e = eg_exit_info(&g);
+	assert_int_equal(e.gpa, 0x800010);
+	assert_int_equal(e.qual, 0);
+	assert_int_equal(e.rip, EG_CODE);
+	eg_wr(&g, VMCS_GUEST_RIP, EG_CODE + 3);
+	/* Fetch from a page mapped without EXEC: fetch violation; the GPA is readable and writable */
+	assert_int_equal(eg_run(&g), VMX_REASON_EPT_VIOLATION);
+	e = eg_exit_info(&g);
+	assert_int_equal(e.qual, 0x4 | 0x8 | 0x10 | 0x180);
+	assert_int_equal(e.gpa, 0x801020);
+	assert_int_equal(e.gla, 0x801020);
+	assert_int_equal(e.rip, 0x801020);
+	eg_destroy(&g);
+	munmap(wo, 8192);
+}
+
+static void test_ept_violation_during_delivery(void **state)
+{
+	(void)state;
+	struct eg g;
+	eg_create(&g);
+	eg_long64(&g, EG_CODE);
+	eg_load(&g, EG_CODE, UD2_HLT, sizeof UD2_HLT);
+	eg_wr(&g, VMCS_GUEST_IDTR_BASE, 0x3ff00000); /* mapped by the page tables, not by the memory map */
+	eg_wr(&g, VMCS_GUEST_IDTR_LIMIT, 0xfff);
+	assert_int_equal(eg_run(&g), VMX_REASON_EPT_VIOLATION);
+	struct eg_exit e = eg_exit_info(&g);
+	assert_int_equal(e.gpa, 0x3ff00000 + 6 * 16);
+	assert_int_equal(e.qual, 0x181);
+	assert_int_equal(e.idt, 0x80000306u);
+	assert_int_equal(e.rip, EG_CODE);
+	assert_int_equal(eg_reg(&g, HV_X86_RSP), EG_STACK);
+	eg_destroy(&g);
+}
+
+static void test_real_mode_ivt_delivery(void **state)
+{
+	(void)state;
+	struct eg g;
+	eg_create(&g);
+	eg_controls(&g, CPU_BASED_HLT | CPU_BASED_UNCOND_IO, 0);
+	eg_load_file(&g, 0x7c00, "real_ivt");
+	eg_real(&g, 0x7c00);
+	eg_setreg(&g, HV_X86_RFLAGS, 0x202);
+	eg_expect_insn_exit(&g, VMX_REASON_IO, 0x7c19, 2, (0xe9ull << 16) | 0x40, 0);
+	assert_int_equal(eg_reg(&g, HV_X86_RFLAGS) & 0x200, 0);
+	assert_int_equal(eg_reg(&g, HV_X86_RSP), 0x7000 - 6);
+	assert_int_equal(*(uint16_t *)(void *)(g.mem + 0x7000 - 6), 0x7c15); /* return IP */
+	assert_int_equal(*(uint16_t *)(void *)(g.mem + 0x7000 - 2), 0x246);  /* FLAGS image (after XOR) */
+	eg_skip(&g);
+	eg_expect_insn_exit(&g, VMX_REASON_HLT, 0x7c18, 1, 0, 0);
+	assert_int_equal(eg_reg(&g, HV_X86_RAX) & 0xffff, 0x1235);
+	assert_int_equal(eg_reg(&g, HV_X86_RBX) & 0xffff, 0x5678);
+	assert_int_equal(eg_reg(&g, HV_X86_RFLAGS) & 0x200, 0x200); /* IRET restored IF */
+	assert_int_equal(eg_reg(&g, HV_X86_RSP), 0x7000);
+	eg_destroy(&g);
+}
+
+static void test_injected_event(void **state)
+{
+	(void)state;
+	struct eg g;
+	eg_create(&g);
+	eg_long64(&g, EG_CODE);
+	eg_load(&g, EG_CODE, UD2_HLT, sizeof UD2_HLT);
+	static const uint8_t handler[] = {0xf4};
+	eg_load(&g, 0x20000, handler, 1);
+	idt64(&g, 0x30, 0x20000, 0xe);
+	eg_wr(&g, VMCS_GUEST_IDTR_LIMIT, 0xfff);
+	eg_wr(&g, VMCS_CTRL_VMENTRY_IRQ_INFO, 0x80000030u); /* external interrupt 0x30 */
+	eg_setreg(&g, HV_X86_RFLAGS, 0x202);
+	eg_expect_insn_exit(&g, VMX_REASON_HLT, 0x20000, 1, 0, 0);
+	assert_int_equal(eg_rd(&g, VMCS_CTRL_VMENTRY_IRQ_INFO) & 0x80000000u, 0); /* consumed */
+	assert_int_equal(*(uint64_t *)(void *)(g.mem + EG_STACK - 40), EG_CODE);
+	eg_destroy(&g);
+}
+
+static void *kicker(void *arg)
+{
+	hv_vcpuid_t id = *(hv_vcpuid_t *)arg;
+	usleep(20000);
+	hv_vcpu_interrupt(&id, 1);
+	return NULL;
+}
+
+static void test_kick_irq_exit(void **state)
+{
+	(void)state;
+	struct eg g;
+	eg_create(&g);
+	eg_long64(&g, EG_CODE);
+	static const uint8_t spin[] = {0xeb, 0xfe}; /* jmp $ */
+	eg_load(&g, EG_CODE, spin, sizeof spin);
+	pthread_t t;
+	pthread_create(&t, NULL, kicker, &g.vcpu);
+	assert_int_equal(hv_vcpu_run(g.vcpu), HV_SUCCESS);
+	pthread_join(t, NULL);
+	struct eg_exit e = eg_exit_info(&g);
+	assert_int_equal(e.reason, VMX_REASON_IRQ);
+	assert_int_equal(e.qual, 0);
+	assert_int_equal(e.intr, 0);
+	assert_int_equal(e.idt, 0);
+	assert_int_equal(e.len, 0);
+	assert_int_equal(e.rip, EG_CODE);
+	eg_destroy(&g);
+}
+
+static void test_native_msr_and_cr3_targets(void **state)
+{
+	(void)state;
+	struct eg g;
+	eg_create(&g);
+	eg_long64(&g, EG_CODE);
+	/* wrmsr KERNEL_GS_BASE; rdmsr; mov cr3, rbx; hlt */
+	static const uint8_t code[] = {0x0f, 0x30, 0x0f, 0x32, 0x0f, 0x22, 0xdb, 0xf4};
+	eg_load(&g, EG_CODE, code, sizeof code);
+	eg_controls(&g, CPU_BASED_HLT | CPU_BASED_CR3_LOAD, 0);
+	eg_setreg(&g, HV_X86_RCX, 0xc0000102);
+	eg_setreg(&g, HV_X86_RAX, 0x11223344);
+	eg_setreg(&g, HV_X86_RDX, 0x55667788);
+	eg_setreg(&g, HV_X86_RBX, EG_PML4);
+	eg_expect_insn_exit(&g, VMX_REASON_WRMSR, EG_CODE, 2, 0, 0); /* every MSR exits by default */
+	assert_int_equal(hv_vcpu_enable_native_msr(g.vcpu, 0xc0000102, true), HV_SUCCESS);
+	eg_wr(&g, VMCS_CTRL_CR3_COUNT, 1);
+	eg_wr(&g, VMCS_CTRL_CR3_VALUE0, EG_PML4);
+	eg_setreg(&g, HV_X86_RAX, 0x11223344);
+	eg_expect_insn_exit(&g, VMX_REASON_HLT, EG_CODE + 7, 1, 0, 0);
+	uint64_t v = 0;
+	assert_int_equal(hv_vcpu_read_msr(g.vcpu, 0xc0000102, &v), HV_SUCCESS);
+	assert_int_equal(v, 0x5566778811223344ull);
+	assert_int_equal(eg_reg(&g, HV_X86_RAX), 0x11223344);
+	eg_destroy(&g);
+}
+
+static void test_entry_failure_invalid_guest_state(void **state)
+{
+	(void)state;
+	struct eg g;
+	eg_create(&g);
+	eg_long64(&g, EG_CODE);
+	eg_wr(&g, VMCS_GUEST_CR4, 0x20); /* CR4.VMXE is fixed to 1 */
+	assert_int_equal(hv_vcpu_run(g.vcpu), HV_SUCCESS);
+	assert_int_equal(eg_rd(&g, VMCS_RO_EXIT_REASON), 0x80000021u);
+	assert_int_equal(eg_rd(&g, VMCS_RO_EXIT_QUALIFIC), 0);
+	eg_destroy(&g);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		EG_TEST(test_triple_fault),
+		EG_TEST(test_fault_during_delivery_idt_vectoring),
+		EG_TEST(test_double_fault_exit),
+		EG_TEST(test_idt_delivery_long_mode),
+		EG_TEST(test_page_fault_mask_match),
+		EG_TEST(test_task_switch_exits),
+		EG_TEST(test_ept_misconfig_and_fetch_violation),
+		EG_TEST(test_ept_violation_during_delivery),
+		EG_TEST(test_real_mode_ivt_delivery),
+		EG_TEST(test_injected_event),
+		EG_TEST(test_kick_irq_exit),
+		EG_TEST(test_native_msr_and_cr3_targets),
+		EG_TEST(test_entry_failure_invalid_guest_state),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
