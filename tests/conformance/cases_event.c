@@ -433,6 +433,25 @@ static void task_call(struct h_ctx *h)
 	task_exit(h, 1, "\x9a\x00\x00\x00\x00\x28\x00", (0ull << 30) | H_SEL_TSS_AVAIL);
 }
 
+static void task_gate_int(struct h_ctx *h)
+{
+	uint64_t rip = AT(h, H_SLOT(6), "\xcd\x30");
+	h_start(h, rip);
+	/* IDT gate 0x30: a present DPL-0 task gate naming the available TSS. */
+	uint64_t gate = ((uint64_t)H_SEL_TSS_AVAIL << 16) | (0x85ull << 40);
+	memcpy(h->mem + H_IDT + 0x30 * 8, &gate, 8);
+	h_set_vmcs(h, VMCS_GUEST_IDTR_LIMIT, 0x7ff);
+	h_run(h);
+	if (!h_expect_reason(h, VMX_REASON_TASK))
+		return;
+	h_expect(h, "exit qualification (selector, source 3 = IDT task gate)", h->x.qual, (3ull << 30) | H_SEL_TSS_AVAIL);
+	h_expect(h, "IDT-vectoring information (INT 0x30 being delivered)", h->x.idt, INTR_VALID | INTR_SW_INT | 0x30);
+	h_expect(h, "VM-exit instruction length (INT n reached the task gate)", h->x.len, 2);
+	h_expect(h, "guest RIP (the INT instruction)", h->x.rip, rip);
+	h_expect_masked(h, "VM-exit interruption information valid bit", h->x.intr, 0, INTR_VALID);
+	h_expect(h, "guest TR selector", h_vmcs(h, VMCS_GUEST_TR), H_SEL_TSS);
+}
+
 /* ------------------------------------------------------------------ VMENTRY_GUEST */
 
 static void entry_fails(struct h_ctx *h, uint64_t rip)
@@ -540,6 +559,7 @@ const struct conf_case conf_cases_event[] = {
 	 nmi_window_blocked, NULL},
 	{"TASK", "jmp_to_tss_exits_without_switching", "prot32", H_PROT32, {0}, {0}, 0, task_jmp, NULL},
 	{"TASK", "call_to_tss_exits_without_switching", "prot32", H_PROT32, {0}, {0}, 0, task_call, NULL},
+	{"TASK", "int_through_task_gate_exits_with_idt_vectoring", "prot32", H_PROT32, {0}, {0}, 0, task_gate_int, NULL},
 	{"MTF", "mtf_exits_after_each_instruction", "loop_long", H_LONG64, CTL(.proc = CPU_BASED_MTF | IOX), {"IO"}, 0,
 	 mtf_steps, NULL},
 	{"MTF", "injected_pending_mtf_exits_before_first_instruction", "loop_long", H_LONG64,

@@ -42,3 +42,7 @@ SLOT 12
 	mov cr8, rax
 	mov rbx, cr8
 	DONE
+SLOT 13
+	mov rax, cr0
+	mov rbx, cr4
+	DONE

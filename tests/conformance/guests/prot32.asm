@@ -13,3 +13,5 @@ SLOT 4
 	o16 sidt [ebx]
 SLOT 5
 	invlpg [ebx + 0x10]
+SLOT 6
+	int 0x30                ; through a task gate in the IDT
