@@ -329,7 +329,16 @@ static int exit_mmio(struct hvx_vcpu *vcpu, struct hvx_exit *e)
 	const struct kvm_sregs *sr = &kv->exit_sregs;
 	struct kvm_insn d;
 	bool decoded = decode_at_rip(vcpu, r, sr, &d);
-	if (write) {
+	if (write && decoded && d.map == 0 && (d.rep || d.repne) && (d.opcode == 0xaa || d.opcode == 0xab || d.opcode == 0xa4 || d.opcode == 0xa5)) {
+		/* A REP STOS/MOVS with iterations left stays at the instruction with one iteration retired: undo it. */
+		uint64_t step = (d.opcode & 1) ? d.opsize : 1;
+		bool down = r->rflags & RFLAGS_DF;
+		r->rdi = down ? r->rdi + step : r->rdi - step;
+		if (d.opcode <= 0xa5)
+			r->rsi = down ? r->rsi + step : r->rsi - step;
+		r->rcx += 1;
+		kvm_state_regs_from_kvm(&vcpu->state, r);
+	} else if (write) {
 		/* KVM's emulator exits for an MMIO write after the instruction retired: find it before RIP (its memory
 		 * operand must land on the faulting GPA's page offset) and move RIP back to it. */
 		struct kvm_cpu_mode m;

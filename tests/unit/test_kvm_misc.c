@@ -1,0 +1,143 @@
+/* test_kvm_misc.c: kvm backend odds: a hanging KVM_RUN (VMCALL on PVM) bounded by the deadline, hvx_vcpu_set_cpuid, maps KVM cannot express, MMIO read-modify-write, HLT activity state. */
+#include <cpuid.h>
+#include <stdlib.h>
+
+#include "kvm_test_env.h"
+
+#define NEED_KVM() do { if (!ke_available()) skip(); } while (0)
+
+static int cleanup(void **state)
+{
+	(void)state;
+	for (hv_vcpuid_t id = 0; id < 4; id++)
+		hv_vcpu_destroy(id);
+	hv_vm_destroy();
+	return 0;
+}
+
+static void test_deadline_bounds_any_guest(void **state)
+{
+	(void)state;
+	NEED_KVM();
+	static const uint8_t code[] = {0x0f, 0x01, 0xc1, 0xeb, 0xfe}; /* vmcall (hangs KVM_RUN on PVM); jmp $ */
+	struct ke k;
+	ke_setup(&k, 0, code, sizeof code);
+	uint64_t t0 = ke_now_ns();
+	assert_int_equal(ke_run_ms(&k, 100), VMX_REASON_VMX_TIMER_EXPIRED);
+	assert_true(ke_now_ns() - t0 < 1500000000ull);
+	ke_teardown(&k);
+}
+
+static void test_set_cpuid(void **state)
+{
+	(void)state;
+	NEED_KVM();
+	static const uint8_t code[] = {
+		0x31, 0xc0,                                     /* xor eax, eax */
+		0x0f, 0xa2,                                     /* cpuid */
+		0x89, 0x1c, 0x25, 0x00, 0x00, 0x02, 0x00,       /* mov [0x20000], ebx */
+		0x89, 0x14, 0x25, 0x04, 0x00, 0x02, 0x00,       /* mov [0x20004], edx */
+		0x89, 0x0c, 0x25, 0x08, 0x00, 0x02, 0x00,       /* mov [0x20008], ecx */
+		0xe6, 0x80,                                     /* out 0x80, al */
+		0xeb, 0xfe,
+	};
+	struct ke k;
+	ke_setup(&k, 0, code, sizeof code); /* ring 0: PVM lets ring-3 CPUID reach the host CPU */
+	/* The host's leaves (so long mode, PAE, FXSR, XSAVE stay available), with vendor "hvxhvxhvxhvx". */
+	static const uint32_t leaves[][2] = {{0, 0}, {1, 0}, {7, 0}, {0xd, 0}, {0xd, 1}, {0x80000000, 0},
+					     {0x80000001, 0}, {0x80000008, 0}};
+	struct hvx_cpuid_entry t[8];
+	for (unsigned i = 0; i < 8; i++) {
+		memset(&t[i], 0, sizeof t[i]);
+		t[i].function = leaves[i][0];
+		t[i].index = leaves[i][1];
+		t[i].flags = (leaves[i][0] == 7 || leaves[i][0] == 0xd) ? HVX_CPUID_SIGNIFICANT_INDEX : 0;
+		__cpuid_count(leaves[i][0], leaves[i][1], t[i].eax, t[i].ebx, t[i].ecx, t[i].edx);
+	}
+	memcpy(&t[0].ebx, "hvxh", 4);
+	memcpy(&t[0].edx, "vxhv", 4);
+	memcpy(&t[0].ecx, "xhvx", 4);
+	assert_int_equal(hvx_vcpu_set_cpuid(k.vcpu, NULL, 1), HV_BAD_ARGUMENT);
+	assert_int_equal(hvx_vcpu_set_cpuid(k.vcpu, t, 0), HV_BAD_ARGUMENT);
+	assert_int_equal(hvx_vcpu_set_cpuid(k.vcpu, t, 8), HV_SUCCESS);
+	ke_expect_reason(&k, VMX_REASON_IO);
+	assert_memory_equal(k.mem + 0x20000, "hvxhvxhvxhvx", 12);
+	assert_int_equal(hvx_vcpu_set_cpuid(k.vcpu, t, 8), HV_BUSY); /* fixed once the vCPU ran */
+	ke_teardown(&k);
+}
+
+static void test_unexpressible_maps_refused(void **state)
+{
+	(void)state;
+	NEED_KVM();
+	struct ke k;
+	static const uint8_t code[] = {0xeb, 0xfe};
+	ke_setup(&k, 3, code, sizeof code);
+	uint8_t *page = mmap(NULL, 0x3000, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(page != MAP_FAILED);
+	assert_int_equal(hv_vm_map(page, 0x1000000, 0x1000, HV_MEMORY_WRITE), HV_UNSUPPORTED);
+	assert_int_equal(hv_vm_map(page + 0x1000, 0x1001000, 0x1000, HV_MEMORY_EXEC), HV_UNSUPPORTED);
+	assert_int_equal(hv_vm_map(page + 0x2000, 0x1002000, 0x1000, HV_MEMORY_READ), HV_SUCCESS);
+	ke_teardown(&k);
+	munmap(page, 0x3000);
+}
+
+static void test_mmio_rmw_and_string(void **state)
+{
+	(void)state;
+	NEED_KVM();
+	static const uint8_t code[] = {
+		0x01, 0x04, 0x25, 0x00, 0x00, 0x80, 0x00, /* add [0x800000], eax */
+		0x48, 0xbf, 0x08, 0x00, 0x80, 0x00, 0x00, 0x00, 0x00, 0x00, /* mov rdi, 0x800008 */
+		0xb9, 0x04, 0x00, 0x00, 0x00,             /* mov ecx, 4 */
+		0xf3, 0xaa,                               /* rep stosb */
+		0xeb, 0xfe,
+	};
+	struct ke k;
+	ke_setup(&k, 3, code, sizeof code);
+	ke_expect_reason(&k, VMX_REASON_EPT_VIOLATION);
+	assert_int_equal(ke_r(&k, VMCS_RO_EXIT_QUALIFIC), 0x183); /* read and write */
+	assert_int_equal(ke_r(&k, VMCS_GUEST_PHYSICAL_ADDRESS), KE_MMIO);
+	assert_int_equal(ke_reg(&k, HV_X86_RIP), KE_CODE);
+	ke_set(&k, HV_X86_RIP, KE_CODE + 7);
+	ke_expect_reason(&k, VMX_REASON_EPT_VIOLATION);
+	assert_int_equal(ke_r(&k, VMCS_RO_EXIT_QUALIFIC), 0x182);
+	assert_int_equal(ke_r(&k, VMCS_GUEST_PHYSICAL_ADDRESS), KE_MMIO + 8);
+	assert_int_equal(ke_r(&k, VMCS_RO_GUEST_LIN_ADDR), KE_MMIO + 8);
+	assert_int_equal(ke_reg(&k, HV_X86_RIP), KE_CODE + 22);
+	assert_int_equal(ke_reg(&k, HV_X86_RCX), 4); /* before the first iteration */
+	assert_int_equal(ke_reg(&k, HV_X86_RDI), KE_MMIO + 8);
+	ke_teardown(&k);
+}
+
+static void test_hlt_activity_state(void **state)
+{
+	(void)state;
+	NEED_KVM();
+	static const uint8_t code[] = {0xe6, 0x80, 0xeb, 0xfe};
+	struct ke k;
+	ke_setup(&k, 3, code, sizeof code);
+	ke_w(&k, VMCS_GUEST_ACTIVITY_STATE, 1);
+	/* Halted with nothing to deliver: no instruction runs until the deadline. */
+	assert_int_equal(ke_run_ms(&k, 30), VMX_REASON_VMX_TIMER_EXPIRED);
+	assert_int_equal(ke_reg(&k, HV_X86_RIP), KE_CODE);
+	hv_vcpuid_t id = k.vcpu;
+	assert_int_equal(hv_vcpu_interrupt(&id, 1), HV_SUCCESS);
+	assert_int_equal(ke_run_ms(&k, 1000), VMX_REASON_IRQ);
+	ke_w(&k, VMCS_GUEST_ACTIVITY_STATE, 0);
+	ke_expect_reason(&k, VMX_REASON_IO);
+	ke_teardown(&k);
+}
+
+int main(void)
+{
+	alarm(55); /* a hung KVM_RUN must fail the test, never hang it */
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_deadline_bounds_any_guest, cleanup),
+		cmocka_unit_test_teardown(test_set_cpuid, cleanup),
+		cmocka_unit_test_teardown(test_unexpressible_maps_refused, cleanup),
+		cmocka_unit_test_teardown(test_mmio_rmw_and_string, cleanup),
+		cmocka_unit_test_teardown(test_hlt_activity_state, cleanup),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
