@@ -298,6 +298,7 @@ static void expect_apic_access(struct h_ctx *h, uint64_t rip, uint64_t qual)
 	h_expect(h, "exit qualification (offset 11:0, access type 15:12)", h->x.qual, qual);
 	h_expect(h, "guest RIP (fault-like)", h->x.rip, rip);
 	h_expect(h, "VM-exit instruction length (undefined: hvx writes 0)", h->x.len, 0);
+	h_expect_masked(h, "VM-exit interruption information valid bit", h->x.intr, 0, INTR_VALID);
 	h_expect_masked(h, "IDT-vectoring information valid bit", h->x.idt, 0, INTR_VALID);
 	h_expect_masked(h, "guest RFLAGS.RF (APIC access outside event delivery saves RF = 1)", h->x.rflags,
 			RFLAGS_RF, RFLAGS_RF);
