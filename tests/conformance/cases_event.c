@@ -199,6 +199,43 @@ static void gp_during_ud_delivery(struct h_ctx *h)
 	h_expect_masked(h, "guest RFLAGS.RF (faults push RF = 1)", h->x.rflags, RFLAGS_RF, RFLAGS_RF);
 }
 
+/* An injected event is never checked against the exception bitmap; a fault during its delivery is (spec 6.0, 2.4). */
+static void injected_ud_delivery_fault(struct h_ctx *h)
+{
+	uint64_t rip = AT(h, H_SLOT(0), "\x0f\x0b");
+	h_start(h, rip);
+	h_set_vmcs(h, VMCS_CTRL_EXC_BITMAP, (1u << 6) | (1u << 13));
+	h_set_vmcs(h, VMCS_CTRL_VMENTRY_IRQ_INFO, INTR_VALID | INTR_HW_EXC | 6);
+	h_run(h);
+	if (!h_expect_reason(h, VMX_REASON_EXC_NMI))
+		return;
+	h_expect(h, "VM-exit interruption information (#GP from the IDT limit)", h->x.intr,
+		 INTR_VALID | INTR_HW_EXC | INTR_ERR | 13);
+	h_expect(h, "VM-exit interruption error code (IDT entry 6, IDT, EXT)", h->x.intr_err, 0x33);
+	h_expect(h, "IDT-vectoring information (the injected #UD)", h->x.idt, INTR_VALID | INTR_HW_EXC | 6);
+	h_expect(h, "guest RIP", h->x.rip, rip);
+	h_expect_masked(h, "VM-entry interruption information valid bit cleared by the exit",
+			h_vmcs(h, VMCS_CTRL_VMENTRY_IRQ_INFO), 0, INTR_VALID);
+}
+
+static void injected_int_delivery_fault(struct h_ctx *h)
+{
+	uint64_t rip = AT(h, H_SLOT(0), "\x0f\x0b");
+	h_start(h, rip);
+	h_set_vmcs(h, VMCS_CTRL_EXC_BITMAP, 1u << 13);
+	h_set_vmcs(h, VMCS_CTRL_VMENTRY_IRQ_INFO, INTR_VALID | INTR_SW_INT | 0x21);
+	h_set_vmcs(h, VMCS_CTRL_VMENTRY_INSTR_LEN, 3);
+	h_run(h);
+	if (!h_expect_reason(h, VMX_REASON_EXC_NMI))
+		return;
+	/* Software interrupt: EXT = 0, so the #GP error code is (0x21 << 3) | IDT = 0x10a. */
+	h_expect(h, "VM-exit interruption information", h->x.intr, INTR_VALID | INTR_HW_EXC | INTR_ERR | 13);
+	h_expect(h, "VM-exit interruption error code", h->x.intr_err, 0x10a);
+	h_expect(h, "IDT-vectoring information (the injected INT 0x21)", h->x.idt, INTR_VALID | INTR_SW_INT | 0x21);
+	h_expect(h, "VM-exit instruction length (= the VM-entry instruction length)", h->x.len, 3);
+	h_expect(h, "guest RIP", h->x.rip, rip);
+}
+
 static void pf_user_read(struct h_ctx *h)
 {
 	uint64_t rip;
@@ -527,6 +564,10 @@ const struct conf_case conf_cases_event[] = {
 	 double_fault_direct, NULL},
 	{"EXC_NMI", "gp_during_ud_delivery_exits_with_idt_vectoring", "exc_long", H_LONG64, {0}, {0}, 0,
 	 gp_during_ud_delivery, NULL},
+	{"EXC_NMI", "injected_exception_bypasses_bitmap_but_delivery_fault_exits", "exc_long", H_LONG64, {0}, {0}, 0,
+	 injected_ud_delivery_fault, NULL},
+	{"EXC_NMI", "injected_software_interrupt_fault_reports_entry_length", "exc_long", H_LONG64, {0}, {0}, 0,
+	 injected_int_delivery_fault, NULL},
 	{"EXC_NMI", "general_protection_exits_with_selector_error_code", "exc_long", H_LONG64, {0}, {0}, 0, gp_exits,
 	 NULL},
 	{"EXC_NMI", "int21_with_idt_limit_0_exits_with_idt_vectoring_hvdos", "real", H_REAL, {0}, {0}, 0, int21_hvdos,
