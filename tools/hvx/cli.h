@@ -17,6 +17,8 @@ struct hvx_command {
 int cmd_reasons_main(int argc, char **argv);
 int cmd_decode_main(int argc, char **argv);
 int cmd_caps_main(int argc, char **argv);
+int cmd_run_main(int argc, char **argv);
+int cmd_stat_main(int argc, char **argv);
 
 /* Print "hvx <cmd>: <message>" and a hint to stderr; return HVX_EXIT_USAGE. */
 int hvx_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -10,6 +10,8 @@
 static const struct hvx_command commands[] = {
 	{"reasons", "list the VM-exit reasons (number, Apple name, Intel name, class, control)", cmd_reasons_main},
 	{"decode", "decode an exit: reason, qualification, instruction and interruption information", cmd_decode_main},
+	{"run", "boot an image (flat, ELF, multiboot, PVH, bzImage) on the reference VMM", cmd_run_main},
+	{"stat", "turn 'hvx run --stats-json' output into a self-contained HTML report", cmd_stat_main},
 	{"caps", "show each backend's capability words and the exit reasons it can produce", cmd_caps_main},
 };
 

@@ -1,0 +1,72 @@
+/* hvx_mmio.h: MMIO instruction emulation for EPT-violation exits on device regions (public hvx extension for any VMM). */
+#ifndef HVX_HVX_MMIO_H
+#define HVX_HVX_MMIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <Hypervisor/hv.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * A VMM that leaves a device region unmapped gets VMX_REASON_EPT_VIOLATION exits when the guest touches it.
+ * hvx_mmio_emulate completes the faulting instruction on the vCPU's owning thread: it reads the registers it
+ * needs (hv_vcpu_read_register, hv_vmx_vcpu_read_vmcs), fetches the instruction bytes at CS:RIP through the
+ * guest's page tables, decodes it, performs the memory access through the callbacks below, writes back the
+ * registers and flags it changed and advances RIP. The faulting guest-physical address comes from
+ * VMCS_GUEST_PHYSICAL_ADDRESS.
+ *
+ * Supported: MOV (r/m <-> reg, imm, moffs), MOVZX, MOVSX, MOVSXD, XCHG, AND, OR, XOR, ADD, SUB, CMP, TEST,
+ * INC, DEC on a memory operand, and STOS / MOVS (with or without REP). Other instructions return
+ * HV_UNSUPPORTED and leave the vCPU unchanged.
+ */
+
+struct hvx_mmio_ops {
+	/*
+	 * Guest RAM access by guest-physical address (page tables, instruction bytes, the RAM side of MOVS).
+	 * Return 0 when [gpa, gpa+len) is RAM and was copied, -1 when it is not RAM (the access then goes to
+	 * the device callbacks).
+	 */
+	int (*ram_read)(void *ctx, uint64_t gpa, void *buf, size_t len);
+	int (*ram_write)(void *ctx, uint64_t gpa, const void *buf, size_t len);
+	/* Device access of 1, 2, 4 or 8 bytes. Return 0; non-zero aborts the emulation with HV_ERROR. */
+	int (*mmio_read)(void *ctx, uint64_t gpa, unsigned size, uint64_t *value);
+	int (*mmio_write)(void *ctx, uint64_t gpa, unsigned size, uint64_t value);
+};
+
+/* What the emulated instruction did (the last device access for REP forms). */
+struct hvx_mmio_access {
+	uint64_t gpa;
+	unsigned size;         /* bytes */
+	bool write;
+	uint64_t value;        /* value read or written */
+	unsigned length;       /* instruction length */
+	unsigned repeats;      /* element count for string instructions, else 1 */
+	char mnemonic[16];     /* "mov", "movzx", "stosd", ... */
+};
+
+/*
+ * Emulate the instruction that caused the current EPT-violation exit. `access` may be NULL.
+ * HV_SUCCESS: done, RIP advanced. HV_UNSUPPORTED: instruction not supported. HV_ERROR: the instruction
+ * could not be fetched (page walk or RAM read failed) or a callback failed. HV_BAD_ARGUMENT: NULL ops or
+ * missing callbacks. Other codes come from the hv_* calls (e.g. wrong thread).
+ */
+hv_return_t hvx_mmio_emulate(hv_vcpuid_t vcpu, const struct hvx_mmio_ops *ops, void *ctx,
+			     struct hvx_mmio_access *access);
+
+/*
+ * Translate a guest-linear address with the vCPU's current paging mode (none, 32-bit, PAE, 4-level),
+ * reading page tables through ops->ram_read. HV_ERROR when a level is not present.
+ */
+hv_return_t hvx_guest_translate(hv_vcpuid_t vcpu, const struct hvx_mmio_ops *ops, void *ctx, uint64_t gla,
+				uint64_t *gpa);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
