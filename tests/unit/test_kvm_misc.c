@@ -1,4 +1,4 @@
-/* test_kvm_misc.c: kvm backend odds: a hanging KVM_RUN (VMCALL on PVM) bounded by the deadline, hvx_vcpu_set_cpuid, maps KVM cannot express, MMIO read-modify-write, HLT activity state. */
+/* test_kvm_misc.c: kvm backend odds: a hanging KVM_RUN (VMCALL on PVM) bounded by the deadline, hvx_vcpu_set_cpuid, maps KVM cannot express, MMIO read-modify-write, HLT activity state, state round trip. */
 #include <cpuid.h>
 #include <stdlib.h>
 
@@ -129,6 +129,83 @@ static void test_hlt_activity_state(void **state)
 	ke_teardown(&k);
 }
 
+static void test_state_round_trip(void **state)
+{
+	(void)state;
+	NEED_KVM();
+	static const uint8_t code[] = {
+		0x66, 0x0f, 0xd6, 0x04, 0x25, 0x00, 0x00, 0x02, 0x00, /* movq [0x20000], xmm0 */
+		0xe6, 0x80, 0xeb, 0xfe,                               /* out 0x80, al; jmp $ */
+	};
+	struct ke k;
+	ke_setup(&k, 3, code, sizeof code);
+	ke_w(&k, VMCS_GUEST_FS_BASE, 0x1234000);
+	ke_w(&k, VMCS_GUEST_GS_BASE, 0x5678000);
+	ke_w(&k, VMCS_GUEST_IA32_SYSENTER_CS, 0x10);
+	ke_w(&k, VMCS_GUEST_SYSENTER_ESP, 0x9000);
+	ke_w(&k, VMCS_GUEST_SYSENTER_EIP, 0x10abc);
+	ke_w(&k, VMCS_GUEST_IA32_PAT, 0x0007040600070406ull);
+	assert_int_equal(hv_vcpu_write_msr(k.vcpu, 0xc0000102, 0xffff800000001000ull), HV_SUCCESS);
+	assert_int_equal(hv_vcpu_write_msr(k.vcpu, 0xc0000081, 0x0023001000000000ull), HV_SUCCESS);
+	assert_int_equal(hv_vcpu_write_msr(k.vcpu, 0xc0000082, 0xffffffff81000000ull), HV_SUCCESS);
+	ke_set(&k, HV_X86_CR2, 0xdead000);
+	ke_set(&k, HV_X86_DR0, 0x4000);
+	ke_set(&k, HV_X86_TPR, 0x50);
+	ke_set(&k, HV_X86_R13, 0x1313131313131313ull);
+	uint8_t fp[4096] __attribute__((aligned(64)));
+	assert_int_equal(hv_vcpu_read_fpstate(k.vcpu, fp, sizeof fp), HV_SUCCESS);
+	uint64_t x0 = 0x0123456789abcdefull;
+	memcpy(fp + 160, &x0, 8); /* XMM0 in the legacy XSAVE area */
+	assert_int_equal(hv_vcpu_write_fpstate(k.vcpu, fp, sizeof fp), HV_SUCCESS);
+
+	ke_expect_reason(&k, VMX_REASON_IO);
+	assert_int_equal(*(uint64_t *)(k.mem + 0x20000), x0); /* the guest saw the FPU image */
+	assert_int_equal(ke_r(&k, VMCS_GUEST_FS_BASE), 0x1234000);
+	assert_int_equal(ke_r(&k, VMCS_GUEST_GS_BASE), 0x5678000);
+	assert_int_equal(ke_r(&k, VMCS_GUEST_CS_AR), 0xa0fb);
+	assert_int_equal(ke_r(&k, VMCS_GUEST_SS_AR), 0xc0f3);
+	assert_int_equal(ke_r(&k, VMCS_GUEST_TR_AR), 0x8b);
+	assert_int_equal(ke_r(&k, VMCS_GUEST_TR_BASE), KE_TSS);
+	assert_int_equal(ke_r(&k, VMCS_GUEST_GDTR_BASE), KE_GDT);
+	assert_int_equal(ke_r(&k, VMCS_GUEST_IDTR_LIMIT), 0xfff);
+	assert_int_equal(ke_r(&k, VMCS_GUEST_CR3), KE_PML4);
+	assert_int_equal(ke_r(&k, VMCS_GUEST_CR4), 0x2620);
+	assert_int_equal(ke_r(&k, VMCS_GUEST_IA32_EFER), 0x500);
+	assert_int_equal(ke_r(&k, VMCS_GUEST_IA32_SYSENTER_CS), 0x10);
+	assert_int_equal(ke_r(&k, VMCS_GUEST_SYSENTER_ESP), 0x9000);
+	assert_int_equal(ke_r(&k, VMCS_GUEST_SYSENTER_EIP), 0x10abc);
+	uint64_t v = 0;
+	assert_int_equal(hv_vcpu_read_msr(k.vcpu, 0xc0000102, &v), HV_SUCCESS);
+	assert_int_equal(v, 0xffff800000001000ull);
+	assert_int_equal(hv_vcpu_read_msr(k.vcpu, 0xc0000081, &v), HV_SUCCESS);
+	assert_int_equal(v, 0x0023001000000000ull);
+	assert_int_equal(hv_vcpu_read_msr(k.vcpu, 0xc0000082, &v), HV_SUCCESS);
+	assert_int_equal(v, 0xffffffff81000000ull);
+	assert_int_equal(ke_reg(&k, HV_X86_CR2), 0xdead000);
+	assert_int_equal(ke_reg(&k, HV_X86_DR0), 0x4000);
+	assert_int_equal(ke_reg(&k, HV_X86_DR7), 0x400);
+	assert_int_equal(ke_reg(&k, HV_X86_TPR), 0x50);
+	assert_int_equal(ke_reg(&k, HV_X86_R13), 0x1313131313131313ull);
+	memset(fp, 0, sizeof fp);
+	assert_int_equal(hv_vcpu_read_fpstate(k.vcpu, fp, sizeof fp), HV_SUCCESS);
+	assert_memory_equal(fp + 160, &x0, 8);
+	ke_teardown(&k);
+}
+
+static void test_set_cpuid_unsupported_on_emu(void **state)
+{
+	(void)state;
+	if (!hvx_backend_available("emu", NULL))
+		skip();
+	assert_int_equal(hvx_vm_create_with_backend(HV_VM_DEFAULT, "emu"), HV_SUCCESS);
+	hv_vcpuid_t id;
+	assert_int_equal(hv_vcpu_create(&id, HV_VCPU_DEFAULT), HV_SUCCESS);
+	struct hvx_cpuid_entry e = {0};
+	assert_int_equal(hvx_vcpu_set_cpuid(id, &e, 1), HV_UNSUPPORTED);
+	assert_int_equal(hv_vcpu_destroy(id), HV_SUCCESS);
+	assert_int_equal(hv_vm_destroy(), HV_SUCCESS);
+}
+
 int main(void)
 {
 	alarm(55); /* a hung KVM_RUN must fail the test, never hang it */
@@ -138,6 +215,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_unexpressible_maps_refused, cleanup),
 		cmocka_unit_test_teardown(test_mmio_rmw_and_string, cleanup),
 		cmocka_unit_test_teardown(test_hlt_activity_state, cleanup),
+		cmocka_unit_test_teardown(test_state_round_trip, cleanup),
+		cmocka_unit_test_teardown(test_set_cpuid_unsupported_on_emu, cleanup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

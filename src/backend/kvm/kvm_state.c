@@ -200,6 +200,7 @@ bool kvm_state_load(struct hvx_vcpu *vcpu, uint32_t groups, const char **why, in
 		sr->apic_base = kv->exit_sregs.apic_base;
 		kvm_state_sregs_to_kvm(s, sr);
 		run->kvm_dirty_regs |= KVM_SYNC_X86_SREGS;
+		run->cr8 = sr->cr8; /* without an in-kernel APIC every KVM_RUN loads CR8 from kvm_run */
 	}
 	if (groups & HVX_GROUP_MSR) {
 		struct msr_list l;
