@@ -375,6 +375,15 @@ static void nmi_window_at_entry(struct h_ctx *h)
 	event_exit(h, VMX_REASON_VIRTUAL_NMI_WND, rip);
 }
 
+static void nmi_window_after_mov_ss(struct h_ctx *h)
+{
+	uint64_t rip = AT(h, H_SLOT(4), "\x90\x90");
+	h_start(h, rip);
+	h_set_vmcs(h, VMCS_GUEST_INTERRUPTIBILITY, 2); /* MOV-SS blocking always closes the NMI window */
+	h_run(h);
+	event_exit(h, VMX_REASON_VIRTUAL_NMI_WND, rip + 1);
+}
+
 static void nmi_window_blocked(struct h_ctx *h)
 {
 	uint64_t rip = AT(h, H_SLOT(4), "\x90\x90\xe6\xf4");
@@ -434,6 +443,18 @@ static void timer_counts_down(struct h_ctx *h)
 		h_expect(h, "saved preemption-timer value (0 after expiry)", h_vmcs(h, VMCS_GUEST_VMX_TIMER_VALUE), 0);
 }
 
+static void timer_in_hlt_state(struct h_ctx *h)
+{
+	uint64_t rip = AT(h, H_SLOT(4), "\x90\x90");
+	h_start(h, rip);
+	h_set_vmcs(h, VMCS_GUEST_ACTIVITY_STATE, 1); /* enter halted */
+	h_set_vmcs(h, VMCS_GUEST_VMX_TIMER_VALUE, 0x1000);
+	h_run(h);
+	/* The timer counts in HLT and its exit wakes the vCPU; the saved activity state is still HLT. */
+	event_exit(h, VMX_REASON_VMX_TIMER_EXPIRED, rip);
+	h_expect(h, "activity state (HLT)", h->x.activity, 1);
+}
+
 static void run_until_deadline(struct h_ctx *h)
 {
 	if (!h->deadline_ok) {
@@ -491,7 +512,7 @@ static void task_gate_int(struct h_ctx *h)
 
 /* ------------------------------------------------------------------ VMENTRY_GUEST */
 
-static void entry_fails(struct h_ctx *h, uint64_t rip)
+static void entry_fails_with(struct h_ctx *h, uint64_t rip, uint64_t entry_info)
 {
 	if (h->x.run_ret != HV_SUCCESS)
 		return; /* already reported: a failed entry must still return HV_SUCCESS */
@@ -500,7 +521,12 @@ static void entry_fails(struct h_ctx *h, uint64_t rip)
 	h_expect(h, "exit qualification (0: no specific cause)", h->x.qual, 0);
 	h_expect(h, "guest RIP (no guest state saved)", h->x.rip, rip);
 	h_expect(h, "VM-entry interruption information (not cleared by a failed entry)",
-		 h_vmcs(h, VMCS_CTRL_VMENTRY_IRQ_INFO), INTR_VALID | INTR_HW_EXC | 6);
+		 h_vmcs(h, VMCS_CTRL_VMENTRY_IRQ_INFO), entry_info);
+}
+
+static void entry_fails(struct h_ctx *h, uint64_t rip)
+{
+	entry_fails_with(h, rip, INTR_VALID | INTR_HW_EXC | 6);
 }
 
 static uint64_t entry_setup(struct h_ctx *h)
@@ -534,6 +560,24 @@ static void entry_rflags_bit1(struct h_ctx *h)
 		h_decline(h, "the API refuses RFLAGS = 0");
 		return;
 	}
+	h_run(h);
+	entry_fails(h, rip);
+}
+
+static void entry_hlt_at_cpl3(struct h_ctx *h)
+{
+	uint64_t rip = entry_setup(h);
+	h_set_vmcs(h, VMCS_CTRL_VMENTRY_IRQ_INFO, 0); /* no injection: HLT would forbid injecting #UD as well */
+	h_ring3(h);
+	h_set_vmcs(h, VMCS_GUEST_ACTIVITY_STATE, 1); /* HLT requires SS.DPL = 0 */
+	h_run(h);
+	entry_fails_with(h, rip, 0);
+}
+
+static void entry_ia32e_without_pae(struct h_ctx *h)
+{
+	uint64_t rip = entry_setup(h);
+	h_set_vmcs(h, VMCS_GUEST_CR4, 0x2000); /* IA-32e mode guest requires CR4.PAE = 1 */
 	h_run(h);
 	entry_fails(h, rip);
 }
@@ -595,6 +639,9 @@ const struct conf_case conf_cases_event[] = {
 	{"VIRTUAL_NMI_WND", "nmi_window_open_at_entry_exits_first", "loop_long", H_LONG64,
 	 CTL(.pin = PIN_BASED_NMI | PIN_BASED_VIRTUAL_NMI, .proc = CPU_BASED_VIRTUAL_NMI_WND), {0}, 0,
 	 nmi_window_at_entry, NULL},
+	{"VIRTUAL_NMI_WND", "nmi_window_opens_after_mov_ss_blocking", "loop_long", H_LONG64,
+	 CTL(.pin = PIN_BASED_NMI | PIN_BASED_VIRTUAL_NMI, .proc = CPU_BASED_VIRTUAL_NMI_WND), {0}, 0,
+	 nmi_window_after_mov_ss, NULL},
 	{"VIRTUAL_NMI_WND", "nmi_window_closed_by_virtual_nmi_blocking", "loop_long", H_LONG64,
 	 CTL(.pin = PIN_BASED_NMI | PIN_BASED_VIRTUAL_NMI, .proc = CPU_BASED_VIRTUAL_NMI_WND | IOX), {"IO"}, 0,
 	 nmi_window_blocked, NULL},
@@ -611,11 +658,17 @@ const struct conf_case conf_cases_event[] = {
 	 CTL(.pin = PIN_BASED_PREEMPTION_TIMER), {0}, 0, timer_counts_down, NULL},
 	{"VMX_TIMER_EXPIRED", "timer_expiry_saves_zero_timer_value", "loop_long", H_LONG64,
 	 CTL(.pin = PIN_BASED_PREEMPTION_TIMER, .exit = VMEXIT_SAVE_VMX_TIMER), {0}, 0, timer_counts_down, NULL},
+	{"VMX_TIMER_EXPIRED", "timer_expires_in_hlt_state", "loop_long", H_LONG64, CTL(.pin = PIN_BASED_PREEMPTION_TIMER),
+	 {0}, 0, timer_in_hlt_state, NULL},
 	{"VMX_TIMER_EXPIRED", "run_until_deadline_exits_with_timer", "loop_long", H_LONG64, {0}, {0}, 0,
 	 run_until_deadline, NULL},
 	{"VMENTRY_GUEST", "cs_l_and_d_fails_entry_with_success_return", "insn_long", H_LONG64, {0}, {0}, 0,
 	 entry_cs_l_and_d, NULL},
 	{"VMENTRY_GUEST", "unusable_tr_fails_entry", "insn_long", H_LONG64, {0}, {0}, 0, entry_tr_unusable, NULL},
+	{"VMENTRY_GUEST", "hlt_activity_with_ss_dpl3_fails_entry", "insn_long", H_LONG64, {0}, {0}, 0, entry_hlt_at_cpl3,
+	 NULL},
+	{"VMENTRY_GUEST", "ia32e_guest_without_pae_fails_entry", "insn_long", H_LONG64, {0}, {0}, 0,
+	 entry_ia32e_without_pae, NULL},
 	{"VMENTRY_GUEST", "rflags_bit1_clear_fails_entry", "insn_long", H_LONG64, {0}, {0}, 0, entry_rflags_bit1, NULL},
 	{"VMENTRY_MSR", "bad_msr_load_entry_fails_entry", NULL, H_LONG64, {0}, {0}, 0, NULL,
 	 "the VM-entry MSR-load list (0x200A/0x4014) is framework-owned: no API makes an entry fail on it"},
