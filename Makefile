@@ -10,7 +10,7 @@ HVX := $(BUILD)/tools/hvx/hvx
 # Debian packages the build and tests need.
 DEB_PACKAGES := build-essential cmake pkg-config clang libclang-rt-14-dev nasm python3 libzydis-dev libcmocka-dev
 
-.PHONY: all deps build build-asan run test test-asan install clean help
+.PHONY: all deps build build-asan run test test-asan install clean help fuzz
 
 all: build
 
@@ -18,6 +18,7 @@ help:
 	@echo "make run      install missing packages, build, run the demo"
 	@echo "make test     install missing packages, build, run every test (plus the ASan+UBSan build)"
 	@echo "make install  PREFIX=/usr/local: headers, libhvx.so/.a, hvx.pc, CMake config, the hvx tool"
+	@echo "make fuzz     build the emu libFuzzer target with clang in build-fuzz/ and run it for 10 minutes"
 	@echo "make clean    remove build directories"
 
 deps:
@@ -53,6 +54,16 @@ test: build build-asan
 install: build
 	cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
 	cmake --install $(BUILD)
+
+BUILD_FUZZ ?= build-fuzz
+FUZZ_TIME ?= 600
+
+fuzz: deps
+	CC=clang CXX=clang++ cmake -S . -B $(BUILD_FUZZ) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHVX_SANITIZE=ON -DHVX_FUZZ=ON \
+	  -DCMAKE_C_FLAGS=-fsanitize=fuzzer-no-link
+	cmake --build $(BUILD_FUZZ) --target emu_fuzz -j $(JOBS)
+	mkdir -p $(BUILD_FUZZ)/corpus
+	$(BUILD_FUZZ)/tests/emu_fuzz -max_total_time=$(FUZZ_TIME) -timeout=10 -artifact_prefix=$(BUILD_FUZZ)/ $(BUILD_FUZZ)/corpus
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN)

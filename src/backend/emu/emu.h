@@ -182,6 +182,7 @@ struct emu_cpu {
 	uint8_t shadow;   /* 1: STI/MOV SS blocking for the next instruction */
 	uint8_t shadow_kind;
 	uint64_t icount;
+	uint64_t budget;   /* HVX_EMU_MAX_INSNS: a run ends with VMX_REASON_IRQ after this many instructions (0 = none) */
 
 	/* exceptions */
 	struct {

@@ -15,6 +15,8 @@ void emu_cpu_init(struct emu_cpu *c, struct hvx_vcpu *vcpu)
 	c->v = vcpu->state.vmcs;
 	c->vm = vcpu->vm;
 	c->mode = 0xff;
+	const char *b = getenv("HVX_EMU_MAX_INSNS");
+	c->budget = b ? strtoull(b, NULL, 0) : 0;
 }
 
 void emu_cpu_fini(struct emu_cpu *c)
@@ -222,6 +224,8 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 		if (atomic_load_explicit(&c->vcpu->kick_pending, memory_order_relaxed) &&
 		    atomic_exchange(&c->vcpu->kick_pending, false))
 			vmx_exit_event(c, VMX_REASON_IRQ);
+		if (c->budget && c->icount >= c->budget)
+			vmx_exit_event(c, VMX_REASON_IRQ);
 		if (atomic_load_explicit(&c->vm->memmap.generation, memory_order_relaxed) != c->memmap_gen)
 			mmu_sync_gen(c);
 		unsigned n;
@@ -240,10 +244,7 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 				break;
 			}
 		}
-		if (c->shadow == 1 && !c->stop)
-			c->shadow = 0;
-		else if (c->shadow == 2)
-			c->shadow = 1;
+		c->shadow = c->shadow == 2 ? 1 : 0;
 		c->stop = false;
 		c->icount += n;
 	}
