@@ -47,6 +47,7 @@ cell() {
 	echo "(\`tests/conformance/\`, see docs/conformance.md). One row per Apple \`VMX_REASON_*\` name; a cell says"
 	echo "which CTest test verifies the reason on that backend (every exit field checked against the SDM facts in"
 	echo "spec/vmx-exits.md), or why the backend does not produce it."
+	case $rev in *-dirty) echo "(\`-dirty\`: the build included uncommitted changes of the working tree.)" ;; esac
 	echo
 	printf '| # | Reason |'
 	for b in $backends; do printf ' %s |' "$b"; done
@@ -58,12 +59,24 @@ cell() {
 	"$drv" --list >"$tmp/reasons"
 	while read -r num r; do
 		printf '| %s | %s |' "$num" "$r"
-		for b in $backends; do printf ' %s |' "$(cell "$b" "$r")"; done
+		for b in $backends; do
+			c=$(cell "$b" "$r")
+			printf '%s\n' "$c" | cut -c1-12 >>"$tmp/kinds_$b"
+			printf ' %s |' "$c"
+		done
 		echo
 		n=$((n + 1))
 	done <"$tmp/reasons"
 	echo
-	echo "$n reasons."
+	echo "$n reasons. Per backend:"
+	echo
+	for b in $backends; do
+		v=$(grep -c '^verified by' "$tmp/kinds_$b" || true)
+		f=$(grep -c '^\*\*FAILS' "$tmp/kinds_$b" || true)
+		c=$(grep -c '^claimed, not' "$tmp/kinds_$b" || true)
+		p=$(grep -c '^not produced' "$tmp/kinds_$b" || true)
+		echo "- $b: $v verified, $f failing, $c claimed but not verifiable yet, $p not produced"
+	done
 } >"$out.tmp"
 mv "$out.tmp" "$out"
 echo "wrote $out"
