@@ -140,20 +140,50 @@ static bool has_feature(int f)
 }
 
 /* Encode one random instance of t; returns length or 0. */
-static unsigned gen(const struct tmpl *t, uint8_t *out, unsigned *bits_out)
+static ZydisMachineMode gen_mode = ZYDIS_MACHINE_MODE_LONG_64;
+static unsigned pool_n = 14; /* legacy modes: the first 6 (no RBX/RSP and no REX registers) */
+
+static ZydisRegister narrow(ZydisRegister r, unsigned bits)
+{
+	if (r >= ZYDIS_REGISTER_RAX && r <= ZYDIS_REGISTER_R15)
+		return sized(r, bits);
+	return r;
+}
+
+/* Encode rq for mode: legacy modes address [EBX] / [BX] and use 32-bit index registers. */
+static unsigned encode(const ZydisEncoderRequest *rq0, ZydisMachineMode mode, uint8_t *out)
+{
+	ZydisEncoderRequest rq = *rq0;
+	rq.machine_mode = mode;
+	for (unsigned i = 0; i < rq.operand_count; i++) {
+		ZydisEncoderOperand *o = &rq.operands[i];
+		if (o->type != ZYDIS_OPERAND_TYPE_MEMORY || mode == ZYDIS_MACHINE_MODE_LONG_64)
+			continue;
+		o->mem.base = narrow(o->mem.base, mode == ZYDIS_MACHINE_MODE_REAL_16 ? 16 : 32);
+		o->mem.index = narrow(o->mem.index, mode == ZYDIS_MACHINE_MODE_REAL_16 ? 16 : 32);
+	}
+	ZyanUSize len = 15;
+	if (!ZYAN_SUCCESS(ZydisEncoderEncodeInstruction(&rq, out, &len)))
+		return 0;
+	return (unsigned)len;
+}
+
+static bool gen(const struct tmpl *t, ZydisEncoderRequest *rqp, unsigned *bits_out)
 {
 	unsigned sizes[4], ns = 0;
 	for (unsigned i = 0; i < 4; i++)
-		if (t->sizes & (1u << i))
+		if ((t->sizes & (1u << i)) && (gen_mode == ZYDIS_MACHINE_MODE_LONG_64 || i < 3))
 			sizes[ns++] = 8u << i;
+	if (!ns)
+		return false;
 	unsigned bits = sizes[rnd() % ns];
 	*bits_out = bits;
 	ZydisEncoderRequest rq;
 	memset(&rq, 0, sizeof rq);
 	rq.machine_mode = ZYDIS_MACHINE_MODE_LONG_64;
 	rq.mnemonic = t->m;
-	ZydisRegister a = sized(pool64[rnd() % 14], bits), b = sized(pool64[rnd() % 14], bits),
-		      c = sized(pool64[rnd() % 14], bits);
+	ZydisRegister a = sized(pool64[rnd() % pool_n], bits), b = sized(pool64[rnd() % pool_n], bits),
+		      c = sized(pool64[rnd() % pool_n], bits);
 	ZydisEncoderOperand *o = rq.operands;
 	uint64_t disp = (rnd() % 24) * 8;
 	switch (t->form) {
@@ -163,14 +193,14 @@ static unsigned gen(const struct tmpl *t, uint8_t *out, unsigned *bits_out)
 		o[0].reg.value = a;
 		o[1].reg.value = b;
 		if (t->m == M(MOVZX) || t->m == M(MOVSX)) {
-			o[1].reg.value = sized(pool64[rnd() % 14], bits == 16 ? 8 : (rnd() & 1) ? 8 : 16);
+			o[1].reg.value = sized(pool64[rnd() % pool_n], bits == 16 ? 8 : (rnd() & 1) ? 8 : 16);
 		}
 		if (t->m == M(CRC32))
-			o[1].reg.value = sized(pool64[rnd() % 14], 8u << (rnd() % 4));
+			o[1].reg.value = sized(pool64[rnd() % pool_n], 8u << (rnd() % 4));
 		if (t->m == M(CRC32) && ZydisRegisterGetClass(o[1].reg.value) == ZYDIS_REGCLASS_GPR64)
-			o[0].reg.value = sized(pool64[rnd() % 14], 64);
+			o[0].reg.value = sized(pool64[rnd() % pool_n], 64);
 		else if (t->m == M(CRC32))
-			o[0].reg.value = sized(pool64[rnd() % 14], 32);
+			o[0].reg.value = sized(pool64[rnd() % pool_n], 32);
 		break;
 	case RI:
 		rq.operand_count = 2;
@@ -194,8 +224,10 @@ static unsigned gen(const struct tmpl *t, uint8_t *out, unsigned *bits_out)
 		o[m].mem.displacement = (int64_t)disp;
 		o[m].mem.size = (ZyanU16)(bits / 8);
 		if (t->m == M(LEA)) {
-			o[m].mem.index = sized(pool64[rnd() % 14], 64);
+			o[m].mem.index = sized(pool64[rnd() % pool_n], 64);
 			o[m].mem.scale = (ZyanU8)(1u << (rnd() % 4));
+			if (gen_mode == ZYDIS_MACHINE_MODE_REAL_16)
+				return false;
 			o[m].mem.displacement = (int32_t)rnd();
 			o[m].mem.size = 0;
 		}
@@ -236,41 +268,63 @@ static unsigned gen(const struct tmpl *t, uint8_t *out, unsigned *bits_out)
 		o[2].reg.value = c;
 		break;
 	}
-	ZyanUSize len = 15;
-	if (!ZYAN_SUCCESS(ZydisEncoderEncodeInstruction(&rq, out, &len)))
-		return 0;
-	return (unsigned)len;
+	*rqp = rq;
+	return true;
 }
 
 #define BUF 256
 
-static void test_diff_random_sequences(void **state)
+/* One random-sequence campaign in a mode: 64-bit long mode, 32-bit protected mode or real mode. */
+static void diff_campaign(ZydisMachineMode mode, unsigned runs)
 {
-	(void)state;
 	bool feat[7];
 	for (int i = 0; i < 7; i++)
 		feat[i] = has_feature(i);
-	uint8_t *native = mmap(NULL, 8192, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	assert_true(native != MAP_FAILED);
-	uint8_t *nbuf = native + 4096;
+	gen_mode = mode;
+	bool legacy = mode != ZYDIS_MACHINE_MODE_LONG_64;
+	pool_n = legacy ? 6 : 14;
+	uint8_t *native = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint8_t *nbuf = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+	assert_true(native != MAP_FAILED && nbuf != MAP_FAILED);
 	struct eg g;
 	eg_create(&g);
-	eg_long64(&g, EG_CODE);
+	uint64_t data_reg = EG_DATA;
+	if (mode == ZYDIS_MACHINE_MODE_LONG_64) {
+		eg_long64(&g, EG_CODE);
+	} else if (mode == ZYDIS_MACHINE_MODE_LEGACY_32) {
+		eg_prot32(&g, EG_CODE);
+	} else {
+		eg_real(&g, 0);
+		eg_wr(&g, VMCS_GUEST_CS, EG_CODE >> 4);
+		eg_wr(&g, VMCS_GUEST_CS_BASE, EG_CODE);
+		eg_wr(&g, VMCS_GUEST_DS, EG_DATA >> 4);
+		eg_wr(&g, VMCS_GUEST_DS_BASE, EG_DATA);
+		data_reg = 0;
+	}
+	uint64_t rip0 = mode == ZYDIS_MACHINE_MODE_REAL_16 ? 0 : EG_CODE;
+	uint64_t cmp_mask = legacy ? 0xffffffffull : ~0ull;
+	if (mode == ZYDIS_MACHINE_MODE_REAL_16)
+		cmp_mask = 0xffffffffull;
 	const unsigned n_tmpl = sizeof tmpls / sizeof tmpls[0];
-	unsigned runs = 3000, compared = 0;
+	unsigned compared = 0;
 	for (unsigned run = 0; run < runs; run++) {
-		uint8_t code[16 * 10];
-		unsigned len = 0, count = 1 + rnd() % 8;
+		uint8_t code[16 * 10], ncode[16 * 10];
+		unsigned len = 0, nlen = 0, count = 1 + rnd() % 8;
 		uint32_t undef = 0;
 		char names[512] = "";
 		for (unsigned k = 0; k < count; k++) {
 			const struct tmpl *t = &tmpls[rnd() % n_tmpl];
 			if (!feat[t->feature] || (t->reads & undef))
 				continue;
-			unsigned bits, l = gen(t, code + len, &bits);
-			if (!l)
+			unsigned bits;
+			ZydisEncoderRequest rq;
+			if (!gen(t, &rq, &bits))
+				continue;
+			unsigned l = encode(&rq, mode, code + len), nl = encode(&rq, ZYDIS_MACHINE_MODE_LONG_64, ncode + nlen);
+			if (!l || !nl)
 				continue;
 			len += l;
+			nlen += nl;
 			undef = (undef & ~t->def) | t->undef;
 			snprintf(names + strlen(names), sizeof names - strlen(names), "%s/%u ", ZydisMnemonicGetString(t->m), bits);
 		}
@@ -280,21 +334,21 @@ static void test_diff_random_sequences(void **state)
 		for (int i = 0; i < 16; i++) {
 			uint64_t r = rnd();
 			in.gpr[i] = (rnd() & 3) == 0 ? (r & 0xff) : (rnd() & 3) == 0 ? (uint64_t)(int64_t)(int8_t)r : r;
+			if (legacy)
+				in.gpr[i] &= 0xffffffff;
 		}
 		in.rflags = 2 | (rnd() & ALLF);
 		uint8_t mem0[BUF];
 		for (int i = 0; i < BUF; i++)
 			mem0[i] = (uint8_t)rnd();
 
-		/* native */
-		memcpy(native, code, len);
-		native[len] = 0xc3;
+		memcpy(native, ncode, nlen);
+		native[nlen] = 0xc3;
 		memcpy(nbuf, mem0, BUF);
 		struct cpu_state nat = in;
 		nat.gpr[3] = (uint64_t)(uintptr_t)nbuf;
 		diff_native_run(&nat, native);
 
-		/* emu */
 		memcpy(g.mem + EG_CODE, code, len);
 		g.mem[EG_CODE + len] = 0xf4;
 		memcpy(g.mem + EG_DATA, mem0, BUF);
@@ -303,34 +357,53 @@ static void test_diff_random_sequences(void **state)
 						      HV_X86_R12, HV_X86_R13, HV_X86_R14, HV_X86_R15};
 		for (int i = 0; i < 16; i++)
 			if (i != 4)
-				eg_setreg(&g, regs[i], i == 3 ? EG_DATA : in.gpr[i]);
-		eg_setreg(&g, HV_X86_RSP, EG_STACK);
+				eg_setreg(&g, regs[i], i == 3 ? data_reg : in.gpr[i]);
+		eg_setreg(&g, HV_X86_RSP, legacy ? 0x7000 : EG_STACK);
 		eg_setreg(&g, HV_X86_RFLAGS, in.rflags);
-		eg_setreg(&g, HV_X86_RIP, EG_CODE);
+		eg_setreg(&g, HV_X86_RIP, rip0);
 		uint64_t r = eg_run(&g);
 		if (r != VMX_REASON_HLT)
-			fail_msg("run %u (%s): exit %llu at %#llx", run, names, (unsigned long long)r,
+			fail_msg("mode %d run %u (%s): exit %llu at %#llx", mode, run, names, (unsigned long long)r,
 				 (unsigned long long)eg_rd(&g, VMCS_GUEST_RIP));
 		for (int i = 0; i < 16; i++) {
-			if (i == 4 || i == 3)
+			if (i == 4 || i == 3 || (legacy && i >= 8))
 				continue;
-			uint64_t ev = eg_reg(&g, regs[i]);
-			if (ev != nat.gpr[i])
-				fail_msg("run %u (%s): reg %d emu %#llx native %#llx", run, names, i, (unsigned long long)ev,
-					 (unsigned long long)nat.gpr[i]);
+			uint64_t ev = eg_reg(&g, regs[i]) & cmp_mask;
+			if (ev != (nat.gpr[i] & cmp_mask))
+				fail_msg("mode %d run %u (%s): reg %d emu %#llx native %#llx", mode, run, names, i,
+					 (unsigned long long)ev, (unsigned long long)nat.gpr[i]);
 		}
 		uint64_t ef = eg_reg(&g, HV_X86_RFLAGS) & ALLF & ~undef, nf = nat.rflags & ALLF & ~undef;
 		if (ef != nf)
-			fail_msg("run %u (%s): flags emu %#llx native %#llx (undefined %#x)", run, names,
+			fail_msg("mode %d run %u (%s): flags emu %#llx native %#llx (undefined %#x)", mode, run, names,
 				 (unsigned long long)ef, (unsigned long long)nf, undef);
 		if (memcmp(g.mem + EG_DATA, nbuf, BUF))
-			fail_msg("run %u (%s): memory differs", run, names);
+			fail_msg("mode %d run %u (%s): memory differs", mode, run, names);
 		compared++;
 	}
-	print_message("compared %u of %u random sequences\n", compared, runs);
+	print_message("mode %d: compared %u of %u random sequences\n", mode, compared, runs);
 	assert_true(compared > runs / 2);
 	eg_destroy(&g);
-	munmap(native, 8192);
+	munmap(native, 4096);
+	munmap(nbuf, 4096);
+}
+
+static void test_diff_random_sequences(void **state)
+{
+	(void)state;
+	diff_campaign(ZYDIS_MACHINE_MODE_LONG_64, 3000);
+}
+
+static void test_diff_random_sequences_prot32(void **state)
+{
+	(void)state;
+	diff_campaign(ZYDIS_MACHINE_MODE_LEGACY_32, 1500);
+}
+
+static void test_diff_random_sequences_real(void **state)
+{
+	(void)state;
+	diff_campaign(ZYDIS_MACHINE_MODE_REAL_16, 1500);
 }
 
 /* DIV/IDIV with #DE cases compared against the host's own results (no native fault: inputs are chosen to be valid). */
@@ -361,6 +434,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		EG_TEST(test_diff_random_sequences),
+		EG_TEST(test_diff_random_sequences_prot32),
+		EG_TEST(test_diff_random_sequences_real),
 		EG_TEST(test_diff_divide),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
