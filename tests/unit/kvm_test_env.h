@@ -97,6 +97,8 @@ static inline void ke_gdt_entry(uint8_t *gdt, unsigned idx, uint64_t v)
 	memcpy(gdt + idx * 8, &v, 8);
 }
 
+static inline void ke_vcpu_setup(struct ke *k, int ring);
+
 /* VM with 4 MiB of RAM (identity-mapped 1 GiB by 2-MiB pages, user-accessible), GDT, IDT, TSS and one vCPU in
  * 64-bit mode at `ring` (0 or 3) with code copied to KE_CODE. */
 static inline void ke_setup(struct ke *k, int ring, const void *code, size_t code_len)
@@ -123,6 +125,12 @@ static inline void ke_setup(struct ke *k, int ring, const void *code, size_t cod
 	memcpy(k->mem + KE_TSS + 4, &rsp0, 8);
 	memcpy(k->mem + KE_CODE, code, code_len);
 	assert_int_equal(hv_vm_map(k->mem, 0, KE_MEM_SIZE, HV_MEMORY_READ | HV_MEMORY_WRITE | HV_MEMORY_EXEC), HV_SUCCESS);
+	ke_vcpu_setup(k, ring);
+}
+
+/* A vCPU on the calling thread in 64-bit mode at `ring`, RIP at KE_CODE (the VM of ke_setup exists). */
+static inline void ke_vcpu_setup(struct ke *k, int ring)
+{
 	assert_int_equal(hv_vcpu_create(&k->vcpu, HV_VCPU_DEFAULT), HV_SUCCESS);
 
 	ke_w(k, VMCS_CTRL_PIN_BASED, ke_cap2ctrl(ke_cap(HV_VMX_CAP_PINBASED), 0));

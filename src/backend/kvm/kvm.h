@@ -20,11 +20,19 @@ struct kvm_slot {
 	bool readonly;
 };
 
+/* A KVM vCPU whose hvx vCPU was destroyed (KVM vCPUs cannot be): reused by the next vCPU with the same id. */
+struct kvm_spare {
+	int fd;
+	struct kvm_run *run;  /* NULL: none */
+	bool ran;
+};
+
 struct kvm_vm {
 	int kvm_fd, vm_fd;
 	int run_size;                  /* mmap size of struct kvm_run */
 	struct kvm_cpuid2 *cpuid;      /* default CPUID table given to new vCPUs (KVM_GET_SUPPORTED_CPUID) */
 	pthread_mutex_t lock;          /* slots, filter */
+	pthread_rwlock_t run_lock;     /* held for reading around KVM_RUN, for writing while slots change (writers first) */
 	struct kvm_slot *slots;
 	unsigned slot_count, slot_capacity;
 	uint32_t next_slot_id;
@@ -32,6 +40,7 @@ struct kvm_vm {
 	unsigned free_count, free_capacity;
 	uint32_t filter_native;        /* native-MSR bits the VM-wide filter currently lets through */
 	bool filter_set;
+	struct kvm_spare spare[HVX_VCPU_MAX];
 	int out_mode;                  /* OUT exits: 0 not known yet, 1 RIP at the instruction (completed later), 2 RIP after it */
 };
 
@@ -67,6 +76,9 @@ int kvm_kick_signal(void);
 void kvm_set_current_run(struct kvm_run *run);   /* the kvm_run the kick handler marks on this thread */
 void kvm_msr_filter_update(struct hvx_vm *vm);  /* re-derive the VM-wide MSR filter from the vCPUs' native MSRs */
 uint32_t kvm_msr_filter_native(struct hvx_vm *vm);
+
+/* KVM_RUN on this vCPU, never while the memory slots are being changed. */
+int kvm_run_ioctl(struct hvx_vcpu *vcpu);
 
 /* kvm_state.c: vcpu->state <-> KVM. */
 void kvm_state_regs_to_kvm(const struct hvx_vcpu_state *s, struct kvm_regs *r);

@@ -196,6 +196,11 @@ static hv_return_t kvm_vm_create(struct hvx_vm *vm)
 	if (ioctl(k->kvm_fd, KVM_GET_SUPPORTED_CPUID, k->cpuid) < 0)
 		goto fail;
 	pthread_mutex_init(&k->lock, NULL);
+	pthread_rwlockattr_t ra;
+	pthread_rwlockattr_init(&ra);
+	pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&k->run_lock, &ra);
+	pthread_rwlockattr_destroy(&ra);
 	vm->backend_data = k;
 	return HV_SUCCESS;
 fail:
@@ -213,12 +218,18 @@ static void kvm_vm_destroy(struct hvx_vm *vm)
 	struct kvm_vm *k = kvm_vm_of(vm);
 	if (!k)
 		return;
+	for (unsigned i = 0; i < HVX_VCPU_MAX; i++)
+		if (k->spare[i].run) {
+			munmap(k->spare[i].run, (size_t)k->run_size);
+			close(k->spare[i].fd);
+		}
 	close(k->vm_fd);
 	close(k->kvm_fd);
 	free(k->cpuid);
 	free(k->slots);
 	free(k->free_ids);
 	pthread_mutex_destroy(&k->lock);
+	pthread_rwlock_destroy(&k->run_lock);
 	free(k);
 	vm->backend_data = NULL;
 }
@@ -285,6 +296,26 @@ static hv_return_t kvm_memmap_changed(struct hvx_vm *vm, hv_vm_space_t space, ui
 		return HV_SUCCESS; /* only the default space runs on this backend (HV_CAP_ADDRSPACEMAX = 1) */
 	struct kvm_vm *k = kvm_vm_of(vm);
 	hv_return_t ret = HV_SUCCESS;
+	/* KVM cannot change a slot in place: vCPUs leave KVM_RUN and wait while slots are deleted and re-created,
+	 * so none sees the gap (a missing page table or code page would fault the guest). */
+	for (;;) {
+		pthread_mutex_lock(&vm->lock);
+		for (unsigned i = 0; i < HVX_VCPU_MAX; i++)
+			if (vm->vcpus[i] && atomic_load(&vm->vcpus[i]->running) &&
+			    !pthread_equal(vm->vcpus[i]->owner, pthread_self()))
+				pthread_kill(vm->vcpus[i]->owner, kvm_kick_signal());
+		pthread_mutex_unlock(&vm->lock);
+		/* A kick can land just before a vCPU clears immediate_exit for its next run: kick again until all left. */
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 2000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		if (pthread_rwlock_timedwrlock(&k->run_lock, &ts) == 0)
+			break;
+	}
 	pthread_mutex_lock(&k->lock);
 	uint64_t lo = gpa, hi = gpa + size;
 	for (unsigned i = 0; i < k->slot_count;) {
@@ -319,7 +350,19 @@ static hv_return_t kvm_memmap_changed(struct hvx_vm *vm, hv_vm_space_t space, ui
 	}
 	pthread_rwlock_unlock(&vm->memmap.lock);
 	pthread_mutex_unlock(&k->lock);
+	pthread_rwlock_unlock(&k->run_lock);
 	return ret;
+}
+
+int kvm_run_ioctl(struct hvx_vcpu *vcpu)
+{
+	struct kvm_vm *k = kvm_vm_of(vcpu->vm);
+	pthread_rwlock_rdlock(&k->run_lock);
+	int r = ioctl(kvm_vcpu_of(vcpu)->fd, KVM_RUN, 0);
+	int err = errno;
+	pthread_rwlock_unlock(&k->run_lock);
+	errno = err;
+	return r;
 }
 
 /* ---- MSR filter: MSRs native on every vCPU pass; the rest exit (native ones are then completed per vCPU) ---- */
@@ -380,21 +423,44 @@ static hv_return_t kvm_vcpu_create(struct hvx_vcpu *vcpu)
 	if (!kv)
 		return HV_NO_RESOURCES;
 	const char *step = "KVM_CREATE_VCPU";
-	kv->fd = ioctl(k->vm_fd, KVM_CREATE_VCPU, (unsigned long)vcpu->id);
-	if (kv->fd < 0)
-		goto fail;
-	step = "mmap kvm_run";
-	kv->run = mmap(NULL, (size_t)k->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, kv->fd, 0);
-	if (kv->run == MAP_FAILED) {
-		kv->run = NULL;
-		goto fail;
+	/* KVM cannot destroy a vCPU: a destroyed hvx vCPU's KVM vCPU waits for the next vCPU with its id. */
+	pthread_mutex_lock(&k->lock);
+	struct kvm_spare sp = k->spare[vcpu->id];
+	k->spare[vcpu->id].run = NULL;
+	pthread_mutex_unlock(&k->lock);
+	if (sp.run) {
+		kv->fd = sp.fd;
+		kv->run = sp.run;
+		kv->ran = sp.ran;
+		/* Finish whatever KVM still owed the old guest; every state group is loaded again at the first run. */
+		kv->run->immediate_exit = 1;
+		pthread_rwlock_rdlock(&k->run_lock);
+		ioctl(kv->fd, KVM_RUN, 0);
+		pthread_rwlock_unlock(&k->run_lock);
+		kv->run->immediate_exit = 0;
+		kv->run->kvm_dirty_regs = 0;
+		kv->run->request_interrupt_window = 0;
+		struct kvm_vcpu_events ev;
+		memset(&ev, 0, sizeof ev);
+		ev.flags = KVM_VCPUEVENT_VALID_SHADOW | KVM_VCPUEVENT_VALID_NMI_PENDING;
+		ioctl(kv->fd, KVM_SET_VCPU_EVENTS, &ev);
+	} else {
+		kv->fd = ioctl(k->vm_fd, KVM_CREATE_VCPU, (unsigned long)vcpu->id);
+		if (kv->fd < 0)
+			goto fail;
+		step = "mmap kvm_run";
+		kv->run = mmap(NULL, (size_t)k->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, kv->fd, 0);
+		if (kv->run == MAP_FAILED) {
+			kv->run = NULL;
+			goto fail;
+		}
 	}
 	step = "KVM_SET_CPUID2";
 	pthread_mutex_lock(&k->lock);
 	int r = ioctl(kv->fd, KVM_SET_CPUID2, k->cpuid);
 	pthread_mutex_unlock(&k->lock);
-	if (r < 0)
-		goto fail;
+	if (r < 0 && !kv->ran)
+		goto fail; /* after a run KVM keeps the table it has (hvx_vcpu_set_cpuid then says HV_BUSY) */
 	step = "KVM_GET_SREGS";
 	if (ioctl(kv->fd, KVM_GET_SREGS, &kv->exit_sregs) < 0)
 		goto fail;
@@ -426,12 +492,15 @@ static void kvm_vcpu_destroy(struct hvx_vcpu *vcpu)
 	struct kvm_vcpu *kv = kvm_vcpu_of(vcpu);
 	if (!kv)
 		return;
+	struct kvm_vm *k = kvm_vm_of(vcpu->vm);
 	if (pthread_equal(pthread_self(), vcpu->owner))
 		kvm_set_current_run(NULL);
 	if (kv->timer_ok)
 		timer_delete(kv->timer);
-	munmap(kv->run, (size_t)kvm_vm_of(vcpu->vm)->run_size);
-	close(kv->fd);
+	/* Kept for the next vCPU with this id (KVM vCPUs live as long as their VM). */
+	pthread_mutex_lock(&k->lock);
+	k->spare[vcpu->id] = (struct kvm_spare){.fd = kv->fd, .run = kv->run, .ran = kv->ran};
+	pthread_mutex_unlock(&k->lock);
 	free(kv);
 	vcpu->backend = NULL;
 }

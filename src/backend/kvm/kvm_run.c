@@ -106,7 +106,7 @@ static bool drain(struct hvx_vcpu *vcpu)
 			run->msr.data = 0;
 		}
 		run->immediate_exit = 1;
-		int r = ioctl(kv->fd, KVM_RUN, 0);
+		int r = kvm_run_ioctl(vcpu);
 		run->immediate_exit = 0;
 		run->kvm_dirty_regs = 0;
 		if (r < 0 && errno == EINTR) {
@@ -687,7 +687,7 @@ hv_return_t kvm_vcpu_run(struct hvx_vcpu *vcpu, uint64_t deadline, struct hvx_ex
 		arm_timer(kv, deadline);
 	hv_return_t ret = HV_SUCCESS;
 	for (;;) {
-		int r = ioctl(kv->fd, KVM_RUN, 0);
+		int r = kvm_run_ioctl(vcpu);
 		int run_errno = errno;
 		kv->ran = true;
 		run->kvm_dirty_regs = 0;

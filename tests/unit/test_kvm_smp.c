@@ -1,0 +1,113 @@
+/* test_kvm_smp.c: kvm backend with several vCPU threads: one hv_vcpu_interrupt kicks them all, a kick wakes a vCPU halted by its activity state, memory protection changes while vCPUs run. */
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "kvm_test_env.h"
+
+#define NEED_KVM() do { if (!ke_available()) skip(); } while (0)
+#define THREADS 2
+
+static int cleanup(void **state)
+{
+	(void)state;
+	for (hv_vcpuid_t id = 0; id < 4; id++)
+		hv_vcpu_destroy(id);
+	hv_vm_destroy();
+	return 0;
+}
+
+struct worker {
+	struct ke k;
+	pthread_mutex_t *lock;
+	pthread_cond_t *cond;
+	int *ready;
+	uint32_t reason;
+	uint64_t ns;
+	int halted;
+};
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	ke_vcpu_setup(&w->k, 3);
+	if (w->halted)
+		ke_w(&w->k, VMCS_GUEST_ACTIVITY_STATE, 1);
+	pthread_mutex_lock(w->lock);
+	(*w->ready)++;
+	pthread_cond_broadcast(w->cond);
+	pthread_mutex_unlock(w->lock);
+	uint64_t t0 = ke_now_ns();
+	w->reason = ke_run_ms(&w->k, 5000);
+	w->ns = ke_now_ns() - t0;
+	hv_vcpu_destroy(w->k.vcpu);
+	return NULL;
+}
+
+static void run_workers(int halted)
+{
+	static const uint8_t code[] = {0xeb, 0xfe};
+	/* VM and memory as ke_setup builds them, without the main thread's vCPU. */
+	struct ke tmp;
+	ke_setup(&tmp, 3, code, sizeof code);
+	hv_vcpu_destroy(tmp.vcpu);
+	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
+	int ready = 0;
+	struct worker w[THREADS];
+	pthread_t t[THREADS];
+	for (int i = 0; i < THREADS; i++) {
+		memset(&w[i], 0, sizeof w[i]);
+		w[i].k.mem = tmp.mem;
+		w[i].lock = &lock;
+		w[i].cond = &cond;
+		w[i].ready = &ready;
+		w[i].halted = halted;
+		pthread_create(&t[i], NULL, worker_main, &w[i]);
+	}
+	pthread_mutex_lock(&lock);
+	while (ready < THREADS)
+		pthread_cond_wait(&cond, &lock);
+	pthread_mutex_unlock(&lock);
+	usleep(100000); /* let them enter the guest (or the halted wait) */
+	/* Protection changes while the vCPUs run must not disturb them. */
+	hv_return_t pr = hv_vm_protect(KE_DATA, 0x1000, HV_MEMORY_READ);
+	if (pr != HV_SUCCESS)
+		fail_msg("protect %#x ready %d reasons %u %u", pr, ready, w[0].reason, w[1].reason);
+	assert_int_equal(hv_vm_protect(KE_DATA, 0x1000, HV_MEMORY_READ | HV_MEMORY_WRITE | HV_MEMORY_EXEC), HV_SUCCESS);
+	hv_vcpuid_t ids[THREADS];
+	for (int i = 0; i < THREADS; i++)
+		ids[i] = w[i].k.vcpu;
+	assert_int_equal(hv_vcpu_interrupt(ids, THREADS), HV_SUCCESS);
+	for (int i = 0; i < THREADS; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(w[i].reason, VMX_REASON_IRQ);
+		assert_true(w[i].ns < 3000000000ull);
+	}
+	hv_vm_unmap(0, KE_MEM_SIZE);
+	hv_vm_destroy();
+	munmap(tmp.mem, KE_MEM_SIZE);
+}
+
+static void test_one_interrupt_kicks_all_running(void **state)
+{
+	(void)state;
+	NEED_KVM();
+	run_workers(0);
+}
+
+static void test_kick_wakes_halted_vcpus(void **state)
+{
+	(void)state;
+	NEED_KVM();
+	run_workers(1);
+}
+
+int main(void)
+{
+	alarm(55); /* a hung KVM_RUN must fail the test, never hang it */
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_one_interrupt_kicks_all_running, cleanup),
+		cmocka_unit_test_teardown(test_kick_wakes_halted_vcpus, cleanup),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
