@@ -506,7 +506,7 @@ int vmm_run(const struct vmm_config *cfg, struct vmm_stats *stats_out, char *err
 		fflush(cfg->serial_out);
 
 	status = vm->exit_status;
-	switch (vm->stop) {
+	switch ((enum vmm_stop)atomic_load(&vm->stop)) {
 	case VMM_STOP_POWEROFF:
 	case VMM_STOP_DEBUG_EXIT:
 	case VMM_STOP_HALTED:

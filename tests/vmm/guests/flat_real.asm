@@ -1,4 +1,4 @@
-; flat_real.asm: raw binary test kernel for real mode at 0x7c00: prints via COM1 and debugcon, exits with 0x10.
+; flat_real.asm: raw binary test kernel for real mode at 0x7c00: prints via COM1, then via debugcon (0xe9), exits with 0x10.
 bits 16
 org 0x7c00
 start:
@@ -16,9 +16,14 @@ start:
 	mov al, bl
 	mov dx, 0x3f8
 	out dx, al
-	out 0xe9, al            ; debugcon gets it too
 	jmp .next
-.done:	mov eax, cr0
+.done:	mov si, dbg
+.dnext:	lodsb
+	test al, al
+	jz .check
+	out 0xe9, al
+	jmp .dnext
+.check:	mov eax, cr0
 	test al, 1
 	jnz .bad
 	mov al, 0x10
@@ -28,3 +33,4 @@ start:
 	cli
 	hlt
 msg:	db "real: PASS", 10, 0
+dbg:	db "debugcon: PASS", 10, 0
