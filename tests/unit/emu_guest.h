@@ -38,7 +38,8 @@ struct eg {
 	hv_vcpuid_t vcpu;
 };
 
-/* The guest of the running test, so a failed test's teardown can release it. */
+/* The guest of the running test (a copy: the test's frame is gone after a failure), for the teardown. */
+static struct eg eg_current_copy;
 static struct eg *eg_current;
 
 static inline uint64_t eg_cap2ctrl(uint64_t cap, uint64_t want)
@@ -117,12 +118,13 @@ static inline void eg_all_segs(struct eg *g, uint64_t csel, uint64_t car, uint64
 static inline void eg_create(struct eg *g)
 {
 	memset(g, 0, sizeof *g);
-	eg_current = g;
 	assert_int_equal(hvx_vm_create_with_backend(HV_VM_DEFAULT, "emu"), HV_SUCCESS);
 	g->mem = mmap(NULL, EG_MEM, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	assert_true(g->mem != MAP_FAILED);
 	assert_int_equal(hv_vm_map(g->mem, 0, EG_MEM, HV_MEMORY_READ | HV_MEMORY_WRITE | HV_MEMORY_EXEC), HV_SUCCESS);
 	assert_int_equal(hv_vcpu_create(&g->vcpu, HV_VCPU_DEFAULT), HV_SUCCESS);
+	eg_current_copy = *g;
+	eg_current = &eg_current_copy;
 	eg_controls(g, CPU_BASED_HLT, 0);
 	eg_wr(g, VMCS_CTRL_EXC_BITMAP, 0);
 	eg_wr(g, VMCS_CTRL_CR0_MASK, 0x60000000);

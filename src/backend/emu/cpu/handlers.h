@@ -95,6 +95,7 @@ void h_xchg(struct emu_cpu *c, const struct emu_insn *in);
 void h_xgetbv(struct emu_cpu *c, const struct emu_insn *in);
 void h_xlat(struct emu_cpu *c, const struct emu_insn *in);
 void h_xsetbv(struct emu_cpu *c, const struct emu_insn *in);
+void h_stac_clac(struct emu_cpu *c, const struct emu_insn *in);
 void h_sse(struct emu_cpu *c, const struct emu_insn *in);
 void h_x87(struct emu_cpu *c, const struct emu_insn *in);
 void h_fxsave(struct emu_cpu *c, const struct emu_insn *in);

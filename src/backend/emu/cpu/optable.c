@@ -87,6 +87,7 @@ static const struct {
 	{M(UD0), h_ud2, 0}, {M(UD1), h_ud2, 0}, {M(UD2), h_ud2, 0}, {M(SWAPGS), h_swapgs, 0},
 	{M(RDFSBASE), h_fsgsbase, 0}, {M(RDGSBASE), h_fsgsbase, 1}, {M(WRFSBASE), h_fsgsbase, 2},
 	{M(WRGSBASE), h_fsgsbase, 3},
+	{M(STAC), h_stac_clac, 1}, {M(CLAC), h_stac_clac, 0},
 	{M(SYSCALL), h_syscall, 0}, {M(SYSRET), h_sysret, 0}, {M(SYSENTER), h_sysenter, 0}, {M(SYSEXIT), h_sysexit, 0},
 	{M(CMPXCHG8B), h_cmpxchg_wide, 0}, {M(CMPXCHG16B), h_cmpxchg_wide, 1},
 };

@@ -558,3 +558,13 @@ void h_cmpxchg_wide(struct emu_cpu *c, const struct emu_insn *in)
 	}
 	emu_set_flags(c, eq ? FL_ZF : 0, FL_ZF);
 }
+
+void h_stac_clac(struct emu_cpu *c, const struct emu_insn *in)
+{
+	if (c->cpl)
+		emu_ud(c);
+	uint64_t f = emu_flags(c);
+	c->s->rflags = in->aux ? (f | FL_AC) : (f & ~FL_AC);
+	if (c->v[HVX_SLOT_GUEST_CR4] & CR4_SMAP)
+		mmu_flush(c, true);
+}
