@@ -44,8 +44,8 @@ build-asan: deps $(BUILD_ASAN)/CMakeCache.txt
 	cmake --build $(BUILD_ASAN) -j $(JOBS)
 
 run: build
-	@echo "== hvx reasons"; $(HVX) reasons
-	@echo; echo "== hvx caps"; $(HVX) caps
+	@echo "== hvx caps"; $(HVX) caps
+	@echo; echo "== hvx run --stats $(BUILD)/src/vmm/demo.bin"; $(HVX) run --stats --timeout 60 --no-input $(BUILD)/src/vmm/demo.bin
 
 test: build build-asan
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
