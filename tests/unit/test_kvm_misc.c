@@ -116,7 +116,7 @@ static void test_hlt_activity_state(void **state)
 	NEED_KVM();
 	static const uint8_t code[] = {0xe6, 0x80, 0xeb, 0xfe};
 	struct ke k;
-	ke_setup(&k, 3, code, sizeof code);
+	ke_setup(&k, 0, code, sizeof code); /* HLT activity needs SS.DPL 0 */
 	ke_w(&k, VMCS_GUEST_ACTIVITY_STATE, 1);
 	/* Halted with nothing to deliver: no instruction runs until the deadline. */
 	assert_int_equal(ke_run_ms(&k, 30), VMX_REASON_VMX_TIMER_EXPIRED);

@@ -29,7 +29,7 @@ struct worker {
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
-	ke_vcpu_setup(&w->k, 3);
+	ke_vcpu_setup(&w->k, w->halted ? 0 : 3); /* HLT activity needs SS.DPL 0 */
 	if (w->halted)
 		ke_w(&w->k, VMCS_GUEST_ACTIVITY_STATE, 1);
 	pthread_mutex_lock(w->lock);

@@ -547,6 +547,8 @@ static bool guest_state_valid(const struct hvx_vcpu_state *s)
 		return false; /* a usable LDTR is a present LDT descriptor */
 	if (v[HVX_SLOT_GUEST_ACTIVITY_STATE] > 1)
 		return false; /* activity active or HLT */
+	if (v[HVX_SLOT_GUEST_ACTIVITY_STATE] == 1 && ((v[HVX_SLOT_GUEST_SS_AR] >> 5) & 3) != 0)
+		return false; /* HLT only with SS.DPL 0 */
 	return true;
 }
 
