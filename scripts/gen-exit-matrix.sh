@@ -77,6 +77,34 @@ cell() {
 		p=$(grep -c '^not produced' "$tmp/kinds_$b" || true)
 		echo "- $b: $v verified, $f failing, $c claimed but not verifiable yet, $p not produced"
 	done
+	echo
+	echo "## Cases"
+	echo
+	echo "Every case of the suite (\`tests/conformance --cases\`) and its outcome per backend: PASS, FAIL, SKIP (with"
+	echo "the reason), or \"not run\" when the backend does not claim the case's exit reason at all."
+	echo
+	printf '| Reason | Case |'
+	for b in $backends; do printf ' %s |' "$b"; done
+	echo
+	printf '|---|---|'
+	for b in $backends; do printf '%s' '---|'; done
+	echo
+	for b in $backends; do
+		# "REASON/case<TAB>outcome" from the logs: the line after "case R/name:" is its outcome.
+		cat "$tmp"/"$b"_*.log | awk '
+			/^case [A-Z0-9_]+\/[a-z0-9_]+:$/ { k = substr($2, 1, length($2) - 1); next }
+			k != "" && /^  (PASS|FAIL)$/ { sub(/^  /, ""); print k "\t" $0; k = ""; next }
+			k != "" && /^  SKIP/ { sub(/^  /, ""); gsub(/\|/, "/"); print k "\t" $0; k = ""; next }
+		' >"$tmp/outcome_$b"
+	done
+	"$drv" --cases | while read -r r name guest; do
+		printf '| %s | `%s` |' "$r" "$name"
+		for b in $backends; do
+			o=$(awk -F '\t' -v k="$r/$name" '$1 == k { print $2; exit }' "$tmp/outcome_$b")
+			printf ' %s |' "${o:-not run}"
+		done
+		echo
+	done
 } >"$out.tmp"
 mv "$out.tmp" "$out"
 echo "wrote $out"
