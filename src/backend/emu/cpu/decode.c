@@ -5,6 +5,7 @@
 #include <Zydis/Zydis.h>
 
 #include "backend/emu/cpu/handlers.h"
+#include "backend/emu/cpu/sse_ops.h"
 
 #define BC_BUCKETS 4096
 #define BC_ARENA (8u << 20)
@@ -183,6 +184,11 @@ static void convert(const ZydisDecodedInstruction *zi, const ZydisDecodedOperand
 	in->fn = emu_handler_for(in->mnem, &in->aux);
 	if (!in->fn)
 		in->fn = h_ud;
+	/* MOVSD and CMPSD name both a string and an SSE instruction. */
+	if ((in->fn == h_movs || in->fn == h_cmps) && (in->op[0].kind == OK_XMM || in->op[1].kind == OK_XMM)) {
+		in->fn = in->fn == h_movs ? h_sse : h_ud;
+		in->aux = in->fn == h_sse ? SO_MOVS64 : 0;
+	}
 	if (in->fn == h_mov) {
 		unsigned k0 = in->op[0].kind, k1 = in->op[1].kind;
 		if (k0 == OK_CR || k1 == OK_CR)

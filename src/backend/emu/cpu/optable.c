@@ -4,6 +4,7 @@
 #include <Zydis/Zydis.h>
 
 #include "backend/emu/cpu/handlers.h"
+#include "backend/emu/cpu/sse_ops.h"
 
 #define M(x) ZYDIS_MNEMONIC_##x
 
@@ -48,6 +49,42 @@ static const struct {
 	{M(SFENCE), h_nop, 0}, {M(PREFETCH), h_nop, 0}, {M(PREFETCHNTA), h_nop, 0}, {M(PREFETCHT0), h_nop, 0},
 	{M(PREFETCHT1), h_nop, 0}, {M(PREFETCHT2), h_nop, 0}, {M(PREFETCHW), h_nop, 0}, {M(CLFLUSH), h_nop, 0},
 	{M(ENDBR32), h_nop, 0}, {M(ENDBR64), h_nop, 0},
+	/* SSE / SSE2 */
+	{M(MOVAPS), h_sse, SO_MOVA}, {M(MOVAPD), h_sse, SO_MOVA}, {M(MOVDQA), h_sse, SO_MOVA},
+	{M(MOVUPS), h_sse, SO_MOVU}, {M(MOVUPD), h_sse, SO_MOVU}, {M(MOVDQU), h_sse, SO_MOVU},
+	{M(MOVNTDQ), h_sse, SO_MOVA}, {M(MOVNTPS), h_sse, SO_MOVA}, {M(MOVNTPD), h_sse, SO_MOVA},
+	{M(LDDQU), h_sse, SO_MOVU}, {M(MOVD), h_sse, SO_MOVD}, {M(MOVQ), h_sse, SO_MOVD}, {M(MOVSS), h_sse, SO_MOVS32},
+	{M(MOVLPS), h_sse, SO_MOVLP}, {M(MOVLPD), h_sse, SO_MOVLP}, {M(MOVHPS), h_sse, SO_MOVHP},
+	{M(MOVHPD), h_sse, SO_MOVHP}, {M(MOVHLPS), h_sse, SO_MOVHLPS}, {M(MOVLHPS), h_sse, SO_MOVLHPS},
+	{M(PMOVMSKB), h_sse, SO_PMOVMSKB}, {M(MOVMSKPS), h_sse, SO_MOVMSKPS}, {M(MOVMSKPD), h_sse, SO_MOVMSKPD},
+	{M(LDMXCSR), h_sse, SO_LDMXCSR}, {M(STMXCSR), h_sse, SO_STMXCSR}, {M(COMISS), h_sse, SO_COMISS},
+	{M(UCOMISS), h_sse, SO_UCOMISS}, {M(COMISD), h_sse, SO_COMISD}, {M(UCOMISD), h_sse, SO_UCOMISD},
+	{M(CVTTSS2SI), h_sse, SO_CVTTSS2SI}, {M(CVTSS2SI), h_sse, SO_CVTSS2SI}, {M(CVTTSD2SI), h_sse, SO_CVTTSD2SI},
+	{M(CVTSD2SI), h_sse, SO_CVTSD2SI}, {M(PXOR), h_sse, SO_PXOR}, {M(POR), h_sse, SO_POR}, {M(PAND), h_sse, SO_PAND},
+	{M(PANDN), h_sse, SO_PANDN}, {M(PADDB), h_sse, SO_PADDB}, {M(PADDW), h_sse, SO_PADDW}, {M(PADDD), h_sse, SO_PADDD},
+	{M(PADDQ), h_sse, SO_PADDQ}, {M(PSUBB), h_sse, SO_PSUBB}, {M(PSUBW), h_sse, SO_PSUBW}, {M(PSUBD), h_sse, SO_PSUBD},
+	{M(PSUBQ), h_sse, SO_PSUBQ}, {M(PCMPEQB), h_sse, SO_PCMPEQB}, {M(PCMPEQW), h_sse, SO_PCMPEQW},
+	{M(PCMPEQD), h_sse, SO_PCMPEQD}, {M(PCMPGTB), h_sse, SO_PCMPGTB}, {M(PCMPGTW), h_sse, SO_PCMPGTW},
+	{M(PCMPGTD), h_sse, SO_PCMPGTD}, {M(PMINUB), h_sse, SO_PMINUB}, {M(PMAXUB), h_sse, SO_PMAXUB},
+	{M(PUNPCKLBW), h_sse, SO_PUNPCKLBW}, {M(PUNPCKLWD), h_sse, SO_PUNPCKLWD}, {M(PUNPCKLDQ), h_sse, SO_PUNPCKLDQ},
+	{M(PUNPCKLQDQ), h_sse, SO_PUNPCKLQDQ}, {M(PUNPCKHBW), h_sse, SO_PUNPCKHBW}, {M(PUNPCKHWD), h_sse, SO_PUNPCKHWD},
+	{M(PUNPCKHDQ), h_sse, SO_PUNPCKHDQ}, {M(PUNPCKHQDQ), h_sse, SO_PUNPCKHQDQ}, {M(PSHUFD), h_sse, SO_PSHUFD},
+	{M(SHUFPS), h_sse, SO_SHUFPS}, {M(PSRLW), h_sse, SO_PSRLW}, {M(PSRLD), h_sse, SO_PSRLD}, {M(PSRLQ), h_sse, SO_PSRLQ},
+	{M(PSRAW), h_sse, SO_PSRAW}, {M(PSRAD), h_sse, SO_PSRAD}, {M(PSLLW), h_sse, SO_PSLLW}, {M(PSLLD), h_sse, SO_PSLLD},
+	{M(PSLLQ), h_sse, SO_PSLLQ}, {M(PSRLDQ), h_sse, SO_PSRLDQ}, {M(PSLLDQ), h_sse, SO_PSLLDQ},
+	{M(XORPS), h_sse, SO_XORPS}, {M(XORPD), h_sse, SO_XORPS}, {M(ANDPS), h_sse, SO_ANDPS}, {M(ANDPD), h_sse, SO_ANDPS},
+	{M(ORPS), h_sse, SO_ORPS}, {M(ORPD), h_sse, SO_ORPS}, {M(ANDNPS), h_sse, SO_ANDNPS}, {M(ANDNPD), h_sse, SO_ANDNPS},
+	{M(ADDSS), h_sse, SO_ADDSS}, {M(SUBSS), h_sse, SO_SUBSS}, {M(MULSS), h_sse, SO_MULSS}, {M(DIVSS), h_sse, SO_DIVSS},
+	{M(SQRTSS), h_sse, SO_SQRTSS}, {M(MINSS), h_sse, SO_MINSS}, {M(MAXSS), h_sse, SO_MAXSS},
+	{M(ADDSD), h_sse, SO_ADDSD}, {M(SUBSD), h_sse, SO_SUBSD}, {M(MULSD), h_sse, SO_MULSD}, {M(DIVSD), h_sse, SO_DIVSD},
+	{M(SQRTSD), h_sse, SO_SQRTSD}, {M(MINSD), h_sse, SO_MINSD}, {M(MAXSD), h_sse, SO_MAXSD},
+	{M(ADDPS), h_sse, SO_ADDPS}, {M(SUBPS), h_sse, SO_SUBPS}, {M(MULPS), h_sse, SO_MULPS}, {M(DIVPS), h_sse, SO_DIVPS},
+	{M(ADDPD), h_sse, SO_ADDPD}, {M(SUBPD), h_sse, SO_SUBPD}, {M(MULPD), h_sse, SO_MULPD}, {M(DIVPD), h_sse, SO_DIVPD},
+	{M(CVTSI2SS), h_sse, SO_CVTSI2SS}, {M(CVTSI2SD), h_sse, SO_CVTSI2SD}, {M(CVTSS2SD), h_sse, SO_CVTSS2SD},
+	{M(CVTSD2SS), h_sse, SO_CVTSD2SS}, {M(CVTDQ2PD), h_sse, SO_CVTDQ2PD}, {M(CVTDQ2PS), h_sse, SO_CVTDQ2PS},
+	{M(CVTTPS2DQ), h_sse, SO_CVTTPS2DQ},
+	{M(FXSAVE), h_fxsave, 0}, {M(FXRSTOR), h_fxsave, 1}, {M(FXSAVE64), h_fxsave, 0}, {M(FXRSTOR64), h_fxsave, 1},
+	{M(XSAVE), h_fxsave, 2}, {M(XRSTOR), h_fxsave, 3}, {M(XSAVE64), h_fxsave, 2}, {M(XRSTOR64), h_fxsave, 3},
 	/* control transfer */
 	{M(JMP), h_jmp, 0}, {M(CALL), h_call, 0}, {M(RET), h_ret, 0}, {M(JCXZ), h_jcxz, 0}, {M(JECXZ), h_jcxz, 0},
 	{M(JRCXZ), h_jcxz, 0}, {M(LOOP), h_loop, 0}, {M(LOOPE), h_loop, 1}, {M(LOOPNE), h_loop, 2},

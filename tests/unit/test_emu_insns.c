@@ -1,0 +1,135 @@
+/* test_emu_insns.c: emu instruction groups beyond the differential test: SSE2, REP string operations, locked and wide compare-exchange, ENTER/LEAVE, SYSCALL/SYSRET, CPUID contents, unimplemented-opcode counting. */
+#include "emu_guest.h"
+
+#define SLOT(n) (0x10000u + 64u * (n))
+
+static void setup(struct eg *g, unsigned slot)
+{
+	eg_create(g);
+	eg_load_file(g, 0x10000, "insns64");
+	eg_long64(g, SLOT(slot));
+	eg_wr(g, VMCS_GUEST_CR4, 0x2020 | (1u << 9)); /* OSFXSR */
+	eg_setreg(g, HV_X86_RBX, EG_DATA);
+}
+
+static void run_to_hlt(struct eg *g)
+{
+	uint64_t r = eg_run(g);
+	if (r != VMX_REASON_HLT)
+		fail_msg("exit %llu at %#llx", (unsigned long long)r, (unsigned long long)eg_rd(g, VMCS_GUEST_RIP));
+}
+
+static void test_sse2(void **state)
+{
+	(void)state;
+	struct eg g;
+	setup(&g, 0);
+	uint32_t v[4] = {1, 0x80000000u, 0, 7};
+	memcpy(g.mem + EG_DATA, v, 16);
+	eg_setreg(&g, HV_X86_RCX, 7);
+	run_to_hlt(&g);
+	uint32_t out[4];
+	memcpy(out, g.mem + EG_DATA + 16, 16);
+	assert_int_equal(out[0], 2);
+	assert_int_equal(out[1], 0);
+	assert_int_equal(out[2], 0);
+	assert_int_equal(out[3], 14);
+	assert_int_equal(eg_reg(&g, HV_X86_RAX), 0xeffe); /* mask of the zero bytes */
+	assert_int_equal(eg_reg(&g, HV_X86_RDX), 49);
+	assert_int_equal(eg_reg(&g, HV_X86_RFLAGS) & 0x8d5, 0x40); /* UCOMISD equal: ZF only */
+	eg_destroy(&g);
+}
+
+static void test_rep_strings(void **state)
+{
+	(void)state;
+	struct eg g;
+	setup(&g, 1);
+	for (int i = 0; i < 100; i++)
+		g.mem[EG_DATA + i] = (uint8_t)(i * 3);
+	run_to_hlt(&g);
+	assert_memory_equal(g.mem + EG_DATA + 0x100, g.mem + EG_DATA, 100);
+	for (int i = 0; i < 16; i++)
+		assert_int_equal(*(uint64_t *)(void *)(g.mem + EG_DATA + 0x200 + 8 * i), 0x1122334455667788ull);
+	assert_int_equal(eg_reg(&g, HV_X86_RCX), 0);
+	assert_int_equal(eg_reg(&g, HV_X86_RDI), EG_DATA + 0x280);
+	eg_destroy(&g);
+
+	setup(&g, 2);
+	for (int i = 0; i < 64; i++)
+		g.mem[EG_DATA + i] = g.mem[EG_DATA + 0x100 + i] = (uint8_t)i;
+	g.mem[EG_DATA + 10] = 0xee;  /* first difference at index 10 */
+	g.mem[EG_DATA + 0x100 + 20] = 0x42;
+	run_to_hlt(&g);
+	assert_int_equal(eg_reg(&g, HV_X86_R8), 64 - 11);  /* REPE CMPSB stopped after comparing byte 10 */
+	assert_int_equal(eg_reg(&g, HV_X86_RCX), 64 - 21); /* REPNE SCASB found 0x42 at index 20 */
+	assert_int_equal(eg_reg(&g, HV_X86_RDI), EG_DATA + 0x100 + 21);
+	eg_destroy(&g);
+}
+
+static void test_locked_and_wide_exchange(void **state)
+{
+	(void)state;
+	struct eg g;
+	setup(&g, 3);
+	*(uint64_t *)(void *)(g.mem + EG_DATA + 0x40) = 100;
+	memset(g.mem + EG_DATA + 0x60, 0, 16); /* equals RDX:RAX = 0 */
+	run_to_hlt(&g);
+	assert_int_equal(*(uint64_t *)(void *)(g.mem + EG_DATA + 0x40), 107);
+	assert_int_equal(*(uint64_t *)(void *)(g.mem + EG_DATA + 0x60), 5);
+	assert_int_equal(*(uint64_t *)(void *)(g.mem + EG_DATA + 0x68), 9);
+	assert_int_equal(eg_reg(&g, HV_X86_RFLAGS) & 0x40, 0x40);
+	assert_int_equal(eg_reg(&g, HV_X86_RSP), EG_STACK);
+	eg_destroy(&g);
+}
+
+static void test_syscall_sysret(void **state)
+{
+	(void)state;
+	struct eg g;
+	setup(&g, 4);
+	assert_int_equal(hv_vcpu_write_msr(g.vcpu, 0xc0000081, (0x40ull << 48) | (0x28ull << 32)), HV_SUCCESS);
+	assert_int_equal(hv_vcpu_write_msr(g.vcpu, 0xc0000082, SLOT(5)), HV_SUCCESS);
+	assert_int_equal(hv_vcpu_write_msr(g.vcpu, 0xc0000084, 0x200), HV_SUCCESS);
+	assert_int_equal(eg_rd(&g, VMCS_GUEST_IA32_EFER), 0x500);
+	eg_wr(&g, VMCS_GUEST_IA32_EFER, 0x501); /* SCE */
+	eg_setreg(&g, HV_X86_RFLAGS, 0x202);
+	eg_expect_insn_exit(&g, VMX_REASON_VMCALL, SLOT(4) + 2, 3, 0, 0);
+	assert_int_equal(eg_reg(&g, HV_X86_R12), SLOT(4) + 2);
+	assert_int_equal(eg_reg(&g, HV_X86_R13), 0x202);
+	assert_int_equal(eg_rd(&g, VMCS_GUEST_CS), 0x53);
+	assert_int_equal(eg_rd(&g, VMCS_GUEST_SS), 0x4b);
+	assert_int_equal(eg_rd(&g, VMCS_GUEST_SS_AR) & 0x60, 0x60); /* CPL 3 */
+	assert_int_equal(eg_reg(&g, HV_X86_RFLAGS) & 0x200, 0x200);
+	eg_destroy(&g);
+}
+
+static void test_unimplemented_counted(void **state)
+{
+	(void)state;
+	struct eg g;
+	eg_create(&g);
+	eg_long64(&g, EG_CODE);
+	static const uint8_t code[] = {0x0f, 0x0d, 0x00, 0xf4, 0xd9, 0xe8, 0xf4}; /* prefetch(w) [rax]; hlt; fld1; hlt */
+	eg_load(&g, EG_CODE, code, sizeof code);
+	eg_wr(&g, VMCS_CTRL_EXC_BITMAP, 1u << 6);
+	eg_expect_insn_exit(&g, VMX_REASON_HLT, EG_CODE + 3, 1, 0, 0);
+	eg_skip(&g);
+	uint64_t before = hvx_emu_unimplemented_count();
+	assert_int_equal(eg_run(&g), VMX_REASON_EXC_NMI); /* x87 is not implemented: #UD, counted */
+	assert_int_equal(eg_rd(&g, VMCS_RO_VMEXIT_IRQ_INFO), 0x80000306u);
+	assert_int_equal(hvx_emu_unimplemented_count(), before + 1);
+	eg_destroy(&g);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		EG_TEST(test_sse2),
+		EG_TEST(test_rep_strings),
+		EG_TEST(test_locked_and_wide_exchange),
+		EG_TEST(test_syscall_sysret),
+		EG_TEST(test_unimplemented_counted),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
