@@ -66,8 +66,9 @@ void vmm_cpuid(const struct vmm_config *cfg, unsigned cpus, unsigned apic_id, ui
 	}
 }
 
-bool vmm_parse_cpuid_override(const char *text, struct vmm_cpuid_override *o)
+bool vmm_parse_cpuid_override(const char *text, struct vmm_cpuid_override *out)
 {
+	struct vmm_cpuid_override tmp, *o = &tmp;
 	/* LEAF[.SUB]=eax,ebx,ecx,edx */
 	char buf[160];
 	if (strlen(text) >= sizeof buf)
@@ -103,6 +104,7 @@ bool vmm_parse_cpuid_override(const char *text, struct vmm_cpuid_override *o)
 		o->regs[i] = (uint32_t)v;
 		p = comma ? comma + 1 : p;
 	}
+	*out = tmp;
 	return true;
 }
 

@@ -1,0 +1,257 @@
+/* test_mmio.c: unit tests of the MMIO emulator core: MOV forms, zero/sign extension, ALU flags, string forms, page walks. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "mmio_internal.h"
+
+/* Guest: 1 MiB of RAM at 0; everything at or above DEV is a device with 16 byte registers. */
+#define RAMSZ 0x100000u
+#define DEV 0xfee00000ull
+static uint8_t ram[RAMSZ];
+static uint8_t dev[16];
+static unsigned dev_reads, dev_writes;
+
+static int ram_read(void *ctx, uint64_t gpa, void *buf, size_t len)
+{
+	(void)ctx;
+	if (gpa >= RAMSZ || len > RAMSZ - gpa)
+		return -1;
+	memcpy(buf, ram + gpa, len);
+	return 0;
+}
+static int ram_write(void *ctx, uint64_t gpa, const void *buf, size_t len)
+{
+	(void)ctx;
+	if (gpa >= RAMSZ || len > RAMSZ - gpa)
+		return -1;
+	memcpy(ram + gpa, buf, len);
+	return 0;
+}
+static int dev_read(void *ctx, uint64_t gpa, unsigned size, uint64_t *v)
+{
+	(void)ctx;
+	uint64_t x = 0;
+	memcpy(&x, dev + ((gpa - DEV) & 15), size);
+	*v = x;
+	dev_reads++;
+	return 0;
+}
+static int dev_write(void *ctx, uint64_t gpa, unsigned size, uint64_t v)
+{
+	(void)ctx;
+	memcpy(dev + ((gpa - DEV) & 15), &v, size);
+	dev_writes++;
+	return 0;
+}
+static const struct hvx_mmio_ops ops = {ram_read, ram_write, dev_read, dev_write};
+
+static void cpu64(struct mmio_cpu *c)
+{
+	memset(c, 0, sizeof *c);
+	c->code_bits = 64;
+	c->cr0 = 0x80000011;
+	c->cr4 = 0x20;
+	c->efer = 0x500;
+	c->cr3 = 0x1000;
+	c->rip = 0x400000;
+	c->rflags = 2;
+	/* identity map the first GiB with a 1 GiB page and 0xfee00000 with a 2 MiB page */
+	memset(ram + 0x1000, 0, 0x3000);
+	uint64_t e;
+	e = 0x2000 | 3;
+	memcpy(ram + 0x1000, &e, 8);
+	e = 0x83;                                 /* PDPT[0]: 1 GiB page at 0 */
+	memcpy(ram + 0x2000, &e, 8);
+	e = 0x3000 | 3;                           /* PDPT[3] -> PD */
+	memcpy(ram + 0x2000 + 3 * 8, &e, 8);
+	e = 0xfee00000ull | 0x83;                 /* PD[0x1f7]: 2 MiB page */
+	memcpy(ram + 0x3000 + 0x1f7 * 8, &e, 8);
+	memset(dev, 0, sizeof dev);
+	dev_reads = dev_writes = 0;
+}
+
+static hv_return_t run(struct mmio_cpu *c, uint64_t gpa, const char *bytes, unsigned len, struct hvx_mmio_access *a)
+{
+	return mmio_execute(c, gpa, (const uint8_t *)bytes, len, &ops, NULL, a);
+}
+
+static void mov_store_and_load(void **state)
+{
+	(void)state;
+	struct mmio_cpu c;
+	struct hvx_mmio_access a;
+	cpu64(&c);
+	c.gpr[0] = 0x11223344aabbccddull;
+	assert_int_equal(run(&c, DEV + 4, "\x89\x43\x04", 3, &a), HV_SUCCESS);     /* mov [rbx+4], eax */
+	assert_int_equal(a.size, 4);
+	assert_true(a.write);
+	assert_int_equal(a.value, 0xaabbccdd);
+	assert_int_equal(a.length, 3);
+	assert_int_equal(c.rip, 0x400003);
+	assert_int_equal(dev[4], 0xdd);
+	assert_int_equal(run(&c, DEV + 4, "\x8b\x4b\x04", 3, &a), HV_SUCCESS);     /* mov ecx, [rbx+4] */
+	assert_int_equal(c.gpr[1], 0xaabbccdd);
+	assert_true(c.gpr_dirty & 2);
+	c.gpr[1] = ~0ull;
+	assert_int_equal(run(&c, DEV + 4, "\x66\x8b\x4b\x04", 4, &a), HV_SUCCESS); /* mov cx, [rbx+4]: merge */
+	assert_int_equal(c.gpr[1], 0xffffffffffffccddull);
+	assert_int_equal(run(&c, DEV + 5, "\x8a\x63\x05", 3, &a), HV_SUCCESS);     /* mov ah, [rbx+5] */
+	assert_int_equal((c.gpr[0] >> 8) & 0xff, 0xcc);
+	assert_int_equal(run(&c, DEV, "\xc7\x03\x78\x56\x34\x12", 6, &a), HV_SUCCESS); /* mov dword [rbx], imm */
+	assert_int_equal(a.value, 0x12345678);
+	assert_int_equal(run(&c, DEV, "\x48\x8b\x13", 3, &a), HV_SUCCESS);         /* mov rdx, [rbx]: 8 bytes */
+	assert_int_equal(a.size, 8);
+	assert_int_equal(c.gpr[2] & 0xffffffff, 0x12345678);
+}
+
+static void extensions(void **state)
+{
+	(void)state;
+	struct mmio_cpu c;
+	cpu64(&c);
+	dev[0] = 0x80;
+	dev[1] = 0xff;
+	assert_int_equal(run(&c, DEV, "\x0f\xb6\x03", 3, NULL), HV_SUCCESS);       /* movzx eax, byte [rbx] */
+	assert_int_equal(c.gpr[0], 0x80);
+	assert_int_equal(run(&c, DEV, "\x48\x0f\xbe\x03", 4, NULL), HV_SUCCESS);   /* movsx rax, byte [rbx] */
+	assert_int_equal(c.gpr[0], 0xffffffffffffff80ull);
+	assert_int_equal(run(&c, DEV, "\x0f\xbf\x03", 3, NULL), HV_SUCCESS);       /* movsx eax, word [rbx] */
+	assert_int_equal(c.gpr[0], 0xffffff80u);
+	assert_int_equal(c.gpr[0] >> 32, 0);
+}
+
+static void alu_flags(void **state)
+{
+	(void)state;
+	struct mmio_cpu c;
+	cpu64(&c);
+	dev[0] = 0x0f;
+	assert_int_equal(run(&c, DEV, "\x83\x0b\x30", 3, NULL), HV_SUCCESS);       /* or dword [rbx], 0x30 */
+	assert_int_equal(dev[0], 0x3f);
+	assert_true(c.rflags_dirty);
+	assert_int_equal(c.rflags & 0x8d5, 0x04);                                   /* PF (0x3f has 6 bits) */
+	assert_int_equal(run(&c, DEV, "\xf7\x03\x00\x01\x00\x00", 6, NULL), HV_SUCCESS); /* test dword [rbx], 0x100 */
+	assert_true(c.rflags & 0x40);                                               /* ZF */
+	assert_int_equal(dev_writes, 1);                                            /* TEST does not write */
+	assert_int_equal(run(&c, DEV, "\x83\x3b\x40", 3, NULL), HV_SUCCESS);       /* cmp dword [rbx], 0x40 */
+	assert_true(c.rflags & 0x01);                                               /* CF: 0x3f < 0x40 */
+	assert_true(c.rflags & 0x80);                                               /* SF */
+	assert_int_equal(run(&c, DEV, "\x83\x23\xf0", 3, NULL), HV_SUCCESS);       /* and dword [rbx], -16 */
+	assert_int_equal(dev[0], 0x30);
+	assert_false(c.rflags & 0x01);
+	c.rflags |= 1;
+	dev[0] = 0xff;
+	dev[1] = dev[2] = dev[3] = 0xff;
+	assert_int_equal(run(&c, DEV, "\xff\x03", 2, NULL), HV_SUCCESS);           /* inc dword [rbx]: wraps, CF kept */
+	assert_int_equal(dev[0], 0);
+	assert_true(c.rflags & 0x40);
+	assert_true(c.rflags & 0x01);
+	c.gpr[0] = 5;
+	assert_int_equal(run(&c, DEV, "\x03\x03", 2, NULL), HV_SUCCESS);           /* add eax, [rbx] */
+	assert_int_equal(c.gpr[0], 5);
+	assert_int_equal(run(&c, DEV, "\x87\x03", 2, NULL), HV_SUCCESS);           /* xchg [rbx], eax */
+	assert_int_equal(dev[0], 5);
+	assert_int_equal(c.gpr[0], 0);
+}
+
+static void string_forms(void **state)
+{
+	(void)state;
+	struct mmio_cpu c;
+	struct hvx_mmio_access a;
+	cpu64(&c);
+	c.gpr[7] = DEV;
+	c.gpr[0] = 0xab;
+	c.gpr[1] = 4;
+	assert_int_equal(run(&c, DEV, "\xf3\xaa", 2, &a), HV_SUCCESS);             /* rep stosb */
+	assert_int_equal(a.repeats, 4);
+	assert_int_equal(dev_writes, 4);
+	assert_memory_equal(dev, "\xab\xab\xab\xab", 4);
+	assert_int_equal(c.gpr[1], 0);
+	assert_int_equal(c.gpr[7], DEV + 4);
+	/* movsd from RAM to the device and back */
+	memcpy(ram + 0x8000, "\x01\x02\x03\x04", 4);
+	c.gpr[6] = 0x8000;
+	c.gpr[7] = DEV + 8;
+	assert_int_equal(run(&c, DEV + 8, "\xa5", 1, &a), HV_SUCCESS);             /* movsd */
+	assert_memory_equal(dev + 8, "\x01\x02\x03\x04", 4);
+	assert_int_equal(c.gpr[6], 0x8004);
+	c.gpr[6] = DEV + 8;
+	c.gpr[7] = 0x9000;
+	c.rflags |= 0x400;                                                          /* DF: addresses go down */
+	assert_int_equal(run(&c, DEV + 8, "\xa5", 1, &a), HV_SUCCESS);
+	assert_memory_equal(ram + 0x9000, "\x01\x02\x03\x04", 4);
+	assert_int_equal(c.gpr[7], 0x9000 - 4);
+}
+
+static void unsupported_and_modes(void **state)
+{
+	(void)state;
+	struct mmio_cpu c;
+	cpu64(&c);
+	uint64_t rip = c.rip;
+	assert_int_equal(run(&c, DEV, "\xd9\x03", 2, NULL), HV_UNSUPPORTED);       /* fld dword [rbx] */
+	assert_int_equal(run(&c, DEV, "\x0f\x0b", 2, NULL), HV_UNSUPPORTED);       /* ud2 */
+	assert_int_equal(run(&c, DEV, "\x0f", 1, NULL), HV_UNSUPPORTED);           /* truncated */
+	assert_int_equal(c.rip, rip);
+	/* 16-bit real mode: mov [bx], al with the IP wrapping at 64 KiB */
+	memset(&c, 0, sizeof c);
+	c.code_bits = 16;
+	c.rip = 0xfffe;
+	c.gpr[0] = 0x42;
+	assert_int_equal(run(&c, DEV, "\x88\x07", 2, NULL), HV_SUCCESS);
+	assert_int_equal(dev[0], 0x42);
+	assert_int_equal(c.rip, 0);
+}
+
+static void page_walks(void **state)
+{
+	(void)state;
+	struct mmio_cpu c;
+	uint64_t gpa;
+	cpu64(&c);
+	assert_int_equal(mmio_translate(&c, &ops, NULL, 0x12345678, &gpa), 0);     /* 1 GiB page */
+	assert_int_equal(gpa, 0x12345678);
+	assert_int_equal(mmio_translate(&c, &ops, NULL, 0xfee00030, &gpa), 0);     /* 2 MiB page */
+	assert_int_equal(gpa, 0xfee00030);
+	assert_int_equal(mmio_translate(&c, &ops, NULL, 0x80000000, &gpa), -1);    /* PDPT[2] not present */
+	/* 32-bit paging: a 4 KiB page mapping 0x400000 -> 0x7000 */
+	memset(&c, 0, sizeof c);
+	c.code_bits = 32;
+	c.cr0 = 0x80000011;
+	c.cr3 = 0x10000;
+	memset(ram + 0x10000, 0, 0x2000);
+	uint32_t pde = 0x11000 | 3, pte = 0x7000 | 3, big = 0x00c00000 | 0x83;
+	memcpy(ram + 0x10000 + 1 * 4, &pde, 4);
+	memcpy(ram + 0x11000, &pte, 4);
+	memcpy(ram + 0x10000 + 2 * 4, &big, 4);
+	assert_int_equal(mmio_translate(&c, &ops, NULL, 0x400123, &gpa), 0);
+	assert_int_equal(gpa, 0x7123);
+	assert_int_equal(mmio_translate(&c, &ops, NULL, 0x800000, &gpa), -1);      /* PSE off: PS ignored, PT at 0xc00000 not RAM */
+	c.cr4 = 0x10;
+	assert_int_equal(mmio_translate(&c, &ops, NULL, 0x812345, &gpa), 0);       /* 4 MiB page */
+	assert_int_equal(gpa, 0xc12345);
+	c.cr0 = 0x11;                                                               /* paging off */
+	assert_int_equal(mmio_translate(&c, &ops, NULL, 0xfee00000, &gpa), 0);
+	assert_int_equal(gpa, 0xfee00000);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(mov_store_and_load),
+		cmocka_unit_test(extensions),
+		cmocka_unit_test(alu_flags),
+		cmocka_unit_test(string_forms),
+		cmocka_unit_test(unsupported_and_modes),
+		cmocka_unit_test(page_walks),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
