@@ -188,6 +188,16 @@ static void rdpmc_long(struct h_ctx *h)
 	plain_exit(h, VMX_REASON_RDPMC, rip, 2);
 }
 
+static void rdpmc_off_gp(struct h_ctx *h)
+{
+	uint64_t rip = AT(h, H_SLOT(3), "\x0f\x33");
+	preset(h, rip);
+	SET(h, RCX, 0x12345); /* without RDPMC exiting an invalid counter index is #GP(0) */
+	h_set_vmcs(h, VMCS_CTRL_EXC_BITMAP, 1u << 13);
+	h_run(h);
+	h_expect_exception(h, INTR_VALID | INTR_HW_EXC | INTR_ERR | 13, 0, rip, 0);
+}
+
 static void rdtsc_long(struct h_ctx *h)
 {
 	uint64_t rip = AT(h, H_SLOT(4), "\x0f\x31");
@@ -312,6 +322,25 @@ static void monitor_long(struct h_ctx *h)
 	EXPECT_REG(h, RAX, H_DATA);
 }
 
+static void monitor_off(struct h_ctx *h)
+{
+	uint64_t rip = AT(h, H_SLOT(20), "\x0f\x01\xc8");
+	preset(h, rip);
+	SET(h, RAX, H_DATA);
+	SET(h, RCX, 0);
+	SET(h, RDX, 0);
+	h_run(h);
+	h_expect_sentinel(h, rip + 3);
+}
+
+static void pause_off(struct h_ctx *h)
+{
+	uint64_t rip = AT(h, H_SLOT(14), "\xf3\x90");
+	preset(h, rip);
+	h_run(h);
+	h_expect_sentinel(h, rip + 2);
+}
+
 static void pause_long(struct h_ctx *h)
 {
 	uint64_t rip = AT(h, H_SLOT(14), "\xf3\x90");
@@ -433,6 +462,16 @@ static void rdrand_off(struct h_ctx *h)
 	h_run(h);
 	h_expect_sentinel(h, rip + 3);
 	h_expect_true(h, "RDRAND wrote EAX (RAX bits 63:32 cleared)", (h_reg(h, HV_X86_RAX) >> 32) == 0);
+}
+
+static void invpcid_off(struct h_ctx *h)
+{
+	uint64_t rip = AT(h, H_SLOT(12), "\x66\x48\x0f\x38\x82\x03");
+	preset(h, rip);
+	SET(h, RAX, 0); /* individual-address invalidation of PCID 0, address 0 (descriptor of zeros) */
+	SET(h, RBX, H_DATA);
+	h_run(h);
+	h_expect_sentinel(h, rip + 6);
 }
 
 static void vmclear_real_ud(struct h_ctx *h)
@@ -594,6 +633,15 @@ static void ltr_long(struct h_ctx *h)
 	h_run(h);
 	h_expect_insn_exit(h, VMX_REASON_LDTR_TR, rip, 3, 0, 0x31c18100, II_MEM_NOINDEX | II_IDENT | 0x400);
 	h_expect(h, "guest TR selector unchanged", h_vmcs(h, VMCS_GUEST_TR), H_SEL_TSS);
+}
+
+static void str_off(struct h_ctx *h)
+{
+	uint64_t rip = AT(h, H_SLOT(6), "\x66\x0f\x00\xca");
+	preset(h, rip);
+	h_run(h);
+	h_expect_sentinel(h, rip + 4);
+	EXPECT_REG(h, RDX, (V_RDX & ~0xffffull) | H_SEL_TSS); /* 16-bit destination: only DX is written */
 }
 
 static void str_real_ud(struct h_ctx *h)
@@ -814,6 +862,16 @@ static void mov_dr_off(struct h_ctx *h)
 /* ------------------------------------------------------------------ TPR shadow */
 
 /* HV_X86_TPR is taken to be the APIC-format TPR (VTPR, byte 0x80 of the virtual-APIC page): UNCONFIRMED. */
+static void mov_cr8_off(struct h_ctx *h)
+{
+	uint64_t rip = AT(h, H_SLOT(12), "\x44\x0f\x22\xc0\x44\x0f\x20\xc3");
+	preset(h, rip);
+	SET(h, RAX, 0x7);
+	h_run(h);
+	h_expect_sentinel(h, rip + 8);
+	EXPECT_REG(h, RBX, 0x7); /* without CR8 exiting or TPR shadow, CR8 is the task-priority register itself */
+}
+
 static void tpr_below_threshold(struct h_ctx *h)
 {
 	uint64_t rip = AT(h, H_SLOT(12), "\x44\x0f\x22\xc0");
@@ -919,6 +977,8 @@ const struct conf_case conf_cases_insn[] = {
 	 CTL(.proc = IOX, .proc_off = CPU_BASED_INVLPG), {"IO"}, 0, invlpg_off, NULL},
 	{"RDPMC", "rdpmc_exits_even_for_invalid_counter", "insn_long", H_LONG64, CTL(.proc = CPU_BASED_RDPMC), {0}, 0,
 	 rdpmc_long, NULL},
+	{"RDPMC", "rdpmc_without_exiting_invalid_counter_is_gp", "insn_long", H_LONG64,
+	 CTL(.proc_off = CPU_BASED_RDPMC), {"EXC_NMI"}, 0, rdpmc_off_gp, NULL},
 	{"RDTSC", "rdtsc_exits_with_rdtsc_exiting", "insn_long", H_LONG64, CTL(.proc = CPU_BASED_RDTSC), {0}, 0,
 	 rdtsc_long, NULL},
 	{"RDTSC", "rdtsc_without_exiting_returns_tsc", "insn_long", H_LONG64,
@@ -943,6 +1003,10 @@ const struct conf_case conf_cases_insn[] = {
 	 CTL(.proc = CPU_BASED_MWAIT, .proc_off = CPU_BASED_MONITOR), {0}, 0, mwait_armed, NULL},
 	{"MONITOR", "monitor_exits_fault_like", "insn_long", H_LONG64, CTL(.proc = CPU_BASED_MONITOR), {0}, 0,
 	 monitor_long, NULL},
+	{"MONITOR", "monitor_without_exiting_completes", "insn_long", H_LONG64,
+	 CTL(.proc = IOX, .proc_off = CPU_BASED_MONITOR), {"IO"}, 0, monitor_off, NULL},
+	{"PAUSE", "pause_without_exiting_completes", "insn_long", H_LONG64,
+	 CTL(.proc = IOX, .proc_off = CPU_BASED_PAUSE), {"IO"}, 0, pause_off, NULL},
 	{"PAUSE", "pause_exits_with_pause_exiting", "insn_long", H_LONG64, CTL(.proc = CPU_BASED_PAUSE), {0}, 0,
 	 pause_long, NULL},
 	{"PAUSE", "pause_loop_exits_after_window", "insn_long", H_LONG64,
@@ -972,6 +1036,8 @@ const struct conf_case conf_cases_insn[] = {
 	{"INVVPID", "invvpid_exits_with_base_index_scale", "vmx_long", H_LONG64, {0}, {0}, 0, invvpid_long, NULL},
 	{"INVPCID", "invpcid_exits_with_invlpg_exiting", "vmx_long", H_LONG64,
 	 CTL(.proc = CPU_BASED_INVLPG, .proc2 = CPU_BASED2_INVPCID), {0}, 0, invpcid_long, NULL},
+	{"INVPCID", "invpcid_without_invlpg_exiting_completes", "vmx_long", H_LONG64,
+	 CTL(.proc = IOX, .proc2 = CPU_BASED2_INVPCID, .proc_off = CPU_BASED_INVLPG), {"IO"}, 0, invpcid_off, NULL},
 	{"INVPCID", "invpcid_disabled_is_ud_not_exit", "vmx_long", H_LONG64,
 	 CTL(.proc = CPU_BASED_INVLPG, .proc2_off = CPU_BASED2_INVPCID), {"EXC_NMI"}, 0, invpcid_ud, NULL},
 	{"VMFUNC", "vmfunc_without_enabled_function_exits", "vmx_long", H_LONG64, CTL(.proc2 = CPU_BASED2_VMFUNC), {0},
@@ -1012,6 +1078,8 @@ const struct conf_case conf_cases_insn[] = {
 	 lldt_long, NULL},
 	{"LDTR_TR", "ltr_memory_form_exits_without_loading", "desc_long", H_LONG64, CTL(.proc2 = CPU_BASED2_DESC_TABLE),
 	 {0}, 0, ltr_long, NULL},
+	{"LDTR_TR", "str_without_exiting_stores_tr_selector", "desc_long", H_LONG64,
+	 CTL(.proc = IOX, .proc2_off = CPU_BASED2_DESC_TABLE), {"IO"}, 0, str_off, NULL},
 	{"LDTR_TR", "str_in_real_mode_is_ud_not_exit", "real", H_REAL, CTL(.proc2 = CPU_BASED2_DESC_TABLE),
 	 {"EXC_NMI"}, 0, str_real_ud, NULL},
 	{"MOV_CR", "mov_to_cr0_host_owned_bit_exits", "cr_long", H_LONG64, {0}, {0}, 0, mov_to_cr0, NULL},
@@ -1034,6 +1102,9 @@ const struct conf_case conf_cases_insn[] = {
 	 0, mov_to_cr8, NULL},
 	{"MOV_CR", "mov_from_cr8_exits_with_cr8_store_exiting", "cr_long", H_LONG64, CTL(.proc = CPU_BASED_CR8_STORE),
 	 {0}, 0, mov_from_cr8, NULL},
+	{"MOV_CR", "mov_cr8_without_exiting_is_the_tpr", "cr_long", H_LONG64,
+	 CTL(.proc = IOX, .proc_off = CPU_BASED_CR8_LOAD | CPU_BASED_CR8_STORE | CPU_BASED_TPR_SHADOW), {"IO"}, 0,
+	 mov_cr8_off, NULL},
 	{"MOV_CR", "clts_exits_when_ts_masked_and_shadowed", "cr_long", H_LONG64, {0}, {0}, 0, clts_exits, NULL},
 	{"MOV_CR", "clts_completes_when_shadow_ts_clear", "cr_long", H_LONG64, CTL(.proc = IOX), {"IO"}, 0,
 	 clts_shadow_clear, NULL},

@@ -14,3 +14,6 @@ SLOT 4
 	lldt cx
 SLOT 5
 	ltr [rbx]
+SLOT 6
+	str dx
+	DONE

@@ -63,3 +63,6 @@ SLOT 18
 SLOT 19
 	tpause ecx
 	DONE
+SLOT 20
+	monitor
+	DONE
