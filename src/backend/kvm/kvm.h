@@ -4,6 +4,7 @@
 
 #include <linux/kvm.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -38,7 +39,7 @@ struct kvm_vm {
 	uint32_t next_slot_id;
 	uint32_t *free_ids;
 	unsigned free_count, free_capacity;
-	uint32_t filter_native;        /* native-MSR bits the VM-wide filter currently lets through */
+	_Atomic uint32_t filter_native; /* native-MSR bits the VM-wide filter currently lets through */
 	bool filter_set;
 	struct kvm_spare spare[HVX_VCPU_MAX];
 	int out_mode;                  /* OUT exits: 0 not known yet, 1 RIP at the instruction (completed later), 2 RIP after it */

@@ -407,11 +407,7 @@ void kvm_msr_filter_update(struct hvx_vm *vm)
 
 uint32_t kvm_msr_filter_native(struct hvx_vm *vm)
 {
-	struct kvm_vm *k = kvm_vm_of(vm);
-	pthread_mutex_lock(&k->lock);
-	uint32_t v = k->filter_native;
-	pthread_mutex_unlock(&k->lock);
-	return v;
+	return atomic_load_explicit(&kvm_vm_of(vm)->filter_native, memory_order_relaxed);
 }
 
 /* ---- vCPU ---- */

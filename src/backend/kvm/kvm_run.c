@@ -66,6 +66,30 @@ static uint64_t linear_of(const struct kvm_sregs *sr, int seg, uint64_t off, uns
 }
 
 /* Instruction at the exit RIP, decoded. */
+/* Bytes around the exit RIP: 15 before it and 15 from it, read with one page walk where they are readable. */
+struct rip_window {
+	uint8_t b[30];
+	size_t before, after; /* readable bytes before RIP (ending at b[15]) and from RIP (starting at b[15]) */
+};
+
+static void read_window(struct hvx_vcpu *vcpu, const struct kvm_regs *r, const struct kvm_sregs *sr,
+			struct rip_window *w)
+{
+	struct kvm_cpu_mode m;
+	kvm_cpu_mode_of(sr, &m);
+	uint64_t lin = linear_rip(r, sr);
+	if (kvm_guest_read_linear(vcpu->vm, &m, lin - 15, w->b, 30) == 30) {
+		w->before = w->after = 15;
+		return;
+	}
+	w->after = kvm_guest_read_linear(vcpu->vm, &m, lin, w->b + 15, 15);
+	w->before = 0;
+	for (size_t want = 15; want >= 1 && !w->before; want = want > 4 ? 4 : want - 1)
+		if (kvm_guest_read_linear(vcpu->vm, &m, lin - want, w->b + 15 - want, want) == want)
+			w->before = want;
+}
+
+/* Instruction at the exit RIP, decoded. */
 static bool decode_at_rip(struct hvx_vcpu *vcpu, const struct kvm_regs *r, const struct kvm_sregs *sr,
 			  struct kvm_insn *d)
 {
@@ -182,29 +206,21 @@ static bool io_matches(const struct kvm_insn *d, const struct kvm_run *run, cons
 }
 
 /* The instruction that ends at RIP (KVM completed it before exiting): the shortest decodable match, with the segment,
- * REP and address-size prefixes in front of it (they change no size). One read of the 15 bytes before RIP. */
-static bool decode_before_rip(struct hvx_vcpu *vcpu, const struct kvm_regs *r, const struct kvm_sregs *sr,
-			      struct kvm_insn *d)
+ * REP and address-size prefixes in front of it (they change no size). */
+static bool decode_before_rip(struct hvx_vcpu *vcpu, const struct rip_window *w, const struct kvm_regs *r,
+			      const struct kvm_sregs *sr, struct kvm_insn *d)
 {
-	struct kvm_cpu_mode m;
-	kvm_cpu_mode_of(sr, &m);
-	uint8_t win[15];
-	uint64_t lin = linear_rip(r, sr);
-	/* Bytes before RIP, nearest last; a window cut by an unreadable page keeps what is readable next to RIP. */
-	size_t have = 0;
-	for (size_t want = 15; want >= 1 && !have; want = want > 4 ? 4 : want - 1)
-		if (kvm_guest_read_linear(vcpu->vm, &m, lin - want, win + 15 - want, want) == want)
-			have = want;
+	const uint8_t *end = w->b + 15;
 	const struct kvm_run *run = kvm_vcpu_of(vcpu)->run;
-	for (unsigned l = 1; l <= have; l++) {
-		if (!kvm_decode(win + 15 - l, l, long64(sr), sr->cs.db, r, d) || d->len != l || !io_matches(d, run, r))
+	for (unsigned l = 1; l <= w->before; l++) {
+		if (!kvm_decode(end - l, l, long64(sr), sr->cs.db, r, d) || d->len != l || !io_matches(d, run, r))
 			continue;
-		while (l < have) {
-			uint8_t p = win[15 - l - 1];
+		while (l < w->before) {
+			uint8_t p = end[-(int)l - 1];
 			struct kvm_insn longer;
 			bool prefix = p == 0x26 || p == 0x2e || p == 0x36 || p == 0x3e || p == 0x64 || p == 0x65 ||
 				      p == 0xf2 || p == 0xf3 || p == 0x67;
-			if (!prefix || !kvm_decode(win + 15 - l - 1, l + 1, long64(sr), sr->cs.db, r, &longer) ||
+			if (!prefix || !kvm_decode(end - l - 1, l + 1, long64(sr), sr->cs.db, r, &longer) ||
 			    longer.len != l + 1 || !io_matches(&longer, run, r))
 				break;
 			*d = longer;
@@ -249,7 +265,9 @@ static bool exit_io(struct hvx_vcpu *vcpu, struct hvx_exit *e)
 	struct hvx_vcpu_state *s = &vcpu->state;
 	struct kvm_insn d;
 	bool in = run->io.direction == KVM_EXIT_IO_IN;
-	bool at_ok = decode_at_rip(vcpu, r, sr, &d) && io_matches(&d, run, r);
+	struct rip_window w;
+	read_window(vcpu, r, sr, &w);
+	bool at_ok = w.after && kvm_decode(w.b + 15, w.after, long64(sr), sr->cs.db, r, &d) && io_matches(&d, run, r);
 	bool drained = false;
 	if (!in) {
 		bool string_at = at_ok && d.opcode >= 0x6e && d.opcode <= 0x6f;
@@ -263,7 +281,7 @@ static bool exit_io(struct hvx_vcpu *vcpu, struct hvx_exit *e)
 			/* REP OUTS with iterations left stays at the instruction, one iteration done. */
 			done = (d.rep || d.repne);
 		} else if (!at_ok || !out_completes_later(vcpu, &d, at_ok)) {
-			if (!decode_before_rip(vcpu, r, sr, &d)) {
+			if (!decode_before_rip(vcpu, &w, r, sr, &d)) {
 				fail_msg(vcpu, "I/O exit: the OUT instruction before RIP could not be decoded", 0);
 				return false;
 			}
