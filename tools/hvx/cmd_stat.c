@@ -110,7 +110,7 @@ static void latency_chart(FILE *o, const struct reason *r, size_t nr)
 	if (l1 <= l0)
 		l1 = l0 + 1;
 	const double X0 = 60, W = 660, Y0 = 20, H = 220;
-	fprintf(o, "<svg class=\"chart\" width=\"760\" height=\"300\" viewBox=\"0 0 760 300\" role=\"img\" "
+	fprintf(o, "<svg class=\"chart\" width=\"880\" height=\"300\" viewBox=\"0 0 880 300\" role=\"img\" "
 		   "aria-label=\"latency distribution\">\n");
 	fprintf(o, "<rect x=\"%.0f\" y=\"%.0f\" width=\"%.0f\" height=\"%.0f\" fill=\"none\" stroke=\"#ccc\"/>\n", X0, Y0, W, H);
 	for (double d = l0; d <= l1; d++) {
@@ -141,8 +141,20 @@ static void latency_chart(FILE *o, const struct reason *r, size_t nr)
 		fprintf(o, "\"><title>");
 		esc(o, r[i].name);
 		fprintf(o, "</title></polyline>\n");
+		for (size_t k = 0; k < r[i].hist->n; k++) {
+			const struct json *b = &r[i].hist->items[k];
+			if (b->type != JSON_ARRAY || b->n < 3)
+				continue;
+			double mid = sqrt((b->items[0].num > 1 ? b->items[0].num : 1) * (b->items[1].num > 1 ? b->items[1].num : 1));
+			char d1[32], d2[32];
+			fprintf(o, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"><title>", X0 + W * (log10(mid) - l0) / (l1 - l0),
+				Y0 + H - (H - 10) * b->items[2].num / (peak > 0 ? peak : 1), palette[i]);
+			esc(o, r[i].name);
+			fprintf(o, ": %.0f exits between %s and %s</title></circle>\n", b->items[2].num,
+				dur(b->items[0].num, d1, sizeof d1), dur(b->items[1].num, d2, sizeof d2));
+		}
 		fprintf(o, "<rect x=\"%.0f\" y=\"%.0f\" width=\"10\" height=\"10\" fill=\"%s\"/><text x=\"%.0f\" y=\"%.0f\">",
-			X0 + W - 150, Y0 + 8 + 16 * (double)i, palette[i], X0 + W - 135, Y0 + 17 + 16 * (double)i);
+			X0 + W + 12, Y0 + 8 + 16 * (double)i, palette[i], X0 + W + 27, Y0 + 17 + 16 * (double)i);
 		esc(o, r[i].name);
 		fprintf(o, "</text>\n");
 	}
@@ -167,7 +179,7 @@ static void timeline_chart(FILE *o, const struct reason *r, size_t nr, const str
 	const double X0 = 60, W = 660, Y0 = 20, H = 220;
 	double bw = n ? W / (double)n : W;
 	char b[32];
-	fprintf(o, "<svg class=\"chart\" width=\"760\" height=\"300\" viewBox=\"0 0 760 300\" role=\"img\" "
+	fprintf(o, "<svg class=\"chart\" width=\"880\" height=\"300\" viewBox=\"0 0 880 300\" role=\"img\" "
 		   "aria-label=\"exits over time\">\n");
 	fprintf(o, "<rect x=\"%.0f\" y=\"%.0f\" width=\"%.0f\" height=\"%.0f\" fill=\"none\" stroke=\"#ccc\"/>\n", X0, Y0, W, H);
 	fprintf(o, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"end\">%.0f</text><text x=\"%.0f\" y=\"%.0f\" "
@@ -194,7 +206,7 @@ static void timeline_chart(FILE *o, const struct reason *r, size_t nr, const str
 		Y0 + H + 34, dur(slot_ns, b, sizeof b));
 	for (size_t i = 0; i < nr && i <= TOP; i++) {
 		fprintf(o, "<rect x=\"%.0f\" y=\"%.0f\" width=\"10\" height=\"10\" fill=\"%s\"/><text x=\"%.0f\" y=\"%.0f\">",
-			X0 + W - 150, Y0 + 8 + 16 * (double)i, palette[i], X0 + W - 135, Y0 + 17 + 16 * (double)i);
+			X0 + W + 12, Y0 + 8 + 16 * (double)i, palette[i], X0 + W + 27, Y0 + 17 + 16 * (double)i);
 		esc(o, i < TOP ? r[i].name : "other");
 		fprintf(o, "</text>\n");
 	}
