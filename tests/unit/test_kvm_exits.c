@@ -200,6 +200,33 @@ static void test_kick_running_and_pending(void **state)
 	ke_teardown(&k);
 }
 
+static void test_exception_injection(void **state)
+{
+	(void)state;
+	NEED_KVM();
+	uint8_t code[0x110];
+	memset(code, 0x90, sizeof code);
+	code[0] = 0xeb; code[1] = 0xfe; /* jmp $ */
+	static const uint8_t handler[] = {
+		0x58,                                     /* pop rax: the error code */
+		0x48, 0x89, 0x04, 0x25, 0x40, 0x00, 0x02, 0x00, /* mov [0x20040], rax */
+		0xf4,                                     /* hlt */
+	};
+	memcpy(code + 0x100, handler, sizeof handler);
+	struct ke k;
+	ke_setup(&k, 0, code, sizeof code);
+	ke_idt(&k, 13, KE_CODE + 0x100);
+	ke_w(&k, VMCS_CTRL_VMENTRY_IRQ_INFO, IRQ_INFO_VALID | IRQ_INFO_HARD_EXC | IRQ_INFO_ERROR_VALID | 13);
+	ke_w(&k, VMCS_CTRL_VMENTRY_EXC_ERROR, 0x1234);
+	ke_expect_reason(&k, VMX_REASON_HLT);
+	assert_int_equal(ke_reg(&k, HV_X86_RIP), KE_CODE + 0x109);
+	assert_int_equal(*(uint64_t *)(k.mem + 0x20040), 0x1234);
+	/* The frame holds the interrupted RIP (the injection happened at the JMP). */
+	uint64_t rsp = ke_reg(&k, HV_X86_RSP);
+	assert_int_equal(*(uint64_t *)(k.mem + rsp), KE_CODE);
+	ke_teardown(&k);
+}
+
 static void test_entry_failure(void **state)
 {
 	(void)state;
@@ -224,6 +251,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_msr_exits_and_native, cleanup),
 		cmocka_unit_test_teardown(test_irq_window_and_injection, cleanup),
 		cmocka_unit_test_teardown(test_kick_running_and_pending, cleanup),
+		cmocka_unit_test_teardown(test_exception_injection, cleanup),
 		cmocka_unit_test_teardown(test_entry_failure, cleanup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

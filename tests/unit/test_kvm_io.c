@@ -59,6 +59,10 @@ static void test_io_all_forms(void **state)
 	assert_int_equal(ke_reg(&k, HV_X86_RAX), 0x89abcdef);
 	skip_insn(&k, rip);
 	rip = expect_io(&k, Q(1, 1, 0, 0, 1, 0x71), 2);      /* in al, 0x71 */
+	/* Not advancing RIP re-executes the IN too (KVM's pending completion is dropped, RAX untouched). */
+	ke_set(&k, HV_X86_RAX, 0x77);
+	assert_int_equal(expect_io(&k, Q(1, 1, 0, 0, 1, 0x71), 2), rip);
+	assert_int_equal(ke_reg(&k, HV_X86_RAX), 0x77);
 	ke_set(&k, HV_X86_RAX, 0x5a);
 	skip_insn(&k, rip);
 	rip = expect_io(&k, Q(2, 1, 0, 0, 0, 0xf8), 2);     /* in ax, dx */
