@@ -168,7 +168,15 @@ struct emu_cpu {
 	atomic_uint_fast64_t seen_gen;
 	atomic_int in_guest;
 
-	/* decoded code */
+	/* decoded code: the jump cache maps a linear RIP to its decoded block while jc_gen is unchanged */
+	struct {
+		uint64_t la;
+		const struct emu_insn *ins;
+		uint32_t gen;
+		uint16_t n;
+		uint8_t key;
+	} jc[1024];
+	uint32_t jc_gen;
 	struct emu_bcache *bc;
 	uint64_t *code_bits;  /* bitmap of guest-physical pages holding decoded code */
 	bool code_dirty;   /* a write hit a decoded page: drop the cache at the next block boundary */
@@ -228,6 +236,7 @@ static inline void lf_set(struct emu_cpu *c, int op, int size, uint64_t res, uin
 	c->lf_b = b;
 }
 bool emu_cond(struct emu_cpu *c, unsigned cc);
+bool emu_cf(struct emu_cpu *c); /* the carry flag alone, without materializing the others */
 void emu_set_flags(struct emu_cpu *c, uint64_t value, uint64_t mask); /* write rflags bits under mask */
 
 /* ---- mmu.c ---- */
@@ -288,8 +297,29 @@ static inline uint64_t sext(uint64_t v, unsigned size)
 	default: return v;
 	}
 }
-uint64_t reg_get(struct emu_cpu *c, unsigned r, unsigned size, bool hi8);
-void reg_set(struct emu_cpu *c, unsigned r, unsigned size, bool hi8, uint64_t v);
+static inline uint64_t reg_get(struct emu_cpu *c, unsigned r, unsigned size, bool hi8)
+{
+	uint64_t v = c->s->gpr[r & 15];
+	if (hi8)
+		return (v >> 8) & 0xff;
+	return v & sz_mask(size);
+}
+
+static inline void reg_set(struct emu_cpu *c, unsigned r, unsigned size, bool hi8, uint64_t v)
+{
+	uint64_t *g = &c->s->gpr[r & 15];
+	switch (size) {
+	case 1:
+		if (hi8)
+			*g = (*g & ~0xff00ull) | ((v & 0xff) << 8);
+		else
+			*g = (*g & ~0xffull) | (v & 0xff);
+		break;
+	case 2: *g = (*g & ~0xffffull) | (v & 0xffff); break;
+	case 4: *g = v & 0xffffffffull; break;
+	default: *g = v; break;
+	}
+}
 void emu_push(struct emu_cpu *c, unsigned size, uint64_t v);
 uint64_t emu_pop(struct emu_cpu *c, unsigned size);
 void emu_branch(struct emu_cpu *c, uint64_t target, unsigned osz);

@@ -13,8 +13,8 @@ static inline uint64_t alu_calc(struct emu_cpu *c, unsigned op, unsigned size, u
 	switch (op) {
 	case A_ADD: *lf = LF_ADD; return (a + b) & m;
 	case A_OR: *lf = LF_LOGIC; return (a | b) & m;
-	case A_ADC: *cin = (emu_flags(c) & FL_CF) ? 1 : 0; *lf = LF_ADC; return (a + b + *cin) & m;
-	case A_SBB: *cin = (emu_flags(c) & FL_CF) ? 1 : 0; *lf = LF_SBB; return (a - b - *cin) & m;
+	case A_ADC: *cin = emu_cf(c) ? 1 : 0; *lf = LF_ADC; return (a + b + *cin) & m;
+	case A_SBB: *cin = emu_cf(c) ? 1 : 0; *lf = LF_SBB; return (a - b - *cin) & m;
 	case A_AND: *lf = LF_LOGIC; return (a & b) & m;
 	case A_XOR: *lf = LF_LOGIC; return (a ^ b) & m;
 	default: *lf = LF_SUB; return (a - b) & m;
@@ -114,7 +114,7 @@ void h_incdec(struct emu_cpu *c, const struct emu_insn *in)
 {
 	unsigned size = in->op[0].size;
 	check_lock(c, in);
-	uint8_t cf = (emu_flags(c) & FL_CF) ? 1 : 0;
+	uint8_t cf = emu_cf(c) ? 1 : 0;
 	uint64_t a, res;
 	bool dec = in->aux;
 	if (in->lock) {

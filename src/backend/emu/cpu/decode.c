@@ -296,15 +296,21 @@ const struct emu_insn *bc_lookup(struct emu_cpu *c, unsigned *count)
 		if (room < 4096)
 			limit = (unsigned)room;
 	}
+	unsigned j = (unsigned)(la ^ (la >> 10)) & 1023;
+	if (c->jc[j].la == la && c->jc[j].gen == c->jc_gen && c->jc[j].key == c->dec_key) {
+		*count = c->jc[j].n;
+		return c->jc[j].ins;
+	}
 	uint8_t *p = mmu_ptr(c, la, 1, ACC_X);
 	const struct emu_tlb_entry *e = &c->tlb[(la >> 12) & (EMU_TLB_SIZE - 1)];
 	unsigned off = la & 0xfff;
 	uint8_t *page = p - off;
 	uint64_t gpa = (e->tag_x == ((la & ~0xfffull) | 1)) ? e->gpa | off : ~0ull;
 	unsigned end = off + limit > 4096 ? 4096 : off + limit;
+	struct emu_block *b;
 	if (gpa != ~0ull) {
 		unsigned h = (unsigned)((gpa >> 2) ^ (gpa >> 14) ^ c->dec_key) & (BC_BUCKETS - 1);
-		for (struct emu_block *b = c->bc->buckets[h]; b; b = b->next) {
+		for (b = c->bc->buckets[h]; b; b = b->next) {
 			if (b->gpa != gpa || b->key != c->dec_key)
 				continue;
 			if (b->epoch != c->run_epoch) {
@@ -314,14 +320,11 @@ const struct emu_insn *bc_lookup(struct emu_cpu *c, unsigned *count)
 				}
 				b->epoch = c->run_epoch;
 			}
-			*count = b->n;
-			return b->ins;
+			goto hit;
 		}
-		struct emu_block *b = decode_block(c, page, off, end, gpa);
-		if (b) {
-			*count = b->n;
-			return b->ins;
-		}
+		b = decode_block(c, page, off, end, gpa);
+		if (b)
+			goto hit;
 	}
 	/* Uncacheable (no TLB entry, e.g. implicit) or crossing a page / the limit: decode into the single slot. */
 	uint8_t buf[16] = {0};
@@ -344,4 +347,12 @@ const struct emu_insn *bc_lookup(struct emu_cpu *c, unsigned *count)
 	in->ends_block = 1;
 	*count = 1;
 	return in;
+hit:
+	c->jc[j].la = la;
+	c->jc[j].gen = c->jc_gen;
+	c->jc[j].key = c->dec_key;
+	c->jc[j].ins = b->ins;
+	c->jc[j].n = b->n;
+	*count = b->n;
+	return b->ins;
 }

@@ -42,6 +42,8 @@ void emu_seg_update(struct emu_cpu *c, unsigned seg)
 	uint64_t limit = (uint32_t)c->v[HVX_SLOT_GUEST_ES_LIMIT + seg];
 	uint32_t ar = (uint32_t)c->v[HVX_SLOT_GUEST_ES_AR + seg];
 	sc->base = c->v[HVX_SLOT_GUEST_ES_BASE + seg];
+	if (seg == SEG_CS)
+		c->jc_gen++;
 	if (c->mode == EM_REAL || c->mode == EM_V86) {
 		sc->r = sc->w = 1;
 		sc->lo = 0;
@@ -177,6 +179,7 @@ void h_ud(struct emu_cpu *c, const struct emu_insn *in)
 
 static void code_flush(struct emu_cpu *c)
 {
+	c->jc_gen++;
 	bc_flush(c->bc);
 	memset(c->code_bits, 0, CODE_BITS / 8);
 	c->code_dirty = false;
@@ -192,15 +195,20 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 	atomic_thread_fence(memory_order_seq_cst);
 	mmu_sync_gen(c);
 	c->run_epoch++;
+	c->jc_gen++;
 	c->lf_op = LF_NONE;
 	c->stop = false;
 	c->vect.valid = false;
 	c->depth = 0;
 	uint32_t dirty = c->vcpu->dirty;
 	c->vcpu->dirty = 0;
-	if (c->mode == 0xff || (dirty & (HVX_GROUP_SEG | HVX_GROUP_CR | HVX_GROUP_MSR | HVX_GROUP_RIP_FLAGS |
-					 HVX_GROUP_CONTROL | HVX_GROUP_DTABLE | HVX_GROUP_EVENT))) {
+	if (c->mode == 0xff || (dirty & (HVX_GROUP_SEG | HVX_GROUP_CR | HVX_GROUP_MSR | HVX_GROUP_CONTROL |
+					 HVX_GROUP_DTABLE))) {
 		emu_refresh(c);
+		if (!vmx_entry_checks(c))
+			goto out;
+	} else if (dirty & (HVX_GROUP_RIP_FLAGS | HVX_GROUP_EVENT)) {
+		emu_mode_update(c); /* RFLAGS.VM may have changed; flushes only if the context did */
 		if (!vmx_entry_checks(c))
 			goto out;
 	}

@@ -60,6 +60,12 @@ void emu_set_flags(struct emu_cpu *c, uint64_t value, uint64_t mask)
 bool emu_cond(struct emu_cpu *c, unsigned cc)
 {
 	bool r;
+	/* ZF and SF come straight from the lazy result for every operation. */
+	if (c->lf_op != LF_NONE && ((cc >> 1) == 2 || (cc >> 1) == 4)) {
+		uint64_t res = c->lf_res & sz_mask(c->lf_size);
+		r = (cc >> 1) == 2 ? res == 0 : (res >> (c->lf_size * 8 - 1)) & 1;
+		return (cc & 1) ? !r : r;
+	}
 	/* Fast paths for the common compare-and-branch pairs. */
 	if (c->lf_op == LF_SUB || c->lf_op == LF_LOGIC) {
 		uint64_t m = sz_mask(c->lf_size);
@@ -83,4 +89,20 @@ bool emu_cond(struct emu_cpu *c, unsigned cc)
 	default: r = (f & FL_ZF) || (!(f & FL_SF) != !(f & FL_OF)); break;
 	}
 	return (cc & 1) ? !r : r;
+}
+
+bool emu_cf(struct emu_cpu *c)
+{
+	uint64_t m = sz_mask(c->lf_size);
+	uint64_t r = c->lf_res & m, a = c->lf_a & m, b = c->lf_b & m;
+	switch (c->lf_op) {
+	case LF_NONE: return c->s->rflags & FL_CF;
+	case LF_ADD: return r < a;
+	case LF_ADC: return c->lf_cin ? r <= a : r < a;
+	case LF_SUB: return a < b;
+	case LF_SBB: return c->lf_cin ? a <= b : a < b;
+	case LF_LOGIC: return false;
+	case LF_NEG: return b != 0;
+	default: return c->lf_cin; /* INC/DEC keep the carry they found */
+	}
 }

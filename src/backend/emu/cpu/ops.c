@@ -1,30 +1,6 @@
 /* ops.c: operand access for handlers: registers by size, effective addresses, memory operands, the stack, and near branches. */
 #include "backend/emu/emu.h"
 
-uint64_t reg_get(struct emu_cpu *c, unsigned r, unsigned size, bool hi8)
-{
-	uint64_t v = c->s->gpr[r & 15];
-	if (hi8)
-		return (v >> 8) & 0xff;
-	return v & sz_mask(size);
-}
-
-void reg_set(struct emu_cpu *c, unsigned r, unsigned size, bool hi8, uint64_t v)
-{
-	uint64_t *g = &c->s->gpr[r & 15];
-	switch (size) {
-	case 1:
-		if (hi8)
-			*g = (*g & ~0xff00ull) | ((v & 0xff) << 8);
-		else
-			*g = (*g & ~0xffull) | (v & 0xff);
-		break;
-	case 2: *g = (*g & ~0xffffull) | (v & 0xffff); break;
-	case 4: *g = v & 0xffffffffull; break;
-	default: *g = v; break;
-	}
-}
-
 uint64_t op_addr(struct emu_cpu *c, const struct emu_insn *in)
 {
 	uint64_t a = (uint64_t)in->disp;
