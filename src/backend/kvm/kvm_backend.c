@@ -65,7 +65,7 @@ static bool kvm_available(const char **why)
 #define KVM_ENTRY_MUST1 (HVX_ENTRY_DEFAULT1 | (1u << 14) | (1u << 15)) /* load debug controls, PAT, EFER */
 #define KVM_ENTRY_MAY1 (KVM_ENTRY_MUST1 | (1u << 9))                    /* IA-32e mode guest */
 #define KVM_EXIT_MUST1 (HVX_EXIT_DEFAULT1 | (1u << 9) | (1u << 18) | (1u << 20)) /* host 64-bit, save PAT, EFER */
-#define KVM_EXIT_MAY1 (KVM_EXIT_MUST1 | (1u << 15) | (1u << 19) | (1u << 21))
+#define KVM_EXIT_MAY1 (KVM_EXIT_MUST1 | (1u << 19) | (1u << 21)) /* not 15: a kick has no vector to acknowledge */
 #define CAP(must, may) ((uint64_t)(may) << 32 | (uint64_t)(must))
 #define KVM_TIMER_RATE 5 /* preemption timer counts TSC >> 5 */
 #define REASON(n) (1ull << (n))
