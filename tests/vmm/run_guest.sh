@@ -1,6 +1,7 @@
 #!/bin/sh
 # run_guest.sh: boot a test kernel with `hvx run` on one backend; pass when the exit status and every output regex match.
 # usage: run_guest.sh HVX BACKEND WANT_STATUS REGEX... -- HVX-RUN-ARGS...
+# A REGEX starting with "ERR:" is matched against stderr instead of stdout.
 # Exit 77 (CTest SKIP) when the backend cannot run guests here (hvx run exits 77).
 hvx=$1 backend=$2 want=$3
 shift 3
@@ -29,7 +30,9 @@ else
 	IFS='
 '
 	for re in $regexes; do
-		if ! grep -Eq -- "$re" "$out"; then
+		file=$out
+		case $re in ERR:*) re=${re#ERR:}; file=$err ;; esac
+		if ! grep -Eq -- "$re" "$file"; then
 			echo "FAIL: output does not match /$re/"
 			status=1
 		fi
