@@ -188,11 +188,156 @@ static void test_long_mode_instruction_exits(void **state)
 	eg_destroy(&g);
 }
 
+static void test_cr_shadows_and_tsc_offset(void **state)
+{
+	(void)state;
+	struct eg g;
+	eg_create(&g);
+	eg_long64(&g, EG_CODE);
+	/* mov rax, cr0; mov rbx, cr4; rdtsc; hlt */
+	static const uint8_t code[] = {0x0f, 0x20, 0xc0, 0x0f, 0x20, 0xe3, 0x0f, 0x31, 0xf4};
+	eg_load(&g, EG_CODE, code, sizeof code);
+	eg_controls(&g, CPU_BASED_HLT | CPU_BASED_TSC_OFFSET, 0);
+	eg_wr(&g, VMCS_CTRL_CR0_MASK, 0x60000008);
+	eg_wr(&g, VMCS_CTRL_CR0_SHADOW, 0x8);         /* host-owned TS reads as 1 */
+	eg_wr(&g, VMCS_CTRL_CR4_MASK, 0x2000);
+	eg_wr(&g, VMCS_CTRL_CR4_SHADOW, 0);           /* host-owned VMXE reads as 0 */
+	uint64_t base = 1ull << 50;
+	assert_int_equal(hv_vcpu_write_msr(g.vcpu, 0x10, base), HV_SUCCESS); /* guest TSC = host + offset */
+	eg_expect_insn_exit(&g, VMX_REASON_HLT, EG_CODE + 8, 1, 0, 0);
+	assert_int_equal(eg_reg(&g, HV_X86_RAX) & ~0xffffffffull, 0);
+	assert_int_equal(eg_reg(&g, HV_X86_RBX), 0x20);
+	uint64_t tsc = (eg_reg(&g, HV_X86_RDX) << 32) | eg_reg(&g, HV_X86_RAX);
+	assert_true(tsc >= base && tsc - base < 100000000000ull);
+	eg_destroy(&g);
+}
+
+static void test_cr0_read_shadow(void **state)
+{
+	(void)state;
+	struct eg g;
+	eg_create(&g);
+	eg_long64(&g, EG_CODE);
+	static const uint8_t code[] = {0x0f, 0x20, 0xc0, 0xf4}; /* mov rax, cr0; hlt */
+	eg_load(&g, EG_CODE, code, sizeof code);
+	eg_wr(&g, VMCS_CTRL_CR0_MASK, 0x60000008);
+	eg_wr(&g, VMCS_CTRL_CR0_SHADOW, 0x8);
+	eg_expect_insn_exit(&g, VMX_REASON_HLT, EG_CODE + 3, 1, 0, 0);
+	assert_int_equal(eg_reg(&g, HV_X86_RAX), 0x80000031 | 0x8); /* real CR0 with the shadowed TS */
+	assert_int_equal(eg_rd(&g, VMCS_GUEST_CR0) & 8, 0);
+	eg_destroy(&g);
+}
+
+static void test_monitor_armed_mwait_and_ud_cases(void **state)
+{
+	(void)state;
+	struct eg g;
+	eg_create(&g);
+	eg_long64(&g, EG_CODE);
+	/* monitor; mwait; getsec; rsm; hlt */
+	static const uint8_t code[] = {0x0f, 0x01, 0xc8, 0x0f, 0x01, 0xc9, 0x0f, 0x37, 0x0f, 0xaa, 0xf4};
+	eg_load(&g, EG_CODE, code, sizeof code);
+	eg_controls(&g, CPU_BASED_HLT | CPU_BASED_MWAIT, 0);
+	eg_wr(&g, VMCS_CTRL_EXC_BITMAP, 1u << 6);
+	eg_setreg(&g, HV_X86_RAX, EG_DATA);
+	eg_expect_insn_exit(&g, VMX_REASON_MWAIT, EG_CODE + 3, 3, 1, 0); /* monitor armed: qualification bit 0 */
+	eg_skip(&g);
+	assert_int_equal(eg_run(&g), VMX_REASON_EXC_NMI); /* GETSEC with CR4.SMXE = 0: #UD */
+	assert_int_equal(eg_rd(&g, VMCS_RO_VMEXIT_IRQ_INFO), 0x80000306u);
+	assert_int_equal(eg_rd(&g, VMCS_GUEST_RIP), EG_CODE + 6);
+	eg_wr(&g, VMCS_GUEST_RIP, EG_CODE + 8);
+	assert_int_equal(eg_run(&g), VMX_REASON_EXC_NMI); /* RSM outside SMM: #UD */
+	assert_int_equal(eg_rd(&g, VMCS_RO_VMEXIT_IRQ_INFO), 0x80000306u);
+	assert_int_equal(eg_rd(&g, VMCS_GUEST_RIP), EG_CODE + 8);
+	eg_destroy(&g);
+}
+
+static void test_vmx_instructions_in_real_mode(void **state)
+{
+	(void)state;
+	struct eg g;
+	eg_create(&g);
+	/* vmcall (exits in any mode); vmxon [0x500] (#UD in real mode) */
+	static const uint8_t code[] = {0x0f, 0x01, 0xc1, 0xf3, 0x0f, 0xc7, 0x36, 0x00, 0x05, 0xf4};
+	eg_load(&g, 0x7c00, code, sizeof code);
+	eg_real(&g, 0x7c00);
+	eg_wr(&g, VMCS_CTRL_EXC_BITMAP, 1u << 6);
+	eg_expect_insn_exit(&g, VMX_REASON_VMCALL, 0x7c00, 3, 0, 0);
+	eg_skip(&g);
+	assert_int_equal(eg_run(&g), VMX_REASON_EXC_NMI);
+	assert_int_equal(eg_rd(&g, VMCS_RO_VMEXIT_IRQ_INFO), 0x80000306u);
+	assert_int_equal(eg_rd(&g, VMCS_GUEST_RIP), 0x7c03);
+	eg_destroy(&g);
+}
+
+static void test_pause_loop_exiting(void **state)
+{
+	(void)state;
+	struct eg g;
+	eg_create(&g);
+	eg_long64(&g, EG_CODE);
+	static const uint8_t code[] = {0xf3, 0x90, 0xeb, 0xfc}; /* 1: pause; jmp 1b */
+	eg_load(&g, EG_CODE, code, sizeof code);
+	eg_controls(&g, CPU_BASED_HLT, CPU_BASED2_PAUSE_LOOP);
+	eg_wr(&g, VMCS_CTRL_PLE_GAP, 1u << 30);   /* consecutive PAUSEs always belong to one loop */
+	eg_wr(&g, VMCS_CTRL_PLE_WINDOW, 100000); /* exit once the loop has spun this many TSC ticks */
+	eg_expect_insn_exit(&g, VMX_REASON_PAUSE, EG_CODE, 2, 0, 0);
+	eg_destroy(&g);
+}
+
+static void test_io_permission_before_exit(void **state)
+{
+	(void)state;
+	struct eg g;
+	eg_create(&g);
+	/* CPL 3, IOPL 0: in al, 0x60 (allowed by the TSS bitmap) exits; in al, 0x61 (denied) is #GP first */
+	static const uint8_t code[] = {0xe4, 0x60, 0xe4, 0x61, 0xf4};
+	eg_load(&g, 0x10000, code, sizeof code);
+	eg_prot32(&g, 0x10000);
+	eg_controls(&g, CPU_BASED_HLT | CPU_BASED_UNCOND_IO, 0);
+	eg_all_segs(&g, SEL_UCODE32, 0xc0fb, SEL_UDATA, 0xc0f3, 0xffffffff);
+	eg_wr(&g, VMCS_GUEST_TR_LIMIT, 0x2067);
+	eg_wr(&g, VMCS_GUEST_TR_AR, 0x8b);
+	*(uint16_t *)(void *)(g.mem + EG_TSS + 0x66) = 0x68;   /* I/O map base */
+	memset(g.mem + EG_TSS + 0x68, 0xff, 0x2000);
+	g.mem[EG_TSS + 0x68 + (0x60 >> 3)] = (uint8_t)~1u;     /* port 0x60 allowed */
+	eg_wr(&g, VMCS_CTRL_EXC_BITMAP, 1u << 13);
+	eg_expect_insn_exit(&g, VMX_REASON_IO, 0x10000, 2, (0x60ull << 16) | 0x48, 0);
+	eg_skip(&g);
+	assert_int_equal(eg_run(&g), VMX_REASON_EXC_NMI);
+	assert_int_equal(eg_rd(&g, VMCS_RO_VMEXIT_IRQ_INFO), 0x80000b0du);
+	assert_int_equal(eg_rd(&g, VMCS_RO_VMEXIT_IRQ_ERROR), 0);
+	assert_int_equal(eg_rd(&g, VMCS_GUEST_RIP), 0x10002);
+	eg_destroy(&g);
+}
+
+static void test_descriptor_table_exit_32bit(void **state)
+{
+	(void)state;
+	struct eg g;
+	eg_create(&g);
+	static const uint8_t code[] = {0x0f, 0x01, 0x15, 0x00, 0x05, 0x00, 0x00, 0xf4}; /* lgdt [0x500]; hlt */
+	eg_load(&g, 0x10000, code, sizeof code);
+	eg_prot32(&g, 0x10000);
+	eg_controls(&g, CPU_BASED_HLT, CPU_BASED2_DESC_TABLE);
+	/* disp32 only: scale 0, 32-bit addressing, DS, no index, no base, operand size 32, LGDT */
+	uint32_t info = (1u << 7) | (3u << 15) | (1u << 22) | (1u << 27) | (1u << 11) | (2u << 28);
+	eg_expect_insn_exit(&g, VMX_REASON_GDTR_IDTR, 0x10000, 7, 0x500, info);
+	eg_destroy(&g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		EG_TEST(test_real_mode_hvdos_style),
 		EG_TEST(test_long_mode_instruction_exits),
+		EG_TEST(test_cr_shadows_and_tsc_offset),
+		EG_TEST(test_cr0_read_shadow),
+		EG_TEST(test_monitor_armed_mwait_and_ud_cases),
+		EG_TEST(test_vmx_instructions_in_real_mode),
+		EG_TEST(test_pause_loop_exiting),
+		EG_TEST(test_io_permission_before_exit),
+		EG_TEST(test_descriptor_table_exit_32bit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
