@@ -313,6 +313,100 @@ static void test_entry_failure_invalid_guest_state(void **state)
 	eg_destroy(&g);
 }
 
+static void *unmapper(void *arg)
+{
+	(void)arg;
+	usleep(20000);
+	assert_int_equal(hv_vm_unmap(0x300000, 4096), HV_SUCCESS);
+	return NULL;
+}
+
+/* hv_vm_unmap from another thread while the guest reads the page in a loop: once it returns, the guest sees an EPT violation. */
+static void test_unmap_while_running(void **state)
+{
+	(void)state;
+	struct eg g;
+	eg_create(&g);
+	eg_long64(&g, EG_CODE);
+	static const uint8_t loop[] = {0x48, 0x8b, 0x01, 0xeb, 0xfb}; /* 1: mov rax, [rcx]; jmp 1b */
+	eg_load(&g, EG_CODE, loop, sizeof loop);
+	eg_setreg(&g, HV_X86_RCX, 0x300010);
+	pthread_t t;
+	pthread_create(&t, NULL, unmapper, NULL);
+	assert_int_equal(eg_run(&g), VMX_REASON_EPT_VIOLATION);
+	pthread_join(t, NULL);
+	struct eg_exit e = eg_exit_info(&g);
+	assert_int_equal(e.gpa, 0x300010);
+	assert_int_equal(e.qual, 0x181);
+	assert_int_equal(e.rip, EG_CODE);
+	assert_int_equal(hv_vm_map(g.mem + 0x300000, 0x300000, 4096, HV_MEMORY_READ | HV_MEMORY_WRITE | HV_MEMORY_EXEC),
+			 HV_SUCCESS);
+	eg_destroy(&g);
+}
+
+/* Virtual-8086 mode: code runs with real-mode addressing at CPL 3; INT n with IOPL < 3 is #GP; OUT still exits. */
+static void test_v86_mode(void **state)
+{
+	(void)state;
+	struct eg g;
+	eg_create(&g);
+	static const uint8_t code[] = {0xb8, 0x34, 0x12, 0xe6, 0x80, 0xcd, 0x21, 0xf4}; /* mov ax,0x1234; out 0x80,al; int 0x21 */
+	eg_load(&g, 0x20000, code, sizeof code);
+	eg_prot32(&g, 0);
+	eg_controls(&g, CPU_BASED_HLT | CPU_BASED_UNCOND_IO, 0);
+	eg_all_segs(&g, 0x2000, 0xf3, 0x2000, 0xf3, 0xffff);
+	eg_wr(&g, VMCS_GUEST_CS_BASE, 0x20000);
+	eg_wr(&g, VMCS_GUEST_SS_BASE, 0x20000);
+	eg_wr(&g, VMCS_GUEST_DS_BASE, 0x20000);
+	eg_wr(&g, VMCS_GUEST_ES_BASE, 0x20000);
+	eg_wr(&g, VMCS_GUEST_FS_BASE, 0x20000);
+	eg_wr(&g, VMCS_GUEST_GS_BASE, 0x20000);
+	eg_setreg(&g, HV_X86_RFLAGS, 0x20002 | 0x3000); /* VM, IOPL 3: OUT allowed */
+	eg_setreg(&g, HV_X86_RIP, 0);
+	eg_setreg(&g, HV_X86_RSP, 0x1000);
+	eg_wr(&g, VMCS_CTRL_EXC_BITMAP, 1u << 13);
+	eg_expect_insn_exit(&g, VMX_REASON_IO, 3, 2, (0x80ull << 16) | 0x40, 0);
+	assert_int_equal(eg_reg(&g, HV_X86_RAX) & 0xffff, 0x1234);
+	eg_skip(&g);
+	eg_setreg(&g, HV_X86_RFLAGS, 0x20002); /* IOPL 0: INT n faults with #GP(0) */
+	assert_int_equal(eg_run(&g), VMX_REASON_EXC_NMI);
+	assert_int_equal(eg_rd(&g, VMCS_RO_VMEXIT_IRQ_INFO), 0x80000b0du);
+	assert_int_equal(eg_rd(&g, VMCS_RO_VMEXIT_IRQ_ERROR), 0);
+	assert_int_equal(eg_rd(&g, VMCS_GUEST_RIP), 5);
+	eg_destroy(&g);
+}
+
+/* 32-bit far CALL through a call gate to an inner privilege level, and RETF back out. */
+static void test_call_gate_inner_privilege(void **state)
+{
+	(void)state;
+	struct eg g;
+	eg_create(&g);
+	/* ring 3 at 0x10000: call 0x58:0; vmcall.  ring 0 at 0x20000: mov eax, cs; retf */
+	static const uint8_t user[] = {0x9a, 0, 0, 0, 0, 0x58, 0x00, 0x0f, 0x01, 0xc1};
+	static const uint8_t kern[] = {0x8c, 0xc8, 0xcb};
+	eg_load(&g, 0x10000, user, sizeof user);
+	eg_load(&g, 0x20000, kern, sizeof kern);
+	eg_prot32(&g, 0x10000);
+	eg_put64(&g, EG_GDT + 0x58, 0x0000ec0000000000ull | (0x08ull << 16) | 0x0000 | (0x0002ull << 48)); /* gate -> 0x08:0x20000, DPL 3 */
+	*(uint32_t *)(void *)(g.mem + EG_TSS + 4) = 0x70000; /* ESP0 */
+	*(uint16_t *)(void *)(g.mem + EG_TSS + 8) = SEL_DATA; /* SS0 */
+	eg_wr(&g, VMCS_GUEST_TR_AR, 0x8b);
+	eg_all_segs(&g, SEL_UCODE32, 0xc0fb, SEL_UDATA, 0xc0f3, 0xffffffff);
+	eg_setreg(&g, HV_X86_RSP, 0x60000);
+	eg_expect_insn_exit(&g, VMX_REASON_VMCALL, 0x10007, 3, 0, 0);
+	assert_int_equal(eg_reg(&g, HV_X86_RAX) & 0xffff, SEL_CODE32); /* ran at CPL 0 */
+	assert_int_equal(eg_rd(&g, VMCS_GUEST_CS), SEL_UCODE32);       /* back at CPL 3 */
+	assert_int_equal(eg_rd(&g, VMCS_GUEST_SS), SEL_UDATA);
+	assert_int_equal(eg_reg(&g, HV_X86_RSP), 0x60000);
+	uint32_t *st = (uint32_t *)(void *)(g.mem + 0x70000 - 16);
+	assert_int_equal(st[0], 0x10007);      /* EIP */
+	assert_int_equal(st[1], SEL_UCODE32);  /* CS */
+	assert_int_equal(st[2], 0x60000);      /* ESP */
+	assert_int_equal(st[3], SEL_UDATA);    /* SS */
+	eg_destroy(&g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -329,6 +423,9 @@ int main(void)
 		EG_TEST(test_kick_irq_exit),
 		EG_TEST(test_native_msr_and_cr3_targets),
 		EG_TEST(test_entry_failure_invalid_guest_state),
+		EG_TEST(test_unmap_while_running),
+		EG_TEST(test_v86_mode),
+		EG_TEST(test_call_gate_inner_privilege),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
