@@ -56,6 +56,8 @@ struct kvm_vcpu {
 	struct kvm_run *run;
 	timer_t timer;                 /* per-vCPU deadline timer, signals the owner thread */
 	bool timer_ok;
+	uint64_t armed_deadline;       /* deadline the timer is armed for (kept armed between runs), 0 none */
+	uint64_t tsc_khz;              /* KVM's guest TSC rate, for the preemption timer (0: not read yet) */
 	bool ran;                      /* KVM_RUN has been called (CPUID is then fixed) */
 	enum kvm_pending pending;
 	uint64_t pending_lin_rip;      /* linear RIP of the instruction whose completion is pending */

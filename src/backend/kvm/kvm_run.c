@@ -533,8 +533,11 @@ static void wait_halted(struct hvx_vcpu *vcpu, uint64_t deadline, struct hvx_exi
 
 static uint64_t tsc_khz_of(struct kvm_vcpu *kv)
 {
-	int khz = ioctl(kv->fd, KVM_GET_TSC_KHZ, 0);
-	return khz > 0 ? (uint64_t)khz : 1000000;
+	if (!kv->tsc_khz) {
+		int khz = ioctl(kv->fd, KVM_GET_TSC_KHZ, 0);
+		kv->tsc_khz = khz > 0 ? (uint64_t)khz : 1000000;
+	}
+	return kv->tsc_khz;
 }
 
 /*
@@ -702,9 +705,19 @@ hv_return_t kvm_vcpu_run(struct hvx_vcpu *vcpu, uint64_t deadline, struct hvx_ex
 	}
 	run->request_interrupt_window = want_wnd;
 	run->kvm_valid_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
-	bool armed = deadline != HV_DEADLINE_FOREVER;
-	if (armed)
-		arm_timer(kv, deadline);
+	/* The deadline timer stays armed after a run: re-armed only for a new deadline (one syscall, or none). A deadline
+	 * already past ends the run before the first instruction, as a zero preemption timer does. */
+	if (deadline != HV_DEADLINE_FOREVER) {
+		if (hvx_now_ns() >= deadline) {
+			e->reason = VMX_REASON_VMX_TIMER_EXPIRED;
+			run->request_interrupt_window = 0;
+			return HV_SUCCESS;
+		}
+		if (deadline != kv->armed_deadline) {
+			arm_timer(kv, deadline);
+			kv->armed_deadline = deadline;
+		}
+	}
 	hv_return_t ret = HV_SUCCESS;
 	for (;;) {
 		int r = kvm_run_ioctl(vcpu);
@@ -818,8 +831,6 @@ hv_return_t kvm_vcpu_run(struct hvx_vcpu *vcpu, uint64_t deadline, struct hvx_ex
 		if (k != 0)
 			break;
 	}
-	if (armed)
-		arm_timer(kv, HV_DEADLINE_FOREVER);
 	run->request_interrupt_window = 0;
 	/* An injected event KVM could not deliver before the exit is reported as IDT-vectoring information. */
 	if (injected && e->reason != VMX_REASON_IRQ && e->reason != VMX_REASON_VMX_TIMER_EXPIRED) {
