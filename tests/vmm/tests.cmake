@@ -6,7 +6,7 @@ set(HVX_VMM_DIR ${CMAKE_CURRENT_LIST_DIR})
 set(HVX_VMM_GUESTS ${CMAKE_BINARY_DIR}/tests/vmm_guests)
 set(HVX_RUN $<TARGET_FILE:hvx_cli>)
 
-set(_guests flat32 flat_real flat64 elf32 elf64 multiboot_elf multiboot_aout pvh bzimage spin smp triple)
+set(_guests flat32 flat_real flat64 elf32 elf64 multiboot_elf multiboot_aout pvh bzimage spin smp triple lapic64 reset)
 set(_outputs)
 foreach(g ${_guests})
   add_custom_command(OUTPUT ${HVX_VMM_GUESTS}/${g}.bin
@@ -45,6 +45,9 @@ hvx_vmm_boot(smp 33 "smp: AP started by INIT/SIPI: PASS" -- --cpus 2 --format fl
 hvx_vmm_boot(demo 0 "CPUID .*vendor GenuineIntel" "IA32_PAT = 0x0007010500070406" "version 0x00050014" "signature QEMU, RAM 64 MiB"
   "REP OUTSB to debugcon" "3 timer interrupts injected" "powering off" -- --memory 64M ${CMAKE_BINARY_DIR}/src/vmm/demo.bin)
 hvx_vmm_boot(timeout 124 "ERR:timeout" -- --timeout 1 --format flat ${HVX_VMM_GUESTS}/spin.bin)
+hvx_vmm_boot(lapic64 33 "lapic64: 3 timer interrupts" "lapic64: self-IPI delivered: PASS"
+  -- --mode long --load-addr 0x100000 ${HVX_VMM_GUESTS}/lapic64.bin)
+hvx_vmm_boot(reset 0 "reset: asking for a reset" "ERR:reset" -- --format flat ${HVX_VMM_GUESTS}/reset.bin)
 hvx_vmm_boot(triple_fault 4 "ERR:triple fault" -- --format flat ${HVX_VMM_GUESTS}/triple.bin)
 hvx_vmm_boot(trace 33 "flat32: PASS" "ERR:^\\[cpu0\\] +[0-9.]+ rip=0x[0-9a-f]+ IO \\(30\\): OUT 1 byte to port 0x3f8 via DX"
   "ERR:IO \\(30\\): IN 1 byte from port 0x3fd via DX" -- --trace --format flat ${HVX_VMM_GUESTS}/flat32.bin)

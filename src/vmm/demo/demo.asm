@@ -327,7 +327,7 @@ putbcd:                                 ; AL = two BCD digits
 	jmp putc
 
 s_hello: db "hvx demo: a multiboot guest in 32-bit protected mode; every line below is VM exits", 10, 0
-s_cpuid: db "  CPUID (exit 10): vendor ", 0
+s_cpuid: db "  CPUID (exit 10 where the backend exits on it): vendor ", 0
 s_hv:	db ", hypervisor ", 0
 s_brand: db ", brand ", 0
 s_apicbase: db "  RDMSR (exit 31): IA32_APIC_BASE = 0x", 0
