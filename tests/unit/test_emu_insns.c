@@ -122,6 +122,66 @@ static void test_unimplemented_counted(void **state)
 	eg_destroy(&g);
 }
 
+static void test_iret_forms(void **state)
+{
+	(void)state;
+	struct eg g;
+	/* 64-bit: #UD handler skips the UD2 and IRETQs back */
+	eg_create(&g);
+	eg_long64(&g, EG_CODE);
+	static const uint8_t code[] = {0x0f, 0x0b, 0xf4};
+	static const uint8_t handler[] = {0x48, 0x83, 0x04, 0x24, 0x02, 0x48, 0xcf}; /* add qword [rsp], 2; iretq */
+	eg_load(&g, EG_CODE, code, sizeof code);
+	eg_load(&g, 0x20000, handler, sizeof handler);
+	eg_put64(&g, EG_IDT + 6 * 16, 0x0000 | ((uint64_t)SEL_CODE64 << 16) | (0x8eull << 40) | (0x0002ull << 48));
+	eg_put64(&g, EG_IDT + 6 * 16 + 8, 0);
+	eg_wr(&g, VMCS_GUEST_IDTR_LIMIT, 0xfff);
+	eg_expect_insn_exit(&g, VMX_REASON_HLT, EG_CODE + 2, 1, 0, 0);
+	assert_int_equal(eg_reg(&g, HV_X86_RSP), EG_STACK);
+	eg_destroy(&g);
+	/* 32-bit: IRETD from CPL 0 to CPL 3 (pops EIP, CS, EFLAGS, ESP, SS) */
+	eg_create(&g);
+	static const uint8_t k[] = {0x6a, SEL_UDATA, 0x68, 0x00, 0x00, 0x06, 0x00, 0x68, 0x02, 0x02, 0x00, 0x00,
+				    0x6a, SEL_UCODE32, 0x68, 0x00, 0x00, 0x03, 0x00, 0xcf};
+	/* push 0x3b; push 0x60000; push 0x202; push 0x33; push 0x30000; iretd */
+	static const uint8_t u[] = {0x0f, 0x01, 0xc1}; /* vmcall */
+	eg_load(&g, 0x10000, k, sizeof k);
+	eg_load(&g, 0x30000, u, sizeof u);
+	eg_prot32(&g, 0x10000);
+	eg_expect_insn_exit(&g, VMX_REASON_VMCALL, 0x30000, 3, 0, 0);
+	assert_int_equal(eg_rd(&g, VMCS_GUEST_CS), SEL_UCODE32);
+	assert_int_equal(eg_rd(&g, VMCS_GUEST_SS), SEL_UDATA);
+	assert_int_equal(eg_reg(&g, HV_X86_RSP), 0x60000);
+	assert_int_equal(eg_reg(&g, HV_X86_RFLAGS), 0x202);
+	eg_destroy(&g);
+}
+
+static void test_sysenter_sysexit(void **state)
+{
+	(void)state;
+	struct eg g;
+	eg_create(&g);
+	static const uint8_t user[] = {0x0f, 0x34};                               /* sysenter */
+	static const uint8_t kern[] = {0xbe, 7, 0, 0, 0, 0x0f, 0x35};             /* mov esi, 7; sysexit */
+	static const uint8_t back[] = {0x0f, 0x01, 0xc1};                         /* vmcall */
+	eg_load(&g, 0x10000, user, sizeof user);
+	eg_load(&g, 0x20000, kern, sizeof kern);
+	eg_load(&g, 0x30000, back, sizeof back);
+	eg_prot32(&g, 0x10000);
+	eg_all_segs(&g, SEL_UCODE32, 0xc0fb, SEL_UDATA, 0xc0f3, 0xffffffff);
+	eg_wr(&g, VMCS_GUEST_IA32_SYSENTER_CS, SEL_CODE32);
+	eg_wr(&g, VMCS_GUEST_SYSENTER_EIP, 0x20000);
+	eg_wr(&g, VMCS_GUEST_SYSENTER_ESP, 0x70000);
+	eg_setreg(&g, HV_X86_RDX, 0x30000);
+	eg_setreg(&g, HV_X86_RCX, 0x61000);
+	eg_expect_insn_exit(&g, VMX_REASON_VMCALL, 0x30000, 3, 0, 0);
+	assert_int_equal(eg_reg(&g, HV_X86_RSI), 7);
+	assert_int_equal(eg_rd(&g, VMCS_GUEST_CS), (SEL_CODE32 + 16) | 3);
+	assert_int_equal(eg_rd(&g, VMCS_GUEST_SS), (SEL_CODE32 + 24) | 3);
+	assert_int_equal(eg_reg(&g, HV_X86_RSP), 0x61000);
+	eg_destroy(&g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -130,6 +190,8 @@ int main(void)
 		EG_TEST(test_locked_and_wide_exchange),
 		EG_TEST(test_syscall_sysret),
 		EG_TEST(test_unimplemented_counted),
+		EG_TEST(test_iret_forms),
+		EG_TEST(test_sysenter_sysexit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -111,12 +111,10 @@ void h_retf(struct emu_cpu *c, const struct emu_insn *in)
 
 void h_push(struct emu_cpu *c, const struct emu_insn *in)
 {
-	unsigned size = in->op[0].kind == OK_SREG ? in->osz : in->op[0].size;
+	unsigned size = (in->op[0].kind == OK_SREG || in->op[0].kind == OK_IMM) ? in->osz : in->op[0].size;
 	if (c->mode == EM_LONG64 && size == 4)
 		size = 8;
 	uint64_t v = in->op[0].kind == OK_IMM ? in->imm : op_read(c, in, 0);
-	if (in->op[0].kind == OK_SREG && in->osz >= 4 && c->mode != EM_LONG64)
-		size = in->osz;
 	emu_push(c, size, v);
 }
 
