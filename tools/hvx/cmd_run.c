@@ -212,6 +212,8 @@ need:
 		if (ran && vmm_stats_write_json(&st, json))
 			fprintf(stderr, "hvx run: error writing '%s'\n", stats_json);
 		fclose(json);
+		if (!ran)
+			remove(stats_json); /* nothing ran: leave no empty file behind */
 	}
 	vmm_stats_free(&st);
 	return status;
