@@ -67,8 +67,10 @@ static void test_io_all_forms(void **state)
 	skip_insn(&k, rip);
 	rip = expect_io(&k, Q(2, 1, 0, 0, 0, 0xf8), 2);     /* in ax, dx */
 	ke_set(&k, HV_X86_RAX, 0xbeef);
+	ke_set(&k, HV_X86_RFLAGS, ke_reg(&k, HV_X86_RFLAGS) | 0x1); /* the VMM's flags win too (CF) */
 	skip_insn(&k, rip);
 	rip = expect_io(&k, Q(4, 1, 0, 0, 0, 0xf8), 1);     /* in eax, dx */
+	assert_int_equal(ke_reg(&k, HV_X86_RFLAGS) & 1, 1);
 	ke_set(&k, HV_X86_RAX, 0x11223344);
 	skip_insn(&k, rip);
 
