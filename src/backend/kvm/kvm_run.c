@@ -641,7 +641,10 @@ hv_return_t kvm_vcpu_run(struct hvx_vcpu *vcpu, uint64_t deadline, struct hvx_ex
 		kvm_state_regs_to_kvm(s, &cr);
 		bool in = run->exit_reason == KVM_EXIT_IO && run->io.direction == KVM_EXIT_IO_IN;
 		/* KVM's emulator completes an IN with the RFLAGS it decoded with: only unchanged flags may take this path. */
-		if (linear_rip(&cr, &cur) == want && v[HVX_SLOT_RO_VMEXIT_INSTR_LEN] && (s->rflags | 2) == (kv->exit_regs.rflags | 2) &&
+		/* ... and it sets the interrupt shadow as the instruction left it: a shadow the VMM set needs the drain. */
+		bool shadow = (vcpu->dirty & HVX_GROUP_EVENT) && (v[HVX_SLOT_GUEST_INTERRUPTIBILITY] & 3);
+		if (linear_rip(&cr, &cur) == want && v[HVX_SLOT_RO_VMEXIT_INSTR_LEN] && !shadow &&
+		    (s->rflags | 2) == (kv->exit_regs.rflags | 2) &&
 		    (!in || run->io.size < 4 || (s->gpr[HVX_RAX] >> 32) == 0)) {
 			if (in)
 				memcpy((uint8_t *)run + run->io.data_offset, &s->gpr[HVX_RAX], run->io.size);
