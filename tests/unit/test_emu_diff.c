@@ -391,19 +391,19 @@ static void diff_campaign(ZydisMachineMode mode, unsigned runs)
 static void test_diff_random_sequences(void **state)
 {
 	(void)state;
-	diff_campaign(ZYDIS_MACHINE_MODE_LONG_64, 3000);
+	diff_campaign(ZYDIS_MACHINE_MODE_LONG_64, 30000);
 }
 
 static void test_diff_random_sequences_prot32(void **state)
 {
 	(void)state;
-	diff_campaign(ZYDIS_MACHINE_MODE_LEGACY_32, 1500);
+	diff_campaign(ZYDIS_MACHINE_MODE_LEGACY_32, 10000);
 }
 
 static void test_diff_random_sequences_real(void **state)
 {
 	(void)state;
-	diff_campaign(ZYDIS_MACHINE_MODE_REAL_16, 1500);
+	diff_campaign(ZYDIS_MACHINE_MODE_REAL_16, 10000);
 }
 
 /* DIV/IDIV with #DE cases compared against the host's own results (no native fault: inputs are chosen to be valid). */
