@@ -227,6 +227,27 @@ static void test_exception_injection(void **state)
 	ke_teardown(&k);
 }
 
+static void test_software_interrupt_injection(void **state)
+{
+	(void)state;
+	NEED_KVM();
+	uint8_t code[0x110];
+	memset(code, 0x90, sizeof code);
+	code[0] = 0xcd; code[1] = 0x21; /* the INT 21h the VMM emulates by injection */
+	code[2] = 0xeb; code[3] = 0xfe;
+	code[0x100] = 0xf4; /* handler: hlt */
+	struct ke k;
+	ke_setup(&k, 0, code, sizeof code);
+	ke_idt(&k, 0x21, KE_CODE + 0x100);
+	ke_w(&k, VMCS_CTRL_VMENTRY_IRQ_INFO, IRQ_INFO_VALID | IRQ_INFO_SOFT_IRQ | 0x21);
+	ke_w(&k, VMCS_CTRL_VMENTRY_INSTR_LEN, 2);
+	ke_expect_reason(&k, VMX_REASON_HLT);
+	assert_int_equal(ke_reg(&k, HV_X86_RIP), KE_CODE + 0x100);
+	/* The pushed return address is RIP + the VM-entry instruction length. */
+	assert_int_equal(*(uint64_t *)(k.mem + ke_reg(&k, HV_X86_RSP)), KE_CODE + 2);
+	ke_teardown(&k);
+}
+
 static void test_entry_failure(void **state)
 {
 	(void)state;
@@ -252,6 +273,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_irq_window_and_injection, cleanup),
 		cmocka_unit_test_teardown(test_kick_running_and_pending, cleanup),
 		cmocka_unit_test_teardown(test_exception_injection, cleanup),
+		cmocka_unit_test_teardown(test_software_interrupt_injection, cleanup),
 		cmocka_unit_test_teardown(test_entry_failure, cleanup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

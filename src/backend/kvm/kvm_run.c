@@ -451,8 +451,10 @@ static bool inject(struct hvx_vcpu *vcpu, uint32_t info, bool *mtf_now)
 	ev.flags = KVM_VCPUEVENT_VALID_SHADOW;
 	ev.nmi.masked = (intr >> 3) & 1;
 	if (type == 4 || type == 5 || type == 6) {
+		/* The state is loaded already: RIP travels in the sync area with the other registers. */
 		s->rip += s->vmcs[HVX_SLOT_CTRL_VMENTRY_INSTR_LEN];
-		vcpu->dirty |= HVX_GROUP_RIP_FLAGS;
+		kvm_state_regs_to_kvm(s, &kv->run->s.regs.regs);
+		kv->run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
 	}
 	switch (type) {
 	case 0: case 4:
@@ -470,7 +472,6 @@ static bool inject(struct hvx_vcpu *vcpu, uint32_t info, bool *mtf_now)
 		ev.exception.error_code = (uint32_t)s->vmcs[HVX_SLOT_CTRL_VMENTRY_EXC_ERROR];
 		break;
 	}
-	(void)kv;
 	if (ioctl(kv->fd, KVM_SET_VCPU_EVENTS, &ev) < 0) {
 		fail_msg(vcpu, "KVM_SET_VCPU_EVENTS refused the injected event", errno);
 		return false;
@@ -666,6 +667,16 @@ hv_return_t kvm_vcpu_run(struct hvx_vcpu *vcpu, uint64_t deadline, struct hvx_ex
 		vcpu->dirty &= ~HVX_GROUP_EVENT; /* the injection below sets the events */
 	uint32_t info = (uint32_t)v[HVX_SLOT_CTRL_VMENTRY_IRQ_INFO];
 	bool mtf_now = false, injected = false;
+	const char *why = NULL;
+	int err = 0;
+	if (!kvm_state_load(vcpu, vcpu->dirty, &why, &err)) {
+		/* KVM refused the guest state: an entry failure with invalid guest state (the injection stays valid). */
+		fail_msg(vcpu, why, err);
+		vcpu->dirty = 0;
+		e->reason = 0x80000000u | VMX_REASON_VMENTRY_GUEST;
+		return HV_SUCCESS;
+	}
+	vcpu->dirty = 0;
 	if (info & IRQ_INFO_VALID) {
 		if (!inject(vcpu, info, &mtf_now))
 			return HV_ERROR;
@@ -673,16 +684,6 @@ hv_return_t kvm_vcpu_run(struct hvx_vcpu *vcpu, uint64_t deadline, struct hvx_ex
 		if ((info >> 8 & 7) == 7)
 			s->vmcs[HVX_SLOT_CTRL_VMENTRY_IRQ_INFO] = info & ~IRQ_INFO_VALID;
 	}
-	const char *why = NULL;
-	int err = 0;
-	if (!kvm_state_load(vcpu, vcpu->dirty, &why, &err)) {
-		/* KVM refused the guest state: that is an entry failure with invalid guest state. */
-		fail_msg(vcpu, why, err);
-		vcpu->dirty = 0;
-		e->reason = 0x80000000u | VMX_REASON_VMENTRY_GUEST;
-		return HV_SUCCESS;
-	}
-	vcpu->dirty = 0;
 	if (mtf_now) {
 		e->reason = VMX_REASON_MTF;
 		return HV_SUCCESS;
