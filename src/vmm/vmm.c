@@ -292,23 +292,37 @@ static void *clock_thread(void *arg)
 	return NULL;
 }
 
+/* COM1 input: bytes wait here until the UART has room (as a real line with flow control would). */
 static void *input_thread(void *arg)
 {
 	struct vmm *vm = arg;
+	uint8_t buf[256];
+	size_t have = 0, off = 0;
+	bool eof = false;
 	while (atomic_load(&vm->stop) == VMM_RUNNING) {
+		if (off < have) {
+			pthread_mutex_lock(&vm->lock);
+			off += uart_receive(&vm->dev->uart, buf + off, have - off);
+			pthread_mutex_unlock(&vm->lock);
+			if (off < have) {
+				struct timespec ts = {0, 1000000}; /* the guest has not read yet: look again in 1 ms */
+				nanosleep(&ts, NULL);
+			}
+			continue;
+		}
+		if (eof)
+			break;
 		struct pollfd p = {vm->cfg.serial_in_fd, POLLIN, 0};
 		int r = poll(&p, 1, 100);
 		if (r < 0 && errno != EINTR)
 			break;
 		if (r <= 0)
 			continue;
-		uint8_t buf[256];
 		ssize_t n = read(vm->cfg.serial_in_fd, buf, sizeof buf);
 		if (n <= 0)
-			break; /* end of input */
-		pthread_mutex_lock(&vm->lock);
-		uart_receive(&vm->dev->uart, buf, (size_t)n);
-		pthread_mutex_unlock(&vm->lock);
+			eof = true; /* end of input */
+		have = n > 0 ? (size_t)n : 0;
+		off = 0;
 	}
 	return NULL;
 }

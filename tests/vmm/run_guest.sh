@@ -14,7 +14,12 @@ done
 [ "$1" = "--" ] && shift
 out=$(mktemp) || exit 1
 err=$(mktemp) || exit 1
-HVX_BACKEND= "$hvx" run --backend "$backend" --timeout 30 --no-input "$@" >"$out" 2>"$err" </dev/null
+# HVX_TEST_INPUT: text fed to the guest's COM1 through stdin (default: no input at all).
+if [ -n "$HVX_TEST_INPUT" ]; then
+	printf '%s\n' "$HVX_TEST_INPUT" | HVX_BACKEND= "$hvx" run --backend "$backend" --timeout 30 "$@" >"$out" 2>"$err"
+else
+	HVX_BACKEND= "$hvx" run --backend "$backend" --timeout 30 --no-input "$@" >"$out" 2>"$err" </dev/null
+fi
 st=$?
 cat "$out"
 cat "$err" >&2

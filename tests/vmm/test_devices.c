@@ -62,7 +62,11 @@ static void uart_receive_and_errors(void **state)
 	struct uart8250 u;
 	uart_init(&u, NULL, irq_cb, NULL, 4);
 	uart_write(&u, 1, 0x05);                     /* RDI | RLSI */
-	uart_receive(&u, (const uint8_t *)"ab", 2);  /* no FIFO: the second byte overruns */
+	assert_int_equal(uart_receive(&u, (const uint8_t *)"ab", 2), 1); /* no FIFO: room for one byte */
+	assert_int_equal(uart_iir(&u), 0x04);
+	uart_write(&u, 4, 0x10);                     /* loopback: a transmitted byte overruns the full RBR */
+	uart_write(&u, 0, 'c');
+	uart_write(&u, 4, 0x00);
 	assert_int_equal(uart_iir(&u), 0x06);        /* line status has priority */
 	assert_int_equal(uart_read(&u, 5) & 0x03, 0x03); /* DR | OE; reading LSR clears OE */
 	assert_int_equal(uart_read(&u, 5) & 0x03, 0x01);
@@ -72,7 +76,7 @@ static void uart_receive_and_errors(void **state)
 	assert_int_equal(uart_iir(&u), 0x01);
 	assert_int_equal(irq_level[4], 0);
 	uart_write(&u, 2, 0x07);                     /* FIFO on */
-	uart_receive(&u, (const uint8_t *)"xyz", 3);
+	assert_int_equal(uart_receive(&u, (const uint8_t *)"xyz", 3), 3);
 	assert_int_equal(uart_iir(&u), 0xc4);        /* FIFO bits set in IIR */
 	assert_int_equal(uart_read(&u, 0), 'x');
 	assert_int_equal(uart_read(&u, 0), 'y');

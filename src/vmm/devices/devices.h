@@ -13,7 +13,7 @@ typedef void (*dev_irq_fn)(void *ctx, unsigned line, int level);
 /* ---------------------------------------------------------------- 8250/16550 UART */
 #define UART_COM1_BASE 0x3f8
 #define UART_COM1_IRQ 4
-#define UART_RX_SIZE 1024
+#define UART_RX_SIZE 16
 
 struct uart8250 {
 	uint8_t ier, lcr, mcr, lsr, msr, scr, dll, dlm, fcr;
@@ -29,8 +29,9 @@ struct uart8250 {
 void uart_init(struct uart8250 *u, FILE *out, dev_irq_fn irq, void *ctx, unsigned line);
 uint8_t uart_read(struct uart8250 *u, unsigned reg);
 void uart_write(struct uart8250 *u, unsigned reg, uint8_t value);
-/* Host input arriving for the guest (bytes beyond the FIFO set the overrun bit). */
-void uart_receive(struct uart8250 *u, const uint8_t *data, size_t len);
+/* Host input for the guest: takes as many bytes as the receiver has room for (1 without FIFO, 16 with)
+   and returns that count, so the host side applies back-pressure instead of overrunning the guest. */
+size_t uart_receive(struct uart8250 *u, const uint8_t *data, size_t len);
 uint8_t uart_iir(const struct uart8250 *u);
 
 /* ---------------------------------------------------------------- debugcon (0xe9) and isa-debug-exit (0xf4) */

@@ -63,13 +63,17 @@ static void rx_push(struct uart8250 *u, uint8_t c)
 	u->lsr |= LSR_DR;
 }
 
-void uart_receive(struct uart8250 *u, const uint8_t *data, size_t len)
+size_t uart_receive(struct uart8250 *u, const uint8_t *data, size_t len)
 {
 	if (u->mcr & MCR_LOOP)
-		return; /* in loopback the line is disconnected from the outside */
-	for (size_t i = 0; i < len; i++)
+		return 0; /* in loopback the line is disconnected from the outside: the host waits */
+	unsigned room = ((u->fcr & 1) ? UART_RX_SIZE : 1) - u->rx_count;
+	size_t n = len < room ? len : room;
+	for (size_t i = 0; i < n; i++)
 		rx_push(u, data[i]);
-	update_irq(u);
+	if (n)
+		update_irq(u);
+	return n;
 }
 
 /* Modem status in loopback: CTS<-RTS, DSR<-DTR, RI<-OUT1, DCD<-OUT2. */
