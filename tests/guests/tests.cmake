@@ -13,6 +13,22 @@ foreach(asm ${HVX_EMU_GUESTS})
     COMMENT "Assembling emu guest ${stem}")
   list(APPEND HVX_EMU_GUEST_BINS ${bin})
 endforeach()
+# A freestanding C workload compiled for a 64-bit guest (x86-64 hosts: the test compares it with the same code run natively).
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64")
+  set(wl ${CMAKE_CURRENT_LIST_DIR}/c)
+  set(wl_flags -O2 -ffreestanding -fno-builtin -fno-pic -fno-pie -nostdlib -static -mno-red-zone
+    -fno-stack-protector -fcf-protection=none -Wl,-Ttext=0x10000 -Wl,-e,_start -Wl,--build-id=none)
+  if(CMAKE_C_COMPILER_ID STREQUAL "GNU")
+    list(APPEND wl_flags -fno-tree-loop-distribute-patterns -no-pie)
+  endif()
+  add_custom_command(OUTPUT ${HVX_GUEST_BIN}/workload.bin
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${HVX_GUEST_BIN}
+    COMMAND ${CMAKE_C_COMPILER} ${wl_flags} -o ${HVX_GUEST_BIN}/workload.elf ${wl}/start.S ${wl}/workload.c ${wl}/libc.c
+    COMMAND ${CMAKE_OBJCOPY} -O binary ${HVX_GUEST_BIN}/workload.elf ${HVX_GUEST_BIN}/workload.bin
+    DEPENDS ${wl}/start.S ${wl}/workload.c ${wl}/libc.c
+    COMMENT "Compiling the C workload guest")
+  list(APPEND HVX_EMU_GUEST_BINS ${HVX_GUEST_BIN}/workload.bin)
+endif()
 add_custom_target(emu_guests ALL DEPENDS ${HVX_EMU_GUEST_BINS})
 
 find_package(zydis REQUIRED)

@@ -182,6 +182,44 @@ static void test_sysenter_sysexit(void **state)
 	eg_destroy(&g);
 }
 
+#if defined(__x86_64__)
+#include "../guests/c/workload.c"
+
+/* Compiled C (gcc/clang -O2, vectorized loops, SSE2 doubles, divisions, jump tables) gives the same results as on the host. */
+static void test_compiled_c_workload(void **state)
+{
+	(void)state;
+	struct eg g;
+	eg_create(&g);
+	eg_load_file(&g, 0x10000, "workload");
+	eg_long64(&g, 0x10000);
+	eg_wr(&g, VMCS_GUEST_CR4, 0x2020 | (1u << 9));
+	run_to_hlt(&g);
+	struct workload_result native, emu;
+	uint8_t *scratch = calloc(1, 65536);
+	memset(&native, 0, sizeof native);
+	workload_run(&native, scratch);
+	free(scratch);
+	memcpy(&emu, g.mem + 0x90000, sizeof emu);
+	assert_int_equal(emu.primes, native.primes);
+	assert_int_equal(emu.sort_checksum, native.sort_checksum);
+	assert_int_equal(emu.crc, native.crc);
+	assert_int_equal(emu.divs, native.divs);
+	assert_int_equal(emu.fp_bits, native.fp_bits);
+	assert_int_equal(emu.strlen_sum, native.strlen_sum);
+	assert_int_equal(emu.switch_sum, native.switch_sum);
+	assert_int_equal(emu.memops, native.memops);
+	assert_int_equal(emu.primes, 2262);
+	eg_destroy(&g);
+}
+#else
+static void test_compiled_c_workload(void **state)
+{
+	(void)state;
+	print_message("skipped: the C workload guest is built for x86-64 hosts only\n");
+}
+#endif
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -192,6 +230,7 @@ int main(void)
 		EG_TEST(test_unimplemented_counted),
 		EG_TEST(test_iret_forms),
 		EG_TEST(test_sysenter_sysexit),
+		EG_TEST(test_compiled_c_workload),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -312,6 +312,54 @@ void h_sse(struct emu_cpu *c, const struct emu_insn *in)
 	case SO_CVTDQ2PD: r.g[0] = (double)s.sd[0]; r.g[1] = (double)s.sd[1]; break;
 	case SO_CVTDQ2PS: for (int i = 0; i < 4; i++) r.f[i] = (float)s.sd[i]; break;
 	case SO_CVTTPS2DQ: for (int i = 0; i < 4; i++) r.sd[i] = (int32_t)cvt_trunc(s.f[i], 4); break;
+	case SO_PSHUFLW: case SO_PSHUFHW: {
+		unsigned imm = (unsigned)in->imm, base = op == SO_PSHUFLW ? 0 : 4;
+		r = s;
+		for (unsigned i = 0; i < 4; i++)
+			r.w[base + i] = s.w[base + ((imm >> (2 * i)) & 3)];
+		break;
+	}
+	case SO_PACKUSWB:
+		for (int i = 0; i < 16; i++) {
+			int16_t v = i < 8 ? d.sw[i] : s.sw[i - 8];
+			r.b[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+		}
+		break;
+	case SO_PACKSSWB:
+		for (int i = 0; i < 16; i++) {
+			int16_t v = i < 8 ? d.sw[i] : s.sw[i - 8];
+			r.sb[i] = (int8_t)(v < -128 ? -128 : v > 127 ? 127 : v);
+		}
+		break;
+	case SO_PACKSSDW:
+		for (int i = 0; i < 8; i++) {
+			int32_t v = i < 4 ? d.sd[i] : s.sd[i - 4];
+			r.sw[i] = (int16_t)(v < -32768 ? -32768 : v > 32767 ? 32767 : v);
+		}
+		break;
+	case SO_PMULLW: for (int i = 0; i < 8; i++) r.w[i] = (uint16_t)((int32_t)d.sw[i] * s.sw[i]); break;
+	case SO_PMULHW: for (int i = 0; i < 8; i++) r.w[i] = (uint16_t)(((int32_t)d.sw[i] * s.sw[i]) >> 16); break;
+	case SO_PMULHUW: for (int i = 0; i < 8; i++) r.w[i] = (uint16_t)(((uint32_t)d.w[i] * s.w[i]) >> 16); break;
+	case SO_PMULUDQ: r.q[0] = (uint64_t)d.d[0] * s.d[0]; r.q[1] = (uint64_t)d.d[2] * s.d[2]; break;
+	case SO_PADDUSB: for (int i = 0; i < 16; i++) { unsigned v = d.b[i] + s.b[i]; r.b[i] = (uint8_t)(v > 255 ? 255 : v); } break;
+	case SO_PADDUSW: for (int i = 0; i < 8; i++) { unsigned v = d.w[i] + s.w[i]; r.w[i] = (uint16_t)(v > 65535 ? 65535 : v); } break;
+	case SO_PSUBUSB: for (int i = 0; i < 16; i++) r.b[i] = (uint8_t)(d.b[i] > s.b[i] ? d.b[i] - s.b[i] : 0); break;
+	case SO_PSUBUSW: for (int i = 0; i < 8; i++) r.w[i] = (uint16_t)(d.w[i] > s.w[i] ? d.w[i] - s.w[i] : 0); break;
+	case SO_PMINSW: for (int i = 0; i < 8; i++) r.sw[i] = d.sw[i] < s.sw[i] ? d.sw[i] : s.sw[i]; break;
+	case SO_PMAXSW: for (int i = 0; i < 8; i++) r.sw[i] = d.sw[i] > s.sw[i] ? d.sw[i] : s.sw[i]; break;
+	case SO_PAVGB: for (int i = 0; i < 16; i++) r.b[i] = (uint8_t)((d.b[i] + s.b[i] + 1) >> 1); break;
+	case SO_PSADBW:
+		for (int h = 0; h < 2; h++) {
+			unsigned t = 0;
+			for (int i = 0; i < 8; i++)
+				t += d.b[h * 8 + i] > s.b[h * 8 + i] ? d.b[h * 8 + i] - s.b[h * 8 + i] : s.b[h * 8 + i] - d.b[h * 8 + i];
+			r.q[h] = t;
+		}
+		break;
+	case SO_PMADDWD:
+		for (int i = 0; i < 4; i++)
+			r.sd[i] = (int32_t)((uint32_t)((int32_t)d.sw[2 * i] * s.sw[2 * i]) + (uint32_t)((int32_t)d.sw[2 * i + 1] * s.sw[2 * i + 1]));
+		break;
 	default: h_ud(c, in); return;
 	}
 	wr(c, in, 0, &r, 16, true, false);
