@@ -248,6 +248,41 @@ static void test_software_interrupt_injection(void **state)
 	ke_teardown(&k);
 }
 
+static void test_paging_structure_in_unmapped_gpa(void **state)
+{
+	(void)state;
+	NEED_KVM();
+	static const uint8_t code[] = {0x8b, 0x03, 0xeb, 0xfe}; /* mov eax, [rbx] */
+	struct ke k;
+	ke_setup(&k, 0, code, sizeof code);
+	uint64_t pde = 0x500000 | 3; /* linear 0x600000-0x7fffff through a page table at unmapped GPA 0x500000 */
+	memcpy(k.mem + KE_PD + 3 * 8, &pde, 8);
+	ke_set(&k, HV_X86_RBX, 0x600000);
+	ke_expect_reason(&k, VMX_REASON_EPT_VIOLATION);
+	assert_int_equal(ke_r(&k, VMCS_RO_EXIT_QUALIFIC), 0x81); /* read of a paging-structure entry, GLA valid */
+	assert_int_equal(ke_r(&k, VMCS_GUEST_PHYSICAL_ADDRESS), 0x500000);
+	assert_int_equal(ke_r(&k, VMCS_RO_GUEST_LIN_ADDR), 0x600000);
+	assert_int_equal(ke_reg(&k, HV_X86_RIP), KE_CODE);
+	ke_teardown(&k);
+}
+
+static void test_idt_in_unmapped_gpa(void **state)
+{
+	(void)state;
+	NEED_KVM();
+	static const uint8_t code[] = {0x0f, 0x0b}; /* ud2 */
+	struct ke k;
+	ke_setup(&k, 0, code, sizeof code);
+	ke_w(&k, VMCS_GUEST_IDTR_BASE, 0x400000); /* past the 4 MiB of RAM */
+	ke_expect_reason(&k, VMX_REASON_EPT_VIOLATION);
+	assert_int_equal(ke_r(&k, VMCS_RO_EXIT_QUALIFIC) & ~0x1000ull, 0x181); /* read of the gate, final translation */
+	assert_int_equal(ke_r(&k, VMCS_GUEST_PHYSICAL_ADDRESS), 0x400000 + 6 * 16);
+	assert_int_equal(ke_r(&k, VMCS_RO_GUEST_LIN_ADDR), 0x400000 + 6 * 16);
+	assert_int_equal(ke_r(&k, VMCS_RO_IDT_VECTOR_INFO), IRQ_INFO_VALID | IRQ_INFO_HARD_EXC | 6);
+	assert_int_equal(ke_reg(&k, HV_X86_RIP), KE_CODE);
+	ke_teardown(&k);
+}
+
 static void test_entry_failure(void **state)
 {
 	(void)state;
@@ -274,6 +309,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_kick_running_and_pending, cleanup),
 		cmocka_unit_test_teardown(test_exception_injection, cleanup),
 		cmocka_unit_test_teardown(test_software_interrupt_injection, cleanup),
+		cmocka_unit_test_teardown(test_paging_structure_in_unmapped_gpa, cleanup),
+		cmocka_unit_test_teardown(test_idt_in_unmapped_gpa, cleanup),
 		cmocka_unit_test_teardown(test_entry_failure, cleanup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -106,6 +106,8 @@ struct kvm_cpu_mode {
 void kvm_cpu_mode_of(const struct kvm_sregs *sr, struct kvm_cpu_mode *m);
 /* Translate a guest-linear address through the guest's page tables (read through the memory map). */
 bool kvm_guest_translate(struct hvx_vm *vm, const struct kvm_cpu_mode *m, uint64_t lin, uint64_t *gpa);
+/* Does the walk of lin stop at a paging-structure entry in memory that is not mapped readable? Its GPA then. */
+bool kvm_guest_walk_fault(struct hvx_vm *vm, const struct kvm_cpu_mode *m, uint64_t lin, uint64_t *entry_gpa);
 /* Read up to len bytes of guest-linear memory; returns how many bytes could be read. */
 size_t kvm_guest_read_linear(struct hvx_vm *vm, const struct kvm_cpu_mode *m, uint64_t lin, void *dst, size_t len);
 

@@ -29,11 +29,16 @@ void kvm_cpu_mode_of(const struct kvm_sregs *sr, struct kvm_cpu_mode *m)
 	m->cr3 = sr->cr3;
 }
 
+/* Where a walk stopped because a paging-structure entry lies in guest-physical memory that is not readable. */
+static _Thread_local uint64_t walk_unreadable_gpa;
+
 static bool read_gpa64(const struct hvx_space *sp, uint64_t gpa, uint64_t *val, unsigned size)
 {
 	const struct hvx_region *r = hvx_memmap_lookup_locked(sp, gpa);
-	if (!r)
+	if (!r || !(r->perms & HV_MEMORY_READ)) {
+		walk_unreadable_gpa = gpa;
 		return false;
+	}
 	*val = 0;
 	memcpy(val, r->hva + (gpa - r->gpa), size); /* entries are naturally aligned: never cross a page */
 	return true;
@@ -86,6 +91,19 @@ static bool translate_locked(const struct hvx_space *sp, const struct kvm_cpu_mo
 		table = e & addr_mask;
 	}
 	return false;
+}
+
+bool kvm_guest_walk_fault(struct hvx_vm *vm, const struct kvm_cpu_mode *m, uint64_t lin, uint64_t *entry_gpa)
+{
+	uint64_t gpa;
+	walk_unreadable_gpa = ~0ull;
+	pthread_rwlock_rdlock(&vm->memmap.lock);
+	bool ok = translate_locked(&vm->memmap.spaces[HV_VM_SPACE_DEFAULT], m, lin, &gpa);
+	pthread_rwlock_unlock(&vm->memmap.lock);
+	if (ok || walk_unreadable_gpa == ~0ull)
+		return false;
+	*entry_gpa = walk_unreadable_gpa;
+	return true;
 }
 
 bool kvm_guest_translate(struct hvx_vm *vm, const struct kvm_cpu_mode *m, uint64_t lin, uint64_t *gpa)

@@ -428,6 +428,100 @@ static int exit_msr(struct hvx_vcpu *vcpu, struct hvx_exit *e, bool write)
 	return drain_restoring(vcpu, false, 0, false) ? 1 : -1;
 }
 
+/*
+ * KVM ends in a shutdown or an emulation failure where hardware with EPT stops at a guest paging-structure entry
+ * in guest-physical memory that is not mapped (PVM, or KVM's emulator): walk RIP, then the memory operand of the
+ * instruction there, and report the EPT violation of the first entry that cannot be read (SDM 28.2.3.2: a data
+ * read of a paging-structure entry, GLA valid, not the final translation).
+ */
+static bool paging_structure_violation(struct hvx_vcpu *vcpu, struct hvx_exit *e)
+{
+	struct kvm_vcpu *kv = kvm_vcpu_of(vcpu);
+	const struct kvm_regs *r = &kv->exit_regs;
+	const struct kvm_sregs *sr = &kv->exit_sregs;
+	struct kvm_cpu_mode m;
+	kvm_cpu_mode_of(sr, &m);
+	uint64_t lin = linear_rip(r, sr), entry;
+	if (!kvm_guest_walk_fault(vcpu->vm, &m, lin, &entry)) {
+		struct kvm_insn d;
+		if (!decode_at_rip(vcpu, r, sr, &d) || !d.mem)
+			return false;
+		lin = linear_of(sr, d.ea_seg, d.ea, d.addrsize);
+		if (!kvm_guest_walk_fault(vcpu->vm, &m, lin, &entry))
+			return false;
+	}
+	bool mapped;
+	uint32_t perms = perms_of(vcpu->vm, entry, &mapped);
+	e->reason = VMX_REASON_EPT_VIOLATION;
+	e->qualification = EPT_READ | EPT_GLA_VALID | (perms & HV_MEMORY_WRITE ? 1u : 0u) << 4 |
+			   (perms & HV_MEMORY_EXEC ? 1u : 0u) << 5;
+	e->guest_physical = entry;
+	e->guest_linear = lin;
+	return true;
+}
+
+/*
+ * The same for event delivery: an exception or software interrupt raised by the instruction at RIP (UD2, INT3,
+ * INT n, INT1) whose IDT gate lies in guest-physical memory that is not mapped readable. Hardware exits during
+ * delivery with the event in the IDT-vectoring information (SDM 27.2.3); KVM shuts down or fails instead.
+ */
+static bool delivery_violation(struct hvx_vcpu *vcpu, struct hvx_exit *e)
+{
+	struct kvm_vcpu *kv = kvm_vcpu_of(vcpu);
+	const struct kvm_regs *r = &kv->exit_regs;
+	const struct kvm_sregs *sr = &kv->exit_sregs;
+	struct kvm_insn d;
+	if (!decode_at_rip(vcpu, r, sr, &d) || d.map > 1)
+		return false;
+	unsigned vector, type;
+	if (d.map == 1 && d.opcode == 0x0b) {
+		vector = 6, type = 3; /* UD2: #UD, hardware exception */
+	} else if (d.map == 0 && d.opcode == 0xcc) {
+		vector = 3, type = 6;
+	} else if (d.map == 0 && d.opcode == 0xf1) {
+		vector = 1, type = 5;
+	} else if (d.map == 0 && d.opcode == 0xcd) {
+		uint8_t imm = 0;
+		struct kvm_cpu_mode m0;
+		kvm_cpu_mode_of(sr, &m0);
+		if (kvm_guest_read_linear(vcpu->vm, &m0, linear_rip(r, sr) + d.len - 1, &imm, 1) != 1)
+			return false;
+		vector = imm, type = 4;
+	} else {
+		return false;
+	}
+	bool lma = sr->efer & EFER_LMA, pe = sr->cr0 & 1;
+	unsigned gate_size = lma ? 16 : pe ? 8 : 4;
+	if ((uint64_t)gate_size * vector + gate_size - 1 > sr->idt.limit)
+		return false; /* beyond the limit: #GP, not an EPT violation */
+	uint64_t gate = sr->idt.base + (uint64_t)gate_size * vector, gpa, entry;
+	struct kvm_cpu_mode m;
+	kvm_cpu_mode_of(sr, &m);
+	bool mapped;
+	uint32_t perms = 0;
+	uint64_t q = EPT_READ | EPT_GLA_VALID;
+	if (kvm_guest_walk_fault(vcpu->vm, &m, gate, &entry)) {
+		gpa = entry;
+	} else if (kvm_guest_translate(vcpu->vm, &m, gate, &gpa) &&
+		   (!(perms = perms_of(vcpu->vm, gpa, &mapped)) || !(perms & HV_MEMORY_READ))) {
+		q |= EPT_GLA_FINAL;
+	} else {
+		return false;
+	}
+	perms = perms_of(vcpu->vm, gpa, &mapped);
+	e->reason = VMX_REASON_EPT_VIOLATION;
+	e->qualification = q | (perms & HV_MEMORY_WRITE ? 1u : 0u) << 4 | (perms & HV_MEMORY_EXEC ? 1u : 0u) << 5;
+	e->guest_physical = gpa;
+	e->guest_linear = gate;
+	e->idt_info = IRQ_INFO_VALID | type << 8 | vector;
+	e->instr_len = type == 3 ? 0 : d.len;
+	/* RF as in the image delivery would push: 1 for a fault, the current value for traps and software events. */
+	if (type == 3)
+		vcpu->state.rflags |= RFLAGS_RF;
+	vcpu->dirty |= HVX_GROUP_RIP_FLAGS;
+	return true;
+}
+
 /* ---- entry ---- */
 
 /* Software interrupts/exceptions have no instruction length in KVM's event API: RIP moves past the instruction and
@@ -780,7 +874,8 @@ hv_return_t kvm_vcpu_run(struct hvx_vcpu *vcpu, uint64_t deadline, struct hvx_ex
 			break;
 		}
 		case KVM_EXIT_SHUTDOWN:
-			e->reason = VMX_REASON_TRIPLE_FAULT;
+			if (!paging_structure_violation(vcpu, e) && !delivery_violation(vcpu, e))
+				e->reason = VMX_REASON_TRIPLE_FAULT;
 			break;
 		case KVM_EXIT_IRQ_WINDOW_OPEN:
 			if (want_wnd)
@@ -821,6 +916,8 @@ hv_return_t kvm_vcpu_run(struct hvx_vcpu *vcpu, uint64_t deadline, struct hvx_ex
 				e->guest_linear = lin;
 				break;
 			}
+			if (paging_structure_violation(vcpu, e) || delivery_violation(vcpu, e))
+				break;
 			fprintf(stderr, "hvx kvm: vCPU %u: KVM internal error, suberror %u, at RIP %#llx\n", vcpu->id,
 				run->internal.suberror, (unsigned long long)kv->exit_regs.rip);
 			ret = HV_ERROR;
