@@ -707,7 +707,11 @@ static enum exit_action handle_exit(struct vmm_vcpu *v, uint32_t reason)
 	struct vmm *vm = v->vm;
 	if (reason & HVX_EXIT_REASON_ENTRY_FAILURE) {
 		uint64_t q = vmcs(v, VMCS_RO_EXIT_QUALIFIC);
-		return fail(v, "VM entry failed: reason 0x%08x, qualification 0x%" PRIx64 " (invalid guest state?)", reason, q);
+		return fail(v,
+			    "VM entry failed: reason 0x%08x, qualification 0x%" PRIx64 " (CR0 0x%" PRIx64 " CR4 0x%" PRIx64
+			    " EFER 0x%" PRIx64 " entry controls 0x%" PRIx64 " CS AR 0x%" PRIx64 " RFLAGS 0x%" PRIx64 ")",
+			    reason, q, vmcs(v, VMCS_GUEST_CR0), vmcs(v, VMCS_GUEST_CR4), vmcs(v, VMCS_GUEST_IA32_EFER),
+			    vmcs(v, VMCS_CTRL_VMENTRY_CONTROLS), vmcs(v, VMCS_GUEST_CS_AR), rd(v, HV_X86_RFLAGS));
 	}
 	switch (reason & 0xffff) {
 	case VMX_REASON_IRQ:
