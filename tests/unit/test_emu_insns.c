@@ -110,13 +110,13 @@ static void test_unimplemented_counted(void **state)
 	struct eg g;
 	eg_create(&g);
 	eg_long64(&g, EG_CODE);
-	static const uint8_t code[] = {0x0f, 0x0d, 0x00, 0xf4, 0xd9, 0xe8, 0xf4}; /* prefetch(w) [rax]; hlt; fld1; hlt */
+	static const uint8_t code[] = {0x0f, 0x0d, 0x00, 0xf4, 0x0f, 0x77, 0xf4}; /* prefetch(w) [rax]; hlt; emms; hlt */
 	eg_load(&g, EG_CODE, code, sizeof code);
 	eg_wr(&g, VMCS_CTRL_EXC_BITMAP, 1u << 6);
 	eg_expect_insn_exit(&g, VMX_REASON_HLT, EG_CODE + 3, 1, 0, 0);
 	eg_skip(&g);
 	uint64_t before = hvx_emu_unimplemented_count();
-	assert_int_equal(eg_run(&g), VMX_REASON_EXC_NMI); /* x87 is not implemented: #UD, counted */
+	assert_int_equal(eg_run(&g), VMX_REASON_EXC_NMI); /* MMX is not implemented: #UD, counted */
 	assert_int_equal(eg_rd(&g, VMCS_RO_VMEXIT_IRQ_INFO), 0x80000306u);
 	assert_int_equal(hvx_emu_unimplemented_count(), before + 1);
 	eg_destroy(&g);
@@ -209,6 +209,9 @@ static void test_compiled_c_workload(void **state)
 	assert_int_equal(emu.strlen_sum, native.strlen_sum);
 	assert_int_equal(emu.switch_sum, native.switch_sum);
 	assert_int_equal(emu.memops, native.memops);
+	assert_int_equal(emu.ld_lo, native.ld_lo);
+	assert_int_equal(emu.ld_hi, native.ld_hi);
+	assert_int_equal(emu.ld_int, native.ld_int);
 	assert_int_equal(emu.primes, 2262);
 	eg_destroy(&g);
 }

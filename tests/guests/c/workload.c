@@ -2,7 +2,7 @@
 #include <stdint.h>
 
 struct workload_result {
-	uint64_t primes, sort_checksum, crc, divs, fp_bits, strlen_sum, switch_sum, memops;
+	uint64_t primes, sort_checksum, crc, divs, fp_bits, strlen_sum, switch_sum, memops, ld_lo, ld_hi, ld_int;
 };
 
 static uint32_t lcg(uint32_t *s)
@@ -116,4 +116,13 @@ void workload_run(struct workload_result *r, uint8_t *scratch)
 			m = m * 3 + b[i];
 	}
 	r->memops = m;
+	/* long double: x87 on x86-64 */
+	long double ld = 1.0L;
+	for (int i = 1; i < 100; i++)
+		ld = ld * 1.01L + (long double)i / 7.0L - (ld > 50.0L ? 3.0L : 0.0L);
+	r->ld_lo = 0;
+	r->ld_hi = 0;
+	__builtin_memcpy(&r->ld_lo, &ld, 8);
+	__builtin_memcpy(&r->ld_hi, (char *)&ld + 8, 2);
+	r->ld_int = (uint64_t)(int64_t)(ld * 1000.0L);
 }

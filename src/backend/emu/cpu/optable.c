@@ -5,6 +5,7 @@
 
 #include "backend/emu/cpu/handlers.h"
 #include "backend/emu/cpu/sse_ops.h"
+#include "backend/emu/cpu/x87_ops.h"
 
 #define M(x) ZYDIS_MNEMONIC_##x
 
@@ -91,6 +92,27 @@ static const struct {
 	{M(PMADDWD), h_sse, SO_PMADDWD},
 	{M(FXSAVE), h_fxsave, 0}, {M(FXRSTOR), h_fxsave, 1}, {M(FXSAVE64), h_fxsave, 0}, {M(FXRSTOR64), h_fxsave, 1},
 	{M(XSAVE), h_fxsave, 2}, {M(XRSTOR), h_fxsave, 3}, {M(XSAVE64), h_fxsave, 2}, {M(XRSTOR64), h_fxsave, 3},
+	/* x87 */
+	{M(FWAIT), h_x87, XO_FWAIT}, {M(FNINIT), h_x87, XO_FNINIT}, {M(FNCLEX), h_x87, XO_FNCLEX},
+	{M(FNSTSW), h_x87, XO_FNSTSW}, {M(FNSTCW), h_x87, XO_FNSTCW}, {M(FLDCW), h_x87, XO_FLDCW},
+	{M(FLD), h_x87, XO_FLD}, {M(FILD), h_x87, XO_FILD}, {M(FST), h_x87, XO_FST}, {M(FSTP), h_x87, XO_FSTP},
+	{M(FIST), h_x87, XO_FIST}, {M(FISTP), h_x87, XO_FISTP}, {M(FISTTP), h_x87, XO_FISTTP},
+	{M(FLD1), h_x87, XO_FLD1}, {M(FLDZ), h_x87, XO_FLDZ}, {M(FLDPI), h_x87, XO_FLDPI},
+	{M(FLDL2E), h_x87, XO_FLDL2E}, {M(FLDLN2), h_x87, XO_FLDLN2}, {M(FCHS), h_x87, XO_FCHS},
+	{M(FABS), h_x87, XO_FABS}, {M(FSQRT), h_x87, XO_FSQRT}, {M(FRNDINT), h_x87, XO_FRNDINT},
+	{M(FXCH), h_x87, XO_FXCH}, {M(FFREE), h_x87, XO_FFREE}, {M(FCOM), h_x87, XO_FCOM},
+	{M(FCOMP), h_x87, XO_FCOMP}, {M(FUCOM), h_x87, XO_FUCOM}, {M(FUCOMP), h_x87, XO_FUCOMP},
+	{M(FCOMPP), h_x87, XO_FCOMPP}, {M(FUCOMPP), h_x87, XO_FUCOMPP}, {M(FCOMI), h_x87, XO_FCOMI},
+	{M(FCOMIP), h_x87, XO_FCOMIP}, {M(FUCOMI), h_x87, XO_FUCOMI}, {M(FUCOMIP), h_x87, XO_FUCOMIP},
+	{M(FTST), h_x87, XO_FTST}, {M(FADD), h_x87, XO_FADD}, {M(FMUL), h_x87, XO_FMUL}, {M(FSUB), h_x87, XO_FSUB},
+	{M(FSUBR), h_x87, XO_FSUBR}, {M(FDIV), h_x87, XO_FDIV}, {M(FDIVR), h_x87, XO_FDIVR},
+	{M(FADDP), h_x87, XO_FADDP}, {M(FMULP), h_x87, XO_FMULP}, {M(FSUBP), h_x87, XO_FSUBP},
+	{M(FSUBRP), h_x87, XO_FSUBRP}, {M(FDIVP), h_x87, XO_FDIVP}, {M(FDIVRP), h_x87, XO_FDIVRP},
+	{M(FIADD), h_x87, XO_FIADD}, {M(FIMUL), h_x87, XO_FIMUL}, {M(FISUB), h_x87, XO_FISUB},
+	{M(FISUBR), h_x87, XO_FISUBR}, {M(FIDIV), h_x87, XO_FIDIV}, {M(FIDIVR), h_x87, XO_FIDIVR},
+	{M(FCMOVB), h_x87, XO_FCMOVB}, {M(FCMOVE), h_x87, XO_FCMOVE}, {M(FCMOVBE), h_x87, XO_FCMOVBE},
+	{M(FCMOVU), h_x87, XO_FCMOVU}, {M(FCMOVNB), h_x87, XO_FCMOVNB}, {M(FCMOVNE), h_x87, XO_FCMOVNE},
+	{M(FCMOVNBE), h_x87, XO_FCMOVNBE}, {M(FCMOVNU), h_x87, XO_FCMOVNU},
 	/* control transfer */
 	{M(JMP), h_jmp, 0}, {M(CALL), h_call, 0}, {M(RET), h_ret, 0}, {M(JCXZ), h_jcxz, 0}, {M(JECXZ), h_jcxz, 0},
 	{M(JRCXZ), h_jcxz, 0}, {M(LOOP), h_loop, 0}, {M(LOOPE), h_loop, 1}, {M(LOOPNE), h_loop, 2},

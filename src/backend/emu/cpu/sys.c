@@ -29,7 +29,7 @@ void emu_cpuid(struct emu_cpu *c, uint32_t leaf, uint32_t sub, uint32_t r[4])
 		       (1u << 13) /* CX16 */ | (1u << 17) /* PCID */ | (1u << 22) /* MOVBE */ | (1u << 23) /* POPCNT */ |
 		       (1u << 26) /* XSAVE */ | ((cr4 & CR4_OSXSAVE) ? (1u << 27) : 0) | (1u << 30) /* RDRAND */ |
 		       (1u << 31) /* hypervisor */;
-		r[3] = (1u << 3) /* PSE */ | (1u << 4) /* TSC */ | (1u << 5) /* MSR */ |
+		r[3] = (emu_have_x87() ? 1u : 0u) /* FPU */ | (1u << 3) /* PSE */ | (1u << 4) /* TSC */ | (1u << 5) /* MSR */ |
 		       (1u << 6) /* PAE */ | (1u << 8) /* CX8 */ | (1u << 11) /* SEP */ | (1u << 13) /* PGE */ |
 		       (1u << 15) /* CMOV */ | (1u << 16) /* PAT */ | (1u << 17) /* PSE36 */ | (1u << 19) /* CLFSH */ |
 		       (1u << 24) /* FXSR */ | (1u << 25) /* SSE */ | (1u << 26) /* SSE2 */;
