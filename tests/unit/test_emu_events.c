@@ -407,6 +407,25 @@ static void test_call_gate_inner_privilege(void **state)
 	eg_destroy(&g);
 }
 
+/* An endless fault loop (the #UD handler is itself UD2) still comes back for a kick. */
+static void test_fault_loop_comes_back_for_kicks(void **state)
+{
+	(void)state;
+	struct eg g;
+	eg_create(&g);
+	static const uint8_t ud[] = {0x0f, 0x0b};
+	eg_load(&g, 0x7c00, ud, sizeof ud);
+	eg_real(&g, 0x7c00);
+	*(uint32_t *)(void *)(g.mem + 6 * 4) = 0x7c00; /* IVT[6] = 0000:7C00 */
+	eg_setreg(&g, HV_X86_RSP, 0x7000);
+	pthread_t t;
+	pthread_create(&t, NULL, kicker, &g.vcpu);
+	assert_int_equal(hv_vcpu_run(g.vcpu), HV_SUCCESS);
+	pthread_join(t, NULL);
+	assert_int_equal(eg_rd(&g, VMCS_RO_EXIT_REASON), VMX_REASON_IRQ);
+	eg_destroy(&g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -426,6 +445,7 @@ int main(void)
 		EG_TEST(test_unmap_while_running),
 		EG_TEST(test_v86_mode),
 		EG_TEST(test_call_gate_inner_privilege),
+		EG_TEST(test_fault_loop_comes_back_for_kicks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

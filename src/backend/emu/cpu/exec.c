@@ -219,8 +219,10 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 	int code = setjmp(c->jb);
 	if (code == JMP_EXIT)
 		goto out;
-	if (code == JMP_FAULT)
+	if (code == JMP_FAULT) {
+		c->icount++; /* a delivered fault counts against the budget (fault loops end too) */
 		emu_handle_fault(c);
+	}
 	else
 		vmx_inject(c);
 	c->vect.valid = false;
