@@ -63,7 +63,7 @@ fuzz: deps
 	  -DCMAKE_C_FLAGS=-fsanitize=fuzzer-no-link
 	cmake --build $(BUILD_FUZZ) --target emu_fuzz -j $(JOBS)
 	mkdir -p $(BUILD_FUZZ)/corpus
-	$(BUILD_FUZZ)/tests/emu_fuzz -max_total_time=$(FUZZ_TIME) -timeout=10 -artifact_prefix=$(BUILD_FUZZ)/ $(BUILD_FUZZ)/corpus
+	$(BUILD_FUZZ)/tests/emu_fuzz -max_total_time=$(FUZZ_TIME) -timeout=10 -artifact_prefix=$(BUILD_FUZZ)/ $(BUILD_FUZZ)/corpus tests/fuzz/regressions
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN)
