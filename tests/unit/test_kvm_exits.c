@@ -151,7 +151,8 @@ static void test_irq_window_and_injection(void **state)
 	ke_w(&k, VMCS_CTRL_CPU_BASED, ke_cap2ctrl(ke_cap(HV_VMX_CAP_PROCBASED), CPU_BASED_HLT | CPU_BASED_IRQ_WND));
 	ke_expect_reason(&k, VMX_REASON_IRQ_WND);
 	uint64_t rip = ke_reg(&k, HV_X86_RIP);
-	assert_true(rip == KE_CODE + 1 || rip == KE_CODE + 2); /* after STI's one-instruction shadow */
+	assert_int_equal(rip, KE_CODE + 2); /* STI's shadow covers the NOP; the window opens before the JMP */
+	assert_int_equal(ke_r(&k, VMCS_GUEST_INTERRUPTIBILITY) & 3, 0);
 	assert_true(ke_reg(&k, HV_X86_RFLAGS) & 0x200);
 	ke_w(&k, VMCS_CTRL_CPU_BASED, ke_cap2ctrl(ke_cap(HV_VMX_CAP_PROCBASED), CPU_BASED_HLT));
 	ke_w(&k, VMCS_CTRL_VMENTRY_IRQ_INFO, IRQ_INFO_VALID | IRQ_INFO_EXT_IRQ | 0x20);
@@ -283,6 +284,26 @@ static void test_idt_in_unmapped_gpa(void **state)
 	ke_teardown(&k);
 }
 
+static void test_mtf(void **state)
+{
+	(void)state;
+	NEED_KVM();
+	static const uint8_t code[] = {0x90, 0x48, 0xff, 0xc0, 0xe6, 0x80, 0xeb, 0xfe}; /* nop; inc rax; out 0x80, al */
+	struct ke k;
+	ke_setup(&k, 0, code, sizeof code); /* ring 0: software KVMs (PVM) single-step only ring 0 */
+	ke_w(&k, VMCS_CTRL_CPU_BASED, ke_cap2ctrl(ke_cap(HV_VMX_CAP_PROCBASED), CPU_BASED_HLT | CPU_BASED_MTF));
+	ke_expect_reason(&k, VMX_REASON_MTF);
+	assert_int_equal(ke_reg(&k, HV_X86_RIP), KE_CODE + 1); /* after the instruction */
+	assert_int_equal(ke_r(&k, VMCS_RO_EXIT_QUALIFIC), 0);
+	ke_expect_reason(&k, VMX_REASON_MTF);
+	assert_int_equal(ke_reg(&k, HV_X86_RIP), KE_CODE + 4);
+	assert_int_equal(ke_reg(&k, HV_X86_RAX), 1);
+	/* An instruction that exits gives its own exit, not the MTF exit. */
+	ke_expect_reason(&k, VMX_REASON_IO);
+	assert_int_equal(ke_reg(&k, HV_X86_RIP), KE_CODE + 4);
+	ke_teardown(&k);
+}
+
 static void test_entry_failure(void **state)
 {
 	(void)state;
@@ -311,6 +332,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_software_interrupt_injection, cleanup),
 		cmocka_unit_test_teardown(test_paging_structure_in_unmapped_gpa, cleanup),
 		cmocka_unit_test_teardown(test_idt_in_unmapped_gpa, cleanup),
+		cmocka_unit_test_teardown(test_mtf, cleanup),
 		cmocka_unit_test_teardown(test_entry_failure, cleanup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

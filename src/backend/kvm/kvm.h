@@ -42,6 +42,7 @@ struct kvm_vm {
 	_Atomic uint32_t filter_native; /* native-MSR bits the VM-wide filter currently lets through */
 	bool filter_set;
 	struct kvm_spare spare[HVX_VCPU_MAX];
+	bool hardware;                 /* the host CPU has vmx/svm (not a software KVM such as PVM) */
 	int out_mode;                  /* OUT exits: 0 not known yet, 1 RIP at the instruction (completed later), 2 RIP after it */
 };
 
@@ -76,6 +77,7 @@ static inline struct kvm_vcpu *kvm_vcpu_of(struct hvx_vcpu *v) { return v->backe
 int kvm_kick_signal(void);
 
 /* kvm_backend.c */
+bool hvx_kvm_hardware_virtualisation(void);
 void kvm_set_current_run(struct kvm_run *run);   /* the kvm_run the kick handler marks on this thread */
 void kvm_msr_filter_update(struct hvx_vm *vm);  /* re-derive the VM-wide MSR filter from the vCPUs' native MSRs */
 uint32_t kvm_msr_filter_native(struct hvx_vm *vm);

@@ -59,7 +59,7 @@ static bool kvm_available(const char **why)
 #define KVM_PIN_MAY1 (KVM_PIN_MUST1 | PIN_BASED_NMI | PIN_BASED_VIRTUAL_NMI | PIN_BASED_PREEMPTION_TIMER)
 #define KVM_PROC_MUST1 (0x04006172u | CPU_BASED_TSC_OFFSET | CPU_BASED_HLT | CPU_BASED_UNCOND_IO | \
 			CPU_BASED_MSR_BITMAPS | CPU_BASED_SECONDARY_CTLS)
-#define KVM_PROC_MAY1 (KVM_PROC_MUST1 | CPU_BASED_IRQ_WND) /* MTF: guest single-step is not shown working (PVM ignores it) */
+#define KVM_PROC_MAY1 (KVM_PROC_MUST1 | CPU_BASED_IRQ_WND | CPU_BASED_MTF) /* MTF: KVM single-step (docs/kvm.md) */
 #define KVM_PROC2_MUST1 (CPU_BASED2_EPT | CPU_BASED2_UNRESTRICTED)
 #define KVM_PROC2_MAY1 KVM_PROC2_MUST1
 #define KVM_ENTRY_MUST1 (HVX_ENTRY_DEFAULT1 | (1u << 14) | (1u << 15)) /* load debug controls, PAT, EFER */
@@ -99,7 +99,7 @@ static const struct hvx_caps kvm_caps = {
 	.reasons = {REASON(VMX_REASON_IRQ) | REASON(VMX_REASON_TRIPLE_FAULT) |
 			     REASON(VMX_REASON_IRQ_WND) | REASON(VMX_REASON_HLT) | REASON(VMX_REASON_IO) |
 			     REASON(VMX_REASON_RDMSR) | REASON(VMX_REASON_WRMSR) | REASON(VMX_REASON_VMENTRY_GUEST) |
-			     REASON(VMX_REASON_EPT_VIOLATION) |
+			     REASON(VMX_REASON_MTF) | REASON(VMX_REASON_EPT_VIOLATION) |
 			     REASON(VMX_REASON_VMX_TIMER_EXPIRED),
 		     0},
 };
@@ -195,6 +195,7 @@ static hv_return_t kvm_vm_create(struct hvx_vm *vm)
 	k->cpuid->nent = nent;
 	if (ioctl(k->kvm_fd, KVM_GET_SUPPORTED_CPUID, k->cpuid) < 0)
 		goto fail;
+	k->hardware = hvx_kvm_hardware_virtualisation();
 	pthread_mutex_init(&k->lock, NULL);
 	pthread_rwlockattr_t ra;
 	pthread_rwlockattr_init(&ra);

@@ -702,8 +702,16 @@ hv_return_t kvm_vcpu_run(struct hvx_vcpu *vcpu, uint64_t deadline, struct hvx_ex
 			deadline = t;
 	}
 
+	/* A software KVM (PVM) single-steps only ring-0 code: MTF for a ring-3 guest is refused, never faked. */
+	if (want_mtf && !kvm_vm_of(vcpu->vm)->hardware && ((v[HVX_SLOT_GUEST_SS_AR] >> 5) & 3) != 0) {
+		fail_msg(vcpu, "the monitor trap flag needs ring 0 on a KVM without hardware virtualisation", 0);
+		return HV_UNSUPPORTED;
+	}
+	/* A software KVM notices an opening interrupt window only at its next exit: where it can single-step (ring 0),
+	 * step until the window opens so that the IRQ_WND exit comes before the next instruction, as in hardware. */
+	bool step_wnd = want_wnd && !kvm_vm_of(vcpu->vm)->hardware && ((v[HVX_SLOT_GUEST_SS_AR] >> 5) & 3) == 0;
 	/* Guest debug: MTF by single-stepping, #BP exits by KVM's software-breakpoint intercept. */
-	uint32_t dbg = (want_mtf ? KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP : 0) |
+	uint32_t dbg = (want_mtf || step_wnd ? KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP : 0) |
 		       (want_bp ? KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_SW_BP : 0);
 	if (!kv->guest_debug_set || dbg != kv->guest_debug) {
 		struct kvm_guest_debug gd;
@@ -803,7 +811,7 @@ hv_return_t kvm_vcpu_run(struct hvx_vcpu *vcpu, uint64_t deadline, struct hvx_ex
 		}
 	}
 	run->request_interrupt_window = want_wnd;
-	run->kvm_valid_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
+	run->kvm_valid_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS | (step_wnd ? KVM_SYNC_X86_EVENTS : 0);
 	/* The deadline timer stays armed after a run: re-armed only for a new deadline (one syscall, or none). A deadline
 	 * already past ends the run before the first instruction, as a zero preemption timer does. */
 	if (deadline != HV_DEADLINE_FOREVER) {
@@ -886,6 +894,13 @@ hv_return_t kvm_vcpu_run(struct hvx_vcpu *vcpu, uint64_t deadline, struct hvx_ex
 		case KVM_EXIT_DEBUG:
 			if (run->debug.arch.exception == 1 && want_mtf && (run->debug.arch.dr6 & DR6_BS)) {
 				e->reason = VMX_REASON_MTF;
+			} else if (run->debug.arch.exception == 1 && step_wnd && (run->debug.arch.dr6 & DR6_BS)) {
+				/* One instruction further: is the window open now (IF set, no STI or MOV-SS shadow)? */
+				bool open = (kv->exit_regs.rflags & RFLAGS_IF) && !run->s.regs.events.interrupt.shadow;
+				if (open)
+					e->reason = VMX_REASON_IRQ_WND;
+				else
+					k = 0;
 			} else if (run->debug.arch.exception == 3 && want_bp) {
 				e->reason = VMX_REASON_EXC_NMI;
 				e->intr_info = IRQ_INFO_VALID | IRQ_INFO_SOFT_EXC | 3;
