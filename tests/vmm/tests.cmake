@@ -6,7 +6,7 @@ set(HVX_VMM_DIR ${CMAKE_CURRENT_LIST_DIR})
 set(HVX_VMM_GUESTS ${CMAKE_BINARY_DIR}/tests/vmm_guests)
 set(HVX_RUN $<TARGET_FILE:hvx_cli>)
 
-set(_guests flat32 flat_real flat64 elf32 elf64 multiboot_elf multiboot_aout pvh bzimage spin smp triple lapic64 reset uart_irq64)
+set(_guests flat32 flat_real flat64 elf32 elf64 multiboot_elf multiboot_aout pvh bzimage spin smp triple lapic64 reset uart_irq64 mode_switch)
 set(_outputs)
 foreach(g ${_guests})
   add_custom_command(OUTPUT ${HVX_VMM_GUESTS}/${g}.bin
@@ -51,6 +51,7 @@ hvx_vmm_boot(uart_irq64 33 "uart: got by interrupts: hello from stdin" -- --mode
 foreach(backend emu kvm)
   set_tests_properties(vmm_boot_${backend}_uart_irq64 PROPERTIES ENVIRONMENT "HVX_TEST_INPUT=hello from stdin")
 endforeach()
+hvx_vmm_boot(mode_switch 33 "mode_switch: .*PASS" -- --format flat ${HVX_VMM_GUESTS}/mode_switch.bin)
 hvx_vmm_boot(reset 0 "reset: asking for a reset" "ERR:reset" -- --format flat ${HVX_VMM_GUESTS}/reset.bin)
 hvx_vmm_boot(triple_fault 4 "ERR:triple fault" -- --format flat ${HVX_VMM_GUESTS}/triple.bin)
 hvx_vmm_boot(trace 33 "flat32: PASS" "ERR:^\\[cpu0\\] +[0-9.]+ rip=0x[0-9a-f]+ IO \\(30\\): OUT 1 byte to port 0x3f8 via DX"
