@@ -17,6 +17,10 @@ foreach(g ${_guests})
     VERBATIM)
   list(APPEND _outputs ${HVX_VMM_GUESTS}/${g}.bin)
 endforeach()
+add_custom_command(OUTPUT ${HVX_VMM_GUESTS}/bzimage64.bin
+  COMMAND ${HVX_VMM_NASM} -f bin -DKERNEL64 -I ${HVX_VMM_DIR}/guests/ -o ${HVX_VMM_GUESTS}/bzimage64.bin ${HVX_VMM_DIR}/guests/bzimage.asm
+  DEPENDS ${HVX_VMM_DIR}/guests/bzimage.asm ${HVX_VMM_DIR}/guests/lib32.inc ${HVX_VMM_DIR}/guests/lib64.inc VERBATIM)
+list(APPEND _outputs ${HVX_VMM_GUESTS}/bzimage64.bin)
 add_custom_target(hvx_vmm_guests ALL DEPENDS ${_outputs})
 
 # hvx_vmm_boot(NAME STATUS REGEXES... -- RUN-ARGS...): one test per backend.
@@ -41,6 +45,7 @@ hvx_vmm_boot(multiboot_aout 33 "cmdline=.*multiboot_aout.bin mbtest=1$" "mods=00
 hvx_vmm_boot(pvh 33 "cmdline=console=ttyS0 pvh$" "pvh: PASS" -- --append "console=ttyS0 pvh" ${HVX_VMM_GUESTS}/pvh.bin)
 hvx_vmm_boot(bzimage 33 "cmdline=console=ttyS0 quiet$" "ramdisk_size=0000002d" "bzimage: PASS"
   -- --append "console=ttyS0 quiet" --initrd ${M} ${HVX_VMM_GUESTS}/bzimage.bin)
+hvx_vmm_boot(bzimage64 33 "cmdline=console=ttyS0 64$" "bzimage64: PASS" -- --mode long --append "console=ttyS0 64" ${HVX_VMM_GUESTS}/bzimage64.bin)
 hvx_vmm_boot(smp 33 "smp: AP started by INIT/SIPI: PASS" -- --cpus 2 --format flat ${HVX_VMM_GUESTS}/smp.bin)
 hvx_vmm_boot(demo 0 "CPUID .*vendor GenuineIntel" "IA32_PAT = 0x0007010500070406" "version 0x00050014" "signature QEMU, RAM 64 MiB"
   "REP OUTSB to debugcon" "3 timer interrupts injected" "powering off" -- --memory 64M ${CMAKE_BINARY_DIR}/src/vmm/demo.bin)

@@ -1,4 +1,5 @@
 ; bzimage.asm: minimal Linux bzImage (boot protocol 2.12 setup header, one setup sector) whose protected-mode part prints via COM1.
+; With -DKERNEL64 it sets XLF_KERNEL_64 and has 64-bit code at load + 0x200 (the 64-bit boot protocol entry).
 bits 16
 org 0
 SETUP_SECTS equ 1
@@ -30,7 +31,11 @@ boot:	times 0x1f1 - ($ - boot) db 0
 	dd 0x200000                    ; 0x230 kernel_alignment
 	db 0                           ; 0x234 relocatable_kernel
 	db 0                           ; 0x235 min_alignment
+%ifdef KERNEL64
+	dw 1                           ; 0x236 xloadflags: XLF_KERNEL_64
+%else
 	dw 0                           ; 0x236 xloadflags
+%endif
 	dd 255                         ; 0x238 cmdline_size
 	dd 0                           ; 0x23c hardware_subarch
 	dq 0                           ; 0x240 hardware_subarch_data
@@ -47,6 +52,42 @@ hdr_end:
 section .kernel vstart=0x100000 follows=.text
 bits 32
 kernel:
+%ifdef KERNEL64
+	mov esi, m_wrong                ; the 32-bit entry must not be used
+	jmp fail
+m_wrong: db "entered at code32_start instead of the 64-bit entry", 0
+	times 0x200 - ($ - kernel) db 0
+bits 64
+	mov rsp, 0x90000
+	cmp dword [rsi + 0x202], "HdrS"
+	jne .bad64
+	mov rbp, rsi
+	mov rsi, m_cmd64
+	call puts64
+	mov esi, [rbp + 0x228]
+	call puts64
+	mov al, 10
+	call putc64
+	mov rsi, m_pass64
+	call puts64
+	mov al, 0x10
+	jmp exit64
+.bad64:	mov rsi, m_bad64
+	call puts64
+	mov al, 1
+	jmp exit64
+m_cmd64: db "cmdline=", 0
+m_pass64: db "bzimage64: PASS", 10, 0
+m_bad64: db "FAIL: RSI does not point at boot_params", 10, 0
+%define putc putc64
+%define puts puts64
+%define exit exit64
+%include "lib64.inc"
+%undef putc
+%undef puts
+%undef exit
+bits 32
+%endif
 	mov esp, 0x90000
 	cmp dword [esi + 0x202], "HdrS"
 	je .hdr_ok
