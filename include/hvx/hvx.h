@@ -56,7 +56,8 @@ struct hvx_cpuid_entry {
  * The CPUID table of a vCPU, for backends that answer CPUID without an exit (kvm: CPUID never reaches the VMM).
  * Owner thread; before the vCPU's first run. HV_UNSUPPORTED on backends where CPUID exits (emu), HV_BUSY after
  * the first run, HV_BAD_ARGUMENT for a NULL table, count 0 or count > HVX_CPUID_MAX_ENTRIES, or a table the
- * backend refuses. Without it the kvm backend gives the guest the host's KVM-supported CPUID.
+ * backend refuses. Without it the kvm backend gives the guest the host's KVM-supported CPUID less KVM's
+ * paravirtual leaves (0x40000000-0x4fffffff).
  */
 #define HVX_CPUID_MAX_ENTRIES 256
 hv_return_t hvx_vcpu_set_cpuid(hv_vcpuid_t vcpu, const struct hvx_cpuid_entry *entries, unsigned count);

@@ -228,12 +228,31 @@ static void test_emulation_failure_is_an_error(void **state)
 	ke_teardown(&k);
 }
 
+static void test_default_cpuid_has_no_kvm_leaves(void **state)
+{
+	(void)state;
+	NEED_KVM();
+	static const uint8_t code[] = {
+		0xb8, 0x00, 0x00, 0x00, 0x40,             /* mov eax, 0x40000000 */
+		0x0f, 0xa2,                               /* cpuid */
+		0x89, 0x1c, 0x25, 0x00, 0x00, 0x02, 0x00, /* mov [0x20000], ebx */
+		0xe6, 0x80, 0xeb, 0xfe,
+	};
+	struct ke k;
+	ke_setup(&k, 0, code, sizeof code); /* ring 0: PVM lets ring-3 CPUID reach the host CPU */
+	ke_expect_reason(&k, VMX_REASON_IO);
+	/* KVM's signature ("KVMK") would mean kvmclock & co., whose MSRs a VMM written for Apple does not know. */
+	assert_memory_not_equal(k.mem + 0x20000, "KVMK", 4);
+	ke_teardown(&k);
+}
+
 int main(void)
 {
 	alarm(55); /* a hung KVM_RUN must fail the test, never hang it */
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_deadline_bounds_any_guest, cleanup),
 		cmocka_unit_test_teardown(test_set_cpuid, cleanup),
+		cmocka_unit_test_teardown(test_default_cpuid_has_no_kvm_leaves, cleanup),
 		cmocka_unit_test_teardown(test_unexpressible_maps_refused, cleanup),
 		cmocka_unit_test_teardown(test_mmio_rmw_and_string, cleanup),
 		cmocka_unit_test_teardown(test_hlt_activity_state, cleanup),

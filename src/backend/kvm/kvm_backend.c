@@ -195,6 +195,12 @@ static hv_return_t kvm_vm_create(struct hvx_vm *vm)
 	k->cpuid->nent = nent;
 	if (ioctl(k->kvm_fd, KVM_GET_SUPPORTED_CPUID, k->cpuid) < 0)
 		goto fail;
+	/* Without KVM's paravirtual leaves: a guest must not find kvmclock & co. (their MSRs would exit to the VMM). */
+	unsigned kept = 0;
+	for (unsigned i = 0; i < k->cpuid->nent; i++)
+		if ((k->cpuid->entries[i].function & 0xf0000000u) != 0x40000000u)
+			k->cpuid->entries[kept++] = k->cpuid->entries[i];
+	k->cpuid->nent = kept;
 	k->hardware = hvx_kvm_hardware_virtualisation();
 	pthread_mutex_init(&k->lock, NULL);
 	pthread_rwlockattr_t ra;
