@@ -151,7 +151,7 @@ static const uint32_t nomodrm2[8] = {
 	B(0x77),                                                             /* 60-7f */
 	0x0000ffff,                                                          /* 80-9f: Jcc rel */
 	B(0xa0) | B(0xa1) | B(0xa2) | B(0xa8) | B(0xa9) | B(0xaa),           /* a0-bf */
-	0xff000000,                                                          /* c0-df: BSWAP */
+	0x0000ff00,                                                          /* c8-cf: BSWAP */
 	0,
 };
 /* One-byte opcodes with an 8-bit immediate. */
@@ -266,7 +266,7 @@ bool kvm_decode(const uint8_t *b, size_t n, bool long64, bool def32, const struc
 			d->map = 1;
 			d->has_modrm = !bit(nomodrm2, o);
 			if ((o >= 0x70 && o <= 0x73) || o == 0x0f || o == 0xa4 || o == 0xac || o == 0xba ||
-			    (o >= 0xc2 && o <= 0xc6))
+			    o == 0xc2 || (o >= 0xc4 && o <= 0xc6))
 				imm = 1;
 			else if (o >= 0x80 && o <= 0x8f)
 				imm = d->opsize == 2 ? 2 : 4;
