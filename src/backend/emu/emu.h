@@ -370,5 +370,7 @@ uint64_t vmx_tsc(struct emu_cpu *c);
 void vmx_pause(struct emu_cpu *c, const struct emu_insn *in);
 bool vmx_entry_checks(struct emu_cpu *c);  /* guest-state checks; false -> exit 33 filled */
 void vmx_inject(struct emu_cpu *c);        /* VM-entry event injection */
+_Noreturn void vmx_halt(struct emu_cpu *c);
+void vmx_single_step(struct emu_cpu *c);
 
 #endif

@@ -240,9 +240,9 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 			mmu_sync_gen(c);
 		unsigned n;
 		const struct emu_insn *in = bc_lookup(c, &n);
-		if (c->shadow) {
-			n = 1; /* the instruction after STI / MOV SS runs alone, then the blocking ends */
-		}
+		bool tf = c->s->rflags & FL_TF;
+		if (c->shadow || tf)
+			n = 1; /* after STI / MOV SS, and under single-step, one instruction at a time */
 		uint64_t rip = c->s->rip;
 		for (unsigned i = 0; i < n; i++, in++) {
 			c->cur = in;
@@ -257,6 +257,8 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 		c->shadow = c->shadow == 2 ? 1 : 0;
 		c->stop = false;
 		c->icount += n;
+		if (tf)
+			vmx_single_step(c);
 	}
 out:
 	emu_flags(c);

@@ -75,8 +75,8 @@ void h_simple_exit(struct emu_cpu *c, const struct emu_insn *in)
 		need_cpl0(c);
 		if (vmx_cls(c, IC_HLT))
 			vmx_exit_insn(c, VMX_REASON_HLT, 0, 0);
-		c->stop = true; /* no interrupt source without an exit: HLT falls through */
-		break;
+		c->s->rip = c->next_rip;
+		vmx_halt(c);
 	case 1:
 		need_cpl0(c);
 		vmx_exit_insn(c, VMX_REASON_INVD, 0, 0);

@@ -51,6 +51,7 @@ static _Noreturn void finish(struct emu_cpu *c)
 		v[HVX_SLOT_CTRL_VMENTRY_CONTROLS] |= VMENTRY_GUEST_IA32E;
 	else
 		v[HVX_SLOT_CTRL_VMENTRY_CONTROLS] &= ~(uint64_t)VMENTRY_GUEST_IA32E;
+	c->entryc = (uint32_t)v[HVX_SLOT_CTRL_VMENTRY_CONTROLS];
 	v[HVX_SLOT_GUEST_DEBUG_EXC] = 0;
 	longjmp(c->jb, JMP_EXIT);
 }
@@ -115,7 +116,7 @@ _Noreturn void vmx_exit_exception(struct emu_cpu *c, unsigned vec, unsigned type
 	e->reason = VMX_REASON_EXC_NMI;
 	e->intr_info = vec | (type << 8) | ((uint32_t)has_err << 11) | (1u << 31);
 	e->intr_error = has_err ? err : 0;
-	e->qualification = vec == EXC_PF ? trunc_la(c, qual) : 0;
+	e->qualification = vec == EXC_PF ? trunc_la(c, qual) : vec == EXC_DB ? qual : 0;
 	bool soft = type == EV_SWEXC || type == EV_PRIVSW;
 	if (soft)
 		e->instr_len = ilen;
@@ -174,7 +175,9 @@ _Noreturn void vmx_exit_ept(struct emu_cpu *c, uint64_t gpa, uint64_t la, bool l
 		e->qualification = q;
 	}
 	uint64_t f = emu_flags(c);
-	c->s->rflags = idt ? f : (f | FL_RF);
+	if (!idt || (c->vect.type == EV_HWEXC && c->vect.vec != EXC_DB))
+		f |= FL_RF; /* as in the image the interrupted delivery would push (faults), else 1 */
+	c->s->rflags = f;
 	finish(c);
 }
 
@@ -368,7 +371,7 @@ bool vmx_entry_checks(struct emu_cpu *c)
 {
 	const uint64_t *v = c->v;
 	uint64_t cr0 = v[HVX_SLOT_GUEST_CR0], cr4 = v[HVX_SLOT_GUEST_CR4], efer = v[HVX_SLOT_GUEST_IA32_EFER];
-	bool ia32e = c->entryc & VMENTRY_GUEST_IA32E;
+	bool ia32e = v[HVX_SLOT_CTRL_VMENTRY_CONTROLS] & VMENTRY_GUEST_IA32E;
 	uint64_t rf = c->s->rflags;
 	if (!(cr0 & CR0_NE_) || (cr0 & ~0x8005003full) || ((cr0 & CR0_PG) && !(cr0 & CR0_PE)))
 		return entry_fail(c, 0);
@@ -384,6 +387,12 @@ bool vmx_entry_checks(struct emu_cpu *c)
 		return entry_fail(c, 0);
 	if (v[HVX_SLOT_GUEST_ACTIVITY_STATE] > 1)
 		return entry_fail(c, 0);
+	if (v[HVX_SLOT_GUEST_ACTIVITY_STATE] == 1 && ((v[HVX_SLOT_GUEST_SS_AR] >> 5) & 3))
+		return entry_fail(c, 0); /* HLT requires SS.DPL = 0 */
+	uint32_t trar = (uint32_t)v[HVX_SLOT_GUEST_TR_AR];
+	if ((trar & (1u << 16)) || (trar & (1u << 4)) || !(trar & (1u << 7)) ||
+	    ((trar & 0xf) != 11 && (ia32e || (trar & 0xf) != 3)) || (v[HVX_SLOT_GUEST_TR] & 4))
+		return entry_fail(c, 0); /* TR: usable, system, present, busy TSS, TI = 0 */
 	if (ia32e && (v[HVX_SLOT_GUEST_CS_AR] & (1u << 13)) && (v[HVX_SLOT_GUEST_CS_AR] & (1u << 14)))
 		return entry_fail(c, 0);
 	return true;
@@ -413,4 +422,26 @@ void vmx_inject(struct emu_cpu *c)
 			mmu_sync_gen(c);
 		}
 	}
+}
+
+/* HLT without HLT exiting: the vCPU halts (activity state HLT, RIP after the HLT) until a kick ends the run. */
+_Noreturn void vmx_halt(struct emu_cpu *c)
+{
+	c->v[HVX_SLOT_GUEST_ACTIVITY_STATE] = 1;
+	while (!atomic_load(&c->vcpu->kick_pending)) {
+		struct timespec ts = {0, 200000};
+		nanosleep(&ts, NULL);
+		mmu_sync_gen(c);
+	}
+	atomic_store(&c->vcpu->kick_pending, false);
+	vmx_exit_event(c, VMX_REASON_IRQ);
+}
+
+/* Single-step trap after an instruction that began with RFLAGS.TF = 1. */
+void vmx_single_step(struct emu_cpu *c)
+{
+	if (vmx_exception_exits(c, EXC_DB, 0))
+		vmx_exit_exception(c, EXC_DB, EV_HWEXC, false, 0, 0, 0x4000); /* BS */
+	c->s->dr[6] |= 0x4000;
+	emu_deliver(c, EXC_DB, EV_HWEXC, false, 0, 0);
 }
