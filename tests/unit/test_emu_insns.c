@@ -182,6 +182,32 @@ static void test_sysenter_sysexit(void **state)
 	eg_destroy(&g);
 }
 
+/* A guest store into the block being executed takes effect for the very next instruction. */
+static void test_self_modifying_code(void **state)
+{
+	(void)state;
+	struct eg g;
+	eg_create(&g);
+	eg_long64(&g, EG_CODE);
+	/* lea rdi, [rip + 3]; mov byte [rdi], 0xf4; nop (becomes HLT); mov eax, 1; hlt */
+	static const uint8_t code[] = {0x48, 0x8d, 0x3d, 0x03, 0x00, 0x00, 0x00, 0xc6, 0x07, 0xf4,
+				       0x90, 0xb8, 0x01, 0x00, 0x00, 0x00, 0xf4};
+	eg_load(&g, EG_CODE, code, sizeof code);
+	eg_setreg(&g, HV_X86_RAX, 0);
+	eg_expect_insn_exit(&g, VMX_REASON_HLT, EG_CODE + 10, 1, 0, 0);
+	assert_int_equal(eg_reg(&g, HV_X86_RAX), 0);
+	/* The host rewrites guest code between runs: the next run sees the new bytes. */
+	static const uint8_t code2[] = {0xb8, 0x02, 0x00, 0x00, 0x00, 0xf4}; /* mov eax, 2; hlt */
+	eg_load(&g, EG_CODE + 0x100, code2, sizeof code2);
+	eg_setreg(&g, HV_X86_RIP, EG_CODE + 0x100);
+	eg_expect_insn_exit(&g, VMX_REASON_HLT, EG_CODE + 0x105, 1, 0, 0);
+	g.mem[EG_CODE + 0x101] = 0x03;
+	eg_setreg(&g, HV_X86_RIP, EG_CODE + 0x100);
+	eg_expect_insn_exit(&g, VMX_REASON_HLT, EG_CODE + 0x105, 1, 0, 0);
+	assert_int_equal(eg_reg(&g, HV_X86_RAX), 3);
+	eg_destroy(&g);
+}
+
 #if defined(__x86_64__)
 #include "../guests/c/workload.c"
 
@@ -234,6 +260,7 @@ int main(void)
 		EG_TEST(test_iret_forms),
 		EG_TEST(test_sysenter_sysexit),
 		EG_TEST(test_compiled_c_workload),
+		EG_TEST(test_self_modifying_code),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
