@@ -246,10 +246,52 @@ static void test_default_cpuid_has_no_kvm_leaves(void **state)
 	ke_teardown(&k);
 }
 
+static void test_capabilities_are_what_the_tests_show(void **state)
+{
+	(void)state;
+	uint64_t proc = 0, pin = 0, proc2 = 0;
+	assert_int_equal(hvx_backend_read_capability("kvm", HV_VMX_CAP_PROCBASED, &proc), HV_SUCCESS);
+	assert_int_equal(hvx_backend_read_capability("kvm", HV_VMX_CAP_PINBASED, &pin), HV_SUCCESS);
+	assert_int_equal(hvx_backend_read_capability("kvm", HV_VMX_CAP_PROCBASED2, &proc2), HV_SUCCESS);
+	/* Every I/O and every HLT exits (no in-kernel irqchip): must be 1. */
+	assert_true(proc & CPU_BASED_UNCOND_IO);
+	assert_true(proc & CPU_BASED_HLT);
+	/* Honoured on request. */
+	assert_true((proc >> 32) & CPU_BASED_IRQ_WND);
+	assert_true((proc >> 32) & CPU_BASED_MTF);
+	assert_true((pin >> 32) & PIN_BASED_PREEMPTION_TIMER);
+	/* Kept in the kernel or not selectable per port / MSR: never allowed. */
+	static const uint32_t never[] = {CPU_BASED_IO_BITMAPS, CPU_BASED_INVLPG, CPU_BASED_MWAIT, CPU_BASED_RDPMC,
+					 CPU_BASED_RDTSC, CPU_BASED_CR3_LOAD, CPU_BASED_CR3_STORE, CPU_BASED_CR8_LOAD,
+					 CPU_BASED_CR8_STORE, CPU_BASED_TPR_SHADOW, CPU_BASED_VIRTUAL_NMI_WND,
+					 CPU_BASED_MOV_DR, CPU_BASED_MONITOR, CPU_BASED_PAUSE};
+	for (unsigned i = 0; i < sizeof never / sizeof never[0]; i++)
+		if ((proc >> 32) & never[i])
+			fail_msg("primary control %#x advertised but KVM keeps it in the kernel", never[i]);
+	assert_int_equal(proc2 >> 32, CPU_BASED2_EPT | CPU_BASED2_UNRESTRICTED);
+	/* The reasons are exactly those the kvm tests produce. */
+	static const unsigned produced[] = {VMX_REASON_IRQ, VMX_REASON_TRIPLE_FAULT, VMX_REASON_IRQ_WND, VMX_REASON_HLT,
+					    VMX_REASON_IO, VMX_REASON_RDMSR, VMX_REASON_WRMSR, VMX_REASON_VMENTRY_GUEST,
+					    VMX_REASON_MTF, VMX_REASON_EPT_VIOLATION, VMX_REASON_VMX_TIMER_EXPIRED};
+	unsigned count = 0;
+	for (unsigned r = 0; r < 128; r++) {
+		bool p = false;
+		assert_int_equal(hvx_backend_produces_reason("kvm", r, &p), HV_SUCCESS);
+		bool want = false;
+		for (unsigned i = 0; i < sizeof produced / sizeof produced[0]; i++)
+			want |= produced[i] == r;
+		if (p != want)
+			fail_msg("reason %u: produces %d, wanted %d", r, p, want);
+		count += p;
+	}
+	assert_int_equal(count, sizeof produced / sizeof produced[0]);
+}
+
 int main(void)
 {
 	alarm(55); /* a hung KVM_RUN must fail the test, never hang it */
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_capabilities_are_what_the_tests_show),
 		cmocka_unit_test_teardown(test_deadline_bounds_any_guest, cleanup),
 		cmocka_unit_test_teardown(test_set_cpuid, cleanup),
 		cmocka_unit_test_teardown(test_default_cpuid_has_no_kvm_leaves, cleanup),
