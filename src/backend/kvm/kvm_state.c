@@ -281,9 +281,13 @@ void kvm_state_fetch(struct hvx_vcpu *vcpu, uint32_t groups)
 	if (groups & HVX_GROUP_MSR) {
 		struct msr_list l;
 		msrs_prepare(&l);
-		if (ioctl(kv->fd, KVM_GET_MSRS, &l) == (int)MSR_COUNT)
-			for (unsigned i = 0; i < MSR_COUNT; i++)
-				*hvx_state_slot(s, msr_map[i].offset) = l.e[i].data;
+		/* KVM stops at the first MSR it cannot read (one the guest's CPUID lacks): take the others one by one. */
+		int n = ioctl(kv->fd, KVM_GET_MSRS, &l);
+		for (unsigned i = 0; i < MSR_COUNT; i++) {
+			uint64_t val = l.e[i].data;
+			if ((int)i < n || kvm_msr_one(kv->fd, false, msr_map[i].msr, &val) == 0)
+				*hvx_state_slot(s, msr_map[i].offset) = val;
+		}
 	}
 	if (groups & HVX_GROUP_DR) {
 		struct kvm_debugregs d;
