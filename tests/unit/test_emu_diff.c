@@ -274,6 +274,63 @@ static bool gen(const struct tmpl *t, ZydisEncoderRequest *rqp, unsigned *bits_o
 
 #define BUF 256
 
+/* 64-bit only: a string-instruction block (RSI/RDI inside the buffer, small RCX, either direction) or a PUSH/POP
+ * pair; returns its length and the flags it defines. */
+static unsigned gen_block(uint8_t *p, uint32_t *defines)
+{
+	unsigned n = 0;
+	*defines = 0;
+	if (rnd() & 1) {
+		static const uint8_t regs[] = {0, 1, 2, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}; /* no RBX/RSP */
+		unsigned a = regs[rnd() % 14], b = regs[rnd() % 14];
+		if (rnd() & 1) {
+			if (a >= 8)
+				p[n++] = 0x41;
+			p[n++] = (uint8_t)(0x50 + (a & 7));
+		} else {
+			p[n++] = 0x68;
+			uint32_t imm = (uint32_t)rnd();
+			memcpy(p + n, &imm, 4);
+			n += 4;
+		}
+		if (b >= 8)
+			p[n++] = 0x41;
+		p[n++] = (uint8_t)(0x58 + (b & 7));
+		return n;
+	}
+	bool down = rnd() & 1;
+	unsigned size = 1u << (rnd() % 4), kind = rnd() % 5, cnt = 1 + rnd() % (96 / size);
+	uint32_t d1 = down ? 128 + (uint32_t)(rnd() % 64) : (uint32_t)(rnd() % 96), d2 = down ? 128 + (uint32_t)(rnd() % 64) : (uint32_t)(rnd() % 96);
+	/* lea rsi, [rbx + d1]; lea rdi, [rbx + d2] (disp32) */
+	uint8_t lea[] = {0x48, 0x8d, 0xb3, 0, 0, 0, 0, 0x48, 0x8d, 0xbb, 0, 0, 0, 0};
+	memcpy(lea + 3, &d1, 4);
+	memcpy(lea + 10, &d2, 4);
+	memcpy(p + n, lea, sizeof lea);
+	n += sizeof lea;
+	p[n++] = 0xb9; /* mov ecx, cnt */
+	memcpy(p + n, &cnt, 4);
+	n += 4;
+	p[n++] = down ? 0xfd : 0xfc;
+	static const uint8_t op8[] = {0xa4, 0xaa, 0xa6, 0xae, 0xac}, rep[] = {0xf3, 0xf3, 0xf3, 0xf2, 0};
+	if (size == 2)
+		p[n++] = 0x66;
+	if (rep[kind])
+		p[n++] = rep[kind];
+	if (size == 8)
+		p[n++] = 0x48;
+	p[n++] = (uint8_t)(op8[kind] + (size > 1));
+	p[n++] = 0xfc; /* cld */
+	/* RSI/RDI now hold buffer addresses, which differ between native and emu: turn them into offsets from RBX
+	 * without touching the flags (not r, rbx; lea r, [r + rbx + 1] computes r - rbx). */
+	static const uint8_t fix[] = {0x48, 0xf7, 0xd3, 0x48, 0x8d, 0x74, 0x1e, 0x01, 0x48, 0x8d, 0x7c, 0x1f, 0x01,
+				      0x48, 0xf7, 0xd3};
+	memcpy(p + n, fix, sizeof fix);
+	n += sizeof fix;
+	if (kind == 2 || kind == 3)
+		*defines = ALLF;
+	return n;
+}
+
 /* One random-sequence campaign in a mode: 64-bit long mode, 32-bit protected mode or real mode. */
 static void diff_campaign(ZydisMachineMode mode, unsigned runs)
 {
@@ -308,11 +365,21 @@ static void diff_campaign(ZydisMachineMode mode, unsigned runs)
 	const unsigned n_tmpl = sizeof tmpls / sizeof tmpls[0];
 	unsigned compared = 0;
 	for (unsigned run = 0; run < runs; run++) {
-		uint8_t code[16 * 10], ncode[16 * 10];
+		uint8_t code[16 * 24], ncode[16 * 24];
 		unsigned len = 0, nlen = 0, count = 1 + rnd() % 8;
 		uint32_t undef = 0;
 		char names[512] = "";
 		for (unsigned k = 0; k < count; k++) {
+			if (!legacy && (rnd() & 7) == 0 && len + 40 < sizeof code) {
+				uint32_t def;
+				unsigned l = gen_block(code + len, &def);
+				memcpy(ncode + nlen, code + len, l);
+				len += l;
+				nlen += l;
+				undef &= ~def;
+				snprintf(names + strlen(names), sizeof names - strlen(names), "block/%u ", l);
+				continue;
+			}
 			const struct tmpl *t = &tmpls[rnd() % n_tmpl];
 			if (!feat[t->feature] || (t->reads & undef))
 				continue;
