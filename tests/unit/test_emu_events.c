@@ -426,6 +426,59 @@ static void test_fault_loop_comes_back_for_kicks(void **state)
 	eg_destroy(&g);
 }
 
+/* Two vCPUs, one thread each, increment one counter with LOCK XADD: no increment is lost. */
+struct smp_arg {
+	struct eg *g;
+	uint64_t reason;
+};
+
+static void *smp_vcpu(void *arg)
+{
+	struct smp_arg *a = arg;
+	hv_vcpuid_t v;
+	if (hv_vcpu_create(&v, HV_VCPU_DEFAULT) != HV_SUCCESS)
+		return NULL;
+	struct eg g2 = *a->g;
+	g2.vcpu = v;
+	eg_long64(&g2, EG_CODE);
+	uint64_t pc, en;
+	hv_vmx_read_capability(HV_VMX_CAP_PROCBASED, &pc);
+	hv_vmx_read_capability(HV_VMX_CAP_ENTRY, &en);
+	hv_vmx_vcpu_write_vmcs(v, VMCS_CTRL_CPU_BASED, eg_cap2ctrl(pc, CPU_BASED_HLT));
+	hv_vcpu_write_register(v, HV_X86_RSP, EG_STACK - 0x10000);
+	hv_vcpu_write_register(v, HV_X86_RBX, EG_DATA);
+	uint64_t r;
+	do {
+		hv_vcpu_run(v);
+		hv_vmx_vcpu_read_vmcs(v, VMCS_RO_EXIT_REASON, &r);
+	} while (r == VMX_REASON_IRQ);
+	a->reason = r;
+	hv_vcpu_destroy(v);
+	return NULL;
+}
+
+static void test_smp_locked_increments(void **state)
+{
+	(void)state;
+	struct eg g;
+	eg_create(&g);
+	eg_long64(&g, EG_CODE);
+	/* mov ecx, 100000; 1: mov eax, 1; lock xadd [rbx], rax; dec ecx; jnz 1b; hlt */
+	static const uint8_t code[] = {0xb9, 0xa0, 0x86, 0x01, 0x00, 0xb8, 0x01, 0x00, 0x00, 0x00, 0xf0, 0x48,
+				       0x0f, 0xc1, 0x03, 0xff, 0xc9, 0x75, 0xf2, 0xf4};
+	eg_load(&g, EG_CODE, code, sizeof code);
+	eg_setreg(&g, HV_X86_RBX, EG_DATA);
+	*(uint64_t *)(void *)(g.mem + EG_DATA) = 0;
+	struct smp_arg a = {&g, 0};
+	pthread_t t;
+	pthread_create(&t, NULL, smp_vcpu, &a);
+	assert_int_equal(eg_run(&g), VMX_REASON_HLT);
+	pthread_join(t, NULL);
+	assert_int_equal(a.reason, VMX_REASON_HLT);
+	assert_int_equal(*(uint64_t *)(void *)(g.mem + EG_DATA), 200000);
+	eg_destroy(&g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -446,6 +499,7 @@ int main(void)
 		EG_TEST(test_v86_mode),
 		EG_TEST(test_call_gate_inner_privilege),
 		EG_TEST(test_fault_loop_comes_back_for_kicks),
+		EG_TEST(test_smp_locked_increments),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
