@@ -332,7 +332,15 @@ static unsigned gen_block(uint8_t *p, uint32_t *defines)
 }
 
 /* One random-sequence campaign in a mode: 64-bit long mode, 32-bit protected mode or real mode. */
+enum { SUB_NONE, SUB_COMPAT, SUB_PROT16 };
+
+static void diff_campaign_sub(ZydisMachineMode mode, unsigned runs, int sub);
 static void diff_campaign(ZydisMachineMode mode, unsigned runs)
+{
+	diff_campaign_sub(mode, runs, SUB_NONE);
+}
+
+static void diff_campaign_sub(ZydisMachineMode mode, unsigned runs, int sub)
 {
 	bool feat[7];
 	for (int i = 0; i < 7; i++)
@@ -348,8 +356,18 @@ static void diff_campaign(ZydisMachineMode mode, unsigned runs)
 	uint64_t data_reg = EG_DATA;
 	if (mode == ZYDIS_MACHINE_MODE_LONG_64) {
 		eg_long64(&g, EG_CODE);
+	} else if (mode == ZYDIS_MACHINE_MODE_LEGACY_32 && sub == SUB_COMPAT) {
+		eg_long64(&g, EG_CODE); /* IA-32e mode with a 32-bit code segment: compatibility mode */
+		eg_wr(&g, VMCS_GUEST_CS, SEL_CODE32);
+		eg_wr(&g, VMCS_GUEST_CS_AR, 0xc09b);
 	} else if (mode == ZYDIS_MACHINE_MODE_LEGACY_32) {
 		eg_prot32(&g, EG_CODE);
+	} else if (sub == SUB_PROT16) {
+		eg_prot32(&g, 0); /* 16-bit protected mode: 16-bit code and data segments */
+		eg_all_segs(&g, SEL_CODE16, 0x9b, SEL_DATA16, 0x93, 0xffff);
+		eg_wr(&g, VMCS_GUEST_CS_BASE, EG_CODE);
+		eg_wr(&g, VMCS_GUEST_DS_BASE, EG_DATA);
+		data_reg = 0;
 	} else {
 		eg_real(&g, 0);
 		eg_wr(&g, VMCS_GUEST_CS, EG_CODE >> 4);
@@ -359,6 +377,8 @@ static void diff_campaign(ZydisMachineMode mode, unsigned runs)
 		data_reg = 0;
 	}
 	uint64_t rip0 = mode == ZYDIS_MACHINE_MODE_REAL_16 ? 0 : EG_CODE;
+	if (sub == SUB_PROT16)
+		eg_wr(&g, VMCS_GUEST_SS_BASE, 0);
 	uint64_t cmp_mask = legacy ? 0xffffffffull : ~0ull;
 	if (mode == ZYDIS_MACHINE_MODE_REAL_16)
 		cmp_mask = 0xffffffffull;
@@ -425,7 +445,7 @@ static void diff_campaign(ZydisMachineMode mode, unsigned runs)
 		for (int i = 0; i < 16; i++)
 			if (i != 4)
 				eg_setreg(&g, regs[i], i == 3 ? data_reg : in.gpr[i]);
-		eg_setreg(&g, HV_X86_RSP, legacy ? 0x7000 : EG_STACK);
+		eg_setreg(&g, HV_X86_RSP, legacy && sub != SUB_COMPAT ? 0x7000 : EG_STACK);
 		eg_setreg(&g, HV_X86_RFLAGS, in.rflags);
 		eg_setreg(&g, HV_X86_RIP, rip0);
 		uint64_t r = eg_run(&g);
@@ -467,6 +487,18 @@ static void test_diff_random_sequences_prot32(void **state)
 	diff_campaign(ZYDIS_MACHINE_MODE_LEGACY_32, 10000);
 }
 
+static void test_diff_random_sequences_compat32(void **state)
+{
+	(void)state;
+	diff_campaign_sub(ZYDIS_MACHINE_MODE_LEGACY_32, 5000, SUB_COMPAT);
+}
+
+static void test_diff_random_sequences_prot16(void **state)
+{
+	(void)state;
+	diff_campaign_sub(ZYDIS_MACHINE_MODE_REAL_16, 5000, SUB_PROT16);
+}
+
 static void test_diff_random_sequences_real(void **state)
 {
 	(void)state;
@@ -503,6 +535,8 @@ int main(void)
 		EG_TEST(test_diff_random_sequences),
 		EG_TEST(test_diff_random_sequences_prot32),
 		EG_TEST(test_diff_random_sequences_real),
+		EG_TEST(test_diff_random_sequences_compat32),
+		EG_TEST(test_diff_random_sequences_prot16),
 		EG_TEST(test_diff_divide),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
