@@ -300,6 +300,26 @@ static void test_native_msr_and_cr3_targets(void **state)
 	eg_destroy(&g);
 }
 
+/* A managed MSR with read access: RDMSR reads the stored value without an exit; WRMSR still exits. */
+static void test_managed_msr_access(void **state)
+{
+	(void)state;
+	struct eg g;
+	eg_create(&g);
+	eg_long64(&g, EG_CODE);
+	static const uint8_t code[] = {0x0f, 0x32, 0x0f, 0x30, 0xf4}; /* rdmsr; wrmsr; hlt */
+	eg_load(&g, EG_CODE, code, sizeof code);
+	eg_setreg(&g, HV_X86_RCX, 0xc1); /* IA32_PMC0 */
+	assert_int_equal(hv_vcpu_enable_managed_msr(g.vcpu, 0xc1, true), HV_SUCCESS);
+	assert_int_equal(hv_vcpu_write_msr(g.vcpu, 0xc1, 0x123456789abcull), HV_SUCCESS);
+	eg_expect_insn_exit(&g, VMX_REASON_RDMSR, EG_CODE, 2, 0, 0); /* managed, but no access yet */
+	assert_int_equal(hv_vcpu_set_msr_access(g.vcpu, 0xc1, HV_MSR_READ), HV_SUCCESS);
+	eg_expect_insn_exit(&g, VMX_REASON_WRMSR, EG_CODE + 2, 2, 0, 0);
+	assert_int_equal(eg_reg(&g, HV_X86_RAX), 0x56789abc);
+	assert_int_equal(eg_reg(&g, HV_X86_RDX), 0x1234);
+	eg_destroy(&g);
+}
+
 static void test_entry_failure_invalid_guest_state(void **state)
 {
 	(void)state;
@@ -494,6 +514,7 @@ int main(void)
 		EG_TEST(test_injected_event),
 		EG_TEST(test_kick_irq_exit),
 		EG_TEST(test_native_msr_and_cr3_targets),
+		EG_TEST(test_managed_msr_access),
 		EG_TEST(test_entry_failure_invalid_guest_state),
 		EG_TEST(test_unmap_while_running),
 		EG_TEST(test_v86_mode),
