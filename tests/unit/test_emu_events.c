@@ -320,6 +320,44 @@ static void test_managed_msr_access(void **state)
 	eg_destroy(&g);
 }
 
+/* Segment limit, type and null-selector checks in 32-bit protected mode. */
+static void test_segment_checks(void **state)
+{
+	(void)state;
+	struct eg g;
+	eg_create(&g);
+	/* mov eax, [ecx]; mov [ecx], eax; push eax; mov eax, [es:ecx]; hlt */
+	static const uint8_t code[] = {0x8b, 0x01, 0x89, 0x01, 0x50, 0x26, 0x8b, 0x01, 0xf4};
+	eg_load(&g, 0x10000, code, sizeof code);
+	eg_prot32(&g, 0x10000);
+	eg_wr(&g, VMCS_CTRL_EXC_BITMAP, (1u << 12) | (1u << 13));
+	eg_wr(&g, VMCS_GUEST_DS_LIMIT, 0xfff);
+	eg_setreg(&g, HV_X86_RCX, 0xffe); /* a 4-byte read crossing the limit */
+	assert_int_equal(eg_run(&g), VMX_REASON_EXC_NMI);
+	assert_int_equal(eg_rd(&g, VMCS_RO_VMEXIT_IRQ_INFO), 0x80000b0du);
+	assert_int_equal(eg_rd(&g, VMCS_RO_VMEXIT_IRQ_ERROR), 0);
+	assert_int_equal(eg_rd(&g, VMCS_GUEST_RIP), 0x10000);
+	eg_setreg(&g, HV_X86_RCX, 0x800);
+	eg_wr(&g, VMCS_GUEST_DS_AR, 0xc091); /* read-only data: the store faults */
+	assert_int_equal(eg_run(&g), VMX_REASON_EXC_NMI);
+	assert_int_equal(eg_rd(&g, VMCS_GUEST_RIP), 0x10002);
+	assert_int_equal(eg_rd(&g, VMCS_RO_VMEXIT_IRQ_INFO), 0x80000b0du);
+	eg_wr(&g, VMCS_GUEST_DS_AR, 0xc093);
+	eg_wr(&g, VMCS_GUEST_SS_LIMIT, 0xfff); /* ESP = 0x80000 is beyond the stack limit: #SS(0) */
+	assert_int_equal(eg_run(&g), VMX_REASON_EXC_NMI);
+	assert_int_equal(eg_rd(&g, VMCS_RO_VMEXIT_IRQ_INFO), 0x80000b0cu);
+	assert_int_equal(eg_rd(&g, VMCS_RO_VMEXIT_IRQ_ERROR), 0);
+	assert_int_equal(eg_rd(&g, VMCS_GUEST_RIP), 0x10004);
+	assert_int_equal(eg_reg(&g, HV_X86_RSP), EG_STACK);
+	eg_wr(&g, VMCS_GUEST_SS_LIMIT, 0xffffffff);
+	eg_wr(&g, VMCS_GUEST_ES, 0);
+	eg_wr(&g, VMCS_GUEST_ES_AR, 0x10000); /* null ES: #GP(0) */
+	assert_int_equal(eg_run(&g), VMX_REASON_EXC_NMI);
+	assert_int_equal(eg_rd(&g, VMCS_RO_VMEXIT_IRQ_INFO), 0x80000b0du);
+	assert_int_equal(eg_rd(&g, VMCS_GUEST_RIP), 0x10005);
+	eg_destroy(&g);
+}
+
 static void test_entry_failure_invalid_guest_state(void **state)
 {
 	(void)state;
@@ -515,6 +553,7 @@ int main(void)
 		EG_TEST(test_kick_irq_exit),
 		EG_TEST(test_native_msr_and_cr3_targets),
 		EG_TEST(test_managed_msr_access),
+		EG_TEST(test_segment_checks),
 		EG_TEST(test_entry_failure_invalid_guest_state),
 		EG_TEST(test_unmap_while_running),
 		EG_TEST(test_v86_mode),
