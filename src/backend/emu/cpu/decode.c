@@ -254,6 +254,9 @@ static struct emu_block *decode_block(struct emu_cpu *c, const uint8_t *page, un
 		if (emu_decode_one(c, page + pos, limit - pos, &tmp[n]) < 0)
 			break; /* crosses the page or the CS limit: the next block handles it */
 		tmp[n].ends_block |= emu_is_branch(tmp[n].mnem);
+		emu_handler fast = emu_fast_handler(&tmp[n], c->mode == EM_LONG64);
+		if (fast)
+			tmp[n].fn = fast;
 		pos += tmp[n].len;
 		if (block_end(&tmp[n++]))
 			break;

@@ -100,6 +100,7 @@ void h_sse(struct emu_cpu *c, const struct emu_insn *in);
 void h_x87(struct emu_cpu *c, const struct emu_insn *in);
 void h_fxsave(struct emu_cpu *c, const struct emu_insn *in);
 bool emu_have_x87(void);
+emu_handler emu_fast_handler(const struct emu_insn *in, bool long64);
 void emu_cpuid(struct emu_cpu *c, uint32_t leaf, uint32_t sub, uint32_t r[4]);
 
 #endif
