@@ -239,7 +239,15 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 		if (atomic_load_explicit(&c->vm->memmap.generation, memory_order_relaxed) != c->memmap_gen)
 			mmu_sync_gen(c);
 		unsigned n;
-		const struct emu_insn *in = bc_lookup(c, &n);
+		const struct emu_insn *in;
+		uint64_t la = c->s->rip;
+		unsigned j = (unsigned)(la ^ (la >> 10)) & 1023;
+		if (c->mode == EM_LONG64 && c->jc[j].la == la && c->jc[j].gen == c->jc_gen && c->jc[j].key == c->dec_key) {
+			in = c->jc[j].ins; /* the jump cache, inline for 64-bit code */
+			n = c->jc[j].n;
+		} else {
+			in = bc_lookup(c, &n);
+		}
 		bool tf = c->s->rflags & FL_TF;
 		if (c->shadow || tf)
 			n = 1; /* after STI / MOV SS, and under single-step, one instruction at a time */
