@@ -64,6 +64,12 @@ hvx_vmm_boot(trace 33 "flat32: PASS" "ERR:^\\[cpu0\\] +[0-9.]+ rip=0x[0-9a-f]+ I
 hvx_vmm_boot(overrides 0 "vendor abcdefghijkl" "IA32_APIC_BASE = 0x12345000" "RAM 32 MiB"
   -- --memory 32M --cpuid 0=7,0x64636261,0x6c6b6a69,0x68676665 --msr 0x1b=0x12345000 ${CMAKE_BINARY_DIR}/src/vmm/demo.bin)
 
+# Optional: a real Linux kernel from $HVX_LINUX_KERNEL (skipped when unset).
+foreach(backend emu kvm)
+  add_test(NAME vmm_linux_${backend} COMMAND sh ${HVX_VMM_DIR}/linux_boot.sh ${HVX_RUN} ${backend})
+  set_tests_properties(vmm_linux_${backend} PROPERTIES LABELS "vmm;e2e" SKIP_RETURN_CODE 77 TIMEOUT 300)
+endforeach()
+
 # Bad images and options: exit status 2 with a message, nothing run.
 function(hvx_vmm_bad name kind)
   add_test(NAME vmm_bad_${name} COMMAND sh ${HVX_VMM_DIR}/bad_image.sh ${HVX_RUN} ${HVX_VMM_GUESTS} ${kind} ${ARGN})
