@@ -67,6 +67,8 @@ struct kvm_vcpu {
 	uint32_t guest_debug;          /* KVM_SET_GUEST_DEBUG flags last set */
 	bool guest_debug_set;
 	struct kvm_regs exit_regs;     /* registers at the last exit, as the client sees them */
+	struct kvm_regs kvm_regs;      /* registers KVM holds (valid if kvm_regs_valid) */
+	bool kvm_regs_valid;
 	struct kvm_sregs exit_sregs;
 };
 

@@ -142,6 +142,7 @@ static bool drain(struct hvx_vcpu *vcpu)
 	}
 	run->kvm_valid_regs = valid;
 	kv->pending = KVM_PENDING_NONE;
+	kv->kvm_regs_valid = false; /* KVM holds post-completion registers we have not seen */
 	if (!ok)
 		fail_msg(vcpu, "could not complete KVM's pending operation", errno);
 	/* KVM now holds post-completion registers; the client's (exit-time) values go back at the next entry. */
@@ -549,6 +550,7 @@ static bool inject(struct hvx_vcpu *vcpu, uint32_t info, bool *mtf_now)
 		s->rip += s->vmcs[HVX_SLOT_CTRL_VMENTRY_INSTR_LEN];
 		kvm_state_regs_to_kvm(s, &kv->run->s.regs.regs);
 		kv->run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+		kv->kvm_regs = kv->run->s.regs.regs;
 	}
 	switch (type) {
 	case 0: case 4:
@@ -838,6 +840,8 @@ hv_return_t kvm_vcpu_run(struct hvx_vcpu *vcpu, uint64_t deadline, struct hvx_ex
 			break;
 		}
 		kv->exit_regs = run->s.regs.regs;
+		kv->kvm_regs = run->s.regs.regs; /* what KVM holds now (exit_regs may be rewound to the instruction) */
+		kv->kvm_regs_valid = true;
 		kv->exit_sregs = run->s.regs.sregs;
 		kvm_state_regs_from_kvm(s, &kv->exit_regs);
 		kvm_state_sregs_from_kvm(s, &kv->exit_sregs);

@@ -192,8 +192,16 @@ bool kvm_state_load(struct hvx_vcpu *vcpu, uint32_t groups, const char **why, in
 	struct hvx_vcpu_state *s = &vcpu->state;
 	struct kvm_run *run = kv->run;
 	if (groups & (HVX_GROUP_GPR | HVX_GROUP_RIP_FLAGS)) {
-		kvm_state_regs_to_kvm(s, &run->s.regs.regs);
-		run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+		/* Registers KVM already holds are not set again (setting them costs KVM an event re-evaluation): after
+		 * an exit KVM completed itself, the VMM's "RIP + length" is often exactly where KVM is. */
+		struct kvm_regs r;
+		kvm_state_regs_to_kvm(s, &r);
+		if (!kv->kvm_regs_valid || memcmp(&r, &kv->kvm_regs, sizeof r) != 0) {
+			run->s.regs.regs = r;
+			run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+			kv->kvm_regs = r;
+			kv->kvm_regs_valid = true;
+		}
 	}
 	if (groups & (HVX_GROUP_SEG | HVX_GROUP_CR | HVX_GROUP_DTABLE | HVX_GROUP_MSR | HVX_GROUP_OTHER)) {
 		struct kvm_sregs *sr = &run->s.regs.sregs;
