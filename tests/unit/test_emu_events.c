@@ -240,6 +240,25 @@ static void test_injected_event(void **state)
 	eg_expect_insn_exit(&g, VMX_REASON_HLT, 0x20000, 1, 0, 0);
 	assert_int_equal(eg_rd(&g, VMCS_CTRL_VMENTRY_IRQ_INFO) & 0x80000000u, 0); /* consumed */
 	assert_int_equal(*(uint64_t *)(void *)(g.mem + EG_STACK - 40), EG_CODE);
+	/* A hardware exception with an error code: #GP(0x10), pushed by the delivery; CR2 untouched. */
+	idt64(&g, 13, 0x20000, 0xe);
+	eg_setreg(&g, HV_X86_RIP, EG_CODE);
+	eg_setreg(&g, HV_X86_RSP, EG_STACK);
+	eg_wr(&g, VMCS_CTRL_VMENTRY_IRQ_INFO, 0x80000b0du);
+	eg_wr(&g, VMCS_CTRL_VMENTRY_EXC_ERROR, 0x10);
+	eg_wr(&g, VMCS_CTRL_EXC_BITMAP, 1u << 13); /* the injected event itself is never checked against it */
+	eg_expect_insn_exit(&g, VMX_REASON_HLT, 0x20000, 1, 0, 0);
+	uint64_t *st = (uint64_t *)(void *)(g.mem + EG_STACK - 48);
+	assert_int_equal(st[0], 0x10);
+	assert_int_equal(st[1], EG_CODE);
+	/* A software interrupt is pushed with RIP + VM-entry instruction length. */
+	idt64(&g, 0x31, 0x20000, 0xe);
+	eg_setreg(&g, HV_X86_RIP, EG_CODE);
+	eg_setreg(&g, HV_X86_RSP, EG_STACK);
+	eg_wr(&g, VMCS_CTRL_VMENTRY_IRQ_INFO, 0x80000431u);
+	eg_wr(&g, VMCS_CTRL_VMENTRY_INSTR_LEN, 2);
+	eg_expect_insn_exit(&g, VMX_REASON_HLT, 0x20000, 1, 0, 0);
+	assert_int_equal(*(uint64_t *)(void *)(g.mem + EG_STACK - 40), EG_CODE + 2);
 	eg_destroy(&g);
 }
 

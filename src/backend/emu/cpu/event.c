@@ -44,13 +44,14 @@ static bool soft(unsigned type)
 void emu_deliver(struct emu_cpu *c, unsigned vec, unsigned type, bool has_err, uint32_t err, unsigned ilen)
 {
 	bool is_exc = type == EV_HWEXC || type == EV_SWEXC || type == EV_PRIVSW;
+	bool injected = c->skip_bitmap; /* injected by VM entry: CR2 is the VMM's business */
 	if (c->mode == EM_REAL)
 		has_err = false; /* real mode delivers no error codes */
 	if (is_exc && !c->skip_bitmap && vmx_exception_exits(c, vec, err))
 		vmx_exit_exception(c, vec, type, has_err, err, ilen, vec == EXC_PF ? c->exc.cr2 : 0);
 	c->skip_bitmap = false;
 	uint64_t f = emu_flags(c);
-	if (vec == EXC_PF && type == EV_HWEXC)
+	if (vec == EXC_PF && type == EV_HWEXC && !injected)
 		c->s->cr2 = c->exc.cr2; /* written when delivery begins, even if it then faults */
 	snapshot(c);
 	c->vect.valid = true;
