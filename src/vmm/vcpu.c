@@ -48,7 +48,7 @@ static void w(struct vmm_vcpu *v, uint32_t field, uint64_t value, hv_return_t *e
 static void seg(struct vmm_vcpu *v, uint32_t sel_f, uint16_t sel, uint64_t base, uint32_t limit, uint32_t ar,
 		hv_return_t *err)
 {
-	/* Apple's layout: selector at F, limit at F+0x4000 - 0x800... use the explicit field table instead. */
+	/* Selector, base, limit and access rights of one segment register, by its selector field. */
 	static const struct {
 		uint32_t sel, base, limit, ar;
 	} f[] = {

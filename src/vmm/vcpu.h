@@ -25,7 +25,7 @@ struct vmm_vcpu {
 	bool thread_started;
 	/* Application processors: INIT then SIPI start them (protected by vm->lock). */
 	bool running;
-	bool init_pending;
+	atomic_bool init_pending;      /* also read without the lock by the vCPU's own loop */
 	bool sipi_pending;
 	uint8_t sipi_vector;
 	atomic_bool irq_hint;         /* something may be deliverable: check at the next entry */
