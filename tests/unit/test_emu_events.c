@@ -377,6 +377,35 @@ static void test_segment_checks(void **state)
 	eg_destroy(&g);
 }
 
+/* Interrupt-window exiting: open right after entry with IF = 1; after STI only once the next instruction is done; wakes HLT. */
+static void test_interrupt_window(void **state)
+{
+	(void)state;
+	struct eg g;
+	eg_create(&g);
+	eg_long64(&g, EG_CODE);
+	static const uint8_t code[] = {0x90, 0xfb, 0x90, 0x90, 0xfa, 0xfb, 0xf4}; /* nop; sti; nop; nop; cli; sti; hlt */
+	eg_load(&g, EG_CODE, code, sizeof code);
+	eg_controls(&g, CPU_BASED_IRQ_WND, 0);
+	eg_setreg(&g, HV_X86_RFLAGS, 0x202);
+	assert_int_equal(eg_run(&g), VMX_REASON_IRQ_WND);
+	struct eg_exit e = eg_exit_info(&g);
+	assert_int_equal(e.rip, EG_CODE); /* before the first instruction */
+	assert_int_equal(e.qual, 0);
+	assert_int_equal(e.len, 0);
+	assert_int_equal(e.intr, 0);
+	eg_setreg(&g, HV_X86_RFLAGS, 0x2);
+	assert_int_equal(eg_run(&g), VMX_REASON_IRQ_WND);
+	assert_int_equal(eg_rd(&g, VMCS_GUEST_RIP), EG_CODE + 3); /* STI blocking covered the NOP after it */
+	assert_int_equal(eg_rd(&g, VMCS_GUEST_INTERRUPTIBILITY) & 3, 0);
+	eg_wr(&g, VMCS_GUEST_RIP, EG_CODE + 4);
+	eg_setreg(&g, HV_X86_RFLAGS, 0x2);
+	assert_int_equal(eg_run(&g), VMX_REASON_IRQ_WND); /* CLI; STI; HLT: the window opens at the HLT, which it wakes */
+	assert_int_equal(eg_rd(&g, VMCS_GUEST_RIP), EG_CODE + 7);
+	assert_int_equal(eg_rd(&g, VMCS_GUEST_ACTIVITY_STATE), 1);
+	eg_destroy(&g);
+}
+
 static void test_entry_failure_invalid_guest_state(void **state)
 {
 	(void)state;
@@ -573,6 +602,7 @@ int main(void)
 		EG_TEST(test_native_msr_and_cr3_targets),
 		EG_TEST(test_managed_msr_access),
 		EG_TEST(test_segment_checks),
+		EG_TEST(test_interrupt_window),
 		EG_TEST(test_entry_failure_invalid_guest_state),
 		EG_TEST(test_unmap_while_running),
 		EG_TEST(test_v86_mode),

@@ -234,6 +234,8 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 		if (atomic_load_explicit(&c->vcpu->kick_pending, memory_order_relaxed) &&
 		    atomic_exchange(&c->vcpu->kick_pending, false))
 			vmx_exit_event(c, VMX_REASON_IRQ);
+		if (c->icls[IC_IRQ_WND] && !c->shadow && (c->s->rflags & FL_IF))
+			vmx_exit_event(c, VMX_REASON_IRQ_WND); /* interrupt window open before this instruction */
 		if (c->budget && c->icount >= c->budget)
 			vmx_exit_event(c, VMX_REASON_IRQ);
 		if (atomic_load_explicit(&c->vm->memmap.generation, memory_order_relaxed) != c->memmap_gen)

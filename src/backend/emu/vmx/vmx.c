@@ -36,6 +36,7 @@ void vmx_fold(struct emu_cpu *c)
 	c->icls[IC_UNCOND_IO] = !!(p & CPU_BASED_UNCOND_IO);
 	c->icls[IC_VMFUNC_OK] = !!(p2 & CPU_BASED2_VMFUNC);
 	c->icls[IC_PLE] = !!(p2 & CPU_BASED2_PAUSE_LOOP);
+	c->icls[IC_IRQ_WND] = !!(p & CPU_BASED_IRQ_WND);
 }
 
 /* Common end of every exit: architectural state as hardware saves it. */
@@ -416,6 +417,8 @@ void vmx_inject(struct emu_cpu *c)
 	}
 	if (v[HVX_SLOT_GUEST_ACTIVITY_STATE] == 1) {
 		/* HLT with no interrupt source: wait for a kick (the thread keeps coming back for it). */
+		if (c->icls[IC_IRQ_WND] && (emu_flags(c) & FL_IF))
+			vmx_exit_event(c, VMX_REASON_IRQ_WND);
 		while (!atomic_load(&c->vcpu->kick_pending)) {
 			struct timespec ts = {0, 200000};
 			nanosleep(&ts, NULL);
@@ -428,6 +431,8 @@ void vmx_inject(struct emu_cpu *c)
 _Noreturn void vmx_halt(struct emu_cpu *c)
 {
 	c->v[HVX_SLOT_GUEST_ACTIVITY_STATE] = 1;
+	if (c->icls[IC_IRQ_WND] && (c->s->rflags & FL_IF))
+		vmx_exit_event(c, VMX_REASON_IRQ_WND); /* the window wakes HLT */
 	while (!atomic_load(&c->vcpu->kick_pending)) {
 		struct timespec ts = {0, 200000};
 		nanosleep(&ts, NULL);
