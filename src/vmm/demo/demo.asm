@@ -160,10 +160,78 @@ start:
 	mov dx, 0xe9
 	rep outsb
 
-	; Interrupts: PIC remapped to 0x20, PIT channel 0 at 100 Hz, HLT until three ticks arrived
-	mov esi, s_timer
+	; Long mode: identity page tables, CR4.PAE, EFER.LME (a WRMSR exit), CR0.PG, a far jump to 64-bit code
+	mov esi, s_long
 	call puts
-	call setup_idt
+	mov edi, pml4
+	xor eax, eax
+	mov ecx, 3 * 4096 / 4
+	rep stosd
+	mov dword [pml4], pdpt + 3
+	mov dword [pdpt], pd + 3
+	mov edi, pd
+	mov eax, 0x83                   ; 2 MiB pages: the first GiB
+	mov ecx, 512
+.pde:	mov [edi], eax
+	add eax, 0x200000
+	add edi, 8
+	loop .pde
+	mov eax, pml4
+	mov cr3, eax
+	mov eax, cr4
+	or eax, 0x20
+	mov cr4, eax
+	mov ecx, 0xc0000080
+	rdmsr
+	or eax, 0x100
+	wrmsr
+	mov eax, cr0
+	or eax, 0x80000000
+	mov cr0, eax
+	jmp 0x18:long_mode
+
+fail:
+	mov esi, s_fail
+	call puts
+	mov al, 1
+	out 0xf4, al
+	cli
+	hlt
+
+bits 64
+long_mode:
+	mov ax, 0x10
+	mov ds, ax
+	mov es, ax
+	mov ss, ax
+	mov rsp, stack_top
+	mov ecx, 0xc0000080
+	rdmsr
+	test eax, 0x400                 ; EFER.LMA
+	jz fail64
+	mov rsi, s_in_long
+	call puts64
+
+	; Interrupts: PIC remapped to 0x20, PIT channel 0 at 100 Hz, HLT until three ticks arrived
+	mov rsi, s_timer
+	call puts64
+	mov rdi, idt
+	mov ecx, 48
+.gate:	mov rax, unexpected
+	cmp ecx, 48 - 0x20
+	jne .set
+	mov rax, timer
+.set:	mov [rdi], ax
+	mov word [rdi + 2], 0x18
+	mov word [rdi + 4], 0x8e00
+	shr rax, 16
+	mov [rdi + 6], ax
+	shr rax, 16
+	mov [rdi + 8], eax
+	mov dword [rdi + 12], 0
+	add rdi, 16
+	loop .gate
+	lidt [idt_desc]
 	mov al, 0x11
 	out 0x20, al
 	out 0xa0, al
@@ -196,55 +264,85 @@ start:
 	mov al, 0xff
 	out 0x21, al
 	mov eax, [ticks]
-	call putdec
-	mov esi, s_ticks
-	call puts
+	call putdec64
+	mov rsi, s_ticks
+	call puts64
 
-	mov esi, s_bye
-	call puts
+	mov rsi, s_bye
+	call puts64
 	mov dx, 0x604                   ; ACPI power-off (PIIX4 PM1a_CNT: SLP_EN)
 	mov ax, 0x2000
 	out dx, ax
 	cli
 	hlt
 
-fail:
-	mov esi, s_fail
-	call puts
+fail64:
+	mov rsi, s_fail
+	call puts64
 	mov al, 1
 	out 0xf4, al
 	cli
 	hlt
 
-setup_idt:
-	mov edi, idt
-	mov ecx, 48
-.gate:	mov eax, unexpected
-	cmp ecx, 48 - 0x20
-	jne .set
-	mov eax, timer
-.set:	mov [edi], ax
-	mov word [edi + 2], 0x08
-	mov word [edi + 4], 0x8e00
-	shr eax, 16
-	mov [edi + 6], ax
-	add edi, 8
-	loop .gate
-	lidt [idt_desc]
-	ret
-
 timer:
-	push eax
+	push rax
 	inc dword [ticks]
 	mov al, 0x20
 	out 0x20, al
-	pop eax
-	iret
+	pop rax
+	iretq
 
 unexpected:
-	mov esi, s_unexpected
-	call puts
-	jmp fail
+	mov rsi, s_unexpected
+	call puts64
+	jmp fail64
+
+putc64:
+	push rdx
+	push rax
+	mov dx, 0x3fd
+.w:	in al, dx
+	test al, 0x20
+	jz .w
+	pop rax
+	mov dx, 0x3f8
+	out dx, al
+	pop rdx
+	ret
+puts64:
+	push rax
+	push rsi
+.n:	lodsb
+	test al, al
+	jz .d
+	call putc64
+	jmp .n
+.d:	pop rsi
+	pop rax
+	ret
+putdec64:                               ; EAX unsigned
+	push rax
+	push rcx
+	push rdx
+	push rbx
+	mov ebx, 10
+	xor ecx, ecx
+.div:	xor edx, edx
+	div ebx
+	push rdx
+	inc ecx
+	test eax, eax
+	jnz .div
+.pr:	pop rax
+	add al, '0'
+	call putc64
+	loop .pr
+	pop rbx
+	pop rdx
+	pop rcx
+	pop rax
+	ret
+bits 32
 
 ; ---- output helpers (COM1, polled)
 putc:
@@ -341,6 +439,8 @@ s_rtc:	db "  CMOS RTC (exit 30): ", 0
 s_utc:	db " UTC", 10, 0
 s_outs:	db "  REP OUTSB to debugcon port 0xe9 (one exit per string)", 10
 s_outs_end:
+s_long:	db "  switching to long mode: WRMSR EFER.LME (exit 32), CR0.PG, far jump to 64-bit code", 10, 0
+s_in_long: db "  in 64-bit mode: EFER.LMA is set", 10, 0
 s_timer: db "  PIT at 100 Hz on PIC IRQ 0, HLT (exit 12) until interrupts: ", 0
 s_ticks: db " timer interrupts injected", 10, 0
 s_bye:	db "hvx demo: done, powering off through ACPI (port 0x604)", 10, 0
@@ -348,15 +448,18 @@ s_fail:	db "hvx demo: FAILED", 10, 0
 s_unexpected: db "unexpected interrupt", 10, 0
 
 align 8
-gdt:	dq 0, 0x00cf9a000000ffff, 0x00cf92000000ffff
-gdt_desc: dw 23
+gdt:	dq 0, 0x00cf9a000000ffff, 0x00cf92000000ffff, 0x00af9a000000ffff
+gdt_desc: dw 31
 	dd gdt
-idt_desc: dw 48 * 8 - 1
-	dd idt
+idt_desc: dw 48 * 16 - 1
+	dq idt
 load_end:
 ticks	equ load_end
 mbi	equ load_end + 4
 buf	equ load_end + 16
-idt	equ load_end + 128
-stack_top equ load_end + 4096 + 1024
-bss_end	equ load_end + 4096 + 1024
+idt	equ load_end + 128                 ; 48 16-byte gates
+stack_top equ load_end + 4096
+pml4	equ 0x108000                        ; page-aligned, inside the a.out bss
+pdpt	equ pml4 + 4096
+pd	equ pml4 + 2 * 4096
+bss_end	equ pml4 + 3 * 4096
