@@ -406,6 +406,36 @@ static void test_interrupt_window(void **state)
 	eg_destroy(&g);
 }
 
+/* Monitor trap flag: an exit after every instruction (RIP = the next one); a REP string instruction after each iteration. */
+static void test_monitor_trap_flag(void **state)
+{
+	(void)state;
+	struct eg g;
+	eg_create(&g);
+	eg_long64(&g, EG_CODE);
+	static const uint8_t code[] = {0x90, 0x48, 0xff, 0xc0, 0xf3, 0xa4, 0xf4}; /* nop; inc rax; rep movsb; hlt */
+	eg_load(&g, EG_CODE, code, sizeof code);
+	eg_controls(&g, CPU_BASED_HLT | CPU_BASED_MTF, 0);
+	eg_setreg(&g, HV_X86_RAX, 0);
+	eg_setreg(&g, HV_X86_RCX, 3);
+	eg_setreg(&g, HV_X86_RSI, EG_DATA);
+	eg_setreg(&g, HV_X86_RDI, EG_DATA + 0x100);
+	static const uint64_t rips[] = {EG_CODE + 1, EG_CODE + 4, EG_CODE + 4, EG_CODE + 4, EG_CODE + 6};
+	for (unsigned i = 0; i < 5; i++) {
+		assert_int_equal(eg_run(&g), VMX_REASON_MTF);
+		struct eg_exit e = eg_exit_info(&g);
+		assert_int_equal(e.rip, rips[i]);
+		assert_int_equal(e.qual, 0);
+		assert_int_equal(e.len, 0);
+		if (i >= 2)
+			assert_int_equal(eg_reg(&g, HV_X86_RCX), 3 - (i - 1));
+	}
+	assert_int_equal(eg_reg(&g, HV_X86_RAX), 1);
+	assert_int_equal(eg_reg(&g, HV_X86_RCX), 0);
+	eg_expect_insn_exit(&g, VMX_REASON_HLT, EG_CODE + 6, 1, 0, 0); /* the HLT exit wins over MTF */
+	eg_destroy(&g);
+}
+
 static void test_entry_failure_invalid_guest_state(void **state)
 {
 	(void)state;
@@ -603,6 +633,7 @@ int main(void)
 		EG_TEST(test_managed_msr_access),
 		EG_TEST(test_segment_checks),
 		EG_TEST(test_interrupt_window),
+		EG_TEST(test_monitor_trap_flag),
 		EG_TEST(test_entry_failure_invalid_guest_state),
 		EG_TEST(test_unmap_while_running),
 		EG_TEST(test_v86_mode),

@@ -222,6 +222,8 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 	if (code == JMP_FAULT) {
 		c->icount++; /* a delivered fault counts against the budget (fault loops end too) */
 		emu_handle_fault(c);
+		if (c->icls[IC_MTF])
+			vmx_exit_event(c, VMX_REASON_MTF); /* MTF after delivery of the instruction's fault */
 	}
 	else
 		vmx_inject(c);
@@ -251,7 +253,7 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 			in = bc_lookup(c, &n);
 		}
 		bool tf = c->s->rflags & FL_TF;
-		if (c->shadow || tf)
+		if (c->shadow || tf || c->icls[IC_MTF])
 			n = 1; /* after STI / MOV SS, and under single-step, one instruction at a time */
 		uint64_t rip = c->s->rip;
 		for (unsigned i = 0; i < n; i++, in++) {
@@ -267,6 +269,8 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 		c->shadow = c->shadow == 2 ? 1 : 0;
 		c->stop = false;
 		c->icount += n;
+		if (c->icls[IC_MTF])
+			vmx_exit_event(c, VMX_REASON_MTF); /* above the single-step trap in priority */
 		if (tf)
 			vmx_single_step(c);
 	}

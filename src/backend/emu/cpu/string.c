@@ -26,7 +26,7 @@ static inline bool rep_more(struct emu_cpu *c, const struct emu_insn *in, unsign
 		return (*iter)++ == 0;
 	if (areg(c, HVX_RCX, in->asz) == 0)
 		return false;
-	if (*iter >= REP_CHUNK) {
+	if (*iter >= (c->icls[IC_MTF] ? 1u : REP_CHUNK)) {
 		c->next_rip = c->s->rip; /* resume this instruction later */
 		c->stop = true;
 		return false;

@@ -37,6 +37,7 @@ void vmx_fold(struct emu_cpu *c)
 	c->icls[IC_VMFUNC_OK] = !!(p2 & CPU_BASED2_VMFUNC);
 	c->icls[IC_PLE] = !!(p2 & CPU_BASED2_PAUSE_LOOP);
 	c->icls[IC_IRQ_WND] = !!(p & CPU_BASED_IRQ_WND);
+	c->icls[IC_MTF] = !!(p & CPU_BASED_MTF);
 }
 
 /* Common end of every exit: architectural state as hardware saves it. */
@@ -407,12 +408,16 @@ void vmx_inject(struct emu_cpu *c)
 		v[HVX_SLOT_CTRL_VMENTRY_IRQ_INFO] = info & ~(1u << 31);
 		v[HVX_SLOT_GUEST_ACTIVITY_STATE] = 0;
 		unsigned type = (info >> 8) & 7, vec = info & 0xff;
+		if (type == 7 && vec == 0)
+			vmx_exit_event(c, VMX_REASON_MTF); /* pending MTF VM exit */
 		if (type == 7)
 			return;
 		c->cur = NULL;
 		c->skip_bitmap = true;
 		emu_deliver(c, vec, type, (info >> 11) & 1, (uint32_t)v[HVX_SLOT_CTRL_VMENTRY_EXC_ERROR],
 			    (unsigned)v[HVX_SLOT_CTRL_VMENTRY_INSTR_LEN]);
+		if (c->icls[IC_MTF])
+			vmx_exit_event(c, VMX_REASON_MTF); /* MTF after the injected event's delivery */
 		return;
 	}
 	if (v[HVX_SLOT_GUEST_ACTIVITY_STATE] == 1) {
