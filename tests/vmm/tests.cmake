@@ -21,6 +21,10 @@ add_custom_command(OUTPUT ${HVX_VMM_GUESTS}/bzimage64.bin
   COMMAND ${HVX_VMM_NASM} -f bin -DKERNEL64 -I ${HVX_VMM_DIR}/guests/ -o ${HVX_VMM_GUESTS}/bzimage64.bin ${HVX_VMM_DIR}/guests/bzimage.asm
   DEPENDS ${HVX_VMM_DIR}/guests/bzimage.asm ${HVX_VMM_DIR}/guests/lib32.inc ${HVX_VMM_DIR}/guests/lib64.inc VERBATIM)
 list(APPEND _outputs ${HVX_VMM_GUESTS}/bzimage64.bin)
+add_custom_command(OUTPUT ${HVX_VMM_GUESTS}/irq_window64.bin
+  COMMAND ${HVX_VMM_NASM} -f bin -DWINDOW -I ${HVX_VMM_DIR}/guests/ -o ${HVX_VMM_GUESTS}/irq_window64.bin ${HVX_VMM_DIR}/guests/lapic64.asm
+  DEPENDS ${HVX_VMM_DIR}/guests/lapic64.asm ${HVX_VMM_DIR}/guests/lib64.inc VERBATIM)
+list(APPEND _outputs ${HVX_VMM_GUESTS}/irq_window64.bin)
 add_custom_target(hvx_vmm_guests ALL DEPENDS ${_outputs})
 
 # hvx_vmm_boot(NAME STATUS REGEXES... -- RUN-ARGS...): one test per backend.
@@ -57,6 +61,7 @@ foreach(backend emu kvm)
   set_tests_properties(vmm_boot_${backend}_uart_irq64 PROPERTIES ENVIRONMENT "HVX_TEST_INPUT=hello from stdin")
 endforeach()
 hvx_vmm_boot(mode_switch 33 "mode_switch: .*PASS" -- --format flat ${HVX_VMM_GUESTS}/mode_switch.bin)
+hvx_vmm_boot(irq_window64 33 "lapic64: self-IPI delivered: PASS" -- --mode long --load-addr 0x100000 ${HVX_VMM_GUESTS}/irq_window64.bin)
 hvx_vmm_boot(reset 0 "reset: asking for a reset" "ERR:reset" -- --format flat ${HVX_VMM_GUESTS}/reset.bin)
 hvx_vmm_boot(triple_fault 4 "ERR:triple fault" -- --format flat ${HVX_VMM_GUESTS}/triple.bin)
 hvx_vmm_boot(trace 33 "flat32: PASS" "ERR:^\\[cpu0\\] +[0-9.]+ rip=0x[0-9a-f]+ IO \\(30\\): OUT 1 byte to port 0x3f8 via DX"

@@ -1,4 +1,5 @@
 ; lapic64.asm: flat long-mode guest: local APIC timer (periodic) and a self-IPI delivered through an IDT, EOI by MMIO.
+; With -DWINDOW the self-IPI must arrive in the one-instruction window of STI; NOP; CLI (interrupt-window exiting).
 bits 64
 org 0x100000
 APIC equ 0xfee00000
@@ -26,9 +27,15 @@ start:
 	mov rsi, m_timer
 	call puts
 	mov dword [rbx + 0x300], 0x40041       ; self IPI, vector 0x41: pending while IF = 0
+%ifdef WINDOW
+	sti                                     ; the interrupt is taken after the NOP, before the CLI
+	nop
+	cli
+%else
 	sti                                     ; STI shadow covers HLT; the IPI wakes it
 	hlt
 	cli
+%endif
 	cmp dword [rel ipis], 1
 	jne .noipi
 	mov rsi, m_pass
