@@ -1,4 +1,4 @@
-/* test_kvm_smp.c: kvm backend with several vCPU threads: one hv_vcpu_interrupt kicks them all, a kick wakes a vCPU halted by its activity state, memory protection changes while vCPUs run. */
+/* test_kvm_smp.c: kvm backend with several vCPU threads: one hv_vcpu_interrupt kicks them all, a kick wakes a vCPU halted by its activity state, memory protection changes while vCPUs run, threads that exit owning a vCPU. */
 #include <pthread.h>
 #include <stdlib.h>
 
@@ -102,12 +102,65 @@ static void test_kick_wakes_halted_vcpus(void **state)
 	run_workers(1);
 }
 
+struct leaver {
+	struct ke k;
+	uint32_t reason;
+	uint64_t qual, gpa;
+	hv_return_t created;
+};
+
+/* Creates a vCPU, runs it once, and exits without hv_vcpu_destroy. */
+static void *leave_without_destroy(void *arg)
+{
+	struct leaver *l = arg;
+	l->created = hv_vcpu_create(&l->k.vcpu, HV_VCPU_DEFAULT);
+	if (l->created != HV_SUCCESS)
+		return NULL;
+	ke_w(&l->k, VMCS_CTRL_PIN_BASED, ke_cap2ctrl(ke_cap(HV_VMX_CAP_PINBASED), 0));
+	ke_w(&l->k, VMCS_CTRL_CPU_BASED, ke_cap2ctrl(ke_cap(HV_VMX_CAP_PROCBASED), 0));
+	ke_w(&l->k, VMCS_CTRL_CPU_BASED2, ke_cap2ctrl(ke_cap(HV_VMX_CAP_PROCBASED2), 0));
+	ke_w(&l->k, VMCS_CTRL_VMENTRY_CONTROLS, ke_cap2ctrl(ke_cap(HV_VMX_CAP_ENTRY), 0));
+	ke_w(&l->k, VMCS_CTRL_VMEXIT_CONTROLS, ke_cap2ctrl(ke_cap(HV_VMX_CAP_EXIT), 0));
+	/* The reset state (real mode at 0xffff0, nothing mapped there): an EPT violation on the first fetch. */
+	l->reason = ke_run_ms(&l->k, 1000);
+	l->qual = ke_r(&l->k, VMCS_RO_EXIT_QUALIFIC);
+	l->gpa = ke_r(&l->k, VMCS_GUEST_PHYSICAL_ADDRESS);
+	return NULL;
+}
+
+static void test_thread_exit_without_destroy(void **state)
+{
+	(void)state;
+	NEED_KVM();
+	static const uint8_t code[] = {0xeb, 0xfe};
+	struct ke k;
+	ke_setup(&k, 3, code, sizeof code);
+	hv_vcpu_destroy(k.vcpu);
+	for (int round = 0; round < 3; round++) {
+		struct leaver l;
+		memset(&l, 0, sizeof l);
+		l.k.mem = k.mem;
+		pthread_t t;
+		pthread_create(&t, NULL, leave_without_destroy, &l);
+		pthread_join(t, NULL);
+		assert_int_equal(l.created, HV_SUCCESS);
+		assert_int_equal(l.k.vcpu, 0); /* the id (and its KVM vCPU) came back with the thread's exit */
+		assert_int_equal(l.reason, VMX_REASON_EPT_VIOLATION);
+		assert_int_equal(l.qual & 0x3f, 0x4); /* instruction fetch from nothing */
+		assert_int_equal(l.gpa, 0xfffffff0); /* the reset vector: CS base 0xffff0000 + IP 0xfff0 */
+	}
+	hv_vm_unmap(0, KE_MEM_SIZE);
+	assert_int_equal(hv_vm_destroy(), HV_SUCCESS);
+	munmap(k.mem, KE_MEM_SIZE);
+}
+
 int main(void)
 {
 	alarm(55); /* a hung KVM_RUN must fail the test, never hang it */
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_one_interrupt_kicks_all_running, cleanup),
 		cmocka_unit_test_teardown(test_kick_wakes_halted_vcpus, cleanup),
+		cmocka_unit_test_teardown(test_thread_exit_without_destroy, cleanup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
