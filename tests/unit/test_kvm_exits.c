@@ -304,6 +304,64 @@ static void test_mtf(void **state)
 	ke_teardown(&k);
 }
 
+static void test_nmi_injection(void **state)
+{
+	(void)state;
+	NEED_KVM();
+	uint8_t code[0x110];
+	memset(code, 0x90, sizeof code);
+	code[0] = 0xeb; code[1] = 0xfe;
+	code[0x100] = 0xf4; /* NMI handler: hlt */
+	struct ke k;
+	ke_setup(&k, 0, code, sizeof code);
+	ke_idt(&k, 2, KE_CODE + 0x100);
+	ke_w(&k, VMCS_CTRL_VMENTRY_IRQ_INFO, IRQ_INFO_VALID | IRQ_INFO_NMI | 2);
+	ke_expect_reason(&k, VMX_REASON_HLT);
+	assert_int_equal(ke_reg(&k, HV_X86_RIP), KE_CODE + 0x100);
+	/* Delivering an NMI blocks further NMIs until IRET (interruptibility bit 3). */
+	assert_int_equal(ke_r(&k, VMCS_GUEST_INTERRUPTIBILITY) & 8, 8);
+	ke_teardown(&k);
+}
+
+static void test_preemption_timer(void **state)
+{
+	(void)state;
+	NEED_KVM();
+	static const uint8_t code[] = {0xeb, 0xfe};
+	struct ke k;
+	ke_setup(&k, 3, code, sizeof code);
+	ke_w(&k, VMCS_CTRL_PIN_BASED, ke_cap2ctrl(ke_cap(HV_VMX_CAP_PINBASED), PIN_BASED_PREEMPTION_TIMER));
+	ke_w(&k, VMCS_GUEST_VMX_TIMER_VALUE, 100000); /* 100000 << rate TSC ticks: milliseconds at most */
+	uint64_t t0 = ke_now_ns();
+	assert_int_equal(ke_run_ms(&k, 5000), VMX_REASON_VMX_TIMER_EXPIRED);
+	assert_true(ke_now_ns() - t0 < 1000000000ull);
+	assert_int_equal(ke_reg(&k, HV_X86_RIP), KE_CODE);
+	/* A zero timer exits before the first instruction. */
+	ke_w(&k, VMCS_GUEST_VMX_TIMER_VALUE, 0);
+	assert_int_equal(ke_run_ms(&k, 5000), VMX_REASON_VMX_TIMER_EXPIRED);
+	ke_teardown(&k);
+}
+
+static void test_unmap_while_running(void **state)
+{
+	(void)state;
+	NEED_KVM();
+	static const uint8_t code[] = {0xeb, 0xfe};
+	struct ke k;
+	ke_setup(&k, 3, code, sizeof code);
+	assert_int_equal(ke_run_ms(&k, 20), VMX_REASON_VMX_TIMER_EXPIRED);
+	/* Take the code page away: the next fetch is an EPT violation (fetch, nothing mapped), RIP at the loop. */
+	assert_int_equal(hv_vm_unmap(KE_CODE, 0x1000), HV_SUCCESS);
+	ke_expect_reason(&k, VMX_REASON_EPT_VIOLATION);
+	assert_int_equal(ke_r(&k, VMCS_RO_EXIT_QUALIFIC) & 0x3f, 0x4);
+	assert_int_equal(ke_r(&k, VMCS_GUEST_PHYSICAL_ADDRESS), KE_CODE);
+	assert_int_equal(ke_reg(&k, HV_X86_RIP), KE_CODE);
+	/* Map it back (read + execute): the guest runs on. */
+	assert_int_equal(hv_vm_map(k.mem + KE_CODE, KE_CODE, 0x1000, HV_MEMORY_READ | HV_MEMORY_EXEC), HV_SUCCESS);
+	assert_int_equal(ke_run_ms(&k, 20), VMX_REASON_VMX_TIMER_EXPIRED);
+	ke_teardown(&k);
+}
+
 static void test_entry_failure(void **state)
 {
 	(void)state;
@@ -333,6 +391,9 @@ int main(void)
 		cmocka_unit_test_teardown(test_paging_structure_in_unmapped_gpa, cleanup),
 		cmocka_unit_test_teardown(test_idt_in_unmapped_gpa, cleanup),
 		cmocka_unit_test_teardown(test_mtf, cleanup),
+		cmocka_unit_test_teardown(test_nmi_injection, cleanup),
+		cmocka_unit_test_teardown(test_preemption_timer, cleanup),
+		cmocka_unit_test_teardown(test_unmap_while_running, cleanup),
 		cmocka_unit_test_teardown(test_entry_failure, cleanup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
