@@ -274,6 +274,107 @@ static bool gen(const struct tmpl *t, ZydisEncoderRequest *rqp, unsigned *bits_o
 
 #define BUF 256
 
+/* SSE/SSE2 register operations for the SSE block: XMM0-3 are loaded from the buffer, operated on, stored back. */
+enum { XX, XXI, XI, XG, GX };
+static const struct {
+	ZydisMnemonic m;
+	uint8_t form;
+	uint16_t def; /* flags defined (COMISx) */
+} sse_tmpls[] = {
+	{M(PADDB), XX, 0}, {M(PADDW), XX, 0}, {M(PADDD), XX, 0}, {M(PADDQ), XX, 0}, {M(PSUBB), XX, 0}, {M(PSUBQ), XX, 0},
+	{M(PXOR), XX, 0}, {M(POR), XX, 0}, {M(PAND), XX, 0}, {M(PANDN), XX, 0}, {M(PCMPEQB), XX, 0},
+	{M(PCMPEQD), XX, 0}, {M(PCMPGTW), XX, 0}, {M(PCMPGTD), XX, 0}, {M(PMINUB), XX, 0}, {M(PMAXSW), XX, 0},
+	{M(PUNPCKLBW), XX, 0}, {M(PUNPCKHWD), XX, 0}, {M(PUNPCKLQDQ), XX, 0}, {M(PUNPCKHDQ), XX, 0},
+	{M(PACKUSWB), XX, 0}, {M(PACKSSWB), XX, 0}, {M(PACKSSDW), XX, 0}, {M(PMULLW), XX, 0}, {M(PMULHW), XX, 0},
+	{M(PMULHUW), XX, 0}, {M(PMULUDQ), XX, 0}, {M(PADDUSB), XX, 0}, {M(PSUBUSW), XX, 0}, {M(PADDSW), XX, 0},
+	{M(PSUBSB), XX, 0}, {M(PAVGB), XX, 0}, {M(PSADBW), XX, 0}, {M(PMADDWD), XX, 0},
+	{M(ADDPS), XX, 0}, {M(SUBPS), XX, 0}, {M(MULPS), XX, 0}, {M(DIVPS), XX, 0}, {M(ADDPD), XX, 0},
+	{M(MULPD), XX, 0}, {M(DIVPD), XX, 0}, {M(ADDSS), XX, 0}, {M(MULSS), XX, 0}, {M(ADDSD), XX, 0},
+	{M(SUBSD), XX, 0}, {M(DIVSD), XX, 0}, {M(SQRTSD), XX, 0}, {M(SQRTPS), XX, 0}, {M(MINSD), XX, 0},
+	{M(MAXSS), XX, 0}, {M(MAXPD), XX, 0}, {M(MINPS), XX, 0}, {M(XORPS), XX, 0}, {M(ANDPD), XX, 0},
+	{M(UNPCKLPS), XX, 0}, {M(UNPCKHPD), XX, 0}, {M(CVTPS2PD), XX, 0}, {M(CVTPD2PS), XX, 0},
+	{M(CVTTPD2DQ), XX, 0}, {M(CVTDQ2PS), XX, 0}, {M(CVTDQ2PD), XX, 0}, {M(CVTTPS2DQ), XX, 0},
+	{M(CVTSS2SD), XX, 0}, {M(CVTSD2SS), XX, 0}, {M(MOVSS), XX, 0}, {M(MOVSD), XX, 0}, {M(MOVQ), XX, 0},
+	{M(MOVHLPS), XX, 0}, {M(MOVLHPS), XX, 0},
+	{M(PSHUFD), XXI, 0}, {M(PSHUFLW), XXI, 0}, {M(PSHUFHW), XXI, 0}, {M(SHUFPS), XXI, 0}, {M(SHUFPD), XXI, 0},
+	{M(CMPPS), XXI, 0}, {M(CMPPD), XXI, 0}, {M(CMPSS), XXI, 0}, {M(CMPSD), XXI, 0},
+	{M(PSRLW), XI, 0}, {M(PSRAD), XI, 0}, {M(PSLLQ), XI, 0}, {M(PSRLDQ), XI, 0}, {M(PSLLDQ), XI, 0},
+	{M(UCOMISD), XX, ALLF}, {M(COMISS), XX, ALLF},
+	{M(PMOVMSKB), GX, 0}, {M(MOVMSKPD), GX, 0}, {M(PEXTRW), GX, 0}, {M(CVTTSD2SI), GX, 0}, {M(CVTSI2SD), XG, 0},
+	{M(MOVD), XG, 0}, {M(MOVD), GX, 0},
+};
+
+/* movdqu xmm0-3, [rbx + 16*i]; 1-3 random SSE operations; movdqu [rbx + 64 + 16*i], xmm0-3 (64-bit mode). */
+static unsigned gen_sse_block(uint8_t *p, uint32_t *defines)
+{
+	unsigned n = 0;
+	*defines = 0;
+	for (unsigned i = 0; i < 4; i++) {
+		uint8_t ld[] = {0xf3, 0x0f, 0x6f, (uint8_t)(0x43 | (i << 3)), (uint8_t)(16 * i)};
+		memcpy(p + n, ld, sizeof ld);
+		n += sizeof ld;
+	}
+	unsigned ops = 1 + rnd() % 3;
+	for (unsigned k = 0; k < ops; k++) {
+		unsigned t = rnd() % (sizeof sse_tmpls / sizeof sse_tmpls[0]);
+		ZydisEncoderRequest rq;
+		memset(&rq, 0, sizeof rq);
+		rq.machine_mode = ZYDIS_MACHINE_MODE_LONG_64;
+		rq.mnemonic = sse_tmpls[t].m;
+		ZydisEncoderOperand *o = rq.operands;
+		ZydisRegister x0 = (ZydisRegister)(ZYDIS_REGISTER_XMM0 + rnd() % 4), x1 = (ZydisRegister)(ZYDIS_REGISTER_XMM0 + rnd() % 4);
+		ZydisRegister g = (rnd() & 1) ? ZYDIS_REGISTER_EAX : ZYDIS_REGISTER_RDX;
+		switch (sse_tmpls[t].form) {
+		case XX: case XXI:
+			rq.operand_count = sse_tmpls[t].form == XX ? 2 : 3;
+			o[0].type = o[1].type = ZYDIS_OPERAND_TYPE_REGISTER;
+			o[0].reg.value = x0;
+			o[1].reg.value = x1;
+			o[2].type = ZYDIS_OPERAND_TYPE_IMMEDIATE;
+			o[2].imm.u = rnd() & 0xff;
+			if (sse_tmpls[t].m == M(CMPPS) || sse_tmpls[t].m == M(CMPPD) || sse_tmpls[t].m == M(CMPSS) || sse_tmpls[t].m == M(CMPSD))
+				o[2].imm.u &= 7;
+			break;
+		case XI:
+			rq.operand_count = 2;
+			o[0].type = ZYDIS_OPERAND_TYPE_REGISTER;
+			o[0].reg.value = x0;
+			o[1].type = ZYDIS_OPERAND_TYPE_IMMEDIATE;
+			o[1].imm.u = rnd() % 20;
+			break;
+		case XG:
+			rq.operand_count = 2;
+			o[0].type = o[1].type = ZYDIS_OPERAND_TYPE_REGISTER;
+			o[0].reg.value = x0;
+			o[1].reg.value = g;
+			break;
+		default:
+			rq.operand_count = 2;
+			o[0].type = o[1].type = ZYDIS_OPERAND_TYPE_REGISTER;
+			o[0].reg.value = g == ZYDIS_REGISTER_RDX && sse_tmpls[t].m != M(CVTTSD2SI) && sse_tmpls[t].m != M(MOVD) ? ZYDIS_REGISTER_EDX : g;
+			o[1].reg.value = x1;
+			if (sse_tmpls[t].m == M(PEXTRW)) {
+				rq.operand_count = 3;
+				o[0].reg.value = ZYDIS_REGISTER_EDX;
+				o[2].type = ZYDIS_OPERAND_TYPE_IMMEDIATE;
+				o[2].imm.u = rnd() & 7;
+			}
+			break;
+		}
+		ZyanUSize len = 15;
+		if (!ZYAN_SUCCESS(ZydisEncoderEncodeInstruction(&rq, p + n, &len)))
+			continue;
+		n += (unsigned)len;
+		*defines |= sse_tmpls[t].def;
+	}
+	for (unsigned i = 0; i < 4; i++) {
+		uint8_t st[] = {0xf3, 0x0f, 0x7f, (uint8_t)(0x43 | (i << 3)), (uint8_t)(64 + 16 * i)};
+		memcpy(p + n, st, sizeof st);
+		n += sizeof st;
+	}
+	return n;
+}
+
 /* 64-bit only: a string-instruction block (RSI/RDI inside the buffer, small RCX, either direction) or a PUSH/POP
  * pair; returns its length and the flags it defines. */
 static unsigned gen_block(uint8_t *p, uint32_t *defines)
@@ -356,6 +457,7 @@ static void diff_campaign_sub(ZydisMachineMode mode, unsigned runs, int sub)
 	uint64_t data_reg = EG_DATA;
 	if (mode == ZYDIS_MACHINE_MODE_LONG_64) {
 		eg_long64(&g, EG_CODE);
+		eg_wr(&g, VMCS_GUEST_CR4, 0x2020 | (1u << 9)); /* OSFXSR for the SSE blocks */
 	} else if (mode == ZYDIS_MACHINE_MODE_LEGACY_32 && sub == SUB_COMPAT) {
 		eg_long64(&g, EG_CODE); /* IA-32e mode with a 32-bit code segment: compatibility mode */
 		eg_wr(&g, VMCS_GUEST_CS, SEL_CODE32);
@@ -390,6 +492,16 @@ static void diff_campaign_sub(ZydisMachineMode mode, unsigned runs, int sub)
 		uint32_t undef = 0;
 		char names[512] = "";
 		for (unsigned k = 0; k < count; k++) {
+			if (!legacy && (rnd() & 7) == 1 && len + 90 < sizeof code) {
+				uint32_t def;
+				unsigned l = gen_sse_block(code + len, &def);
+				memcpy(ncode + nlen, code + len, l);
+				len += l;
+				nlen += l;
+				undef &= ~def;
+				snprintf(names + strlen(names), sizeof names - strlen(names), "sse/%u ", l);
+				continue;
+			}
 			if (!legacy && (rnd() & 7) == 0 && len + 40 < sizeof code) {
 				uint32_t def;
 				unsigned l = gen_block(code + len, &def);

@@ -186,8 +186,8 @@ static void convert(const ZydisDecodedInstruction *zi, const ZydisDecodedOperand
 		in->fn = h_ud;
 	/* MOVSD and CMPSD name both a string and an SSE instruction. */
 	if ((in->fn == h_movs || in->fn == h_cmps) && (in->op[0].kind == OK_XMM || in->op[1].kind == OK_XMM)) {
-		in->fn = in->fn == h_movs ? h_sse : h_ud;
-		in->aux = in->fn == h_sse ? SO_MOVS64 : 0;
+		in->aux = in->fn == h_movs ? SO_MOVS64 : SO_CMPSD;
+		in->fn = h_sse;
 	}
 	if (in->fn == h_mov) {
 		unsigned k0 = in->op[0].kind, k1 = in->op[1].kind;

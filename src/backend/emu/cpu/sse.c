@@ -101,6 +101,22 @@ static void comis(struct emu_cpu *c, double a, double b)
 	emu_set_flags(c, f, FL_ARITH);
 }
 
+/* The eight SSE compare predicates: EQ, LT, LE, UNORD, NEQ, NLT, NLE, ORD. */
+static bool fcmp(double a, double b, unsigned pred)
+{
+	bool un = isnan(a) || isnan(b);
+	switch (pred & 7) {
+	case 0: return !un && a == b;
+	case 1: return !un && a < b;
+	case 2: return !un && a <= b;
+	case 3: return un;
+	case 4: return un || a != b;
+	case 5: return un || !(a < b);
+	case 6: return un || !(a <= b);
+	default: return !un;
+	}
+}
+
 static int64_t cvt_trunc(double v, unsigned size)
 {
 	double lim = size == 8 ? 9223372036854775808.0 : 2147483648.0;
@@ -169,6 +185,11 @@ void h_sse(struct emu_cpu *c, const struct emu_insn *in)
 		reg_set(c, in->op[0].reg, in->op[0].size, false, m);
 		return;
 	}
+	case SO_PEXTRW: {
+		s = rd(c, in, 1, false);
+		reg_set(c, in->op[0].reg, in->op[0].size, false, s.w[in->imm & 7]);
+		return;
+	}
 	case SO_LDMXCSR: {
 		uint32_t v = (uint32_t)mem_read(c, in->seg, op_addr(c, in), 4);
 		if (v & ~0xffffu)
@@ -198,7 +219,8 @@ void h_sse(struct emu_cpu *c, const struct emu_insn *in)
 	bool scalar = (op >= SO_PSRLW && op <= SO_PSLLDQ && in->op[1].kind == OK_IMM) || op == SO_ADDSS || op == SO_SUBSS || op == SO_MULSS || op == SO_DIVSS || op == SO_ADDSD ||
 		      op == SO_SUBSD || op == SO_MULSD || op == SO_DIVSD || op == SO_SQRTSS || op == SO_SQRTSD ||
 		      op == SO_MINSS || op == SO_MAXSS || op == SO_MINSD || op == SO_MAXSD || op == SO_CVTSI2SS ||
-		      op == SO_CVTSI2SD || op == SO_CVTSS2SD || op == SO_CVTSD2SS;
+		      op == SO_CVTSI2SD || op == SO_CVTSS2SD || op == SO_CVTSD2SS || op == SO_CMPSS || op == SO_CMPSD ||
+		      op == SO_PINSRW;
 	d = rd(c, in, 0, false);
 	s = rd(c, in, 1, !scalar && in->op[1].kind == OK_MEM);
 	r = d;
@@ -312,6 +334,35 @@ void h_sse(struct emu_cpu *c, const struct emu_insn *in)
 	case SO_CVTDQ2PD: r.g[0] = (double)s.sd[0]; r.g[1] = (double)s.sd[1]; break;
 	case SO_CVTDQ2PS: for (int i = 0; i < 4; i++) r.f[i] = (float)s.sd[i]; break;
 	case SO_CVTTPS2DQ: for (int i = 0; i < 4; i++) r.sd[i] = (int32_t)cvt_trunc(s.f[i], 4); break;
+	case SO_CMPPS: for (int i = 0; i < 4; i++) r.d[i] = fcmp(d.f[i], s.f[i], (unsigned)in->imm) ? ~0u : 0; break;
+	case SO_CMPPD: for (int i = 0; i < 2; i++) r.q[i] = fcmp(d.g[i], s.g[i], (unsigned)in->imm) ? ~0ull : 0; break;
+	case SO_CMPSS: r.d[0] = fcmp(d.f[0], s.f[0], (unsigned)in->imm) ? ~0u : 0; break;
+	case SO_CMPSD: r.q[0] = fcmp(d.g[0], s.g[0], (unsigned)in->imm) ? ~0ull : 0; break;
+	case SO_UNPCKLPS: r.d[0] = d.d[0]; r.d[1] = s.d[0]; r.d[2] = d.d[1]; r.d[3] = s.d[1]; break;
+	case SO_UNPCKHPS: r.d[0] = d.d[2]; r.d[1] = s.d[2]; r.d[2] = d.d[3]; r.d[3] = s.d[3]; break;
+	case SO_UNPCKLPD: r.q[0] = d.q[0]; r.q[1] = s.q[0]; break;
+	case SO_UNPCKHPD: r.q[0] = d.q[1]; r.q[1] = s.q[1]; break;
+	case SO_SHUFPD: r.q[0] = d.q[in->imm & 1]; r.q[1] = s.q[(in->imm >> 1) & 1]; break;
+	case SO_CVTPS2PD: r.g[0] = (double)s.f[0]; r.g[1] = (double)s.f[1]; break;
+	case SO_CVTPD2PS: r.f[0] = (float)s.g[0]; r.f[1] = (float)s.g[1]; r.q[1] = 0; break;
+	case SO_CVTTPD2DQ: r.sd[0] = (int32_t)cvt_trunc(s.g[0], 4); r.sd[1] = (int32_t)cvt_trunc(s.g[1], 4); r.q[1] = 0; break;
+	case SO_CVTPD2DQ: r.sd[0] = (int32_t)cvt_round(s.g[0], 4); r.sd[1] = (int32_t)cvt_round(s.g[1], 4); r.q[1] = 0; break;
+	case SO_CVTPS2DQ: for (int i = 0; i < 4; i++) r.sd[i] = (int32_t)cvt_round(s.f[i], 4); break;
+	case SO_PINSRW: {
+		xmm_t v = rd(c, in, 1, false);
+		r.w[in->imm & 7] = v.w[0];
+		break;
+	}
+	case SO_PADDSB: for (int i = 0; i < 16; i++) { int v = d.sb[i] + s.sb[i]; r.sb[i] = (int8_t)(v > 127 ? 127 : v < -128 ? -128 : v); } break;
+	case SO_PADDSW: for (int i = 0; i < 8; i++) { int v = d.sw[i] + s.sw[i]; r.sw[i] = (int16_t)(v > 32767 ? 32767 : v < -32768 ? -32768 : v); } break;
+	case SO_PSUBSB: for (int i = 0; i < 16; i++) { int v = d.sb[i] - s.sb[i]; r.sb[i] = (int8_t)(v > 127 ? 127 : v < -128 ? -128 : v); } break;
+	case SO_PSUBSW: for (int i = 0; i < 8; i++) { int v = d.sw[i] - s.sw[i]; r.sw[i] = (int16_t)(v > 32767 ? 32767 : v < -32768 ? -32768 : v); } break;
+	case SO_MAXPS: for (int i = 0; i < 4; i++) r.f[i] = d.f[i] > s.f[i] ? d.f[i] : s.f[i]; break;
+	case SO_MINPS: for (int i = 0; i < 4; i++) r.f[i] = d.f[i] < s.f[i] ? d.f[i] : s.f[i]; break;
+	case SO_MAXPD: for (int i = 0; i < 2; i++) r.g[i] = d.g[i] > s.g[i] ? d.g[i] : s.g[i]; break;
+	case SO_MINPD: for (int i = 0; i < 2; i++) r.g[i] = d.g[i] < s.g[i] ? d.g[i] : s.g[i]; break;
+	case SO_SQRTPS: for (int i = 0; i < 4; i++) r.f[i] = sqrtf(s.f[i]); break;
+	case SO_SQRTPD: for (int i = 0; i < 2; i++) r.g[i] = sqrt(s.g[i]); break;
 	case SO_PSHUFLW: case SO_PSHUFHW: {
 		unsigned imm = (unsigned)in->imm, base = op == SO_PSHUFLW ? 0 : 4;
 		r = s;
