@@ -13,6 +13,7 @@
 #include <Hypervisor/hv_vmx.h>
 #include <hvx/hvx.h>
 
+#include "acpi.h"
 #include "loaders/loader.h"
 #include "vcpu.h"
 
@@ -444,6 +445,8 @@ int vmm_run(const struct vmm_config *cfg, struct vmm_stats *stats_out, char *err
 	vm->boot_entry = boot.entry;
 	memcpy(vm->boot_regs, boot.regs, sizeof boot.regs);
 	vm->format_name = boot.format;
+	if (vmm_acpi_fits(boot.image_lo, boot.image_hi))
+		vmm_acpi_write(&vm->mem, cfg->cpus); /* RSDP in the BIOS area so guests find their CPUs */
 
 	hv_return_t r = hvx_vm_create_with_backend(HV_VM_DEFAULT, cfg->backend);
 	if (r) {

@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "acpi.h"
 #include "cpuid.h"
 #include "loaders/loader.h"
 
@@ -394,6 +395,40 @@ static void e820_map(void **state)
 	assert_null(vmm_mem_ptr(&m, ~0ull - 4, 16));                 /* wraps */
 }
 
+static uint8_t sum8(const uint8_t *p, size_t n)
+{
+	uint8_t s = 0;
+	while (n--)
+		s = (uint8_t)(s + *p++);
+	return s;
+}
+
+static void acpi_tables(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(vmm_acpi_write(&f->mem, 3), 0);
+	const uint8_t *rsdp = f->mem.host + VMM_ACPI_RSDP;
+	assert_memory_equal(rsdp, "RSD PTR ", 8);
+	assert_int_equal(sum8(rsdp, 20), 0);
+	const uint8_t *rsdt = f->mem.host + get_le(rsdp + 16, 4);
+	assert_memory_equal(rsdt, "RSDT", 4);
+	assert_int_equal(sum8(rsdt, get_le(rsdt + 4, 4)), 0);
+	const uint8_t *madt = f->mem.host + get_le(rsdt + 36, 4);
+	assert_memory_equal(madt, "APIC", 4);
+	uint32_t len = (uint32_t)get_le(madt + 4, 4);
+	assert_int_equal(sum8(madt, len), 0);
+	assert_int_equal(get_le(madt + 36, 4), 0xfee00000);
+	unsigned cpus = 0;
+	for (uint32_t off = 44; off < len; off += madt[off + 1])
+		if (madt[off] == 0 && (madt[off + 4] & 1))
+			assert_int_equal(madt[off + 3], cpus++);
+	assert_int_equal(cpus, 3);
+	assert_true(vmm_acpi_fits(0x100000, 0x200000));
+	assert_true(vmm_acpi_fits(0x7c00, 0x7e00));
+	assert_false(vmm_acpi_fits(0xe8000, 0xf0001));
+	assert_int_equal(vmm_acpi_write(&f->mem, 0), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -408,6 +443,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(pvh_note, setup, teardown),
 		cmocka_unit_test(option_parsers),
 		cmocka_unit_test(e820_map),
+		cmocka_unit_test_setup_teardown(acpi_tables, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

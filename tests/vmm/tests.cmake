@@ -6,7 +6,7 @@ set(HVX_VMM_DIR ${CMAKE_CURRENT_LIST_DIR})
 set(HVX_VMM_GUESTS ${CMAKE_BINARY_DIR}/tests/vmm_guests)
 set(HVX_RUN $<TARGET_FILE:hvx_cli>)
 
-set(_guests flat32 flat_real flat64 elf32 elf64 multiboot_elf multiboot_aout pvh bzimage spin smp triple lapic64 reset uart_irq64 mode_switch)
+set(_guests flat32 flat_real flat64 elf32 elf64 multiboot_elf multiboot_aout pvh bzimage spin smp triple lapic64 reset uart_irq64 mode_switch acpi_smp)
 set(_outputs)
 foreach(g ${_guests})
   add_custom_command(OUTPUT ${HVX_VMM_GUESTS}/${g}.bin
@@ -62,6 +62,8 @@ foreach(backend emu kvm)
 endforeach()
 hvx_vmm_boot(mode_switch 33 "mode_switch: .*PASS" -- --format flat ${HVX_VMM_GUESTS}/mode_switch.bin)
 hvx_vmm_boot(irq_window64 33 "lapic64: self-IPI delivered: PASS" -- --mode long --load-addr 0x100000 ${HVX_VMM_GUESTS}/irq_window64.bin)
+hvx_vmm_boot(acpi_smp 33 "MADT lists enabled CPUs: 00000004" "acpi_smp: PASS, application processors started: 00000003"
+  -- --cpus 4 --format flat ${HVX_VMM_GUESTS}/acpi_smp.bin)
 hvx_vmm_boot(reset 0 "reset: asking for a reset" "ERR:reset" -- --format flat ${HVX_VMM_GUESTS}/reset.bin)
 hvx_vmm_boot(triple_fault 4 "ERR:triple fault" -- --format flat ${HVX_VMM_GUESTS}/triple.bin)
 hvx_vmm_boot(trace 33 "flat32: PASS" "ERR:^\\[cpu0\\] +[0-9.]+ rip=0x[0-9a-f]+ IO \\(30\\): OUT 1 byte to port 0x3f8 via DX"

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../acpi.h"
 #include "loader.h"
 
 #define HVM_START_MAGIC 0x336ec578u
@@ -60,6 +61,7 @@ int load_pvh(const struct vmm_config *cfg, const uint8_t *img, size_t len, const
 	put_le(si + 12, nmods, 4);
 	put_le(si + 16, nmods ? BOOT_MODS : 0, 8);
 	put_le(si + 24, BOOT_CMDLINE, 8);
+	put_le(si + 32, vmm_acpi_fits(info.lo, info.hi) ? VMM_ACPI_RSDP : 0, 8); /* rsdp_paddr */
 	put_le(si + 40, BOOT_MMAP, 8);
 	put_le(si + 48, n, 4);
 	vmm_mem_write(mem, BOOT_INFO, si, sizeof si);

@@ -1,0 +1,19 @@
+/* acpi.h: the minimal ACPI tables the VMM places in the BIOS area (RSDP at 0xf0000, RSDT, MADT). */
+#ifndef HVX_VMM_ACPI_H
+#define HVX_VMM_ACPI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vmm.h"
+
+#define VMM_ACPI_RSDP 0xf0000ull   /* 16-byte aligned, inside the reserved BIOS area the e820 map lists */
+#define VMM_ACPI_END 0x100000ull
+#define LAPIC_ADDR 0xfee00000u
+
+/* Whether an image occupying [lo, hi) leaves the BIOS area free for the tables. */
+bool vmm_acpi_fits(uint64_t image_lo, uint64_t image_hi);
+/* RSDP, RSDT and a MADT with `cpus` enabled local APICs (IDs 0..cpus-1), the 8259 flag and LINT1 as NMI. */
+int vmm_acpi_write(const struct vmm_mem *mem, unsigned cpus);
+
+#endif
