@@ -1,5 +1,6 @@
 /* test_emu_events.c: emu event delivery and event-related exits: IVT/IDT delivery, nested faults with IDT-vectoring, #DF, triple fault, #PF mask/match, task switches, EPT exits during delivery, kicks, entry failures. */
 #include <pthread.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "emu_guest.h"
@@ -436,6 +437,45 @@ static void test_monitor_trap_flag(void **state)
 	eg_destroy(&g);
 }
 
+/* hv_vcpu_run_until with a deadline, and the VMX-preemption timer (1 tick per ns): exit 52 at the next instruction. */
+static void test_deadline_and_preemption_timer(void **state)
+{
+	(void)state;
+	struct eg g;
+	eg_create(&g);
+	eg_long64(&g, EG_CODE);
+	static const uint8_t spin[] = {0xeb, 0xfe}; /* jmp $ */
+	eg_load(&g, EG_CODE, spin, sizeof spin);
+	uint64_t rate = 0;
+	assert_int_equal(hv_vmx_read_capability(HV_VMX_CAP_PREEMPTION_TIMER, &rate), HV_SUCCESS);
+	assert_int_equal(rate, 1000000000ull);
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	uint64_t now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	assert_int_equal(hv_vcpu_run_until(g.vcpu, now + 20000000), HV_SUCCESS);
+	struct eg_exit e = eg_exit_info(&g);
+	assert_int_equal(e.reason, VMX_REASON_VMX_TIMER_EXPIRED);
+	assert_int_equal(e.qual, 0);
+	assert_int_equal(e.len, 0);
+	assert_int_equal(e.rip, EG_CODE);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	assert_true((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec >= now + 20000000);
+	/* the preemption timer, with its value saved on exit */
+	uint64_t pin, ex;
+	hv_vmx_read_capability(HV_VMX_CAP_PINBASED, &pin);
+	hv_vmx_read_capability(HV_VMX_CAP_EXIT, &ex);
+	eg_wr(&g, VMCS_CTRL_PIN_BASED, eg_cap2ctrl(pin, PIN_BASED_PREEMPTION_TIMER));
+	eg_wr(&g, VMCS_CTRL_VMEXIT_CONTROLS, eg_cap2ctrl(ex, VMEXIT_SAVE_VMX_TIMER));
+	eg_wr(&g, VMCS_GUEST_VMX_TIMER_VALUE, 5000000);
+	assert_int_equal(eg_run(&g), VMX_REASON_VMX_TIMER_EXPIRED);
+	assert_int_equal(eg_rd(&g, VMCS_GUEST_VMX_TIMER_VALUE), 0);
+	/* a timer value of 0 expires before the first instruction */
+	eg_wr(&g, VMCS_GUEST_RIP, EG_CODE + 0x100);
+	assert_int_equal(eg_run(&g), VMX_REASON_VMX_TIMER_EXPIRED);
+	assert_int_equal(eg_rd(&g, VMCS_GUEST_RIP), EG_CODE + 0x100);
+	eg_destroy(&g);
+}
+
 static void test_entry_failure_invalid_guest_state(void **state)
 {
 	(void)state;
@@ -634,6 +674,7 @@ int main(void)
 		EG_TEST(test_segment_checks),
 		EG_TEST(test_interrupt_window),
 		EG_TEST(test_monitor_trap_flag),
+		EG_TEST(test_deadline_and_preemption_timer),
 		EG_TEST(test_entry_failure_invalid_guest_state),
 		EG_TEST(test_unmap_while_running),
 		EG_TEST(test_v86_mode),

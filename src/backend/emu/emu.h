@@ -190,6 +190,9 @@ struct emu_cpu {
 	uint8_t shadow;   /* 1: STI/MOV SS blocking for the next instruction */
 	uint8_t shadow_kind;
 	uint64_t icount;
+	uint64_t deadline_ns;  /* run deadline / preemption-timer expiry (CLOCK_MONOTONIC ns), ~0 = none */
+	uint64_t timer_expiry; /* preemption-timer expiry when the timer is active, else ~0 */
+	uint32_t block_tick;
 	uint64_t budget;   /* HVX_EMU_MAX_INSNS: a run ends with VMX_REASON_IRQ after this many instructions (0 = none) */
 
 	/* exceptions */
@@ -371,6 +374,7 @@ void vmx_pause(struct emu_cpu *c, const struct emu_insn *in);
 bool vmx_entry_checks(struct emu_cpu *c);  /* guest-state checks; false -> exit 33 filled */
 void vmx_inject(struct emu_cpu *c);        /* VM-entry event injection */
 _Noreturn void vmx_halt(struct emu_cpu *c);
+void vmx_check_deadline(struct emu_cpu *c); /* exit 52 when the deadline or the preemption timer has passed */
 void vmx_single_step(struct emu_cpu *c);
 
 #endif

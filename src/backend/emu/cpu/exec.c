@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "backend/emu/emu.h"
+#include "core/clock.h"
 
 _Atomic uint64_t emu_stat_ud, emu_stat_insns;
 
@@ -187,7 +188,6 @@ static void code_flush(struct emu_cpu *c)
 
 hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 {
-	(void)deadline;
 	if (!emu_cpu_alloc(c))
 		return HV_NO_RESOURCES;
 	c->exit = exit;
@@ -212,6 +212,14 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 		if (!vmx_entry_checks(c))
 			goto out;
 	}
+	/* The run deadline and the VMX-preemption timer (rate: 1 tick per ns, IA32_VMX_MISC[4:0] = 0) both end the run
+	 * with exit 52; they are checked every 64 blocks and while halted. */
+	c->timer_expiry = ~0ull;
+	if (c->pin & PIN_BASED_PREEMPTION_TIMER)
+		c->timer_expiry = hvx_now_ns() + (uint32_t)c->v[HVX_SLOT_GUEST_VMX_TIMER_VALUE];
+	c->deadline_ns = deadline == HV_DEADLINE_FOREVER ? ~0ull : deadline;
+	if (c->timer_expiry < c->deadline_ns)
+		c->deadline_ns = c->timer_expiry;
 	uint64_t ii = c->v[HVX_SLOT_GUEST_INTERRUPTIBILITY];
 	c->shadow = (ii & 3) ? 1 : 0;
 	c->shadow_kind = (uint8_t)(ii & 3);
@@ -238,6 +246,8 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 			vmx_exit_event(c, VMX_REASON_IRQ);
 		if (c->icls[IC_IRQ_WND] && !c->shadow && (c->s->rflags & FL_IF))
 			vmx_exit_event(c, VMX_REASON_IRQ_WND); /* interrupt window open before this instruction */
+		if (c->deadline_ns != ~0ull && (++c->block_tick & 63) == 0)
+			vmx_check_deadline(c);
 		if (c->budget && c->icount >= c->budget)
 			vmx_exit_event(c, VMX_REASON_IRQ);
 		if (atomic_load_explicit(&c->vm->memmap.generation, memory_order_relaxed) != c->memmap_gen)

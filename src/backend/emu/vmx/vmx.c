@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include "backend/emu/emu.h"
+#include "core/clock.h"
 
 void vmx_fold(struct emu_cpu *c)
 {
@@ -55,6 +56,11 @@ static _Noreturn void finish(struct emu_cpu *c)
 		v[HVX_SLOT_CTRL_VMENTRY_CONTROLS] &= ~(uint64_t)VMENTRY_GUEST_IA32E;
 	c->entryc = (uint32_t)v[HVX_SLOT_CTRL_VMENTRY_CONTROLS];
 	v[HVX_SLOT_GUEST_DEBUG_EXC] = 0;
+	if ((c->pin & PIN_BASED_PREEMPTION_TIMER) && (c->exitc & VMEXIT_SAVE_VMX_TIMER)) {
+		uint64_t now = hvx_now_ns();
+		uint64_t left = c->timer_expiry > now ? c->timer_expiry - now : 0;
+		v[HVX_SLOT_GUEST_VMX_TIMER_VALUE] = left > 0xffffffffull ? 0xffffffffull : left;
+	}
 	longjmp(c->jb, JMP_EXIT);
 }
 
@@ -403,6 +409,9 @@ bool vmx_entry_checks(struct emu_cpu *c)
 void vmx_inject(struct emu_cpu *c)
 {
 	uint64_t *v = c->v;
+	if (c->timer_expiry != ~0ull && v[HVX_SLOT_GUEST_VMX_TIMER_VALUE] == 0 &&
+	    !(v[HVX_SLOT_CTRL_VMENTRY_IRQ_INFO] & (1u << 31)))
+		vmx_exit_event(c, VMX_REASON_VMX_TIMER_EXPIRED);
 	uint32_t info = (uint32_t)v[HVX_SLOT_CTRL_VMENTRY_IRQ_INFO];
 	if (info & (1u << 31)) {
 		v[HVX_SLOT_CTRL_VMENTRY_IRQ_INFO] = info & ~(1u << 31);
@@ -416,6 +425,8 @@ void vmx_inject(struct emu_cpu *c)
 		c->skip_bitmap = true;
 		emu_deliver(c, vec, type, (info >> 11) & 1, (uint32_t)v[HVX_SLOT_CTRL_VMENTRY_EXC_ERROR],
 			    (unsigned)v[HVX_SLOT_CTRL_VMENTRY_INSTR_LEN]);
+		if (c->timer_expiry != ~0ull && v[HVX_SLOT_GUEST_VMX_TIMER_VALUE] == 0 && !c->icls[IC_MTF])
+			vmx_exit_event(c, VMX_REASON_VMX_TIMER_EXPIRED);
 		if (c->icls[IC_MTF])
 			vmx_exit_event(c, VMX_REASON_MTF); /* MTF after the injected event's delivery */
 		return;
@@ -428,6 +439,7 @@ void vmx_inject(struct emu_cpu *c)
 			struct timespec ts = {0, 200000};
 			nanosleep(&ts, NULL);
 			mmu_sync_gen(c);
+			vmx_check_deadline(c);
 		}
 	}
 }
@@ -442,6 +454,7 @@ _Noreturn void vmx_halt(struct emu_cpu *c)
 		struct timespec ts = {0, 200000};
 		nanosleep(&ts, NULL);
 		mmu_sync_gen(c);
+		vmx_check_deadline(c); /* the timer wakes HLT */
 	}
 	atomic_store(&c->vcpu->kick_pending, false);
 	vmx_exit_event(c, VMX_REASON_IRQ);
@@ -454,4 +467,10 @@ void vmx_single_step(struct emu_cpu *c)
 		vmx_exit_exception(c, EXC_DB, EV_HWEXC, false, 0, 0, 0x4000); /* BS */
 	c->s->dr[6] |= 0x4000;
 	emu_deliver(c, EXC_DB, EV_HWEXC, false, 0, 0);
+}
+
+void vmx_check_deadline(struct emu_cpu *c)
+{
+	if (c->deadline_ns != ~0ull && hvx_now_ns() >= c->deadline_ns)
+		vmx_exit_event(c, VMX_REASON_VMX_TIMER_EXPIRED);
 }
