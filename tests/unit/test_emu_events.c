@@ -476,6 +476,30 @@ static void test_deadline_and_preemption_timer(void **state)
 	eg_destroy(&g);
 }
 
+/* TPR shadow: MOV to CR8 below the TPR threshold is a trap-like exit 43; MOV from CR8 reads the shadow. */
+static void test_tpr_shadow_threshold(void **state)
+{
+	(void)state;
+	struct eg g;
+	eg_create(&g);
+	eg_long64(&g, EG_CODE);
+	/* mov cr8, rax; mov rbx, cr8; mov cr8, rcx; hlt */
+	static const uint8_t code[] = {0x44, 0x0f, 0x22, 0xc0, 0x44, 0x0f, 0x20, 0xc3, 0x44, 0x0f, 0x22, 0xc1, 0xf4};
+	eg_load(&g, EG_CODE, code, sizeof code);
+	eg_controls(&g, CPU_BASED_HLT | CPU_BASED_TPR_SHADOW, 0);
+	eg_wr(&g, VMCS_CTRL_TPR_THRESHOLD, 5);
+	eg_setreg(&g, HV_X86_RAX, 7);
+	eg_setreg(&g, HV_X86_RCX, 3);
+	assert_int_equal(eg_run(&g), VMX_REASON_TPR_THRESHOLD);
+	struct eg_exit e = eg_exit_info(&g);
+	assert_int_equal(e.rip, EG_CODE + 12); /* after the MOV that lowered VTPR below the threshold */
+	assert_int_equal(e.qual, 0);
+	assert_int_equal(e.len, 0);
+	assert_int_equal(eg_reg(&g, HV_X86_RBX), 7);
+	assert_int_equal(eg_reg(&g, HV_X86_TPR), 0x30);
+	eg_destroy(&g);
+}
+
 static void test_entry_failure_invalid_guest_state(void **state)
 {
 	(void)state;
@@ -675,6 +699,7 @@ int main(void)
 		EG_TEST(test_interrupt_window),
 		EG_TEST(test_monitor_trap_flag),
 		EG_TEST(test_deadline_and_preemption_timer),
+		EG_TEST(test_tpr_shadow_threshold),
 		EG_TEST(test_entry_failure_invalid_guest_state),
 		EG_TEST(test_unmap_while_running),
 		EG_TEST(test_v86_mode),

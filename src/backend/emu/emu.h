@@ -374,7 +374,8 @@ void vmx_pause(struct emu_cpu *c, const struct emu_insn *in);
 bool vmx_entry_checks(struct emu_cpu *c);  /* guest-state checks; false -> exit 33 filled */
 void vmx_inject(struct emu_cpu *c);        /* VM-entry event injection */
 _Noreturn void vmx_halt(struct emu_cpu *c);
-void vmx_check_deadline(struct emu_cpu *c); /* exit 52 when the deadline or the preemption timer has passed */
+void vmx_check_deadline(struct emu_cpu *c);
+void vmx_tpr_below_threshold(struct emu_cpu *c); /* TPR virtualization after a VTPR write: exit 43 if below */ /* exit 52 when the deadline or the preemption timer has passed */
 void vmx_single_step(struct emu_cpu *c);
 
 #endif

@@ -654,7 +654,13 @@ void cr_write(struct emu_cpu *c, unsigned cr, uint64_t v)
 		emu_mode_update(c);
 		break;
 	}
-	default: c->s->tpr = (v & 0xf) << 4; break;
+	default:
+		c->s->tpr = (v & 0xf) << 4;
+		if (vmx_cls(c, IC_TPR_SHADOW)) {
+			c->s->rip = c->next_rip; /* trap-like: the MOV completed */
+			vmx_tpr_below_threshold(c);
+		}
+		break;
 	}
 	c->stop = true;
 }

@@ -474,3 +474,11 @@ void vmx_check_deadline(struct emu_cpu *c)
 	if (c->deadline_ns != ~0ull && hvx_now_ns() >= c->deadline_ns)
 		vmx_exit_event(c, VMX_REASON_VMX_TIMER_EXPIRED);
 }
+
+/* TPR shadow without virtual-interrupt delivery: a VTPR write that leaves VTPR[7:4] below TPR threshold[3:0] exits
+ * (trap-like, RIP already past the instruction). VTPR is the vCPU's TPR register (HV_X86_TPR). */
+void vmx_tpr_below_threshold(struct emu_cpu *c)
+{
+	if (((c->s->tpr >> 4) & 0xf) < (c->v[HVX_SLOT_CTRL_TPR_THRESHOLD] & 0xf))
+		vmx_exit_event(c, VMX_REASON_TPR_THRESHOLD);
+}
