@@ -212,6 +212,30 @@ static void test_cr_shadows_and_tsc_offset(void **state)
 	eg_destroy(&g);
 }
 
+/* MOV to CR4 exits iff a host-owned bit differs from the read shadow; otherwise host-owned bits keep their value. */
+static void test_cr4_mask_and_dr_access(void **state)
+{
+	(void)state;
+	struct eg g;
+	eg_create(&g);
+	eg_long64(&g, EG_CODE);
+	/* mov cr4, rcx; mov cr4, rdx; mov dr0, rax; mov rbx, dr0; hlt */
+	static const uint8_t code[] = {0x0f, 0x22, 0xe1, 0x0f, 0x22, 0xe2, 0x0f, 0x23, 0xc0, 0x0f, 0x21, 0xc3, 0xf4};
+	eg_load(&g, EG_CODE, code, sizeof code);
+	eg_wr(&g, VMCS_CTRL_CR4_MASK, 0x2000);
+	eg_wr(&g, VMCS_CTRL_CR4_SHADOW, 0);       /* the guest believes VMXE is 0 */
+	eg_setreg(&g, HV_X86_RCX, 0x2020);        /* sets VMXE: differs from the shadow -> exit */
+	eg_setreg(&g, HV_X86_RDX, 0x0020 | 0x80); /* VMXE clear as in the shadow, PGE set: completes */
+	eg_setreg(&g, HV_X86_RAX, 0x1234);
+	eg_expect_insn_exit(&g, VMX_REASON_MOV_CR, EG_CODE, 3, 4 | (1u << 8), 0);
+	eg_skip(&g);
+	eg_expect_insn_exit(&g, VMX_REASON_HLT, EG_CODE + 12, 1, 0, 0);
+	assert_int_equal(eg_rd(&g, VMCS_GUEST_CR4), 0x20a0); /* VMXE kept (host-owned), PGE from the guest */
+	assert_int_equal(eg_reg(&g, HV_X86_DR0), 0x1234);
+	assert_int_equal(eg_reg(&g, HV_X86_RBX), 0x1234);
+	eg_destroy(&g);
+}
+
 static void test_cr0_read_shadow(void **state)
 {
 	(void)state;
@@ -333,6 +357,7 @@ int main(void)
 		EG_TEST(test_long_mode_instruction_exits),
 		EG_TEST(test_cr_shadows_and_tsc_offset),
 		EG_TEST(test_cr0_read_shadow),
+		EG_TEST(test_cr4_mask_and_dr_access),
 		EG_TEST(test_monitor_armed_mwait_and_ud_cases),
 		EG_TEST(test_vmx_instructions_in_real_mode),
 		EG_TEST(test_pause_loop_exiting),
