@@ -304,6 +304,27 @@ static void test_mtf(void **state)
 	ke_teardown(&k);
 }
 
+static void test_stepping_keeps_hlt_exits(void **state)
+{
+	(void)state;
+	NEED_KVM();
+	static const uint8_t code[] = {0xfb, 0xf4, 0xfa, 0xeb, 0xfe}; /* sti; hlt (in the STI shadow); cli */
+	struct ke k;
+	ke_setup(&k, 0, code, sizeof code);
+	/* Interrupt-window exiting (single-steps on a software KVM) and then MTF: the HLT exits either way. */
+	ke_w(&k, VMCS_CTRL_CPU_BASED, ke_cap2ctrl(ke_cap(HV_VMX_CAP_PROCBASED), CPU_BASED_HLT | CPU_BASED_IRQ_WND));
+	ke_expect_reason(&k, VMX_REASON_HLT);
+	assert_int_equal(ke_reg(&k, HV_X86_RIP), KE_CODE + 1);
+	assert_int_equal(ke_r(&k, VMCS_RO_VMEXIT_INSTR_LEN), 1);
+	ke_w(&k, VMCS_CTRL_CPU_BASED, ke_cap2ctrl(ke_cap(HV_VMX_CAP_PROCBASED), CPU_BASED_HLT | CPU_BASED_MTF));
+	ke_expect_reason(&k, VMX_REASON_HLT);
+	assert_int_equal(ke_reg(&k, HV_X86_RIP), KE_CODE + 1);
+	ke_set(&k, HV_X86_RIP, KE_CODE + 2);
+	ke_expect_reason(&k, VMX_REASON_MTF); /* after the CLI */
+	assert_int_equal(ke_reg(&k, HV_X86_RIP), KE_CODE + 3);
+	ke_teardown(&k);
+}
+
 static void test_nmi_injection(void **state)
 {
 	(void)state;
@@ -391,6 +412,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_paging_structure_in_unmapped_gpa, cleanup),
 		cmocka_unit_test_teardown(test_idt_in_unmapped_gpa, cleanup),
 		cmocka_unit_test_teardown(test_mtf, cleanup),
+		cmocka_unit_test_teardown(test_stepping_keeps_hlt_exits, cleanup),
 		cmocka_unit_test_teardown(test_nmi_injection, cleanup),
 		cmocka_unit_test_teardown(test_preemption_timer, cleanup),
 		cmocka_unit_test_teardown(test_unmap_while_running, cleanup),

@@ -828,7 +828,27 @@ hv_return_t kvm_vcpu_run(struct hvx_vcpu *vcpu, uint64_t deadline, struct hvx_ex
 		}
 	}
 	hv_return_t ret = HV_SUCCESS;
+	bool stepping = want_mtf || step_wnd, first = true;
 	for (;;) {
+		/* KVM single-steps over HLT without its HLT exit: while stepping, a HLT at CPL 0 (HLT exiting is always
+		 * on) exits before it runs, as hardware does. */
+		if (stepping && !(first && injected)) { /* an injected event runs its handler first */
+			struct kvm_regs cr;
+			struct kvm_sregs cs = kv->exit_sregs;
+			if (first) {
+				kvm_state_regs_to_kvm(s, &cr);
+				kvm_state_sregs_to_kvm(s, &cs);
+			} else {
+				cr = kv->exit_regs;
+			}
+			struct kvm_insn d;
+			if (cs.cs.dpl == 0 && decode_at_rip(vcpu, &cr, &cs, &d) && d.map == 0 && d.opcode == 0xf4) {
+				e->reason = VMX_REASON_HLT;
+				e->instr_len = d.len;
+				break;
+			}
+		}
+		first = false;
 		int r = kvm_run_ioctl(vcpu);
 		int run_errno = errno;
 		kv->ran = true;
