@@ -383,6 +383,21 @@ static void test_unmap_while_running(void **state)
 	ke_teardown(&k);
 }
 
+static void test_irq_window_closed_spin(void **state)
+{
+	(void)state;
+	NEED_KVM();
+	/* IF stays 0: no window, the run ends at its deadline (and, on a software KVM, stops single-stepping). */
+	static const uint8_t code[] = {0xfa, 0x48, 0xff, 0xc0, 0xeb, 0xfb}; /* cli; loop: inc rax; jmp loop */
+	struct ke k;
+	ke_setup(&k, 0, code, sizeof code);
+	ke_w(&k, VMCS_CTRL_CPU_BASED, ke_cap2ctrl(ke_cap(HV_VMX_CAP_PROCBASED), CPU_BASED_HLT | CPU_BASED_IRQ_WND));
+	assert_int_equal(ke_run_ms(&k, 200), VMX_REASON_VMX_TIMER_EXPIRED);
+	assert_int_equal(ke_reg(&k, HV_X86_RFLAGS) & 0x200, 0);
+	assert_true(ke_reg(&k, HV_X86_RAX) > 100); /* it ran on (not one step at a time for the whole run) */
+	ke_teardown(&k);
+}
+
 static void test_entry_failure(void **state)
 {
 	(void)state;
@@ -416,6 +431,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_nmi_injection, cleanup),
 		cmocka_unit_test_teardown(test_preemption_timer, cleanup),
 		cmocka_unit_test_teardown(test_unmap_while_running, cleanup),
+		cmocka_unit_test_teardown(test_irq_window_closed_spin, cleanup),
 		cmocka_unit_test_teardown(test_entry_failure, cleanup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

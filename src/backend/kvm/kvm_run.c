@@ -31,6 +31,7 @@
 #define EPT_GLA_VALID (1u << 7)
 #define EPT_GLA_FINAL (1u << 8)
 #define DR6_BS (1u << 14)
+#define KVM_WINDOW_STEPS 64 /* instructions single-stepped per run waiting for an interrupt window (software KVM) */
 
 static void fail_msg(struct hvx_vcpu *vcpu, const char *what, int err)
 {
@@ -829,6 +830,7 @@ hv_return_t kvm_vcpu_run(struct hvx_vcpu *vcpu, uint64_t deadline, struct hvx_ex
 	}
 	hv_return_t ret = HV_SUCCESS;
 	bool stepping = want_mtf || step_wnd, first = true;
+	unsigned wnd_steps = 0;
 	for (;;) {
 		/* KVM single-steps over HLT without its HLT exit: while stepping, a HLT at CPL 0 (HLT exiting is always
 		 * on) exits before it runs, as hardware does. */
@@ -921,10 +923,21 @@ hv_return_t kvm_vcpu_run(struct hvx_vcpu *vcpu, uint64_t deadline, struct hvx_ex
 			} else if (run->debug.arch.exception == 1 && step_wnd && (run->debug.arch.dr6 & DR6_BS)) {
 				/* One instruction further: is the window open now (IF set, no STI or MOV-SS shadow)? */
 				bool open = (kv->exit_regs.rflags & RFLAGS_IF) && !run->s.regs.events.interrupt.shadow;
-				if (open)
+				if (open) {
 					e->reason = VMX_REASON_IRQ_WND;
-				else
+				} else {
 					k = 0;
+					/* Stepping costs an exit per instruction: after a few (STI/MOV-SS shadows, short
+					 * CLI sections) let the guest run, KVM then reports the window at its next exit. */
+					if (++wnd_steps >= KVM_WINDOW_STEPS && !want_mtf) {
+						struct kvm_guest_debug gd;
+						memset(&gd, 0, sizeof gd);
+						gd.control = want_bp ? KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_SW_BP : 0;
+						if (ioctl(kv->fd, KVM_SET_GUEST_DEBUG, &gd) == 0)
+							kv->guest_debug = gd.control;
+						step_wnd = stepping = false;
+					}
+				}
 			} else if (run->debug.arch.exception == 3 && want_bp) {
 				e->reason = VMX_REASON_EXC_NMI;
 				e->intr_info = IRQ_INFO_VALID | IRQ_INFO_SOFT_EXC | 3;
