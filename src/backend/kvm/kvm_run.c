@@ -686,7 +686,9 @@ hv_return_t kvm_vcpu_run(struct hvx_vcpu *vcpu, uint64_t deadline, struct hvx_ex
 	uint32_t pin = (uint32_t)v[HVX_SLOT_CTRL_PIN_BASED], proc = (uint32_t)v[HVX_SLOT_CTRL_CPU_BASED];
 	uint32_t entry = (uint32_t)v[HVX_SLOT_CTRL_VMENTRY_CONTROLS];
 	bool want_wnd = proc & CPU_BASED_IRQ_WND, want_mtf = proc & CPU_BASED_MTF;
-	bool want_bp = (v[HVX_SLOT_CTRL_EXC_BITMAP] >> 3) & 1;
+	/* #BP exits through KVM's software-breakpoint intercept; not on a software KVM, where INT3 then hangs KVM_RUN
+	 * (ring 3) or fails emulation (ring 0) instead of reaching the guest's IDT. */
+	bool want_bp = ((v[HVX_SLOT_CTRL_EXC_BITMAP] >> 3) & 1) && kvm_vm_of(vcpu->vm)->hardware;
 
 	/* Guest-state check KVM does not make: the IA-32e mode guest control must match EFER.LMA (SDM 26.3.1.1). */
 	if (((entry & ENTRY_IA32E) != 0) != ((v[HVX_SLOT_GUEST_IA32_EFER] & EFER_LMA) != 0)) {
