@@ -702,9 +702,89 @@ static void trace_exit(struct vmm_vcpu *v, uint32_t reason, uint64_t at_ns)
 		rd(v, HV_X86_RIP), line);
 }
 
+static enum exit_action on_irq(struct vmm_vcpu *v)
+{
+	(void)v;
+	return EXIT_CONTINUE; /* a kick: interrupts and the stop flag are checked at the loop top */
+}
+
+static enum exit_action on_irq_window(struct vmm_vcpu *v)
+{
+	set_irq_window(v, false);
+	atomic_store(&v->irq_hint, true);
+	return EXIT_CONTINUE;
+}
+
+static enum exit_action on_io_exit(struct vmm_vcpu *v)
+{
+	return on_io(v, vmcs(v, VMCS_RO_EXIT_QUALIFIC));
+}
+
+static enum exit_action on_rdmsr(struct vmm_vcpu *v)
+{
+	return on_msr(v, false);
+}
+
+static enum exit_action on_wrmsr(struct vmm_vcpu *v)
+{
+	return on_msr(v, true);
+}
+
+static enum exit_action on_cr_exit(struct vmm_vcpu *v)
+{
+	return on_cr(v, vmcs(v, VMCS_RO_EXIT_QUALIFIC));
+}
+
+static enum exit_action on_xsetbv(struct vmm_vcpu *v)
+{
+	uint64_t val = (rd(v, HV_X86_RDX) << 32) | (rd(v, HV_X86_RAX) & 0xffffffffu);
+	if (rd(v, HV_X86_RCX) != 0 || !(val & 1) || hv_vcpu_write_register(v->id, HV_X86_XCR0, val)) {
+		inject_gp(v);
+		return EXIT_CONTINUE;
+	}
+	skip(v);
+	return EXIT_CONTINUE;
+}
+
+/* hvx hypercall 0 is a no-op returning 0; other numbers return -1. */
+static enum exit_action on_vmcall(struct vmm_vcpu *v)
+{
+	hv_vcpu_write_register(v->id, HV_X86_RAX, rd(v, HV_X86_RAX) == 0 ? 0 : ~0ull);
+	skip(v);
+	return EXIT_CONTINUE;
+}
+
+static enum exit_action on_triple_fault(struct vmm_vcpu *v)
+{
+	vmm_stop(v->vm, VMM_STOP_ERROR, VMM_EXIT_GUEST_ERROR, "vCPU %u: triple fault (RIP 0x%" PRIx64 ")", v->index,
+		 rd(v, HV_X86_RIP));
+	return EXIT_STOP;
+}
+
+static enum exit_action on_ept_misconfig(struct vmm_vcpu *v)
+{
+	return fail(v, "EPT misconfiguration at 0x%" PRIx64, vmcs(v, VMCS_GUEST_PHYSICAL_ADDRESS));
+}
+
+/* The exit handlers, by basic exit reason; a reason without one stops the guest with the decoded exit. */
+static enum exit_action (*const exit_handlers[VMX_REASON_XSETBV + 1])(struct vmm_vcpu *) = {
+	[VMX_REASON_IRQ] = on_irq,
+	[VMX_REASON_TRIPLE_FAULT] = on_triple_fault,
+	[VMX_REASON_IRQ_WND] = on_irq_window,
+	[VMX_REASON_CPUID] = on_cpuid,
+	[VMX_REASON_HLT] = on_hlt,
+	[VMX_REASON_VMCALL] = on_vmcall,
+	[VMX_REASON_MOV_CR] = on_cr_exit,
+	[VMX_REASON_IO] = on_io_exit,
+	[VMX_REASON_RDMSR] = on_rdmsr,
+	[VMX_REASON_WRMSR] = on_wrmsr,
+	[VMX_REASON_EPT_VIOLATION] = on_ept,
+	[VMX_REASON_EPT_MISCONFIG] = on_ept_misconfig,
+	[VMX_REASON_XSETBV] = on_xsetbv,
+};
+
 static enum exit_action handle_exit(struct vmm_vcpu *v, uint32_t reason)
 {
-	struct vmm *vm = v->vm;
 	if (reason & HVX_EXIT_REASON_ENTRY_FAILURE) {
 		uint64_t q = vmcs(v, VMCS_RO_EXIT_QUALIFIC);
 		return fail(v,
@@ -713,57 +793,16 @@ static enum exit_action handle_exit(struct vmm_vcpu *v, uint32_t reason)
 			    reason, q, vmcs(v, VMCS_GUEST_CR0), vmcs(v, VMCS_GUEST_CR4), vmcs(v, VMCS_GUEST_IA32_EFER),
 			    vmcs(v, VMCS_CTRL_VMENTRY_CONTROLS), vmcs(v, VMCS_GUEST_CS_AR), rd(v, HV_X86_RFLAGS));
 	}
-	switch (reason & 0xffff) {
-	case VMX_REASON_IRQ:
-		return EXIT_CONTINUE; /* a kick: interrupts and the stop flag are checked at the loop top */
-	case VMX_REASON_IRQ_WND:
-		set_irq_window(v, false);
-		atomic_store(&v->irq_hint, true);
-		return EXIT_CONTINUE;
-	case VMX_REASON_IO:
-		return on_io(v, vmcs(v, VMCS_RO_EXIT_QUALIFIC));
-	case VMX_REASON_HLT:
-		return on_hlt(v);
-	case VMX_REASON_CPUID:
-		return on_cpuid(v);
-	case VMX_REASON_RDMSR:
-		return on_msr(v, false);
-	case VMX_REASON_WRMSR:
-		return on_msr(v, true);
-	case VMX_REASON_MOV_CR:
-		return on_cr(v, vmcs(v, VMCS_RO_EXIT_QUALIFIC));
-	case VMX_REASON_EPT_VIOLATION:
-		return on_ept(v);
-	case VMX_REASON_XSETBV: {
-		uint64_t val = (rd(v, HV_X86_RDX) << 32) | (rd(v, HV_X86_RAX) & 0xffffffffu);
-		if (rd(v, HV_X86_RCX) != 0 || !(val & 1) || hv_vcpu_write_register(v->id, HV_X86_XCR0, val)) {
-			inject_gp(v);
-			return EXIT_CONTINUE;
-		}
-		skip(v);
-		return EXIT_CONTINUE;
-	}
-	case VMX_REASON_VMCALL:
-		/* hvx hypercall 0 is a no-op returning 0; other numbers return -1. */
-		hv_vcpu_write_register(v->id, HV_X86_RAX, rd(v, HV_X86_RAX) == 0 ? 0 : ~0ull);
-		skip(v);
-		return EXIT_CONTINUE;
-	case VMX_REASON_TRIPLE_FAULT:
-		vmm_stop(vm, VMM_STOP_ERROR, VMM_EXIT_GUEST_ERROR, "vCPU %u: triple fault (RIP 0x%" PRIx64 ")", v->index,
-			 rd(v, HV_X86_RIP));
-		return EXIT_STOP;
-	case VMX_REASON_EPT_MISCONFIG:
-		return fail(v, "EPT misconfiguration at 0x%" PRIx64, vmcs(v, VMCS_GUEST_PHYSICAL_ADDRESS));
-	default: {
-		struct hvx_exit_raw raw = {.reason = reason, .qualification = vmcs(v, VMCS_RO_EXIT_QUALIFIC),
-					   .have = HVX_EXIT_HAVE_QUAL};
-		struct hvx_exit_decoded d;
-		char line[256];
-		hvx_exit_decode(&raw, &d);
-		hvx_exit_format_text(&d, line, sizeof line);
-		return fail(v, "unhandled exit: %s", line);
-	}
-	}
+	unsigned basic = reason & 0xffff;
+	if (basic < sizeof exit_handlers / sizeof exit_handlers[0] && exit_handlers[basic])
+		return exit_handlers[basic](v);
+	struct hvx_exit_raw raw = {.reason = reason, .qualification = vmcs(v, VMCS_RO_EXIT_QUALIFIC),
+				   .have = HVX_EXIT_HAVE_QUAL};
+	struct hvx_exit_decoded d;
+	char line[256];
+	hvx_exit_decode(&raw, &d);
+	hvx_exit_format_text(&d, line, sizeof line);
+	return fail(v, "unhandled exit: %s", line);
 }
 
 /* ---------------------------------------------------------------- the thread */
