@@ -510,6 +510,19 @@ static void task_gate_int(struct h_ctx *h)
 	h_expect(h, "guest TR selector", h_vmcs(h, VMCS_GUEST_TR), H_SEL_TSS);
 }
 
+static void task_iret_nt(struct h_ctx *h)
+{
+	uint64_t rip = AT(h, H_SLOT(7), "\xcf");
+	h_start(h, rip);
+	SET(h, RFLAGS, 0x4002); /* NT */
+	uint16_t link = H_SEL_TSS; /* back-link of the current TSS: a busy TSS, as IRET requires */
+	memcpy(h->mem + H_TSS_BASE, &link, 2);
+	h_run(h);
+	h_expect_insn_exit(h, VMX_REASON_TASK, rip, 1, (1ull << 30) | H_SEL_TSS, 0, 0);
+	h_expect_masked(h, "guest RFLAGS.NT (unchanged: nothing of the switch happened)", h->x.rflags, 0x4000, 0x4000);
+	h_expect(h, "guest TR selector", h_vmcs(h, VMCS_GUEST_TR), H_SEL_TSS);
+}
+
 /* ------------------------------------------------------------------ VMENTRY_GUEST */
 
 static void entry_fails_with(struct h_ctx *h, uint64_t rip, uint64_t entry_info)
@@ -647,6 +660,7 @@ const struct conf_case conf_cases_event[] = {
 	 nmi_window_blocked, NULL},
 	{"TASK", "jmp_to_tss_exits_without_switching", "prot32", H_PROT32, {0}, {0}, 0, task_jmp, NULL},
 	{"TASK", "call_to_tss_exits_without_switching", "prot32", H_PROT32, {0}, {0}, 0, task_call, NULL},
+	{"TASK", "iret_with_nt_exits_with_source_iret", "prot32", H_PROT32, {0}, {0}, 0, task_iret_nt, NULL},
 	{"TASK", "int_through_task_gate_exits_with_idt_vectoring", "prot32", H_PROT32, {0}, {0}, 0, task_gate_int, NULL},
 	{"MTF", "mtf_exits_after_each_instruction", "loop_long", H_LONG64, CTL(.proc = CPU_BASED_MTF | IOX), {"IO"}, 0,
 	 mtf_steps, NULL},

@@ -15,3 +15,5 @@ SLOT 5
 	invlpg [ebx + 0x10]
 SLOT 6
 	int 0x30                ; through a task gate in the IDT
+SLOT 7
+	iretd                   ; with RFLAGS.NT: a task switch to the back-link TSS
