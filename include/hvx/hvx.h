@@ -70,6 +70,14 @@ hv_return_t hvx_vcpu_set_cpuid(hv_vcpuid_t vcpu, const struct hvx_cpuid_entry *e
 uint64_t hvx_emu_unimplemented_count(void);
 uint64_t hvx_emu_instructions_retired(void);
 
+/*
+ * The contents of the vCPU's I/O bitmaps A and B, used when CPU_BASED_IO_BITMAPS is set (the bitmap address fields
+ * are framework-owned, as on Apple's framework): ports [first_port, first_port + count) exit (exits = true) or not.
+ * Until first called every port exits. Owner thread. HV_UNSUPPORTED on backends without I/O bitmaps (kvm),
+ * HV_BAD_ARGUMENT for a range past port 0xffff or a vCPU the thread does not own.
+ */
+hv_return_t hvx_vcpu_set_io_bitmap(hv_vcpuid_t vcpu, uint16_t first_port, uint32_t count, bool exits);
+
 #ifdef __cplusplus
 }
 #endif

@@ -236,6 +236,30 @@ static void test_cr4_mask_and_dr_access(void **state)
 	eg_destroy(&g);
 }
 
+/* I/O bitmaps (hvx_vcpu_set_io_bitmap): only ports with their bit set exit; an access spanning a set bit exits. */
+static void test_io_bitmaps(void **state)
+{
+	(void)state;
+	struct eg g;
+	eg_create(&g);
+	eg_long64(&g, EG_CODE);
+	/* out 0x80, al; out 0x81, eax (spans 0x81-0x84); in al, 0x70; hlt */
+	static const uint8_t code[] = {0xe6, 0x80, 0xe7, 0x81, 0xe4, 0x70, 0xf4};
+	eg_load(&g, EG_CODE, code, sizeof code);
+	eg_controls(&g, CPU_BASED_HLT | CPU_BASED_IO_BITMAPS | CPU_BASED_UNCOND_IO, 0);
+	assert_int_equal(hvx_vcpu_set_io_bitmap(g.vcpu, 0, 0x10000, false), HV_SUCCESS);
+	assert_int_equal(hvx_vcpu_set_io_bitmap(g.vcpu, 0x84, 1, true), HV_SUCCESS);
+	assert_int_equal(hvx_vcpu_set_io_bitmap(g.vcpu, 0x70, 1, true), HV_SUCCESS);
+	assert_int_equal(hvx_vcpu_set_io_bitmap(g.vcpu, 0xffff, 2, true), HV_BAD_ARGUMENT);
+	/* OUT 0x80 does not exit (bitmaps override unconditional I/O exiting) */
+	eg_expect_insn_exit(&g, VMX_REASON_IO, EG_CODE + 2, 2, (0x81ull << 16) | 0x40 | 3, 0);
+	eg_skip(&g);
+	eg_expect_insn_exit(&g, VMX_REASON_IO, EG_CODE + 4, 2, (0x70ull << 16) | 0x48, 0);
+	eg_skip(&g);
+	eg_expect_insn_exit(&g, VMX_REASON_HLT, EG_CODE + 6, 1, 0, 0);
+	eg_destroy(&g);
+}
+
 static void test_cr0_read_shadow(void **state)
 {
 	(void)state;
@@ -357,6 +381,7 @@ int main(void)
 		EG_TEST(test_long_mode_instruction_exits),
 		EG_TEST(test_cr_shadows_and_tsc_offset),
 		EG_TEST(test_cr0_read_shadow),
+		EG_TEST(test_io_bitmaps),
 		EG_TEST(test_cr4_mask_and_dr_access),
 		EG_TEST(test_monitor_armed_mwait_and_ud_cases),
 		EG_TEST(test_vmx_instructions_in_real_mode),

@@ -218,6 +218,7 @@ struct emu_cpu {
 	struct hvx_exit *exit;
 	uint8_t icls[IC_COUNT];
 	uint32_t pin, proc, proc2, exitc, entryc;
+	uint8_t *io_bitmap; /* bitmaps A and B (8 KiB, bit set = exit), hvx_vcpu_set_io_bitmap; NULL = all ports exit */
 	bool monitor_armed;
 	uint64_t ple_last, ple_first;
 

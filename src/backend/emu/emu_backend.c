@@ -1,6 +1,7 @@
 /* emu_backend.c: the emu backend's registration and ops: a software x86 CPU in VMX non-root operation (any host), its capabilities, and memory-map change handshakes. */
 #include <sched.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "backend/emu/emu.h"
 #include "core/backend.h"
@@ -15,7 +16,7 @@ static bool emu_available(const char **why)
 }
 
 #define PROC_FIXED1 0x04006172u
-#define PROC_ALLOWED (PROC_FIXED1 | CPU_BASED_IRQ_WND | CPU_BASED_MTF | CPU_BASED_TPR_SHADOW | CPU_BASED_TSC_OFFSET | CPU_BASED_HLT | CPU_BASED_INVLPG | CPU_BASED_MWAIT |      \
+#define PROC_ALLOWED (PROC_FIXED1 | CPU_BASED_IRQ_WND | CPU_BASED_MTF | CPU_BASED_TPR_SHADOW | CPU_BASED_IO_BITMAPS | CPU_BASED_TSC_OFFSET | CPU_BASED_HLT | CPU_BASED_INVLPG | CPU_BASED_MWAIT |      \
 		      CPU_BASED_RDPMC | CPU_BASED_RDTSC | CPU_BASED_CR3_LOAD | CPU_BASED_CR3_STORE | CPU_BASED_CR8_LOAD | \
 		      CPU_BASED_CR8_STORE | CPU_BASED_MOV_DR | CPU_BASED_UNCOND_IO | CPU_BASED_MONITOR |                 \
 		      CPU_BASED_PAUSE | CPU_BASED_SECONDARY_CTLS)
@@ -167,4 +168,30 @@ HVX_EXPORT uint64_t hvx_emu_unimplemented_count(void)
 HVX_EXPORT uint64_t hvx_emu_instructions_retired(void)
 {
 	return atomic_load(&emu_stat_insns);
+}
+
+/* hvx extension: the contents of I/O bitmaps A and B (their VMCS address fields are framework-owned). Owner thread. */
+HVX_EXPORT hv_return_t hvx_vcpu_set_io_bitmap(hv_vcpuid_t id, uint16_t first_port, uint32_t count, bool exits)
+{
+	struct hvx_vcpu *v = hvx_current_vcpu();
+	if (!v || v->id != id)
+		return HV_BAD_ARGUMENT;
+	if (v->vm->backend != &hvx_backend_emu)
+		return HV_UNSUPPORTED;
+	if (count > 0x10000u - first_port)
+		return HV_BAD_ARGUMENT;
+	struct emu_cpu *c = v->backend;
+	if (!c->io_bitmap) {
+		c->io_bitmap = malloc(8192);
+		if (!c->io_bitmap)
+			return HV_NO_RESOURCES;
+		memset(c->io_bitmap, 0xff, 8192); /* until configured, every port exits */
+	}
+	for (uint32_t p = first_port; p < (uint32_t)first_port + count; p++) {
+		if (exits)
+			c->io_bitmap[p >> 3] |= (uint8_t)(1u << (p & 7));
+		else
+			c->io_bitmap[p >> 3] &= (uint8_t)~(1u << (p & 7));
+	}
+	return HV_SUCCESS;
 }

@@ -24,6 +24,8 @@ void emu_cpu_fini(struct emu_cpu *c)
 {
 	bc_destroy(c->bc);
 	free(c->code_bits);
+	free(c->io_bitmap);
+	c->io_bitmap = NULL;
 	c->bc = NULL;
 	c->code_bits = NULL;
 }

@@ -243,8 +243,18 @@ void vmx_pause(struct emu_cpu *c, const struct emu_insn *in)
 void vmx_io(struct emu_cpu *c, const struct emu_insn *in, uint16_t port, unsigned size, bool in_dir, bool string,
 	    bool imm)
 {
-	if (!c->icls[IC_UNCOND_IO])
+	if (c->proc & CPU_BASED_IO_BITMAPS) {
+		/* I/O bitmaps A and B: exit if any port of the access has its bit set, or the access wraps past 0xffff. */
+		bool ex = (uint32_t)port + size > 0x10000;
+		for (unsigned i = 0; i < size && !ex; i++) {
+			unsigned p = (port + i) & 0xffff;
+			ex = !c->io_bitmap || ((c->io_bitmap[p >> 3] >> (p & 7)) & 1);
+		}
+		if (!ex)
+			return;
+	} else if (!c->icls[IC_UNCOND_IO]) {
 		return;
+	}
 	uint64_t q = (uint64_t)(size - 1) | ((uint64_t)in_dir << 3) | ((uint64_t)string << 4) |
 		     ((uint64_t)(string && in->rep) << 5) | ((uint64_t)imm << 6) | ((uint64_t)port << 16);
 	uint32_t info = 0;
