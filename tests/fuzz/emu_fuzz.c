@@ -1,4 +1,4 @@
-/* emu_fuzz.c: libFuzzer target: random bytes run as guest code on the emu backend in every mode (real, v86, 16/32-bit protected, paged, long), with a bounded instruction budget per run. */
+/* emu_fuzz.c: libFuzzer target: random bytes run as guest code on the emu backend in every mode (real, v86, 16/32-bit protected, 32-bit and PAE paging, long mode at CPL 0 and 3), with a bounded instruction budget per run. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,7 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		setup_once();
 	if (size < 2)
 		return 0;
-	unsigned mode = data[0] % 6, ctl = data[1];
+	unsigned mode = data[0] % 8, ctl = data[1];
 	data += 2;
 	size -= 2;
 	if (size > 4096)
@@ -97,7 +97,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* GDT: null, code32, data, code16, data16, code64, user code32, user data, TSS */
 	uint64_t gdt[] = {0, 0x00cf9b000000ffffull, 0x00cf93000000ffffull, 0x00009b000000ffffull, 0x000093000000ffffull,
 			  0x00af9b000000ffffull, 0x00cffb000000ffffull, 0x00cff3000000ffffull,
-			  0x0000890000000067ull | (0x1c00ull << 16), 0};
+			  0x0000890000000067ull | (0x1c00ull << 16), 0, 0x00affb000000ffffull /* 0x50: user code64 */};
 	memcpy(mem + GDT, gdt, sizeof gdt);
 	wr(VMCS_GUEST_GDTR_BASE, GDT);
 	wr(VMCS_GUEST_GDTR_LIMIT, sizeof gdt - 1);
@@ -152,7 +152,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		hv_vcpu_write_register(vcpu, HV_X86_RIP, CODE);
 		break;
 	}
-	default: { /* long mode, 4-level, 2-MiB pages */
+	case 6: { /* PAE paging: identity 2-MiB pages, NX on the data region */
+		uint64_t e = 0x4000 | 1;
+		memcpy(mem + 0x3000, &e, 8);
+		for (uint64_t i = 0; i < 512; i++) {
+			e = (i << 21) | 0x87 | ((ctl & 128) && i == 1 ? (1ull << 63) : 0);
+			memcpy(mem + 0x4000 + i * 8, &e, 8);
+		}
+		segs(0x08, 0xc09b, 0x10, 0xc093, 0xffffffff, 0);
+		wr(VMCS_GUEST_CR0, 0x80010031);
+		wr(VMCS_GUEST_CR3, 0x3000);
+		wr(VMCS_GUEST_CR4, 0x2020 | ((ctl & 64) ? 0x300000 : 0)); /* SMEP/SMAP sometimes */
+		wr(VMCS_GUEST_IA32_EFER, 0x800);
+		hv_vcpu_write_register(vcpu, HV_X86_RIP, CODE);
+		break;
+	}
+	default: { /* long mode, 4-level, 2-MiB pages (mode 7: CPL 3) */
 		uint64_t e = 0x4000 | 7;
 		memcpy(mem + PML4, &e, 8);
 		e = 0x5000 | 7;
@@ -161,7 +176,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			e = (i << 21) | 0x87;
 			memcpy(mem + 0x5000 + i * 8, &e, 8);
 		}
-		segs(0x28, 0xa09b, 0x10, 0xc093, 0xffffffff, 0);
+		if (mode == 7)
+			segs(0x53, 0xa0fb, 0x3b, 0xc0f3, 0xffffffff, 0);
+		else
+			segs(0x28, 0xa09b, 0x10, 0xc093, 0xffffffff, 0);
 		wr(VMCS_GUEST_CR0, 0x80000031);
 		wr(VMCS_GUEST_CR3, PML4);
 		wr(VMCS_GUEST_CR4, 0x2020);
