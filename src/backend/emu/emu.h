@@ -371,6 +371,7 @@ _Noreturn void vmx_triple_fault(struct emu_cpu *c);
 uint32_t vmx_mem_info(struct emu_cpu *c, const struct emu_insn *in);  /* addressing part of instruction info */
 uint64_t vmx_disp_qual(struct emu_cpu *c, const struct emu_insn *in);
 uint64_t vmx_tsc(struct emu_cpu *c);
+void vmx_tsc_write(struct emu_cpu *c, uint64_t val);
 void vmx_pause(struct emu_cpu *c, const struct emu_insn *in);
 bool vmx_entry_checks(struct emu_cpu *c);  /* guest-state checks; false -> exit 33 filled */
 void vmx_inject(struct emu_cpu *c);        /* VM-entry event injection */

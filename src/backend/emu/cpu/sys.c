@@ -170,7 +170,7 @@ void h_msr(struct emu_cpu *c, const struct emu_insn *in)
 	if (d) {
 		if (d->offset == HVX_MSR_COMPUTED) {
 			if (wr)
-				c->v[HVX_SLOT_CTRL_TSC_OFFSET] = val - hv_tsc_clock();
+				vmx_tsc_write(c, val);
 			else
 				val = vmx_tsc(c);
 		} else if (wr) {

@@ -213,6 +213,12 @@ uint64_t vmx_disp_qual(struct emu_cpu *c, const struct emu_insn *in)
 	return d;
 }
 
+/* A native IA32_TSC write: the guest TSC becomes val (the offset is what the framework stores). */
+void vmx_tsc_write(struct emu_cpu *c, uint64_t val)
+{
+	c->v[HVX_SLOT_CTRL_TSC_OFFSET] = val - hv_tsc_clock();
+}
+
 uint64_t vmx_tsc(struct emu_cpu *c)
 {
 	uint64_t t = hv_tsc_clock();
