@@ -9,8 +9,10 @@ HVX := $(BUILD)/tools/hvx/hvx
 
 # Debian packages the build and tests need.
 DEB_PACKAGES := build-essential cmake pkg-config clang libclang-rt-14-dev nasm python3 libzydis-dev libcmocka-dev
+# The benchmark's peers (make bench only): QEMU TCG, Bochs 2.7 with its BIOS images, Unicorn 2.
+BENCH_PACKAGES := qemu-system-x86 bochs bochsbios vgabios libunicorn-dev
 
-.PHONY: all deps build build-asan run test test-asan install clean help fuzz
+.PHONY: all deps bench-deps build build-asan run test test-asan install bench clean help fuzz
 
 all: build
 
@@ -19,6 +21,7 @@ help:
 	@echo "make test     install missing packages, build, run every test (plus the ASan+UBSan build)"
 	@echo "make install  PREFIX=/usr/local: headers, libhvx.so/.a, hvx.pc, CMake config, the hvx tool"
 	@echo "make fuzz     build the emu libFuzzer target with clang in build-fuzz/ and run it for 10 minutes"
+	@echo "make bench    install the peers (QEMU, Bochs, Unicorn), build, run bench/ and write bench/RESULTS.md"
 	@echo "make clean    remove build directories"
 
 deps:
@@ -64,6 +67,23 @@ fuzz: deps
 	cmake --build $(BUILD_FUZZ) --target emu_fuzz -j $(JOBS)
 	mkdir -p $(BUILD_FUZZ)/corpus
 	$(BUILD_FUZZ)/tests/emu_fuzz -max_total_time=$(FUZZ_TIME) -timeout=10 -artifact_prefix=$(BUILD_FUZZ)/ $(BUILD_FUZZ)/corpus tests/fuzz/regressions
+
+bench-deps:
+	@missing=""; for p in $(BENCH_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" != 0 ]; then echo "error: packages missing ($$missing) and not root; install them with apt-get" >&2; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+# Timed runs are not tests: every engine x workload in interleaved rounds, results in bench/RESULTS.md.
+# (The peers are found at configure time, so the build directory is reconfigured after installing them.)
+bench: deps bench-deps $(BUILD)/CMakeCache.txt
+	cmake -S . -B $(BUILD) >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+	python3 bench/bench.py --build $(BUILD) --out bench/RESULTS.md
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN)
