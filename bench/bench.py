@@ -55,6 +55,10 @@ class NotMeasured(Exception):
     """An engine that cannot run a workload: the reason goes into RESULTS.md instead of a number."""
 
 
+class NoisyRound(Exception):
+    """One repetition whose two timings came out in the wrong order (host noise): that round is discarded."""
+
+
 def last_line(text):
     """The last non-empty line of an emulator's output, fit for a table cell."""
     lines = [l.strip() for l in text.splitlines() if l.strip() and not set(l.strip()) <= set("=-")]
@@ -323,7 +327,7 @@ def measure_value(engine, wl, info, n1, n2):
     t2, x2 = engine.run(wl, n2)
     dt = t2 - t1
     if dt <= 0:
-        raise NotMeasured("non-increasing time between %d and %d iterations" % (n1, n2))
+        raise NoisyRound()
     per_iter = dt / (n2 - n1)
     checks = {}
     if "icount" in x1 and "icount" in x2:
@@ -337,14 +341,14 @@ def measure_value(engine, wl, info, n1, n2):
 
 def calibrate(engine, wl, target_s, log):
     """Finds iteration counts (n1, n2) so that n2 runs about target_s longer than start-up."""
-    base, _ = engine.run(wl, 1)
+    base = min(engine.run(wl, 1)[0] for _ in range(2))
     n = 1000
     while True:
-        t, _ = engine.run(wl, n)
+        t = min(engine.run(wl, n)[0] for _ in range(2))
         work = t - base
-        if work >= 0.15 or n >= 10 ** 11:
+        if work >= 0.3 or n >= 10 ** 11:
             break
-        n = int(n * min(100, max(4, 0.3 / max(work, 1e-4))))
+        n = int(n * min(100, max(3, 0.6 / max(work, 1e-4))))
     rate = max(work, 1e-6) / n
     n2 = max(2000, int(target_s / rate))
     n1 = max(1, n2 // 10)
@@ -391,7 +395,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--build", default=os.path.join(HERE, "..", "build"), help="CMake build directory")
     ap.add_argument("--out", default=os.path.join(HERE, "RESULTS.md"))
-    ap.add_argument("--rounds", type=int, default=5, help="interleaved repetitions")
+    ap.add_argument("--rounds", type=int, default=7, help="interleaved repetitions")
     ap.add_argument("--target-seconds", type=float, default=1.0, help="run time of the long run of a pair")
     ap.add_argument("--engines", default=",".join(ENGINES))
     ap.add_argument("--workloads", default="")
@@ -423,6 +427,7 @@ def main():
     results = {wl: {} for wl in workloads}
     notes = {wl: {} for wl in workloads}
     counts = {}
+    discarded = {}
     loop_wls = [w for w in workloads if w != "lifecycle"]
 
     for e in engines:
@@ -459,6 +464,8 @@ def main():
                         results[wl][e.name].append(v)
                         if "icount_per_iter" in checks:
                             notes[wl].setdefault(e.name, set()).add(checks["icount_per_iter"])
+                except NoisyRound:
+                    discarded[(e.name, wl)] = discarded.get((e.name, wl), 0) + 1
                 except NotMeasured as ex:
                     results[wl][e.name] = str(ex).replace("|", "/")
 
@@ -473,13 +480,41 @@ def main():
         except NotMeasured as ex:
             mem[e.name] = str(ex)
 
-    kvm_io = kvm_io_roundtrip(build)
+    kvm_io = "Not run in --quick mode." if args.quick else kvm_io_roundtrip(build)
+    kvm_facts = {}
+    if "kvm" in names and not all_engines["kvm"].available() and not args.quick:
+        kvm_facts = kvm_side_facts(all_engines["kvm"], workloads, log)
     elapsed = time.time() - started
-    write_results(args, workloads, names, results, notes, counts, mem, kvm_io, elapsed, rounds)
+    write_results(args, workloads, names, results, notes, counts, discarded, mem, kvm_io, kvm_facts, elapsed,
+                  rounds)
     log("wrote %s in %.0f s" % (args.out, elapsed))
     if args.quick:
         return check_results(args.out, workloads, names)
     return 0
+
+
+def kvm_side_facts(kvm, workloads, log):
+    """Two facts about PVM for the notes: ALU speed at CPL 0, and what an in-kernel CPUID costs at CPL 3."""
+    facts = {}
+    if "alu" in workloads:
+        try:
+            cpl0 = HvxEngine("kvm", os.path.dirname(os.path.dirname(kvm.exe)), 0)
+            t1, _ = cpl0.run("alu", 1000)
+            t2, _ = cpl0.run("alu", 101000)
+            if t2 > t1:
+                facts["alu_cpl0_mips"] = workloads["alu"]["insns"] * 100000 / (t2 - t1) / 1e6
+        except (NotMeasured, NoisyRound) as ex:
+            facts["alu_cpl0_why"] = str(ex)
+    if "cpuidloop" in workloads:
+        try:
+            t1, _ = kvm.run("cpuidloop", 1000)
+            t2, _ = kvm.run("cpuidloop", 21000)
+            if t2 > t1:
+                facts["cpuid_ns"] = (t2 - t1) / 20000 * 1e9
+        except (NotMeasured, NoisyRound) as ex:
+            facts["cpuid_why"] = str(ex)
+    log("  kvm side facts: %s" % facts)
+    return facts
 
 
 def kvm_io_roundtrip(build):
@@ -501,7 +536,8 @@ def ratio_text(metric, ours, peer):
     return peer / ours
 
 
-def write_results(args, workloads, names, results, notes, counts, mem, kvm_io, elapsed, rounds):
+def write_results(args, workloads, names, results, notes, counts, discarded, mem, kvm_io, kvm_facts, elapsed,
+                  rounds):
     L = ["# hvx benchmark results", ""]
     L.append("Written by `make bench` (bench/bench.py). %s Each figure is the median over %d interleaved round%s "
              "[min–max]; every round runs every engine once per workload, so load changes hit all engines alike."
@@ -547,10 +583,14 @@ def write_results(args, workloads, names, results, notes, counts, mem, kvm_io, e
         for n in names:
             v = results[wl].get(n)
             if wl == "cpuidloop" and n == "kvm":
-                L.append("| %s | n/a: kvm keeps CPUID in the kernel | | |" % ENGINE_TITLES[n])
+                extra = ""
+                if "cpuid_ns" in kvm_facts:
+                    extra = " (in-kernel CPUID at CPL 3 costs %.0f ns here, no user-space exit)" % kvm_facts["cpuid_ns"]
+                L.append("| %s | n/a: kvm keeps CPUID in the kernel%s | | |" % (ENGINE_TITLES[n], extra))
                 continue
             if isinstance(v, str) or not v:
-                L.append("| %s | not measured — %s | | |" % (ENGINE_TITLES[n], v or "no result"))
+                L.append("| %s | not measured — %s | | |" % (
+                    ENGINE_TITLES[n], v or "every round discarded: n2 not slower than n1 (host noise)"))
                 continue
             med, lo, hi = summary(v)
             medians[n] = med
@@ -563,6 +603,9 @@ def write_results(args, workloads, names, results, notes, counts, mem, kvm_io, e
             if n in notes[wl]:
                 note = " (Bochs counted %s instructions/iteration)" % "/".join(
                     "%.3g" % x for x in sorted(notes[wl][n]))
+            if discarded.get((n, wl)):
+                note += " (%d of %d rounds discarded: n2 not slower than n1, host noise)" % (
+                    discarded[(n, wl)], rounds)
             c = counts.get((n, wl))
             L.append("| %s | %s [%s–%s]%s | %s | %s |" % (
                 ENGINE_TITLES[n], fmt(med, metric), fmt(lo, metric), fmt(hi, metric), note, met,
@@ -581,6 +624,11 @@ def write_results(args, workloads, names, results, notes, counts, mem, kvm_io, e
             L += [""] + ratio_rows
         else:
             L += ["", "- Ratios to peers: none (no hvx engine measured)."]
+    if "alu_cpl0_mips" in kvm_facts or "alu_cpl0_why" in kvm_facts:
+        L += ["", "## kvm backend at CPL 0", "",
+              "The kvm rows above run at CPL 3. The ALU loop at CPL 0 on the same backend: %s — PVM runs ring-0 "
+              "guest code in software." % ("%.2f MIPS" % kvm_facts["alu_cpl0_mips"] if "alu_cpl0_mips" in kvm_facts
+                                            else "not measured — " + kvm_facts["alu_cpl0_why"])]
     L += ["", "## Memory per vCPU", "", "| engine | bytes per vCPU | how |", "|---|---|---|"]
     for n in names:
         v = mem.get(n)
@@ -594,7 +642,9 @@ def write_results(args, workloads, names, results, notes, counts, mem, kvm_io, e
     L.append("hvx: RSS growth of the process after 8 vCPU threads each create, set up and run a vCPU to its first "
              "exit (threads already started before the first reading).")
     L += ["", "## kvm backend IO round trip vs raw KVM_RUN", ""]
-    if kvm_io is None:
+    if isinstance(kvm_io, str):
+        L.append(kvm_io)
+    elif kvm_io is None:
         L.append("Target: the kvm backend's OUT round trip through `hv_vcpu_run` is at most 3 % slower than a raw "
                  "`KVM_RUN` loop on the same guest. Not measured here yet: `bench/kvm_io_roundtrip` (written "
                  "separately) is not in this build; when it is, `make bench` runs it and its output goes here.")
