@@ -287,14 +287,11 @@ static void *vcpu_thread(void *arg)
 {
 	(void)arg;
 	hv_vcpuid_t vcpu;
-	struct run_result res;
 	pthread_barrier_wait(&g_threads_up);
 	CHECK(hv_vcpu_create(&vcpu, HV_VCPU_DEFAULT));
 	setup_long_mode(vcpu);
-	if (hv_vcpu_run(vcpu) == HV_SUCCESS) {
-		g_vcpu_ran = true;
-		(void)res;
-	}
+	if (hv_vcpu_run(vcpu) == HV_SUCCESS)
+		g_vcpu_ran = true; /* every thread stores the same value */
 	pthread_barrier_wait(&g_created);
 	pthread_barrier_wait(&g_measured);
 	hv_vcpu_destroy(vcpu);
@@ -315,7 +312,7 @@ int main(int argc, char **argv)
 		usage();
 	const char *mode = argv[1], *image = NULL;
 	uint64_t iters = 1, reps = 100, vcpus = 8;
-	for (int i = 2; i < argc; i++) {
+	for (int i = 2; i < argc; i += 2) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!v)
 			usage();
@@ -333,7 +330,6 @@ int main(int argc, char **argv)
 			g_cpl = atoi(v) == 3 ? 3 : 0;
 		else
 			usage();
-		i++;
 	}
 	if (!image || iters == 0 || reps == 0 || vcpus == 0)
 		usage();
