@@ -183,10 +183,14 @@ int main(int argc, char **argv)
 		long after = rss_bytes();
 		for (uint64_t i = 0; i < vcpus; i++)
 			uc_close(ucs[i]);
+		free(cs);
+		free(ucs);
+		free(ram);
 		printf("{\"ok\": true, \"engine\": \"unicorn\", \"vcpus\": %" PRIu64 ", \"bytes_per_vcpu\": %.0f}\n", vcpus,
 		       (double)(after - before) / (double)vcpus);
 	} else {
 		fail("usage", "unknown mode");
 	}
+	free(g_image);
 	return 0;
 }
