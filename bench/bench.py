@@ -374,6 +374,19 @@ def calibrate(engine, wl, target_s, log):
     return n1, n2
 
 
+def hvx_commit():
+    """The source tree measured: its commit, and whether it had uncommitted changes."""
+    try:
+        top = os.path.dirname(HERE)
+        head = subprocess.run(["git", "-C", top, "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                              timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "-C", top, "status", "--porcelain", "--untracked-files=no", "--", "src",
+                                "include", "bench", ":(exclude)bench/RESULTS.md"], capture_output=True, text=True, timeout=10).stdout.strip()
+        return (head or "unknown") + (" with uncommitted changes" if dirty else "")
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+
+
 def machine_description():
     model = "unknown"
     try:
@@ -403,6 +416,7 @@ def machine_description():
         "- Kernel: %s %s; /dev/kvm: %s" % (platform.system(), platform.release(),
                                           "present" if os.path.exists("/dev/kvm") else "absent"),
         "- Date: %s" % datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "- hvx: commit %s" % hvx_commit(),
         "- Peers: qemu-system-x86 %s, bochs %s, libunicorn2 %s" % (
             pkg_version("qemu-system-x86"), pkg_version("bochs"), pkg_version("libunicorn2")),
     ]
