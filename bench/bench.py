@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """bench.py: runs every benchmark workload on hvx (emu, kvm) and its peers (QEMU TCG, Bochs, Unicorn) in interleaved rounds and writes RESULTS.md."""
 
 import argparse
