@@ -374,14 +374,18 @@ def calibrate(engine, wl, target_s, log):
 
 
 def hvx_commit():
-    """The source tree measured: its commit, and whether it had uncommitted changes."""
+    """The source measured: the last commit that changed src/ or include/ (stable when bench/ commits are rebased)."""
     try:
         top = os.path.dirname(HERE)
-        head = subprocess.run(["git", "-C", top, "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                              timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "-C", top, "status", "--porcelain", "--untracked-files=no", "--", "src",
-                                "include", "bench", ":(exclude)bench/RESULTS.md"], capture_output=True, text=True, timeout=10).stdout.strip()
-        return (head or "unknown") + (" with uncommitted changes" if dirty else "")
+
+        def git(*a):
+            return subprocess.run(["git", "-C", top] + list(a), capture_output=True, text=True,
+                                  timeout=10).stdout.strip()
+        src = git("log", "-1", "--format=%h", "--", "src", "include")
+        head = git("rev-parse", "--short", "HEAD")
+        dirty = git("status", "--porcelain", "--untracked-files=no", "--", "src", "include")
+        return "src/ and include/ as of commit %s%s (tree %s)" % (
+            src or "unknown", " with uncommitted changes" if dirty else "", head or "unknown")
     except (OSError, subprocess.TimeoutExpired):
         return "unknown"
 
@@ -415,7 +419,7 @@ def machine_description():
         "- Kernel: %s %s; /dev/kvm: %s" % (platform.system(), platform.release(),
                                           "present" if os.path.exists("/dev/kvm") else "absent"),
         "- Date: %s" % datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "- hvx: commit %s" % hvx_commit(),
+        "- hvx: %s" % hvx_commit(),
         "- Peers: qemu-system-x86 %s, bochs %s, libunicorn2 %s" % (
             pkg_version("qemu-system-x86"), pkg_version("bochs"), pkg_version("libunicorn2")),
     ]
