@@ -500,6 +500,39 @@ static void test_tpr_shadow_threshold(void **state)
 	eg_destroy(&g);
 }
 
+/* 32-bit INT n from CPL 3 through a DPL-3 interrupt gate: stack switch to the TSS's SS0:ESP0, full frame pushed. */
+static void test_idt_inner_privilege_32(void **state)
+{
+	(void)state;
+	struct eg g;
+	eg_create(&g);
+	static const uint8_t user[] = {0xcd, 0x30};               /* int 0x30 */
+	static const uint8_t kern[] = {0x0f, 0x01, 0xc1};         /* vmcall */
+	eg_load(&g, 0x10000, user, sizeof user);
+	eg_load(&g, 0x20000, kern, sizeof kern);
+	eg_prot32(&g, 0x10000);
+	eg_put64(&g, EG_IDT + 0x30 * 8, 0x0000ee0000000000ull | (0x08ull << 16) | (0x0002ull << 48)); /* 0x08:0x20000 */
+	eg_wr(&g, VMCS_GUEST_IDTR_LIMIT, 0x7ff);
+	*(uint32_t *)(void *)(g.mem + EG_TSS + 4) = 0x70000;
+	*(uint16_t *)(void *)(g.mem + EG_TSS + 8) = SEL_DATA;
+	eg_wr(&g, VMCS_GUEST_TR_AR, 0x8b);
+	eg_all_segs(&g, SEL_UCODE32, 0xc0fb, SEL_UDATA, 0xc0f3, 0xffffffff);
+	eg_setreg(&g, HV_X86_RSP, 0x60000);
+	eg_setreg(&g, HV_X86_RFLAGS, 0x3202); /* IF, IOPL 3 */
+	eg_expect_insn_exit(&g, VMX_REASON_VMCALL, 0x20000, 3, 0, 0);
+	assert_int_equal(eg_rd(&g, VMCS_GUEST_CS), SEL_CODE32);
+	assert_int_equal(eg_rd(&g, VMCS_GUEST_SS), SEL_DATA);
+	assert_int_equal(eg_reg(&g, HV_X86_RSP), 0x70000 - 20);
+	uint32_t *st = (uint32_t *)(void *)(g.mem + 0x70000 - 20);
+	assert_int_equal(st[0], 0x10002);      /* EIP after INT */
+	assert_int_equal(st[1], SEL_UCODE32);
+	assert_int_equal(st[2], 0x3202);
+	assert_int_equal(st[3], 0x60000);
+	assert_int_equal(st[4], SEL_UDATA);
+	assert_int_equal(eg_reg(&g, HV_X86_RFLAGS) & 0x200, 0); /* interrupt gate */
+	eg_destroy(&g);
+}
+
 static void test_entry_failure_invalid_guest_state(void **state)
 {
 	(void)state;
@@ -700,6 +733,7 @@ int main(void)
 		EG_TEST(test_monitor_trap_flag),
 		EG_TEST(test_deadline_and_preemption_timer),
 		EG_TEST(test_tpr_shadow_threshold),
+		EG_TEST(test_idt_inner_privilege_32),
 		EG_TEST(test_entry_failure_invalid_guest_state),
 		EG_TEST(test_unmap_while_running),
 		EG_TEST(test_v86_mode),
