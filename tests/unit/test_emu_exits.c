@@ -260,6 +260,30 @@ static void test_io_bitmaps(void **state)
 	eg_destroy(&g);
 }
 
+/* INT1 (ICEBP) is a privileged software exception (type 5) with an instruction length; INTO with OF set is type 6. */
+static void test_int1_and_into(void **state)
+{
+	(void)state;
+	struct eg g;
+	eg_create(&g);
+	static const uint8_t code[] = {0xf1, 0xb0, 0x7f, 0x04, 0x01, 0xce, 0xf4}; /* int1; mov al,0x7f; add al,1; into; hlt */
+	eg_load(&g, 0x10000, code, sizeof code);
+	eg_prot32(&g, 0x10000);
+	eg_wr(&g, VMCS_CTRL_EXC_BITMAP, (1u << 1) | (1u << 4));
+	assert_int_equal(eg_run(&g), VMX_REASON_EXC_NMI);
+	struct eg_exit e = eg_exit_info(&g);
+	assert_int_equal(e.intr, 0x80000501u);
+	assert_int_equal(e.len, 1);
+	assert_int_equal(e.rip, 0x10000);
+	eg_skip(&g);
+	assert_int_equal(eg_run(&g), VMX_REASON_EXC_NMI);
+	e = eg_exit_info(&g);
+	assert_int_equal(e.intr, 0x80000604u);
+	assert_int_equal(e.len, 1);
+	assert_int_equal(e.rip, 0x10005);
+	eg_destroy(&g);
+}
+
 static void test_cr0_read_shadow(void **state)
 {
 	(void)state;
@@ -382,6 +406,7 @@ int main(void)
 		EG_TEST(test_cr_shadows_and_tsc_offset),
 		EG_TEST(test_cr0_read_shadow),
 		EG_TEST(test_io_bitmaps),
+		EG_TEST(test_int1_and_into),
 		EG_TEST(test_cr4_mask_and_dr_access),
 		EG_TEST(test_monitor_armed_mwait_and_ud_cases),
 		EG_TEST(test_vmx_instructions_in_real_mode),
