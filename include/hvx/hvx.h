@@ -78,6 +78,16 @@ uint64_t hvx_emu_instructions_retired(void);
  */
 hv_return_t hvx_vcpu_set_io_bitmap(hv_vcpuid_t vcpu, uint16_t first_port, uint32_t count, bool exits);
 
+/*
+ * The contents of the vCPU's MSR bitmap ("use MSR bitmaps" is fixed to 1 on emu; its address field is
+ * framework-owned): for MSRs [first_msr, first_msr + count), guest accesses of the kinds in `exits` (HV_MSR_READ,
+ * HV_MSR_WRITE) exit and the others do not. The range must lie in 0x0-0x1fff or 0xc0000000-0xc0001fff (MSRs
+ * outside those ranges always exit). Apple's rule comes first: native MSRs and managed MSRs with access never exit.
+ * Until first called every other MSR exits. An MSR that does not exit and that the emu does not implement raises
+ * #GP in the guest, as on a CPU without it. Owner thread; HV_UNSUPPORTED on backends without MSR bitmaps (kvm).
+ */
+hv_return_t hvx_vcpu_set_msr_intercept(hv_vcpuid_t vcpu, uint32_t first_msr, uint32_t count, hv_msr_flags_t exits);
+
 #ifdef __cplusplus
 }
 #endif

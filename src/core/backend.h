@@ -12,6 +12,18 @@
 
 struct hvx_vm;
 struct hvx_vcpu;
+
+/* The bitmaps a VMM fills through hvx_vcpu_set_io_bitmap / hvx_vcpu_set_msr_intercept. */
+enum hvx_intercept_bitmap {
+	HVX_INTERCEPT_IO,        /* I/O bitmaps A and B: one bit per port */
+	HVX_INTERCEPT_MSR_READ,  /* MSR bitmap, read half */
+	HVX_INTERCEPT_MSR_WRITE, /* MSR bitmap, write half */
+};
+
+struct hvx_backend_stats {
+	uint64_t instructions_retired;
+	uint64_t unimplemented; /* instructions that decoded but are not implemented (each raised #UD in the guest) */
+};
 struct hvx_cpuid_entry;
 
 struct hvx_backend_ops {
@@ -44,6 +56,16 @@ struct hvx_backend_ops {
 	void (*vcpu_invalidate_tlb)(struct hvx_vcpu *vcpu);
 	/* Optional (NULL: HV_UNSUPPORTED): the CPUID table the guest sees, for backends that answer CPUID themselves (kvm). */
 	hv_return_t (*vcpu_set_cpuid)(struct hvx_vcpu *vcpu, const struct hvx_cpuid_entry *entries, unsigned count);
+	/*
+	 * Optional (NULL: HV_UNSUPPORTED): set the bits [first, first + count) of one of the vCPU's intercept bitmaps (the
+	 * VMCS address fields of the I/O and MSR bitmaps are framework-owned, so their contents come through the API).
+	 * MSR numbers are given as bitmap indexes: 0x0000-0x1fff low MSRs, 0x2000-0x3fff = 0xc0000000-0xc0001fff.
+	 * The range was checked by the API.
+	 */
+	hv_return_t (*vcpu_set_intercepts)(struct hvx_vcpu *vcpu, enum hvx_intercept_bitmap which, uint32_t first,
+					   uint32_t count, bool exits);
+	/* Optional: process-wide statistics of this backend (NULL: none). */
+	void (*stats)(struct hvx_backend_stats *out);
 };
 
 /* Registered backends, in preference order for auto selection; NULL-terminated. */

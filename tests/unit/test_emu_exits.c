@@ -260,6 +260,67 @@ static void test_io_bitmaps(void **state)
 	eg_destroy(&g);
 }
 
+/*
+ * The MSR bitmap (hvx_vcpu_set_msr_intercept) under Apple's rule: a native MSR never exits, a managed MSR with read
+ * access is read without an exit, an MSR whose write bit is set exits on WRMSR, one whose read bit is clear is let
+ * through (and, not being an MSR this CPU has, raises #GP), and MSRs outside the bitmap ranges always exit.
+ */
+static void test_msr_bitmap(void **state)
+{
+	(void)state;
+	struct eg g;
+	eg_create(&g);
+	eg_long64(&g, EG_CODE);
+	static const uint8_t code[] = {
+		0xb9, 0x82, 0x00, 0x00, 0xc0, /* mov ecx, 0xc0000082 (LSTAR, native) */
+		0x31, 0xc0,                   /* xor eax, eax */
+		0xba, 0x01, 0x00, 0x00, 0x00, /* mov edx, 1 */
+		0x0f, 0x30,                   /* wrmsr: no exit */
+		0xb9, 0xc1, 0x00, 0x00, 0x00, /* mov ecx, 0xc1 (PMC0, managed, read access) */
+		0x0f, 0x32,                   /* rdmsr: no exit, reads the managed value */
+		0xb9, 0x8b, 0x00, 0x00, 0x00, /* mov ecx, 0x8b */
+		0x0f, 0x30,                   /* +26 wrmsr: write bit set, exits */
+		0x0f, 0x32,                   /* +28 rdmsr: read bit clear, #GP (no such MSR here) */
+		0xb9, 0x00, 0x00, 0x00, 0x40, /* +30 mov ecx, 0x40000000 */
+		0x0f, 0x32,                   /* +35 rdmsr: outside the bitmap ranges, exits */
+		0xf4,                         /* +37 hlt */
+	};
+	eg_load(&g, EG_CODE, code, sizeof code);
+	eg_controls(&g, CPU_BASED_HLT, 0);
+	assert_true(eg_rd(&g, VMCS_CTRL_CPU_BASED) & CPU_BASED_MSR_BITMAPS); /* fixed to 1 on emu */
+	eg_wr(&g, VMCS_CTRL_EXC_BITMAP, 1u << 13);
+	assert_int_equal(hv_vcpu_enable_native_msr(g.vcpu, 0xc0000082, true), HV_SUCCESS);
+	assert_int_equal(hv_vcpu_enable_managed_msr(g.vcpu, 0xc1, true), HV_SUCCESS);
+	assert_int_equal(hv_vcpu_write_msr(g.vcpu, 0xc1, 0x1234), HV_SUCCESS);
+	assert_int_equal(hv_vcpu_set_msr_access(g.vcpu, 0xc1, HV_MSR_READ), HV_SUCCESS);
+	assert_int_equal(hvx_vcpu_set_msr_intercept(g.vcpu, 0x8b, 1, HV_MSR_WRITE), HV_SUCCESS);
+	/* Ranges are checked: past 0x1fff, across the high range's end, empty, unknown flags. */
+	assert_int_equal(hvx_vcpu_set_msr_intercept(g.vcpu, 0x1fff, 2, HV_MSR_READ), HV_BAD_ARGUMENT);
+	assert_int_equal(hvx_vcpu_set_msr_intercept(g.vcpu, 0xc0001fff, 2, HV_MSR_READ), HV_BAD_ARGUMENT);
+	assert_int_equal(hvx_vcpu_set_msr_intercept(g.vcpu, 0x40000000, 1, HV_MSR_READ), HV_BAD_ARGUMENT);
+	assert_int_equal(hvx_vcpu_set_msr_intercept(g.vcpu, 0x10, 0, HV_MSR_READ), HV_BAD_ARGUMENT);
+	assert_int_equal(hvx_vcpu_set_msr_intercept(g.vcpu, 0x10, 1, 4), HV_BAD_ARGUMENT);
+	assert_int_equal(hvx_vcpu_set_msr_intercept(g.vcpu + 1, 0x10, 1, HV_MSR_READ), HV_BAD_ARGUMENT);
+	assert_int_equal(hvx_vcpu_set_msr_intercept(g.vcpu, 0xc0001000, 0x1000, 0), HV_SUCCESS);
+
+	eg_expect_insn_exit(&g, VMX_REASON_WRMSR, EG_CODE + 26, 2, 0, 0);
+	assert_int_equal(eg_reg(&g, HV_X86_RAX), 0x1234); /* the managed PMC0 value, read without an exit */
+	uint64_t lstar;
+	assert_int_equal(hv_vcpu_read_msr(g.vcpu, 0xc0000082, &lstar), HV_SUCCESS);
+	assert_int_equal(lstar, 1ull << 32); /* the native WRMSR went to the held value */
+	eg_skip(&g);
+	assert_int_equal(eg_run(&g), VMX_REASON_EXC_NMI);
+	struct eg_exit e = eg_exit_info(&g);
+	assert_int_equal(e.intr, 0x80000b0du); /* #GP(0), hardware exception with error code */
+	assert_int_equal(e.intr_err, 0);
+	assert_int_equal(e.rip, EG_CODE + 28);
+	eg_wr(&g, VMCS_GUEST_RIP, EG_CODE + 30);
+	eg_expect_insn_exit(&g, VMX_REASON_RDMSR, EG_CODE + 35, 2, 0, 0);
+	eg_skip(&g);
+	eg_expect_insn_exit(&g, VMX_REASON_HLT, EG_CODE + 37, 1, 0, 0);
+	eg_destroy(&g);
+}
+
 /* INT1 (ICEBP) is a privileged software exception (type 5) with an instruction length; INTO with OF set is type 6. */
 static void test_int1_and_into(void **state)
 {
@@ -406,6 +467,7 @@ int main(void)
 		EG_TEST(test_cr_shadows_and_tsc_offset),
 		EG_TEST(test_cr0_read_shadow),
 		EG_TEST(test_io_bitmaps),
+		EG_TEST(test_msr_bitmap),
 		EG_TEST(test_int1_and_into),
 		EG_TEST(test_cr4_mask_and_dr_access),
 		EG_TEST(test_monitor_armed_mwait_and_ud_cases),

@@ -219,6 +219,8 @@ struct emu_cpu {
 	uint8_t icls[IC_COUNT];
 	uint32_t pin, proc, proc2, exitc, entryc;
 	uint8_t *io_bitmap; /* bitmaps A and B (8 KiB, bit set = exit), hvx_vcpu_set_io_bitmap; NULL = all ports exit */
+	uint8_t *msr_bitmap; /* read half then write half (2 KiB each: low MSRs, then 0xc0000000-), bit set = exit;
+				hvx_vcpu_set_msr_intercept; NULL = every MSR not native or managed exits */
 	bool monitor_armed;
 	uint64_t ple_last, ple_first;
 

@@ -15,7 +15,8 @@ static bool emu_available(const char **why)
 	return true; /* pure software: runs on any host */
 }
 
-#define PROC_FIXED1 0x04006172u
+/* "Use MSR bitmaps" is fixed to 1: the native-MSR rule is what clears bits of the bitmap (docs/emu.md). */
+#define PROC_FIXED1 (0x04006172u | CPU_BASED_MSR_BITMAPS)
 #define PROC_ALLOWED (PROC_FIXED1 | CPU_BASED_IRQ_WND | CPU_BASED_MTF | CPU_BASED_TPR_SHADOW | CPU_BASED_IO_BITMAPS | CPU_BASED_TSC_OFFSET | CPU_BASED_HLT | CPU_BASED_INVLPG | CPU_BASED_MWAIT |      \
 		      CPU_BASED_RDPMC | CPU_BASED_RDTSC | CPU_BASED_CR3_LOAD | CPU_BASED_CR3_STORE | CPU_BASED_CR8_LOAD | \
 		      CPU_BASED_CR8_STORE | CPU_BASED_MOV_DR | CPU_BASED_UNCOND_IO | CPU_BASED_MONITOR |                 \
@@ -144,6 +145,37 @@ static hv_return_t emu_memmap_changed(struct hvx_vm *vm, hv_vm_space_t space, ui
 	return HV_SUCCESS;
 }
 
+
+/* Process-wide statistics of all emu vCPUs. */
+static void emu_stats(struct hvx_backend_stats *out)
+{
+	out->instructions_retired = atomic_load(&emu_stat_insns);
+	out->unimplemented = atomic_load(&emu_stat_ud);
+}
+
+/* Intercept bitmaps (bit set = exit): I/O bitmaps A and B (8 KiB), and the MSR bitmap (read and write halves). */
+static hv_return_t emu_set_intercepts(struct hvx_vcpu *v, enum hvx_intercept_bitmap which, uint32_t first,
+				      uint32_t count, bool exits)
+{
+	struct emu_cpu *c = v->backend;
+	uint8_t **bitmap = which == HVX_INTERCEPT_IO ? &c->io_bitmap : &c->msr_bitmap;
+	size_t size = which == HVX_INTERCEPT_IO ? 8192 : 4096; /* MSR: read half then write half, 2 KiB each */
+	if (!*bitmap) {
+		*bitmap = malloc(size);
+		if (!*bitmap)
+			return HV_NO_RESOURCES;
+		memset(*bitmap, 0xff, size); /* until configured, everything exits */
+	}
+	uint8_t *bits = *bitmap + (which == HVX_INTERCEPT_MSR_WRITE ? 2048 : 0);
+	for (uint32_t i = first; i < first + count; i++) {
+		if (exits)
+			bits[i >> 3] |= (uint8_t)(1u << (i & 7));
+		else
+			bits[i >> 3] &= (uint8_t)~(1u << (i & 7));
+	}
+	return HV_SUCCESS;
+}
+
 const struct hvx_backend_ops hvx_backend_emu = {
 	.name = "emu",
 	.description = "software x86 CPU in VMX non-root operation (any host)",
@@ -157,41 +189,6 @@ const struct hvx_backend_ops hvx_backend_emu = {
 	.vcpu_run = emu_vcpu_run,
 	.vcpu_kick = emu_vcpu_kick,
 	.vcpu_invalidate_tlb = emu_vcpu_invalidate_tlb,
+	.vcpu_set_intercepts = emu_set_intercepts,
+	.stats = emu_stats,
 };
-
-/* hvx extension: instructions the emu decoded but does not implement (each raised #UD in the guest). */
-HVX_EXPORT uint64_t hvx_emu_unimplemented_count(void)
-{
-	return atomic_load(&emu_stat_ud);
-}
-
-HVX_EXPORT uint64_t hvx_emu_instructions_retired(void)
-{
-	return atomic_load(&emu_stat_insns);
-}
-
-/* hvx extension: the contents of I/O bitmaps A and B (their VMCS address fields are framework-owned). Owner thread. */
-HVX_EXPORT hv_return_t hvx_vcpu_set_io_bitmap(hv_vcpuid_t id, uint16_t first_port, uint32_t count, bool exits)
-{
-	struct hvx_vcpu *v = hvx_current_vcpu();
-	if (!v || v->id != id)
-		return HV_BAD_ARGUMENT;
-	if (v->vm->backend != &hvx_backend_emu)
-		return HV_UNSUPPORTED;
-	if (count > 0x10000u - first_port)
-		return HV_BAD_ARGUMENT;
-	struct emu_cpu *c = v->backend;
-	if (!c->io_bitmap) {
-		c->io_bitmap = malloc(8192);
-		if (!c->io_bitmap)
-			return HV_NO_RESOURCES;
-		memset(c->io_bitmap, 0xff, 8192); /* until configured, every port exits */
-	}
-	for (uint32_t p = first_port; p < (uint32_t)first_port + count; p++) {
-		if (exits)
-			c->io_bitmap[p >> 3] |= (uint8_t)(1u << (p & 7));
-		else
-			c->io_bitmap[p >> 3] &= (uint8_t)~(1u << (p & 7));
-	}
-	return HV_SUCCESS;
-}

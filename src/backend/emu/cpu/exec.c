@@ -26,6 +26,8 @@ void emu_cpu_fini(struct emu_cpu *c)
 	free(c->code_bits);
 	free(c->io_bitmap);
 	c->io_bitmap = NULL;
+	free(c->msr_bitmap);
+	c->msr_bitmap = NULL;
 	c->bc = NULL;
 	c->code_bits = NULL;
 }

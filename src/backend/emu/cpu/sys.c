@@ -181,13 +181,17 @@ void h_msr(struct emu_cpu *c, const struct emu_insn *in)
 			val = *hvx_state_slot(c->s, d->offset);
 		}
 	} else {
+		bool held = false;
 		for (unsigned i = 0; i < c->vcpu->managed_count; i++)
 			if (c->vcpu->managed[i].msr == msr) {
+				held = true;
 				if (wr)
 					c->vcpu->managed[i].value = val;
 				else
 					val = c->vcpu->managed[i].value;
 			}
+		if (!held)
+			emu_gp0(c); /* let through by the VMM's MSR bitmap, but not an MSR this CPU has */
 	}
 	if (!wr) {
 		reg_set(c, HVX_RAX, 4, false, val & 0xffffffff);

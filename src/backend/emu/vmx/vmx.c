@@ -284,16 +284,32 @@ void vmx_io(struct emu_cpu *c, const struct emu_insn *in, uint16_t port, unsigne
 	finish(c);
 }
 
-/* ---- MSRs: Apple's rule (every access exits unless native or managed with access) ---- */
+/*
+ * ---- MSRs: "use MSR bitmaps" (fixed to 1) with the bitmap as Apple's framework keeps it: native MSRs and managed
+ * MSRs with access never exit; any other MSR exits unless the VMM cleared its bit (hvx_vcpu_set_msr_intercept).
+ * MSRs outside the two bitmap ranges always exit (SDM 25.1.3).
+ */
 bool vmx_msr_exits(struct emu_cpu *c, uint32_t msr, bool write)
 {
+	if (!(c->proc & CPU_BASED_MSR_BITMAPS))
+		return true;
 	const struct hvx_msr_desc *d = hvx_msr_find(msr);
 	if (d && d->native_bit >= 0 && ((c->vcpu->native_msrs >> d->native_bit) & 1))
 		return false;
 	for (unsigned i = 0; i < c->vcpu->managed_count; i++)
 		if (c->vcpu->managed[i].msr == msr)
 			return !(c->vcpu->managed[i].access & (write ? HV_MSR_WRITE : HV_MSR_READ));
-	return true;
+	if (!c->msr_bitmap)
+		return true;
+	uint32_t index;
+	if (msr <= 0x1fff)
+		index = msr;
+	else if (msr >= 0xc0000000u && msr <= 0xc0001fffu)
+		index = 0x2000 + (msr - 0xc0000000u);
+	else
+		return true;
+	const uint8_t *bits = c->msr_bitmap + (write ? 2048 : 0);
+	return (bits[index >> 3] >> (index & 7)) & 1;
 }
 
 /* ---- control registers ---- */
