@@ -22,6 +22,9 @@ help:
 	@echo "make install  PREFIX=/usr/local: headers, libhvx.so/.a, hvx.pc, CMake config, the hvx tool"
 	@echo "make fuzz     build the emu libFuzzer target with clang in build-fuzz/ and run it for 10 minutes"
 	@echo "make bench    install the peers (QEMU, Bochs, Unicorn), build, run bench/ and write bench/RESULTS.md"
+	@echo "make exit-matrix  regenerate docs/exit-matrix.md from the conformance suite"
+	@echo "make fuzz     10 minutes of the emu fuzz target (libFuzzer)"
+	@echo "make bench    benchmarks against QEMU TCG, Bochs, Unicorn; writes bench/RESULTS.md"
 	@echo "make clean    remove build directories"
 
 deps:
@@ -84,6 +87,10 @@ bench: deps bench-deps $(BUILD)/CMakeCache.txt
 	cmake -S . -B $(BUILD) >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
 	python3 bench/bench.py --build $(BUILD) --out bench/RESULTS.md
+
+# docs/exit-matrix.md from a conformance run on every backend.
+exit-matrix: build
+	scripts/gen-exit-matrix.sh $(BUILD) docs/exit-matrix.md
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN)
