@@ -162,6 +162,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		segs(0x08, 0xc09b, 0x10, 0xc093, 0xffffffff, 0);
 		wr(VMCS_GUEST_CR0, 0x80010031);
 		wr(VMCS_GUEST_CR3, 0x3000);
+		wr(VMCS_GUEST_PDPTE0, 0x4000 | 1); /* entry takes the PDPTE registers from the VMCS */
 		wr(VMCS_GUEST_CR4, 0x2020 | ((ctl & 64) ? 0x300000 : 0)); /* SMEP/SMAP sometimes */
 		wr(VMCS_GUEST_IA32_EFER, 0x800);
 		hv_vcpu_write_register(vcpu, HV_X86_RIP, CODE);

@@ -185,6 +185,8 @@ static void test_32bit_pse_and_pae(void **state)
 	eg_put64(&g, 0xb008, 0xc000 | 3);
 	eg_put64(&g, 0xc000 + 8, 0x300000 | 3); /* 0x201000 -> 0x300000 */
 	prot32_paged(&g, 0x2020, 0xa000);
+	/* With EPT, VM entry takes the PDPTE registers from the VMCS (as QEMU's HVF code writes them), not from memory. */
+	eg_wr(&g, VMCS_GUEST_PDPTE0, 0xb000 | 1);
 	eg_setreg(&g, HV_X86_RCX, 0x201004);
 	eg_expect_insn_exit(&g, VMX_REASON_HLT, 0x10002, 1, 0, 0);
 	assert_int_equal(eg_reg(&g, HV_X86_RAX), 0x55aa);
@@ -193,6 +195,56 @@ static void test_32bit_pse_and_pae(void **state)
 	eg_setreg(&g, HV_X86_RCX, 0x401000);
 	eg_setreg(&g, HV_X86_RIP, 0x10000);
 	expect_pf(&g, 0x10000, 0x401000, 0);
+	eg_destroy(&g);
+}
+
+/*
+ * PAE PDPTE registers: the walk uses the VMCS guest PDPTE fields, not the table in memory; the guest's MOV to CR3
+ * reloads them from memory (and a present entry with reserved bits is #GP(0), nothing loaded); VM entry with a
+ * reserved bit in a PDPTE field fails with qualification 2.
+ */
+static void test_pae_pdpte_registers(void **state)
+{
+	(void)state;
+	struct eg g;
+	eg_create(&g);
+	/* PDPT at 0xa000 -> PD 0xb000: 0-2 MiB identity, 2-4 MiB identity. A second PD at 0xd000 maps 2-4 MiB to 0. */
+	eg_put64(&g, 0xa000, 0xb000 | 1);
+	eg_put64(&g, 0xb000, 0x83);
+	eg_put64(&g, 0xb008, 0x200000 | 0x83);
+	eg_put64(&g, 0xd000, 0x83);
+	eg_put64(&g, 0xd008, 0x000000 | 0x83);
+	eg_put64(&g, 0x203000, 0x1111);
+	eg_put64(&g, 0x003000, 0x4444);
+	/* mov dword [0xa000], 0xd001; mov eax,[ecx]; mov edx,eax; mov ebx,cr3; mov cr3,ebx; mov eax,[ecx]; hlt */
+	static const uint8_t code[] = {0xc7, 0x05, 0x00, 0xa0, 0x00, 0x00, 0x01, 0xd0, 0x00, 0x00, 0x8b, 0x01,
+				       0x89, 0xc2, 0x0f, 0x20, 0xdb, 0x0f, 0x22, 0xdb, 0x8b, 0x01, 0xf4};
+	eg_load(&g, 0x10000, code, sizeof code);
+	eg_prot32(&g, 0x10000);
+	eg_wr(&g, VMCS_GUEST_CR0, 0x80010031);
+	eg_wr(&g, VMCS_GUEST_CR4, 0x2020);
+	eg_wr(&g, VMCS_GUEST_CR3, 0xa000);
+	eg_setreg(&g, HV_X86_RCX, 0x203000);
+	/* Entry refuses a reserved bit (bit 1) in a present PDPTE field. */
+	eg_wr(&g, VMCS_GUEST_PDPTE0, 0xb000 | 3);
+	assert_int_equal(eg_run(&g), VMX_REASON_VMENTRY_GUEST | 0x80000000u);
+	assert_int_equal(eg_rd(&g, VMCS_RO_EXIT_QUALIFIC), 2);
+	eg_wr(&g, VMCS_GUEST_PDPTE0, 0xb000 | 1);
+	eg_expect_insn_exit(&g, VMX_REASON_HLT, 0x10016, 1, 0, 0);
+	/* The read after the PDPT write still went through the PDPTE register; MOV CR3 loaded the new entry. */
+	assert_int_equal(eg_reg(&g, HV_X86_RDX), 0x1111);
+	assert_int_equal(eg_reg(&g, HV_X86_RAX), 0x4444);
+	assert_int_equal(eg_rd(&g, VMCS_GUEST_PDPTE0), 0xd001);
+	/* A reserved bit (bit 5) in a present entry in memory: MOV to CR3 is #GP(0) and the registers stay. */
+	eg_put64(&g, 0xa008, 0xb000 | 0x21);
+	eg_wr(&g, VMCS_CTRL_EXC_BITMAP, 1u << 13);
+	eg_wr(&g, VMCS_GUEST_RIP, 0x10011);
+	assert_int_equal(eg_run(&g), VMX_REASON_EXC_NMI);
+	struct eg_exit e = eg_exit_info(&g);
+	assert_int_equal(e.intr, 0x80000b0du);
+	assert_int_equal(e.intr_err, 0);
+	assert_int_equal(e.rip, 0x10011);
+	assert_int_equal(eg_rd(&g, VMCS_GUEST_PDPTE1), 0);
 	eg_destroy(&g);
 }
 
@@ -205,6 +257,7 @@ int main(void)
 		EG_TEST(test_tlb_invalidation),
 		EG_TEST(test_five_level_paging),
 		EG_TEST(test_32bit_pse_and_pae),
+		EG_TEST(test_pae_pdpte_registers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

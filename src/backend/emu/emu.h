@@ -344,6 +344,8 @@ void far_return(struct emu_cpu *c, unsigned osz, unsigned pop_bytes);
 void emu_iret(struct emu_cpu *c, unsigned osz);
 uint64_t cr0_read(struct emu_cpu *c);
 void cr_write(struct emu_cpu *c, unsigned cr, uint64_t v);
+bool mmu_pdpte_reserved(uint64_t pdpte);
+void mmu_pae_load_pdptes(struct emu_cpu *c, uint64_t cr3);
 
 /* ---- event.c ---- */
 /* Deliver an event through the IVT/IDT at the current state (RIP already set to the return address). */

@@ -617,6 +617,9 @@ void cr_write(struct emu_cpu *c, unsigned cr, uint64_t v)
 				emu_gp0(c);
 			*efer &= ~EFER_LMA;
 		}
+		if ((v & CR0_PG) && (c->v[HVX_SLOT_GUEST_CR4] & CR4_PAE) && !(*efer & EFER_LMA) &&
+		    ((old ^ v) & (CR0_PG | CR0_CD_ | CR0_NW_)))
+			mmu_pae_load_pdptes(c, c->v[HVX_SLOT_GUEST_CR3]);
 		c->v[HVX_SLOT_GUEST_CR0] = v | CR0_ET;
 		if ((old ^ v) & (CR0_PG | CR0_WP | CR0_PE))
 			mmu_flush(c, true);
@@ -631,6 +634,8 @@ void cr_write(struct emu_cpu *c, unsigned cr, uint64_t v)
 		v &= ~(1ull << 63);
 		if ((*efer & EFER_LMA) && (v >> 48))
 			emu_gp0(c);
+		if (c->paging == 3)
+			mmu_pae_load_pdptes(c, v);
 		c->v[HVX_SLOT_GUEST_CR3] = v;
 		if (!noflush)
 			mmu_flush(c, false);
@@ -647,6 +652,9 @@ void cr_write(struct emu_cpu *c, unsigned cr, uint64_t v)
 			emu_gp0(c);
 		if ((v & CR4_PCIDE) && !(old & CR4_PCIDE) && (!(*efer & EFER_LMA) || (c->v[HVX_SLOT_GUEST_CR3] & 0xfff)))
 			emu_gp0(c);
+		if ((v & CR4_PAE) && (c->v[HVX_SLOT_GUEST_CR0] & CR0_PG) && !(*efer & EFER_LMA) &&
+		    ((old ^ v) & (CR4_PGE | CR4_PAE | CR4_PSE | CR4_SMEP | CR4_SMAP)))
+			mmu_pae_load_pdptes(c, c->v[HVX_SLOT_GUEST_CR3]);
 		c->v[HVX_SLOT_GUEST_CR4] = v;
 		if ((old ^ v) & (CR4_PGE | CR4_PAE | CR4_PSE | CR4_PCIDE | CR4_SMEP | CR4_SMAP | CR4_LA57))
 			mmu_flush(c, true);

@@ -106,6 +106,31 @@ static uint64_t pte_read(struct emu_cpu *c, uint64_t gpa, unsigned size, uint64_
 	return v;
 }
 
+/* Reserved bits of a present PAE PDPTE (SDM 4.4.1): 2:1, 8:5 and above the physical-address width. */
+bool mmu_pdpte_reserved(uint64_t pdpte)
+{
+	return (pdpte & PTE_P) && (pdpte & (0x1e6ull | (~0ull << MAXPHY)));
+}
+
+/*
+ * MOV to CR0/CR3/CR4 that (re)establishes PAE paging loads the four PDPTE registers from the 32-byte table at cr3
+ * (guest-physical reads, EPT-checked, no linear address); a present entry with reserved bits set is #GP(0) and
+ * nothing is loaded. The caller has not committed the CR write yet.
+ */
+void mmu_pae_load_pdptes(struct emu_cpu *c, uint64_t cr3)
+{
+	uint64_t e[4];
+	for (unsigned i = 0; i < 4; i++) {
+		uint64_t gpa = (cr3 & 0xffffffe0ull) + i * 8;
+		uint8_t *page = ept_page(c, gpa, ACC_R, 0, false, false, NULL);
+		memcpy(&e[i], page + (gpa & 0xfff), 8);
+		if (mmu_pdpte_reserved(e[i]))
+			emu_gp0(c);
+	}
+	for (unsigned i = 0; i < 4; i++)
+		c->v[HVX_SLOT_GUEST_PDPTE0 + i] = e[i];
+}
+
 static void pte_set_bits(struct emu_cpu *c, uint64_t gpa, uint8_t *host, unsigned size, uint64_t cur, uint64_t bits,
 			 uint64_t la)
 {
@@ -199,13 +224,13 @@ static void walk(struct emu_cpu *c, uint64_t la, unsigned acc, struct walk *w)
 	} else {
 		int top;
 		if (c->paging == 3) {
-			/* PAE: the PDPTE from the 32-byte table at CR3. */
-			ent_gpa = (cr3 & 0xffffffe0ull) + ((la >> 30) & 3) * 8;
-			ent = pte_read(c, ent_gpa, 8, la, &host);
+			/*
+			 * PAE: the PDPTE registers, i.e. the VMCS guest PDPTE fields (loaded by VM entry with EPT, and by
+			 * MOV to CR0/CR3/CR4: mmu_pae_load_pdptes). Their reserved bits were checked when they were loaded.
+			 */
+			ent = c->v[HVX_SLOT_GUEST_PDPTE0 + ((la >> 30) & 3)];
 			if (!(ent & PTE_P))
 				page_fault(c, la, acc, 0);
-			if (ent & (0x1e6ull | (~0ull << MAXPHY)))
-				page_fault(c, la, acc, 9);
 			table = ent & ADDR_MASK;
 			top = 2;
 		} else {

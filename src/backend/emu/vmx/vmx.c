@@ -435,6 +435,11 @@ bool vmx_entry_checks(struct emu_cpu *c)
 		return entry_fail(c, 0); /* TR: usable, system, present, busy TSS, TI = 0 */
 	if (ia32e && (v[HVX_SLOT_GUEST_CS_AR] & (1u << 13)) && (v[HVX_SLOT_GUEST_CS_AR] & (1u << 14)))
 		return entry_fail(c, 0);
+	/* With EPT (always on) and PAE paging, entry loads the PDPTEs from the VMCS: reserved bits fail with qual. 2. */
+	if ((cr0 & CR0_PG) && (cr4 & CR4_PAE) && !ia32e)
+		for (unsigned i = 0; i < 4; i++)
+			if (mmu_pdpte_reserved(v[HVX_SLOT_GUEST_PDPTE0 + i]))
+				return entry_fail(c, 2);
 	return true;
 }
 
