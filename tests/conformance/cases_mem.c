@@ -229,6 +229,28 @@ static void ept_fetch_noexec(struct h_ctx *h)
 	expect_ept(h, 0x301000, EPTQ_X | EPTQ_READABLE | EPTQ_WRITABLE | EPTQ_GLA | EPTQ_FINAL, 0x301000, 0x301000);
 }
 
+/*
+ * EPT misconfiguration: hv_vm_map with write but not read permission gives an EPT entry with bit 1 set and bit 0
+ * clear, which SDM 28.2.3.1 calls misconfigured. Fault-like; qualification not defined (0); the GPA is the exact
+ * address; the guest-linear address is undefined (not compared).
+ */
+static void ept_misconfig_write_only(struct h_ctx *h)
+{
+	if (!h_map(h, 0x302000, 0x1000, HV_MEMORY_WRITE))
+		return;
+	uint64_t rip = mem_start(h, 0, "\x8b\x03", 2, 0x302010);
+	h_run(h);
+	if (!h_expect_reason(h, VMX_REASON_EPT_MISCONFIG))
+		return;
+	h_expect(h, "exit qualification (not defined: 0)", h->x.qual, 0);
+	h_expect(h, "guest-physical address", h->x.gpa, 0x302010);
+	h_expect(h, "guest RIP (the access did not happen)", h->x.rip, rip);
+	h_expect(h, "VM-exit instruction length (undefined: hvx writes 0)", h->x.len, 0);
+	h_expect_masked(h, "VM-exit interruption information valid bit", h->x.intr, 0, INTR_VALID);
+	h_expect_masked(h, "IDT-vectoring information valid bit", h->x.idt, 0, INTR_VALID);
+	EXPECT_REG(h, RAX, V_RAX);
+}
+
 static void ept_paging_structure(struct h_ctx *h)
 {
 	/* Linear 0x600000..0x7fffff now walks through a page table at unmapped GPA 0x500000. */
@@ -419,8 +441,8 @@ const struct conf_case conf_cases_mem[] = {
 	 ept_idt_ud, NULL},
 	{"EPT_VIOLATION", "int3_delivery_fault_reports_instruction_length", "exc_long", H_LONG64, {0}, {0}, 0,
 	 ept_idt_int3, NULL},
-	{"EPT_MISCONFIG", "misconfigured_ept_entry_exits", NULL, H_LONG64, {0}, {0}, 0, NULL,
-	 "the EPT is built by the framework from hv_vm_map: no API can create a misconfigured entry"},
+	{"EPT_MISCONFIG", "write_only_mapping_is_misconfigured", "mem_long", H_LONG64, {0}, {0}, 0,
+	 ept_misconfig_write_only, NULL},
 	{"SPP_EVENT", "sub_page_write_permission_miss_exits", NULL, H_LONG64, {0}, {0}, 0, NULL,
 	 "the SPP table pointer (0x2030) is framework-owned and no API sets sub-page permissions"},
 	{"APIC_ACCESS", "read_of_apic_page_exits_with_offset", "mem_long", H_LONG64,
