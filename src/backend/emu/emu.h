@@ -290,6 +290,9 @@ int emu_decode_one(struct emu_cpu *c, const uint8_t *bytes, unsigned n, struct e
 uint64_t op_addr(struct emu_cpu *c, const struct emu_insn *in);           /* effective offset */
 uint64_t op_read(struct emu_cpu *c, const struct emu_insn *in, unsigned i);
 void op_write(struct emu_cpu *c, const struct emu_insn *in, unsigned i, uint64_t v);
+/* op_read of a read-modify-write destination (the write access is checked first). */
+uint64_t op_read_rmw(struct emu_cpu *c, const struct emu_insn *in, unsigned i);
+void mem_rmw_check(struct emu_cpu *c, unsigned seg, uint64_t off, unsigned size);
 static inline uint64_t sz_mask(unsigned size)
 {
 	return size >= 8 ? ~0ull : (1ull << (size * 8)) - 1;

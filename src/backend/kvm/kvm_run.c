@@ -207,8 +207,10 @@ static bool io_matches(const struct kvm_insn *d, const struct kvm_run *run, cons
 	return false;
 }
 
-/* The instruction that ends at RIP (KVM completed it before exiting): the shortest decodable match, with the segment,
- * REP and address-size prefixes in front of it (they change no size). */
+/* The instruction that ends at RIP (KVM completed it before exiting): the shortest decodable match, for INS/OUTS with
+ * the segment, REP and address-size prefixes in front of it (they change no size). IN/OUT are not extended: those
+ * prefixes mean nothing to them, so a byte before them that looks like one (an immediate or displacement of the
+ * previous instruction, e.g. 3e e6 80) is taken to be the previous instruction's. */
 static bool decode_before_rip(struct hvx_vcpu *vcpu, const struct rip_window *w, const struct kvm_regs *r,
 			      const struct kvm_sregs *sr, struct kvm_insn *d)
 {
@@ -217,7 +219,7 @@ static bool decode_before_rip(struct hvx_vcpu *vcpu, const struct rip_window *w,
 	for (unsigned l = 1; l <= w->before; l++) {
 		if (!kvm_decode(end - l, l, long64(sr), sr->cs.db, r, d) || d->len != l || !io_matches(d, run, r))
 			continue;
-		while (l < w->before) {
+		while (l < w->before && d->opcode >= 0x6c && d->opcode <= 0x6f) {
 			uint8_t p = end[-(int)l - 1];
 			struct kvm_insn longer;
 			bool prefix = p == 0x26 || p == 0x2e || p == 0x36 || p == 0x3e || p == 0x64 || p == 0x65 ||
@@ -330,6 +332,22 @@ static bool exit_io(struct hvx_vcpu *vcpu, struct hvx_exit *e)
 	return true;
 }
 
+/* For a MOV store from a register (88, 89) decoded before RIP: does the register hold the data KVM reports for the
+ * write? -1 for other instructions. Tells 40 88 71 10 (SIL) from 88 71 10 (DH) and 48 89 .. from 89 ... */
+static int store_data_matches(const struct kvm_insn *d, const struct kvm_regs *r, const struct kvm_run *run)
+{
+	if (d->map != 0 || (d->opcode != 0x88 && d->opcode != 0x89) || !d->has_modrm)
+		return -1;
+	const uint64_t gpr[16] = {r->rax, r->rcx, r->rdx, r->rbx, r->rsp, r->rbp, r->rsi, r->rdi,
+				  r->r8,  r->r9,  r->r10, r->r11, r->r12, r->r13, r->r14, r->r15};
+	unsigned reg = ((d->modrm >> 3) & 7) | ((d->rex & 4) << 1), size = d->opcode == 0x88 ? 1 : d->opsize;
+	uint64_t v = d->opcode == 0x88 && !d->rex && reg >= 4 ? gpr[reg - 4] >> 8 : gpr[reg], data = 0;
+	if (size != run->mmio.len || size > sizeof data)
+		return 0;
+	memcpy(&data, run->mmio.data, size);
+	return (size == 8 ? v : v & ((1ull << (8 * size)) - 1)) == data;
+}
+
 /* MMIO: a spurious one (the map allows the access: a slot was being replaced) is completed here; else EPT violation. */
 static int exit_mmio(struct hvx_vcpu *vcpu, struct hvx_exit *e)
 {
@@ -360,12 +378,16 @@ static int exit_mmio(struct hvx_vcpu *vcpu, struct hvx_exit *e)
 		kvm_state_regs_from_kvm(&vcpu->state, r);
 	} else if (write) {
 		/* KVM's emulator exits for an MMIO write after the instruction retired: find it before RIP (its memory
-		 * operand must land on the faulting GPA's page offset) and move RIP back to it. */
+		 * operand must land on the faulting GPA's page offset) and move RIP back to it. The shortest match can
+		 * be the instruction without its prefixes (89 59 08 inside 48 89 59 08): a longer match is preferred
+		 * whose source register holds the written data (MOV) or whose operand size is the write's size. */
 		struct kvm_cpu_mode m;
 		kvm_cpu_mode_of(sr, &m);
 		uint64_t lin = linear_rip(r, sr);
+		unsigned wlen = run->mmio.len, found = 0;
+		struct kvm_insn first;
 		decoded = false;
-		for (unsigned l = 1; l <= 15 && !decoded; l++) {
+		for (unsigned l = 1; l <= 15; l++) {
 			uint8_t bytes[15];
 			uint64_t lin_gpa;
 			struct kvm_regs before = *r;
@@ -375,10 +397,23 @@ static int exit_mmio(struct hvx_vcpu *vcpu, struct hvx_exit *e)
 			if (kvm_decode(bytes, l, long64(sr), sr->cs.db, &before, &d) && d.len == l && d.mem &&
 			    !is_string_op(&d) && kvm_guest_translate(vcpu->vm, &m, linear_of(sr, d.ea_seg, d.ea, d.addrsize), &lin_gpa) &&
 			    lin_gpa == gpa) {
-				decoded = true;
-				r->rip -= l;
-				kvm_state_regs_from_kvm(&vcpu->state, r);
+				if (!found) {
+					found = l;
+					first = d;
+				}
+				int data = store_data_matches(&d, r, run);
+				if (data == 1 || (data < 0 && (wlen < 2 || wlen > 8 || d.opsize == wlen))) {
+					found = l;
+					first = d;
+					break;
+				}
 			}
+		}
+		if (found) {
+			decoded = true;
+			d = first;
+			r->rip -= found;
+			kvm_state_regs_from_kvm(&vcpu->state, r);
 		}
 	}
 	uint64_t q = write ? EPT_WRITE : EPT_READ;

@@ -32,7 +32,7 @@ static inline void lf_commit(struct emu_cpu *c, int lf, unsigned size, uint64_t 
 #define LOCKED_RMW(c, in, size, expr_old_to_new, old_out)                                                           \
 	do {                                                                                                        \
 		uint64_t la_ = seg_linear((c), (in)->seg, op_addr((c), (in)), (size), ACC_W);                      \
-		uint8_t *p_ = mmu_ptr((c), la_, (size), ACC_W);                                                   \
+		uint8_t *p_ = mmu_ptr((c), la_, (size), ACC_R | ACC_W);                                           \
 		uint64_t o_, n_;                                                                                    \
 		if (!p_) {                                                                                          \
 			o_ = mmu_read_lin((c), la_, (size), 0);                                                    \
@@ -82,7 +82,7 @@ void h_alu(struct emu_cpu *c, const struct emu_insn *in)
 		lf_commit(c, lf, size, res, a, b, cin);
 		return;
 	}
-	a = op_read(c, in, 0);
+	a = op != A_CMP ? op_read_rmw(c, in, 0) : op_read(c, in, 0);
 	res = alu_calc(c, op, size, a, b, &lf, &cin);
 	if (op != A_CMP)
 		op_write(c, in, 0, res);
@@ -120,7 +120,7 @@ void h_incdec(struct emu_cpu *c, const struct emu_insn *in)
 	if (in->lock) {
 		LOCKED_RMW(c, in, size, dec ? old - 1 : old + 1, a);
 	} else {
-		a = op_read(c, in, 0);
+		a = op_read_rmw(c, in, 0);
 		op_write(c, in, 0, (dec ? a - 1 : a + 1) & sz_mask(size));
 	}
 	res = (dec ? a - 1 : a + 1) & sz_mask(size);
@@ -135,7 +135,7 @@ void h_neg(struct emu_cpu *c, const struct emu_insn *in)
 	if (in->lock)
 		LOCKED_RMW(c, in, size, 0 - old, a);
 	else {
-		a = op_read(c, in, 0);
+		a = op_read_rmw(c, in, 0);
 		op_write(c, in, 0, (0 - a) & sz_mask(size));
 	}
 	lf_commit(c, LF_NEG, size, (0 - a) & sz_mask(size), 0, a & sz_mask(size), 0);
@@ -149,7 +149,7 @@ void h_not(struct emu_cpu *c, const struct emu_insn *in)
 	if (in->lock)
 		LOCKED_RMW(c, in, size, ~old, a);
 	else
-		op_write(c, in, 0, ~op_read(c, in, 0));
+		op_write(c, in, 0, ~op_read_rmw(c, in, 0));
 	(void)a;
 }
 
@@ -276,7 +276,7 @@ void h_shift(struct emu_cpu *c, const struct emu_insn *in)
 	unsigned size = in->op[0].size, bits = size * 8;
 	uint64_t m = sz_mask(size), sign = 1ull << (bits - 1);
 	unsigned cnt = (unsigned)op_read(c, in, 1) & (size == 8 ? 63 : 31);
-	uint64_t a = op_read(c, in, 0) & m, r = a;
+	uint64_t a = op_read_rmw(c, in, 0) & m, r = a;
 	uint64_t f = emu_flags(c);
 	unsigned op = in->aux; /* 0 rol 1 ror 2 rcl 3 rcr 4 shl 5 shr 7 sar */
 	if (op == 2 || op == 3) {
@@ -364,7 +364,7 @@ void h_shxd(struct emu_cpu *c, const struct emu_insn *in)
 	unsigned size = in->op[0].size, bits = size * 8;
 	uint64_t m = sz_mask(size);
 	unsigned cnt = (unsigned)op_read(c, in, 2) & (size == 8 ? 63 : 31);
-	uint64_t a = op_read(c, in, 0) & m, b = op_read(c, in, 1) & m, r;
+	uint64_t a = op_read_rmw(c, in, 0) & m, b = op_read(c, in, 1) & m, r;
 	uint64_t f = emu_flags(c);
 	if (!cnt) {
 		op_write(c, in, 0, a);

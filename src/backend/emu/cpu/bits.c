@@ -28,6 +28,8 @@ void h_bt(struct emu_cpu *c, const struct emu_insn *in)
 		if (mem)
 			la = op_addr(c, in);
 	}
+	if (mem && in->aux)
+		mem_rmw_check(c, in->seg, la, size); /* BTS/BTR/BTC write the bit string */
 	v = mem ? mem_read(c, in->seg, la, size) : op_read(c, in, 0);
 	bool cf = (v >> bit) & 1;
 	uint64_t nv = v;

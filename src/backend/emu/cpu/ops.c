@@ -25,6 +25,23 @@ uint64_t op_read(struct emu_cpu *c, const struct emu_insn *in, unsigned i)
 	}
 }
 
+/* A read-modify-write memory destination is checked for reading and writing before it is read, so that a fault
+ * reports a write and an EPT violation both accesses (SDM: an EPT violation of a read-modify-write operation sets
+ * qualification bit 1, bit 0 is implementation-specific; the kvm backend sets both). */
+void mem_rmw_check(struct emu_cpu *c, unsigned seg, uint64_t off, unsigned size)
+{
+	uint64_t la = seg_linear(c, seg, off, size, ACC_W);
+	if (!mmu_ptr(c, la, size, ACC_R | ACC_W))
+		mmu_ptr(c, la, 1, ACC_R | ACC_W); /* crosses a page: the first page (the second is checked by the read) */
+}
+
+uint64_t op_read_rmw(struct emu_cpu *c, const struct emu_insn *in, unsigned i)
+{
+	if (in->op[i].kind == OK_MEM)
+		mem_rmw_check(c, in->seg, op_addr(c, in), in->op[i].size);
+	return op_read(c, in, i);
+}
+
 void op_write(struct emu_cpu *c, const struct emu_insn *in, unsigned i, uint64_t v)
 {
 	const struct emu_op *o = &in->op[i];

@@ -163,7 +163,7 @@ _Noreturn void vmx_exit_ept(struct emu_cpu *c, uint64_t gpa, uint64_t la, bool l
 		e->reason = VMX_REASON_EPT_VIOLATION;
 		uint64_t q = 0;
 		if (acc & ACC_W)
-			q |= 2;
+			q |= (acc & ACC_R) ? 3 : 2; /* read-modify-write: data read and data write */
 		else if (acc & ACC_X)
 			q |= 4;
 		else
