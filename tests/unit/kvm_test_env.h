@@ -99,12 +99,12 @@ static inline void ke_gdt_entry(uint8_t *gdt, unsigned idx, uint64_t v)
 
 static inline void ke_vcpu_setup(struct ke *k, int ring);
 
-/* VM with 4 MiB of RAM (identity-mapped 1 GiB by 2-MiB pages, user-accessible), GDT, IDT, TSS and one vCPU in
- * 64-bit mode at `ring` (0 or 3) with code copied to KE_CODE. */
-static inline void ke_setup(struct ke *k, int ring, const void *code, size_t code_len)
+/* VM on `backend` with 4 MiB of RAM (identity-mapped 1 GiB by 2-MiB pages, user-accessible), GDT, IDT, TSS and one
+ * vCPU in 64-bit mode at `ring` (0 or 3) with code copied to KE_CODE. */
+static inline void ke_setup_on(struct ke *k, const char *backend, int ring, const void *code, size_t code_len)
 {
 	memset(k, 0, sizeof *k);
-	assert_int_equal(hvx_vm_create_with_backend(HV_VM_DEFAULT, "kvm"), HV_SUCCESS);
+	assert_int_equal(hvx_vm_create_with_backend(HV_VM_DEFAULT, backend), HV_SUCCESS);
 	k->mem = mmap(NULL, KE_MEM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	assert_true(k->mem != MAP_FAILED);
 	uint64_t *pml4 = (uint64_t *)(k->mem + KE_PML4), *pdpt = (uint64_t *)(k->mem + KE_PDPT),
@@ -126,6 +126,12 @@ static inline void ke_setup(struct ke *k, int ring, const void *code, size_t cod
 	memcpy(k->mem + KE_CODE, code, code_len);
 	assert_int_equal(hv_vm_map(k->mem, 0, KE_MEM_SIZE, HV_MEMORY_READ | HV_MEMORY_WRITE | HV_MEMORY_EXEC), HV_SUCCESS);
 	ke_vcpu_setup(k, ring);
+}
+
+/* The same on the kvm backend. */
+static inline void ke_setup(struct ke *k, int ring, const void *code, size_t code_len)
+{
+	ke_setup_on(k, "kvm", ring, code, code_len);
 }
 
 /* A vCPU on the calling thread in 64-bit mode at `ring`, RIP at KE_CODE (the VM of ke_setup exists). */
