@@ -63,6 +63,19 @@ struct hvx_cpuid_entry {
 hv_return_t hvx_vcpu_set_cpuid(hv_vcpuid_t vcpu, const struct hvx_cpuid_entry *entries, unsigned count);
 
 /*
+ * Events from the VMM's virtual interrupt controllers, callable from any thread (like hv_vcpu_interrupt). The event
+ * is latched on the vCPU and taken at an instruction boundary of a current or later run, per the pin-based controls:
+ * an NMI exits with reason 0 (EXC_NMI, interruption info 0x80000202) under PIN_BASED_NMI, else it is delivered
+ * through the guest IDT vector 2 and blocks NMIs until IRET. An external interrupt (vector 16..255, else
+ * HV_BAD_ARGUMENT) exits with reason 1 (IRQ) under PIN_BASED_INTR (interruption info valid with VMEXIT_ACK_INTR;
+ * without it the interrupt stays pending), else it is delivered through the guest IDT once RFLAGS.IF = 1.
+ * One NMI and one external interrupt are latched at a time (a second interrupt replaces the pending vector).
+ * HV_NO_DEVICE without a VM, HV_BAD_ARGUMENT for an unknown vCPU, HV_UNSUPPORTED on backends without events (kvm).
+ */
+hv_return_t hvx_vcpu_raise_nmi(hv_vcpuid_t vcpu);
+hv_return_t hvx_vcpu_raise_interrupt(hv_vcpuid_t vcpu, uint8_t vector);
+
+/*
  * emu backend statistics (process-wide, all emu vCPUs): the number of guest instructions that decoded but are not
  * implemented by the emu CPU (each raised #UD in the guest), and the number of instructions retired so far
  * (counted at each exit).

@@ -26,6 +26,12 @@ struct hvx_backend_stats {
 };
 struct hvx_cpuid_entry;
 
+/* Events a VMM raises on a vCPU (hvx_vcpu_raise_nmi / hvx_vcpu_raise_interrupt). */
+enum hvx_event {
+	HVX_EVENT_NMI,    /* non-maskable interrupt (vector 2) */
+	HVX_EVENT_EXTINT, /* maskable external interrupt, vector 16..255 */
+};
+
 struct hvx_backend_ops {
 	const char *name;        /* "emu", "kvm" */
 	const char *description;
@@ -66,6 +72,11 @@ struct hvx_backend_ops {
 					   uint32_t count, bool exits);
 	/* Optional: process-wide statistics of this backend (NULL: none). */
 	void (*stats)(struct hvx_backend_stats *out);
+	/*
+	 * Optional (NULL: HV_UNSUPPORTED). Any thread: latch an event on the vCPU (the API checked the vector and holds
+	 * the VM lock, so the vCPU stays alive). A running vCPU notices it at its next instruction boundary.
+	 */
+	hv_return_t (*vcpu_raise_event)(struct hvx_vcpu *vcpu, enum hvx_event kind, uint8_t vector);
 };
 
 /* Registered backends, in preference order for auto selection; NULL-terminated. */

@@ -167,6 +167,8 @@ struct emu_cpu {
 	uint64_t memmap_gen;
 	atomic_uint_fast64_t seen_gen;
 	atomic_int in_guest;
+	/* events raised by the VMM (any thread): EMU_EV_* flags, the pending external interrupt's vector in bits 15:8 */
+	atomic_uint events;
 
 	/* decoded code: the jump cache maps a linear RIP to its decoded block while jc_gen is unchanged */
 	struct {
@@ -229,7 +231,7 @@ struct emu_cpu {
 };
 
 /* longjmp codes */
-enum { JMP_FAULT = 1, JMP_EXIT = 2 };
+enum { JMP_FAULT = 1, JMP_EXIT = 2, JMP_EVENT = 3 /* HLT ended by a delivered event */ };
 
 /* ---- flags.c ---- */
 uint64_t emu_flags(struct emu_cpu *c);            /* materialize arithmetic flags into s->rflags, return rflags */
@@ -383,6 +385,11 @@ void vmx_pause(struct emu_cpu *c, const struct emu_insn *in);
 bool vmx_entry_checks(struct emu_cpu *c);  /* guest-state checks; false -> exit 33 filled */
 void vmx_inject(struct emu_cpu *c);        /* VM-entry event injection */
 _Noreturn void vmx_halt(struct emu_cpu *c);
+enum { EMU_EV_NMI = 1u, EMU_EV_EXTINT = 2u };
+void vmx_events(struct emu_cpu *c);         /* pending NMI, then external interrupt, at an instruction boundary */
+void vmx_nmi(struct emu_cpu *c);
+void vmx_extint(struct emu_cpu *c);
+bool vmx_wake(struct emu_cpu *c);           /* does something end HLT (kick, raised event)? */
 void vmx_check_deadline(struct emu_cpu *c);
 void vmx_tpr_below_threshold(struct emu_cpu *c); /* TPR virtualization after a VTPR write: exit 43 if below */ /* exit 52 when the deadline or the preemption timer has passed */
 void vmx_single_step(struct emu_cpu *c);

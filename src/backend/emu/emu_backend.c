@@ -28,19 +28,21 @@ static bool emu_available(const char **why)
 #define ENTRY_FIXED1 (0x000011fbu | VMENTRY_LOAD_DBG_CONTROLS | VMENTRY_LOAD_EFER)
 #define ENTRY_ALLOWED (ENTRY_FIXED1 | VMENTRY_GUEST_IA32E)
 #define EXIT_FIXED1 (0x00036dfbu | VMEXIT_SAVE_DBG_CONTROLS | VMEXIT_SAVE_EFER)
-#define EXIT_ALLOWED (EXIT_FIXED1 | VMEXIT_HOST_IA32E | VMEXIT_SAVE_VMX_TIMER)
+#define EXIT_ALLOWED (EXIT_FIXED1 | VMEXIT_HOST_IA32E | VMEXIT_SAVE_VMX_TIMER | VMEXIT_ACK_INTR)
+/* External-interrupt and NMI exiting act on events raised by hvx_vcpu_raise_interrupt / hvx_vcpu_raise_nmi. */
+#define PIN_ALLOWED (HVX_PIN_DEFAULT1 | PIN_BASED_PREEMPTION_TIMER | PIN_BASED_INTR | PIN_BASED_NMI)
 
 #define R(n) (1ull << (n))
 static const struct hvx_caps emu_caps = {
 	.vmx = {
-		[HV_VMX_CAP_PINBASED] = (uint64_t)(HVX_PIN_DEFAULT1 | PIN_BASED_PREEMPTION_TIMER) << 32 | HVX_PIN_DEFAULT1,
+		[HV_VMX_CAP_PINBASED] = (uint64_t)PIN_ALLOWED << 32 | HVX_PIN_DEFAULT1,
 		[HV_VMX_CAP_PROCBASED] = (uint64_t)PROC_ALLOWED << 32 | PROC_FIXED1,
 		[HV_VMX_CAP_PROCBASED2] = (uint64_t)PROC2_ALLOWED << 32,
 		[HV_VMX_CAP_ENTRY] = (uint64_t)ENTRY_ALLOWED << 32 | ENTRY_FIXED1,
 		[HV_VMX_CAP_EXIT] = (uint64_t)EXIT_ALLOWED << 32 | EXIT_FIXED1,
 		/* revision 1, 4-KiB region, write-back, INS/OUTS information, TRUE controls */
 		[HV_VMX_CAP_BASIC] = 1ull | (0x1000ull << 32) | (6ull << 50) | (1ull << 54) | (1ull << 55),
-		[HV_VMX_CAP_TRUE_PINBASED] = (uint64_t)(HVX_PIN_DEFAULT1 | PIN_BASED_PREEMPTION_TIMER) << 32 | HVX_PIN_DEFAULT1,
+		[HV_VMX_CAP_TRUE_PINBASED] = (uint64_t)PIN_ALLOWED << 32 | HVX_PIN_DEFAULT1,
 		[HV_VMX_CAP_TRUE_PROCBASED] = (uint64_t)PROC_ALLOWED << 32 | PROC_FIXED1,
 		[HV_VMX_CAP_TRUE_ENTRY] = (uint64_t)ENTRY_ALLOWED << 32 | ENTRY_FIXED1,
 		[HV_VMX_CAP_TRUE_EXIT] = (uint64_t)EXIT_ALLOWED << 32 | EXIT_FIXED1,
@@ -118,6 +120,21 @@ static void emu_vcpu_kick(struct hvx_vcpu *vcpu)
 	(void)vcpu; /* the run loop polls kick_pending at every block boundary */
 }
 
+/* Latched atomically; the run loop and HLT poll c->events as they poll kick_pending. */
+static hv_return_t emu_raise_event(struct hvx_vcpu *vcpu, enum hvx_event kind, uint8_t vector)
+{
+	struct emu_cpu *c = vcpu->backend;
+	if (kind == HVX_EVENT_NMI) {
+		atomic_fetch_or(&c->events, EMU_EV_NMI);
+		return HV_SUCCESS;
+	}
+	unsigned old = atomic_load(&c->events), new;
+	do
+		new = (old & ~0xff00u) | EMU_EV_EXTINT | ((unsigned)vector << 8);
+	while (!atomic_compare_exchange_weak(&c->events, &old, new));
+	return HV_SUCCESS;
+}
+
 static void emu_vcpu_invalidate_tlb(struct hvx_vcpu *vcpu)
 {
 	struct emu_cpu *c = vcpu->backend;
@@ -191,4 +208,5 @@ const struct hvx_backend_ops hvx_backend_emu = {
 	.vcpu_invalidate_tlb = emu_vcpu_invalidate_tlb,
 	.vcpu_set_intercepts = emu_set_intercepts,
 	.stats = emu_stats,
+	.vcpu_raise_event = emu_raise_event,
 };

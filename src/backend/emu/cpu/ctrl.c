@@ -281,5 +281,6 @@ void h_iret(struct emu_cpu *c, const struct emu_insn *in)
 {
 	unsigned osz = in->osz;
 	emu_iret(c, osz);
+	c->v[HVX_SLOT_GUEST_INTERRUPTIBILITY] &= ~8ull; /* IRET ends blocking by NMI (virtual-NMI blocking with virtual NMIs) */
 	c->stop = true;
 }

@@ -237,7 +237,7 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 		if (c->icls[IC_MTF])
 			vmx_exit_event(c, VMX_REASON_MTF); /* MTF after delivery of the instruction's fault */
 	}
-	else
+	else if (code != JMP_EVENT)
 		vmx_inject(c);
 	c->vect.valid = false;
 	c->depth = 0;
@@ -248,8 +248,13 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 		if (atomic_load_explicit(&c->vcpu->kick_pending, memory_order_relaxed) &&
 		    atomic_exchange(&c->vcpu->kick_pending, false))
 			vmx_exit_event(c, VMX_REASON_IRQ);
+		unsigned ev = atomic_load_explicit(&c->events, memory_order_relaxed);
+		if (ev & EMU_EV_NMI)
+			vmx_nmi(c); /* spec 7.1: NMI, interrupt window, external interrupt */
 		if (c->icls[IC_IRQ_WND] && !c->shadow && (c->s->rflags & FL_IF))
 			vmx_exit_event(c, VMX_REASON_IRQ_WND); /* interrupt window open before this instruction */
+		if (ev & EMU_EV_EXTINT)
+			vmx_extint(c);
 		if (c->deadline_ns != ~0ull && (++c->block_tick & 63) == 0)
 			vmx_check_deadline(c);
 		if (c->budget && c->icount >= c->budget)

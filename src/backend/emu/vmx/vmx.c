@@ -443,6 +443,25 @@ bool vmx_entry_checks(struct emu_cpu *c)
 	return true;
 }
 
+/* Halted (activity state HLT): wait until a kick ends the run (exit 1), the timer or deadline ends it, or a raised
+ * event exits or is delivered (activity state active again on return). */
+static void halt_wait(struct emu_cpu *c)
+{
+	for (;;) {
+		while (!vmx_wake(c)) {
+			struct timespec ts = {0, 200000};
+			nanosleep(&ts, NULL);
+			mmu_sync_gen(c);
+			vmx_check_deadline(c); /* the timer wakes HLT */
+		}
+		if (atomic_exchange(&c->vcpu->kick_pending, false))
+			vmx_exit_event(c, VMX_REASON_IRQ);
+		vmx_events(c);
+		if (c->v[HVX_SLOT_GUEST_ACTIVITY_STATE] == 0)
+			return;
+	}
+}
+
 void vmx_inject(struct emu_cpu *c)
 {
 	uint64_t *v = c->v;
@@ -472,12 +491,7 @@ void vmx_inject(struct emu_cpu *c)
 		/* HLT with no interrupt source: wait for a kick (the thread keeps coming back for it). */
 		if (c->icls[IC_IRQ_WND] && (emu_flags(c) & FL_IF))
 			vmx_exit_event(c, VMX_REASON_IRQ_WND);
-		while (!atomic_load(&c->vcpu->kick_pending)) {
-			struct timespec ts = {0, 200000};
-			nanosleep(&ts, NULL);
-			mmu_sync_gen(c);
-			vmx_check_deadline(c);
-		}
+		halt_wait(c);
 	}
 }
 
@@ -487,14 +501,90 @@ _Noreturn void vmx_halt(struct emu_cpu *c)
 	c->v[HVX_SLOT_GUEST_ACTIVITY_STATE] = 1;
 	if (c->icls[IC_IRQ_WND] && (c->s->rflags & FL_IF))
 		vmx_exit_event(c, VMX_REASON_IRQ_WND); /* the window wakes HLT */
-	while (!atomic_load(&c->vcpu->kick_pending)) {
-		struct timespec ts = {0, 200000};
-		nanosleep(&ts, NULL);
-		mmu_sync_gen(c);
-		vmx_check_deadline(c); /* the timer wakes HLT */
+	c->shadow = 0; /* STI / MOV-SS blocking ends with the HLT */
+	halt_wait(c);
+	longjmp(c->jb, JMP_EVENT); /* a raised event was delivered: run on from its handler */
+}
+
+static bool nmi_blocked(struct emu_cpu *c);
+void vmx_events(struct emu_cpu *c)
+{
+	vmx_nmi(c);
+	vmx_extint(c);
+}
+
+bool vmx_wake(struct emu_cpu *c)
+{
+	if (atomic_load(&c->vcpu->kick_pending))
+		return true;
+	unsigned ev = atomic_load(&c->events);
+	if ((ev & EMU_EV_NMI) && !nmi_blocked(c))
+		return true;
+	/* An external interrupt wakes HLT when it exits or when RFLAGS.IF lets it be delivered. */
+	return (ev & EMU_EV_EXTINT) && ((c->pin & PIN_BASED_INTR) || (emu_flags(c) & FL_IF));
+}
+
+/* SDM 25.3, spec 6.0/6.1 and 7.1 items 8 and 10: a raised NMI and external interrupt at an instruction boundary, NMI
+ * first. STI / MOV-SS blocking (c->shadow) holds both for one instruction. */
+static bool nmi_blocked(struct emu_cpu *c)
+{
+	/* Blocking by NMI holds real NMIs unless virtual NMIs make bit 3 the virtual-NMI blocking. */
+	return !(c->pin & PIN_BASED_VIRTUAL_NMI) && (c->v[HVX_SLOT_GUEST_INTERRUPTIBILITY] & 8);
+}
+
+void vmx_nmi(struct emu_cpu *c)
+{
+	uint64_t *v = c->v;
+	if (c->shadow || !(atomic_load(&c->events) & EMU_EV_NMI) || nmi_blocked(c))
+		return;
+	atomic_fetch_and(&c->events, ~EMU_EV_NMI);
+	if (c->pin & PIN_BASED_NMI) {
+		/* Exit 0, interruption info: vector 2, type NMI; RIP = the next instruction; no blocking set. */
+		memset(c->exit, 0, sizeof *c->exit);
+		c->exit->reason = VMX_REASON_EXC_NMI;
+		c->exit->intr_info = EXC_NMI | (EV_NMI << 8) | (1u << 31);
+		finish(c);
 	}
-	atomic_store(&c->vcpu->kick_pending, false);
-	vmx_exit_event(c, VMX_REASON_IRQ);
+	v[HVX_SLOT_GUEST_ACTIVITY_STATE] = 0;
+	v[HVX_SLOT_GUEST_INTERRUPTIBILITY] |= 8; /* blocking by NMI until the next IRET */
+	c->cur = NULL;
+	emu_deliver(c, EXC_NMI, EV_NMI, false, 0, 0);
+	c->vect.valid = false;
+	c->depth = 0;
+}
+
+/* Takes the pending external interrupt's vector (false if another raise changed it meanwhile: next boundary). */
+static bool take_extint(struct emu_cpu *c, unsigned ev)
+{
+	return atomic_compare_exchange_strong(&c->events, &ev, ev & ~(EMU_EV_EXTINT | 0xff00u));
+}
+
+void vmx_extint(struct emu_cpu *c)
+{
+	unsigned ev = atomic_load(&c->events);
+	if (c->shadow || !(ev & EMU_EV_EXTINT))
+		return;
+	unsigned vec = (ev >> 8) & 0xff;
+	if (c->pin & PIN_BASED_INTR) {
+		/* RFLAGS.IF does not block it; acknowledge on exit takes the interrupt, else it stays pending. */
+		uint32_t info = 0;
+		if (c->exitc & VMEXIT_ACK_INTR) {
+			if (!take_extint(c, ev))
+				return;
+			info = vec | (1u << 31);
+		}
+		memset(c->exit, 0, sizeof *c->exit);
+		c->exit->reason = VMX_REASON_IRQ;
+		c->exit->intr_info = info;
+		finish(c);
+	}
+	if (!(emu_flags(c) & FL_IF) || !take_extint(c, ev))
+		return;
+	c->v[HVX_SLOT_GUEST_ACTIVITY_STATE] = 0;
+	c->cur = NULL;
+	emu_deliver(c, vec, EV_EXTINT, false, 0, 0);
+	c->vect.valid = false;
+	c->depth = 0;
 }
 
 /* Single-step trap after an instruction that began with RFLAGS.TF = 1. */
