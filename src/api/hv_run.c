@@ -11,6 +11,12 @@ static bool controls_valid(const struct hvx_vcpu_state *s, const struct hvx_caps
 	const uint64_t *v = s->vmcs;
 	uint32_t proc = (uint32_t)v[HVX_SLOT_CTRL_CPU_BASED];
 	uint32_t proc2 = (proc & CPU_BASED_SECONDARY_CTLS) ? (uint32_t)v[HVX_SLOT_CTRL_CPU_BASED2] : 0;
+	uint32_t pin = (uint32_t)v[HVX_SLOT_CTRL_PIN_BASED];
+	/* SDM 26.2.1.1: virtual NMIs require NMI exiting; NMI-window exiting requires virtual NMIs. */
+	if ((pin & PIN_BASED_VIRTUAL_NMI) && !(pin & PIN_BASED_NMI))
+		return false;
+	if ((proc & CPU_BASED_VIRTUAL_NMI_WND) && !(pin & PIN_BASED_VIRTUAL_NMI))
+		return false;
 	return hvx_ctrl_allowed(c->vmx[HV_VMX_CAP_PINBASED], (uint32_t)v[HVX_SLOT_CTRL_PIN_BASED]) &&
 	       hvx_ctrl_allowed(c->vmx[HV_VMX_CAP_PROCBASED], proc) &&
 	       hvx_ctrl_allowed(c->vmx[HV_VMX_CAP_PROCBASED2], proc2) &&

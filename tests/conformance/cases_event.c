@@ -1,5 +1,7 @@
 /* cases_event.c: conformance cases for event exits: exceptions, triple fault, kicks, interrupt/NMI windows, MTF, preemption timer, task switches, VM-entry failures, and the reasons no API can produce yet. */
 #include <Hypervisor/hv_arch_vmx.h>
+#include <hvx/hvx.h>
+#include <string.h>
 
 #include "cases.h"
 
@@ -315,6 +317,80 @@ static void kick_pending(struct h_ctx *h)
 	h_expect(h, "guest RIP (no instruction executed)", h->x.rip, rip);
 }
 
+/* ------------------------------------------------------------------ events raised by the VMM (hvx extension) */
+
+/* An event exit at an instruction boundary (spec 6.0 NMI part, 6.1): RIP = next instruction, qualification 0, no
+ * instruction length, no IDT-vectoring, the given interruption information, no error code. */
+static void raised_event_exit(struct h_ctx *h, uint32_t reason, uint64_t rip, uint64_t intr)
+{
+	if (!h_expect_reason(h, reason))
+		return;
+	h_expect(h, "guest RIP (next instruction to execute)", h->x.rip, rip);
+	h_expect(h, "exit qualification", h->x.qual, 0);
+	h_expect(h, "VM-exit interruption information", h->x.intr, intr);
+	h_expect(h, "VM-exit interruption error code", h->x.intr_err, 0);
+	h_expect_masked(h, "IDT-vectoring information valid bit", h->x.idt, 0, INTR_VALID);
+}
+
+static bool raised(struct h_ctx *h, hv_return_t r, const char *what)
+{
+	if (r == HV_UNSUPPORTED) {
+		h_decline(h, "%s: the backend raises no events (HV_UNSUPPORTED)", what);
+		return false;
+	}
+	h_expect(h, what, r, HV_SUCCESS);
+	return r == HV_SUCCESS;
+}
+
+static void nmi_exits(struct h_ctx *h)
+{
+	uint64_t rip = AT(h, H_SLOT(3), "\x90\x90\x0f\xa2");
+	h_start(h, rip);
+	if (!raised(h, hvx_vcpu_raise_nmi(h->vcpu), "hvx_vcpu_raise_nmi"))
+		return;
+	h_run(h);
+	/* valid | type 2 (NMI) | vector 2, no error code; taken before the first instruction */
+	raised_event_exit(h, VMX_REASON_EXC_NMI, rip, 0x80000202u);
+	h_expect(h, "VM-exit instruction length (undefined: hvx writes 0)", h->x.len, 0);
+	h_expect(h, "guest interruptibility (the exit blocks nothing)", h->x.interruptibility & 0xf, 0);
+}
+
+static void nmi_exits_after_sti_shadow(struct h_ctx *h)
+{
+	uint64_t rip = AT(h, H_SLOT(1), "\xfb\x90");
+	h_start(h, rip);
+	if (!raised(h, hvx_vcpu_raise_nmi(h->vcpu), "hvx_vcpu_raise_nmi"))
+		return;
+	h_set_vmcs(h, VMCS_GUEST_INTERRUPTIBILITY, 2); /* MOV-SS blocking holds the NMI for the STI */
+	h_run(h);
+	/* STI then blocks for the NOP; the NMI exit comes before the instruction after it */
+	raised_event_exit(h, VMX_REASON_EXC_NMI, rip + 2, 0x80000202u);
+	h_expect(h, "guest interruptibility (blocking over)", h->x.interruptibility & 0xf, 0);
+}
+
+static void irq_raised_ack_on_exit(struct h_ctx *h)
+{
+	uint64_t rip = AT(h, H_SLOT(3), "\x90\x90\x0f\xa2");
+	h_start(h, rip);
+	if (!raised(h, hvx_vcpu_raise_interrupt(h->vcpu, 0x41), "hvx_vcpu_raise_interrupt"))
+		return;
+	h_run_keep_irq(h); /* RFLAGS.IF = 0 does not block it under external-interrupt exiting */
+	raised_event_exit(h, VMX_REASON_IRQ, rip, 0x80000041u); /* valid | type 0 | vector */
+	h_expect(h, "VM-exit instruction length (undefined: hvx writes 0)", h->x.len, 0);
+}
+
+static void irq_raised_without_ack_stays_pending(struct h_ctx *h)
+{
+	uint64_t rip = AT(h, H_SLOT(3), "\x90\x90\x0f\xa2");
+	h_start(h, rip);
+	if (!raised(h, hvx_vcpu_raise_interrupt(h->vcpu, 0xfe), "hvx_vcpu_raise_interrupt"))
+		return;
+	h_run_keep_irq(h);
+	raised_event_exit(h, VMX_REASON_IRQ, rip, 0); /* interruption information invalid */
+	h_run_keep_irq(h);
+	raised_event_exit(h, VMX_REASON_IRQ, rip, 0); /* not acknowledged: still pending */
+}
+
 /* ------------------------------------------------------------------ IRQ_WND, VIRTUAL_NMI_WND */
 
 static void event_exit(struct h_ctx *h, uint32_t reason, uint64_t rip)
@@ -382,6 +458,31 @@ static void nmi_window_after_mov_ss(struct h_ctx *h)
 	h_set_vmcs(h, VMCS_GUEST_INTERRUPTIBILITY, 2); /* MOV-SS blocking always closes the NMI window */
 	h_run(h);
 	event_exit(h, VMX_REASON_VIRTUAL_NMI_WND, rip + 1);
+}
+
+static void nmi_window_open_under_sti_blocking(struct h_ctx *h)
+{
+	uint64_t rip = AT(h, H_SLOT(4), "\x90\x90");
+	h_start(h, rip);
+	SET(h, RFLAGS, 0x202);
+	h_set_vmcs(h, VMCS_GUEST_INTERRUPTIBILITY, 1); /* spec 6.8: STI blocking may or may not close it; hvx: open */
+	h_run(h);
+	event_exit(h, VMX_REASON_VIRTUAL_NMI_WND, rip);
+	h_expect(h, "guest interruptibility (STI blocking kept)", h->x.interruptibility & 0xf, 1);
+}
+
+static void nmi_window_opens_after_iret(struct h_ctx *h)
+{
+	uint64_t rip = AT(h, H_SLOT(5), "\x48\xcf\x90"); /* iretq to the NOP after it */
+	h_start(h, rip);
+	h_set_vmcs(h, VMCS_GUEST_INTERRUPTIBILITY, 8); /* virtual-NMI blocking, ended by IRET */
+	uint64_t sp = H_STACK_TOP - 40;
+	uint64_t frame[5] = {rip + 2, H_SEL_CODE64, 2, H_STACK_TOP, H_SEL_DATA64};
+	memcpy(h->mem + sp, frame, sizeof frame);
+	SET(h, RSP, sp);
+	h_run(h);
+	event_exit(h, VMX_REASON_VIRTUAL_NMI_WND, rip + 2);
+	h_expect(h, "guest interruptibility (virtual-NMI blocking cleared by IRET)", h->x.interruptibility & 0xf, 0);
 }
 
 static void nmi_window_blocked(struct h_ctx *h)
@@ -630,10 +731,16 @@ const struct conf_case conf_cases_event[] = {
 	{"EXC_NMI", "int21_with_idt_limit_0_exits_with_idt_vectoring_hvdos", "real", H_REAL, {0}, {0}, 0, int21_hvdos,
 	 NULL},
 	{"EXC_NMI", "rsm_outside_smm_is_ud", "exc_long", H_LONG64, {0}, {0}, 0, rsm_ud, NULL},
-	{"EXC_NMI", "nmi_exits_with_nmi_exiting", NULL, H_LONG64, CTL(.pin = PIN_BASED_NMI), {0}, 0, NULL,
-	 "no API delivers an NMI to a running vCPU (needs an hvx NMI extension or the in-kernel APIC)"},
+	{"EXC_NMI", "nmi_exits_with_nmi_exiting", "loop_long", H_LONG64, CTL(.pin = PIN_BASED_NMI), {0}, 0, nmi_exits,
+	 NULL},
+	{"EXC_NMI", "nmi_exit_waits_for_mov_ss_and_sti_blocking", "loop_long", H_LONG64, CTL(.pin = PIN_BASED_NMI), {0},
+	 0, nmi_exits_after_sti_shadow, NULL},
 	{"IRQ", "kick_of_running_vcpu_exits_with_irq", "loop_long", H_LONG64, {0}, {0}, 0, kick_running, NULL},
 	{"IRQ", "pending_kick_exits_before_first_instruction", "loop_long", H_LONG64, {0}, {0}, 0, kick_pending, NULL},
+	{"IRQ", "raised_interrupt_exits_with_vector_when_acknowledged", "loop_long", H_LONG64,
+	 CTL(.pin = PIN_BASED_INTR, .exit = VMEXIT_ACK_INTR), {0}, 0, irq_raised_ack_on_exit, NULL},
+	{"IRQ", "raised_interrupt_without_ack_exits_invalid_and_stays_pending", "loop_long", H_LONG64,
+	 CTL(.pin = PIN_BASED_INTR), {0}, 0, irq_raised_without_ack_stays_pending, NULL},
 	{"TRIPLE_FAULT", "ud2_without_idt_triple_faults", "exc_long", H_LONG64, {0}, {0}, 0, triple_fault_long, NULL},
 	{"TRIPLE_FAULT", "int21_without_ivt_triple_faults_in_real_mode", "real", H_REAL, {0}, {0}, C_SOFT_KVM_REAL_IVT,
 	 triple_fault_real,
@@ -656,6 +763,12 @@ const struct conf_case conf_cases_event[] = {
 	{"VIRTUAL_NMI_WND", "nmi_window_opens_after_mov_ss_blocking", "loop_long", H_LONG64,
 	 CTL(.pin = PIN_BASED_NMI | PIN_BASED_VIRTUAL_NMI, .proc = CPU_BASED_VIRTUAL_NMI_WND), {0}, 0,
 	 nmi_window_after_mov_ss, NULL},
+	{"VIRTUAL_NMI_WND", "nmi_window_open_under_sti_blocking", "loop_long", H_LONG64,
+	 CTL(.pin = PIN_BASED_NMI | PIN_BASED_VIRTUAL_NMI, .proc = CPU_BASED_VIRTUAL_NMI_WND), {0}, 0,
+	 nmi_window_open_under_sti_blocking, NULL},
+	{"VIRTUAL_NMI_WND", "nmi_window_opens_after_iret", "loop_long", H_LONG64,
+	 CTL(.pin = PIN_BASED_NMI | PIN_BASED_VIRTUAL_NMI, .proc = CPU_BASED_VIRTUAL_NMI_WND), {0}, 0,
+	 nmi_window_opens_after_iret, NULL},
 	{"VIRTUAL_NMI_WND", "nmi_window_closed_by_virtual_nmi_blocking", "loop_long", H_LONG64,
 	 CTL(.pin = PIN_BASED_NMI | PIN_BASED_VIRTUAL_NMI, .proc = CPU_BASED_VIRTUAL_NMI_WND | IOX), {"IO"}, 0,
 	 nmi_window_blocked, NULL},

@@ -244,6 +244,113 @@ static void test_kick_unchanged(void **state)
 	eg_destroy(&g);
 }
 
+/* SDM 26.2.1.1: virtual NMIs need NMI exiting, NMI-window exiting needs virtual NMIs (VMfail 7). */
+static void test_virtual_nmi_control_checks(void **state)
+{
+	(void)state;
+	struct eg g;
+	eg_create(&g);
+	eg_long64(&g, EG_CODE);
+	eg_load(&g, EG_CODE, NOPS_HLT, sizeof NOPS_HLT);
+	uint64_t pin0 = eg_rd(&g, VMCS_CTRL_PIN_BASED), proc0 = eg_rd(&g, VMCS_CTRL_CPU_BASED);
+	eg_wr(&g, VMCS_CTRL_PIN_BASED, pin0 | PIN_BASED_VIRTUAL_NMI);
+	assert_int_equal(hv_vcpu_run(g.vcpu), HV_ERROR);
+	assert_int_equal(eg_rd(&g, VMCS_RO_INSTR_ERROR), 7);
+	eg_wr(&g, VMCS_CTRL_PIN_BASED, pin0 | PIN_BASED_NMI);
+	eg_wr(&g, VMCS_CTRL_CPU_BASED, proc0 | CPU_BASED_VIRTUAL_NMI_WND);
+	assert_int_equal(hv_vcpu_run(g.vcpu), HV_ERROR);
+	assert_int_equal(eg_rd(&g, VMCS_RO_INSTR_ERROR), 7);
+	eg_wr(&g, VMCS_CTRL_PIN_BASED, pin0 | PIN_BASED_NMI | PIN_BASED_VIRTUAL_NMI);
+	expect_event_exit(&g, VMX_REASON_VIRTUAL_NMI_WND, 0, EG_CODE); /* valid now: the window is open */
+	eg_wr(&g, VMCS_CTRL_CPU_BASED, proc0);
+	eg_expect_insn_exit(&g, VMX_REASON_HLT, EG_CODE + 2, 1, 0, 0);
+	eg_destroy(&g);
+}
+
+/* Spec 6.8: the NMI-window exit comes at the first boundary without virtual-NMI or MOV-SS blocking: right after entry
+ * when open, after the IRET that ends virtual-NMI blocking, not under MOV-SS blocking, under STI blocking. */
+static void test_nmi_window(void **state)
+{
+	(void)state;
+	struct eg g;
+	eg_create(&g);
+	eg_long64(&g, EG_CODE);
+	static const uint8_t code[] = {0x90, 0x48, 0xcf, 0x90, 0xf4}; /* nop; iretq; nop; hlt */
+	eg_load(&g, EG_CODE, code, sizeof code);
+	pin(&g, PIN_BASED_NMI | PIN_BASED_VIRTUAL_NMI);
+	eg_wr(&g, VMCS_CTRL_CPU_BASED, eg_rd(&g, VMCS_CTRL_CPU_BASED) | CPU_BASED_VIRTUAL_NMI_WND);
+	/* Open at entry: exit before the first instruction. */
+	expect_event_exit(&g, VMX_REASON_VIRTUAL_NMI_WND, 0, EG_CODE);
+	expect_event_exit(&g, VMX_REASON_VIRTUAL_NMI_WND, 0, EG_CODE); /* level: again while still open */
+	/* Virtual-NMI blocking closes it until IRET; the exit comes at the boundary after the IRET. */
+	eg_wr(&g, VMCS_GUEST_INTERRUPTIBILITY, 8);
+	uint64_t *st = (uint64_t *)(void *)(g.mem + EG_STACK - 40);
+	st[0] = EG_CODE + 3;
+	st[1] = SEL_CODE64;
+	st[2] = 2;
+	st[3] = EG_STACK;
+	st[4] = SEL_DATA;
+	eg_setreg(&g, HV_X86_RSP, EG_STACK - 40);
+	expect_event_exit(&g, VMX_REASON_VIRTUAL_NMI_WND, 0, EG_CODE + 3);
+	assert_int_equal(eg_rd(&g, VMCS_GUEST_INTERRUPTIBILITY), 0);
+	assert_int_equal(eg_reg(&g, HV_X86_RSP), EG_STACK);
+	/* MOV-SS blocking closes it for one instruction. */
+	eg_wr(&g, VMCS_GUEST_INTERRUPTIBILITY, 2);
+	expect_event_exit(&g, VMX_REASON_VIRTUAL_NMI_WND, 0, EG_CODE + 4);
+	assert_int_equal(eg_rd(&g, VMCS_GUEST_INTERRUPTIBILITY), 0);
+	/* STI blocking does not. */
+	eg_setreg(&g, HV_X86_RIP, EG_CODE + 3);
+	eg_setreg(&g, HV_X86_RFLAGS, 0x202);
+	eg_wr(&g, VMCS_GUEST_INTERRUPTIBILITY, 1);
+	expect_event_exit(&g, VMX_REASON_VIRTUAL_NMI_WND, 0, EG_CODE + 3);
+	assert_int_equal(eg_rd(&g, VMCS_GUEST_INTERRUPTIBILITY), 1);
+	eg_destroy(&g);
+}
+
+/* Injecting an NMI with virtual NMIs sets virtual-NMI blocking (closing the window) until the handler's IRET. */
+static void test_inject_nmi_virtual_blocking(void **state)
+{
+	(void)state;
+	struct eg g;
+	eg_create(&g);
+	eg_long64(&g, EG_CODE);
+	eg_load(&g, EG_CODE, NOPS_HLT, sizeof NOPS_HLT);
+	static const uint8_t handler[] = {0x90, 0x48, 0xcf}; /* nop; iretq */
+	eg_load(&g, 0x20000, handler, sizeof handler);
+	idt64(&g, 2, 0x20000);
+	pin(&g, PIN_BASED_NMI | PIN_BASED_VIRTUAL_NMI);
+	eg_wr(&g, VMCS_CTRL_CPU_BASED, eg_rd(&g, VMCS_CTRL_CPU_BASED) | CPU_BASED_VIRTUAL_NMI_WND);
+	eg_wr(&g, VMCS_CTRL_VMENTRY_IRQ_INFO, 0x80000202u);
+	/* The handler runs under virtual-NMI blocking; its IRET opens the window. */
+	expect_event_exit(&g, VMX_REASON_VIRTUAL_NMI_WND, 0, EG_CODE);
+	assert_int_equal(eg_rd(&g, VMCS_GUEST_INTERRUPTIBILITY), 0);
+	assert_int_equal(eg_reg(&g, HV_X86_RSP), EG_STACK);
+	/* A real NMI still exits under virtual-NMI blocking; the exit saves the blocking in bit 3. */
+	eg_wr(&g, VMCS_CTRL_CPU_BASED, eg_rd(&g, VMCS_CTRL_CPU_BASED) & ~(uint64_t)CPU_BASED_VIRTUAL_NMI_WND);
+	eg_wr(&g, VMCS_GUEST_INTERRUPTIBILITY, 8);
+	assert_int_equal(hvx_vcpu_raise_nmi(g.vcpu), HV_SUCCESS);
+	expect_event_exit(&g, VMX_REASON_EXC_NMI, 0x80000202u, EG_CODE);
+	assert_int_equal(eg_rd(&g, VMCS_GUEST_INTERRUPTIBILITY), 8);
+	eg_destroy(&g);
+}
+
+/* Spec 6.8: the NMI window wakes HLT: entry in activity state HLT exits at once (RIP unchanged, activity state kept). */
+static void test_nmi_window_wakes_hlt(void **state)
+{
+	(void)state;
+	struct eg g;
+	eg_create(&g);
+	eg_long64(&g, EG_CODE);
+	eg_load(&g, EG_CODE, NOPS_HLT, sizeof NOPS_HLT);
+	eg_controls(&g, 0, 0);
+	pin(&g, PIN_BASED_NMI | PIN_BASED_VIRTUAL_NMI);
+	eg_wr(&g, VMCS_CTRL_CPU_BASED, eg_rd(&g, VMCS_CTRL_CPU_BASED) | CPU_BASED_VIRTUAL_NMI_WND);
+	eg_wr(&g, VMCS_GUEST_ACTIVITY_STATE, 1);
+	expect_event_exit(&g, VMX_REASON_VIRTUAL_NMI_WND, 0, EG_CODE);
+	assert_int_equal(eg_rd(&g, VMCS_GUEST_ACTIVITY_STATE), 1);
+	eg_destroy(&g);
+}
+
 static void test_api_checks(void **state)
 {
 	(void)state;
@@ -271,6 +378,10 @@ int main(void)
 		EG_TEST(test_extint_wakes_hlt),
 		EG_TEST(test_nmi_before_extint),
 		EG_TEST(test_kick_unchanged),
+		EG_TEST(test_virtual_nmi_control_checks),
+		EG_TEST(test_nmi_window),
+		EG_TEST(test_inject_nmi_virtual_blocking),
+		EG_TEST(test_nmi_window_wakes_hlt),
 		EG_TEST(test_api_checks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -133,7 +133,7 @@ enum { ACC_R = 1, ACC_W = 2, ACC_X = 4, ACC_SUPER = 8 /* implicit supervisor acc
 enum emu_icls {
 	IC_HLT, IC_INVLPG, IC_RDPMC, IC_RDTSC, IC_RDTSCP_OK, IC_MWAIT, IC_MONITOR, IC_PAUSE, IC_WBINVD, IC_RDRAND,
 	IC_RDSEED, IC_INVPCID_OK, IC_DESC, IC_MOVDR, IC_CR3_LOAD, IC_CR3_STORE, IC_CR8_LOAD, IC_CR8_STORE, IC_TPR_SHADOW,
-	IC_TSC_OFFSET, IC_UNCOND_IO, IC_VMFUNC_OK, IC_PLE, IC_XSAVES_OK, IC_IRQ_WND, IC_MTF, IC_COUNT
+	IC_TSC_OFFSET, IC_UNCOND_IO, IC_VMFUNC_OK, IC_PLE, IC_XSAVES_OK, IC_IRQ_WND, IC_MTF, IC_NMI_WND, IC_COUNT
 };
 
 struct emu_block;
@@ -389,7 +389,8 @@ enum { EMU_EV_NMI = 1u, EMU_EV_EXTINT = 2u };
 void vmx_events(struct emu_cpu *c);         /* pending NMI, then external interrupt, at an instruction boundary */
 void vmx_nmi(struct emu_cpu *c);
 void vmx_extint(struct emu_cpu *c);
-bool vmx_wake(struct emu_cpu *c);           /* does something end HLT (kick, raised event)? */
+bool vmx_wake(struct emu_cpu *c);
+bool vmx_nmi_window(struct emu_cpu *c);     /* NMI-window exiting and the window open at this boundary */           /* does something end HLT (kick, raised event)? */
 void vmx_check_deadline(struct emu_cpu *c);
 void vmx_tpr_below_threshold(struct emu_cpu *c); /* TPR virtualization after a VTPR write: exit 43 if below */ /* exit 52 when the deadline or the preemption timer has passed */
 void vmx_single_step(struct emu_cpu *c);

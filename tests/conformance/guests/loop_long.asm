@@ -1,4 +1,4 @@
-; loop_long.asm: 64-bit guests for event exits: a spin loop, an STI shadow, a HLT, NOPs before CPUID or the sentinel (IRQ, IRQ_WND, VIRTUAL_NMI_WND, MTF, VMX_TIMER_EXPIRED cases).
+; loop_long.asm: 64-bit guests for event exits: a spin loop, an STI shadow, a HLT, NOPs before CPUID or the sentinel (IRQ, IRQ_WND, VIRTUAL_NMI_WND, MTF, VMX_TIMER_EXPIRED cases; an IRETQ for the NMI window).
 %include "common.inc"
 	bits 64
 SLOT 0
@@ -17,5 +17,9 @@ SLOT 3
 	DONE
 SLOT 4
 	nop
+	nop
+	DONE
+SLOT 5
+	iretq
 	nop
 	DONE

@@ -248,6 +248,8 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 		if (atomic_load_explicit(&c->vcpu->kick_pending, memory_order_relaxed) &&
 		    atomic_exchange(&c->vcpu->kick_pending, false))
 			vmx_exit_event(c, VMX_REASON_IRQ);
+		if (c->icls[IC_NMI_WND] && vmx_nmi_window(c))
+			vmx_exit_event(c, VMX_REASON_VIRTUAL_NMI_WND); /* spec 7.1 item 7, above NMIs */
 		unsigned ev = atomic_load_explicit(&c->events, memory_order_relaxed);
 		if (ev & EMU_EV_NMI)
 			vmx_nmi(c); /* spec 7.1: NMI, interrupt window, external interrupt */

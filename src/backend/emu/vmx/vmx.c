@@ -39,6 +39,15 @@ void vmx_fold(struct emu_cpu *c)
 	c->icls[IC_PLE] = !!(p2 & CPU_BASED2_PAUSE_LOOP);
 	c->icls[IC_IRQ_WND] = !!(p & CPU_BASED_IRQ_WND);
 	c->icls[IC_MTF] = !!(p & CPU_BASED_MTF);
+	c->icls[IC_NMI_WND] = !!(p & CPU_BASED_VIRTUAL_NMI_WND);
+}
+
+/* Spec 6.8: the NMI window is open with no virtual-NMI blocking and no MOV-SS blocking (STI blocking does not close
+ * it: the spec leaves suppression under STI to the processor, this one does not suppress). */
+bool vmx_nmi_window(struct emu_cpu *c)
+{
+	return c->icls[IC_NMI_WND] && !(c->v[HVX_SLOT_GUEST_INTERRUPTIBILITY] & 8) &&
+	       !(c->shadow && (c->shadow_kind & 2));
 }
 
 /* Common end of every exit: architectural state as hardware saves it. */
@@ -477,6 +486,8 @@ void vmx_inject(struct emu_cpu *c)
 			vmx_exit_event(c, VMX_REASON_MTF); /* pending MTF VM exit */
 		if (type == 7)
 			return;
+		if (type == EV_NMI)
+			v[HVX_SLOT_GUEST_INTERRUPTIBILITY] |= 8; /* SDM 26.6.1.2: blocking by (virtual-)NMI */
 		c->cur = NULL;
 		c->skip_bitmap = true;
 		emu_deliver(c, vec, type, (info >> 11) & 1, (uint32_t)v[HVX_SLOT_CTRL_VMENTRY_EXC_ERROR],
@@ -489,6 +500,8 @@ void vmx_inject(struct emu_cpu *c)
 	}
 	if (v[HVX_SLOT_GUEST_ACTIVITY_STATE] == 1) {
 		/* HLT with no interrupt source: wait for a kick (the thread keeps coming back for it). */
+		if (vmx_nmi_window(c))
+			vmx_exit_event(c, VMX_REASON_VIRTUAL_NMI_WND); /* the NMI window wakes HLT */
 		if (c->icls[IC_IRQ_WND] && (emu_flags(c) & FL_IF))
 			vmx_exit_event(c, VMX_REASON_IRQ_WND);
 		halt_wait(c);
@@ -499,9 +512,11 @@ void vmx_inject(struct emu_cpu *c)
 _Noreturn void vmx_halt(struct emu_cpu *c)
 {
 	c->v[HVX_SLOT_GUEST_ACTIVITY_STATE] = 1;
+	c->shadow = 0; /* STI / MOV-SS blocking ends with the HLT */
+	if (vmx_nmi_window(c))
+		vmx_exit_event(c, VMX_REASON_VIRTUAL_NMI_WND); /* the NMI window wakes HLT */
 	if (c->icls[IC_IRQ_WND] && (c->s->rflags & FL_IF))
 		vmx_exit_event(c, VMX_REASON_IRQ_WND); /* the window wakes HLT */
-	c->shadow = 0; /* STI / MOV-SS blocking ends with the HLT */
 	halt_wait(c);
 	longjmp(c->jb, JMP_EVENT); /* a raised event was delivered: run on from its handler */
 }
