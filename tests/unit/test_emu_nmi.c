@@ -212,6 +212,32 @@ static void test_extint_wakes_hlt(void **state)
 	eg_destroy(&g);
 }
 
+static void *nmi_raiser(void *arg)
+{
+	hv_vcpuid_t id = *(hv_vcpuid_t *)arg;
+	usleep(20000);
+	hvx_vcpu_raise_nmi(id);
+	return NULL;
+}
+
+/* A raised NMI under NMI exiting ends HLT with exit 0; the exit saves activity state HLT, RIP after the HLT. */
+static void test_nmi_exit_wakes_hlt(void **state)
+{
+	(void)state;
+	struct eg g;
+	eg_create(&g);
+	eg_long64(&g, EG_CODE);
+	eg_load(&g, EG_CODE, NOPS_HLT, sizeof NOPS_HLT);
+	eg_controls(&g, 0, 0);
+	pin(&g, PIN_BASED_NMI);
+	pthread_t t;
+	pthread_create(&t, NULL, nmi_raiser, &g.vcpu);
+	expect_event_exit(&g, VMX_REASON_EXC_NMI, 0x80000202u, EG_CODE + 3);
+	pthread_join(t, NULL);
+	assert_int_equal(eg_rd(&g, VMCS_GUEST_ACTIVITY_STATE), 1);
+	eg_destroy(&g);
+}
+
 /* Spec 7.1: NMI (item 8) before the external interrupt (item 10). */
 static void test_nmi_before_extint(void **state)
 {
@@ -325,7 +351,15 @@ static void test_inject_nmi_virtual_blocking(void **state)
 	expect_event_exit(&g, VMX_REASON_VIRTUAL_NMI_WND, 0, EG_CODE);
 	assert_int_equal(eg_rd(&g, VMCS_GUEST_INTERRUPTIBILITY), 0);
 	assert_int_equal(eg_reg(&g, HV_X86_RSP), EG_STACK);
-	/* A real NMI still exits under virtual-NMI blocking; the exit saves the blocking in bit 3. */
+	/* SDM 26.3.1.5: injecting an NMI under virtual-NMI blocking fails the entry (guest state, qualification 0). */
+	eg_wr(&g, VMCS_GUEST_INTERRUPTIBILITY, 8);
+	eg_wr(&g, VMCS_CTRL_VMENTRY_IRQ_INFO, 0x80000202u);
+	assert_int_equal(hv_vcpu_run(g.vcpu), HV_SUCCESS);
+	assert_int_equal(eg_rd(&g, VMCS_RO_EXIT_REASON), 0x80000021u);
+	assert_int_equal(eg_rd(&g, VMCS_RO_EXIT_QUALIFIC), 0);
+	assert_int_equal(eg_reg(&g, HV_X86_RIP), EG_CODE);
+	eg_wr(&g, VMCS_CTRL_VMENTRY_IRQ_INFO, 0);
+		/* A real NMI still exits under virtual-NMI blocking; the exit saves the blocking in bit 3. */
 	eg_wr(&g, VMCS_CTRL_CPU_BASED, eg_rd(&g, VMCS_CTRL_CPU_BASED) & ~(uint64_t)CPU_BASED_VIRTUAL_NMI_WND);
 	eg_wr(&g, VMCS_GUEST_INTERRUPTIBILITY, 8);
 	assert_int_equal(hvx_vcpu_raise_nmi(g.vcpu), HV_SUCCESS);
@@ -376,6 +410,7 @@ int main(void)
 		EG_TEST(test_extint_exiting_no_ack),
 		EG_TEST(test_extint_delivery_sti_shadow),
 		EG_TEST(test_extint_wakes_hlt),
+		EG_TEST(test_nmi_exit_wakes_hlt),
 		EG_TEST(test_nmi_before_extint),
 		EG_TEST(test_kick_unchanged),
 		EG_TEST(test_virtual_nmi_control_checks),

@@ -438,6 +438,10 @@ bool vmx_entry_checks(struct emu_cpu *c)
 		return entry_fail(c, 0);
 	if (v[HVX_SLOT_GUEST_ACTIVITY_STATE] == 1 && ((v[HVX_SLOT_GUEST_SS_AR] >> 5) & 3))
 		return entry_fail(c, 0); /* HLT requires SS.DPL = 0 */
+	uint32_t inj = (uint32_t)v[HVX_SLOT_CTRL_VMENTRY_IRQ_INFO];
+	if ((inj & (1u << 31)) && ((inj >> 8) & 7) == EV_NMI && (v[HVX_SLOT_CTRL_PIN_BASED] & PIN_BASED_VIRTUAL_NMI) &&
+	    (v[HVX_SLOT_GUEST_INTERRUPTIBILITY] & 8))
+		return entry_fail(c, 0); /* SDM 26.3.1.5: no NMI injection under virtual-NMI blocking */
 	uint32_t trar = (uint32_t)v[HVX_SLOT_GUEST_TR_AR];
 	if ((trar & (1u << 16)) || (trar & (1u << 4)) || !(trar & (1u << 7)) ||
 	    ((trar & 0xf) != 11 && (ia32e || (trar & 0xf) != 3)) || (v[HVX_SLOT_GUEST_TR] & 4))
