@@ -74,6 +74,12 @@ hv_return_t hvx_vcpu_set_cpuid(hv_vcpuid_t vcpu, const struct hvx_cpuid_entry *e
  */
 hv_return_t hvx_vcpu_raise_nmi(hv_vcpuid_t vcpu);
 hv_return_t hvx_vcpu_raise_interrupt(hv_vcpuid_t vcpu, uint8_t vector);
+/*
+ * An INIT signal, any thread, same errors: exits with reason 3 (INIT, qualification 0, RIP = next instruction) at the
+ * next instruction boundary, above every other event (STI / MOV-SS blocking does not hold it); it ends HLT. No guest
+ * register is reset. (No SIPI: the API keeps the activity state to active or HLT, so wait-for-SIPI cannot occur.)
+ */
+hv_return_t hvx_vcpu_raise_init(hv_vcpuid_t vcpu);
 
 /*
  * emu backend statistics (process-wide, all emu vCPUs): the number of guest instructions that decoded but are not

@@ -1,4 +1,4 @@
-/* hvx_events.c: events a VMM raises on a vCPU (NMI, external interrupt), from any thread. */
+/* hvx_events.c: events a VMM raises on a vCPU (NMI, external interrupt, INIT), from any thread. */
 #include <hvx/hvx.h>
 
 #include "api.h"
@@ -34,4 +34,9 @@ HVX_EXPORT hv_return_t hvx_vcpu_raise_interrupt(hv_vcpuid_t id, uint8_t vector)
 	if (vector < 16)
 		return hvx_the_vm ? HV_BAD_ARGUMENT : HV_NO_DEVICE;
 	return raise_event(id, HVX_EVENT_EXTINT, vector);
+}
+
+HVX_EXPORT hv_return_t hvx_vcpu_raise_init(hv_vcpuid_t id)
+{
+	return raise_event(id, HVX_EVENT_INIT, 0);
 }

@@ -30,6 +30,7 @@ struct hvx_cpuid_entry;
 enum hvx_event {
 	HVX_EVENT_NMI,    /* non-maskable interrupt (vector 2) */
 	HVX_EVENT_EXTINT, /* maskable external interrupt, vector 16..255 */
+	HVX_EVENT_INIT,   /* INIT signal */
 };
 
 struct hvx_backend_ops {

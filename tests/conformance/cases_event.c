@@ -391,6 +391,33 @@ static void irq_raised_without_ack_stays_pending(struct h_ctx *h)
 	raised_event_exit(h, VMX_REASON_IRQ, rip, 0); /* not acknowledged: still pending */
 }
 
+static void init_exits(struct h_ctx *h)
+{
+	uint64_t rip = AT(h, H_SLOT(3), "\x90\x90\x0f\xa2");
+	h_start(h, rip);
+	if (!raised(h, hvx_vcpu_raise_init(h->vcpu), "hvx_vcpu_raise_init"))
+		return;
+	h_run(h);
+	raised_event_exit(h, VMX_REASON_INIT, rip, 0); /* qualification 0, RIP = next instruction */
+	h_expect(h, "VM-exit instruction length (undefined: hvx writes 0)", h->x.len, 0);
+	h_expect(h, "guest activity state", h->x.activity, 0);
+}
+
+static void init_above_nmi(struct h_ctx *h)
+{
+	uint64_t rip = AT(h, H_SLOT(3), "\x90\x90\x0f\xa2");
+	h_start(h, rip);
+	h_set_vmcs(h, VMCS_GUEST_INTERRUPTIBILITY, 2); /* holds the NMI, not the INIT (spec 7.1) */
+	if (!raised(h, hvx_vcpu_raise_nmi(h->vcpu), "hvx_vcpu_raise_nmi") ||
+	    !raised(h, hvx_vcpu_raise_init(h->vcpu), "hvx_vcpu_raise_init"))
+		return;
+	h_run(h);
+	raised_event_exit(h, VMX_REASON_INIT, rip, 0);
+	h_expect(h, "guest interruptibility (kept)", h->x.interruptibility & 0xf, 2);
+	h_run(h);
+	raised_event_exit(h, VMX_REASON_EXC_NMI, rip + 1, 0x80000202u); /* after the MOV-SS-blocked NOP */
+}
+
 /* ------------------------------------------------------------------ IRQ_WND, VIRTUAL_NMI_WND */
 
 static void event_exit(struct h_ctx *h, uint32_t reason, uint64_t rip)
@@ -698,7 +725,7 @@ static void entry_ia32e_without_pae(struct h_ctx *h)
 
 /* ------------------------------------------------------------------ the table */
 
-#define TODO_INIT "no API signals INIT or SIPI to a vCPU (needs an hvx extension or the in-kernel APIC's INIT IPI)"
+#define TODO_SIPI "the API keeps the activity state to active or HLT (spec 3.4), so no vCPU waits for SIPI"
 #define TODO_SMI "SMM VM exits exist only under the dual-monitor treatment of SMM; no API raises an SMI"
 
 const struct conf_case conf_cases_event[] = {
@@ -745,8 +772,10 @@ const struct conf_case conf_cases_event[] = {
 	{"TRIPLE_FAULT", "int21_without_ivt_triple_faults_in_real_mode", "real", H_REAL, {0}, {0}, C_SOFT_KVM_REAL_IVT,
 	 triple_fault_real,
 	 NULL},
-	{"INIT", "init_signal_exits", NULL, H_LONG64, {0}, {0}, 0, NULL, TODO_INIT},
-	{"SIPI", "sipi_in_wait_for_sipi_exits_with_vector", NULL, H_LONG64, {0}, {0}, 0, NULL, TODO_INIT},
+	{"INIT", "init_signal_exits", "loop_long", H_LONG64, {0}, {0}, 0, init_exits, NULL},
+	{"INIT", "init_exits_under_mov_ss_blocking_above_nmi", "loop_long", H_LONG64, CTL(.pin = PIN_BASED_NMI), {0}, 0,
+	 init_above_nmi, NULL},
+	{"SIPI", "sipi_in_wait_for_sipi_exits_with_vector", NULL, H_LONG64, {0}, {0}, 0, NULL, TODO_SIPI},
 	{"IO_SMI", "smi_after_io_exits", NULL, H_LONG64, {0}, {0}, 0, NULL, TODO_SMI},
 	{"OTHER_SMI", "other_smi_exits", NULL, H_LONG64, {0}, {0}, 0, NULL, TODO_SMI},
 	{"IRQ_WND", "interrupt_window_open_at_entry_exits_first", "loop_long", H_LONG64,

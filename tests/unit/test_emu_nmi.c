@@ -385,6 +385,66 @@ static void test_nmi_window_wakes_hlt(void **state)
 	eg_destroy(&g);
 }
 
+/* Spec 6.3: INIT exits at the next boundary (qualification 0, RIP next instruction), above NMIs and MOV-SS blocking. */
+static void test_init_exit(void **state)
+{
+	(void)state;
+	struct eg g;
+	eg_create(&g);
+	eg_long64(&g, EG_CODE);
+	eg_load(&g, EG_CODE, NOPS_HLT, sizeof NOPS_HLT);
+	pin(&g, PIN_BASED_NMI);
+	eg_wr(&g, VMCS_GUEST_INTERRUPTIBILITY, 2);
+	assert_int_equal(hvx_vcpu_raise_nmi(g.vcpu), HV_SUCCESS);
+	assert_int_equal(hvx_vcpu_raise_init(g.vcpu), HV_SUCCESS);
+	expect_event_exit(&g, VMX_REASON_INIT, 0, EG_CODE);
+	assert_int_equal(eg_rd(&g, VMCS_GUEST_INTERRUPTIBILITY), 2); /* register state not reset */
+	eg_wr(&g, VMCS_GUEST_INTERRUPTIBILITY, 0);
+	expect_event_exit(&g, VMX_REASON_EXC_NMI, 0x80000202u, EG_CODE);
+	eg_expect_insn_exit(&g, VMX_REASON_HLT, EG_CODE + 2, 1, 0, 0);
+	eg_destroy(&g);
+}
+
+static void *init_raiser(void *arg)
+{
+	hv_vcpuid_t id = *(hv_vcpuid_t *)arg;
+	usleep(20000);
+	hvx_vcpu_raise_init(id);
+	return NULL;
+}
+
+/* INIT ends HLT (activity state HLT saved, RIP after the HLT). */
+static void test_init_wakes_hlt(void **state)
+{
+	(void)state;
+	struct eg g;
+	eg_create(&g);
+	eg_long64(&g, EG_CODE);
+	eg_load(&g, EG_CODE, NOPS_HLT, sizeof NOPS_HLT);
+	eg_controls(&g, 0, 0);
+	pthread_t t;
+	pthread_create(&t, NULL, init_raiser, &g.vcpu);
+	expect_event_exit(&g, VMX_REASON_INIT, 0, EG_CODE + 3);
+	pthread_join(t, NULL);
+	assert_int_equal(eg_rd(&g, VMCS_GUEST_ACTIVITY_STATE), 1);
+	eg_destroy(&g);
+}
+
+/* INIT under MTF: INIT exits at the boundary after entry, the MTF exit follows the first instruction. */
+static void test_init_above_mtf(void **state)
+{
+	(void)state;
+	struct eg g;
+	eg_create(&g);
+	eg_long64(&g, EG_CODE);
+	eg_load(&g, EG_CODE, NOPS_HLT, sizeof NOPS_HLT);
+	eg_controls(&g, CPU_BASED_HLT | CPU_BASED_MTF, 0);
+	assert_int_equal(hvx_vcpu_raise_init(g.vcpu), HV_SUCCESS);
+	expect_event_exit(&g, VMX_REASON_INIT, 0, EG_CODE); /* at the boundary after entry */
+	expect_event_exit(&g, VMX_REASON_MTF, 0, EG_CODE + 1);
+	eg_destroy(&g);
+}
+
 static void test_api_checks(void **state)
 {
 	(void)state;
@@ -397,6 +457,7 @@ static void test_api_checks(void **state)
 	assert_int_equal(hvx_vcpu_raise_interrupt(g.vcpu + 1, 32), HV_BAD_ARGUMENT);
 	assert_int_equal(hvx_vcpu_raise_nmi(g.vcpu + 1), HV_BAD_ARGUMENT);
 	assert_int_equal(hvx_vcpu_raise_nmi(1000000), HV_BAD_ARGUMENT);
+	assert_int_equal(hvx_vcpu_raise_init(g.vcpu + 1), HV_BAD_ARGUMENT);
 	eg_destroy(&g);
 }
 
@@ -417,6 +478,9 @@ int main(void)
 		EG_TEST(test_nmi_window),
 		EG_TEST(test_inject_nmi_virtual_blocking),
 		EG_TEST(test_nmi_window_wakes_hlt),
+		EG_TEST(test_init_exit),
+		EG_TEST(test_init_wakes_hlt),
+		EG_TEST(test_init_above_mtf),
 		EG_TEST(test_api_checks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -385,7 +385,8 @@ void vmx_pause(struct emu_cpu *c, const struct emu_insn *in);
 bool vmx_entry_checks(struct emu_cpu *c);  /* guest-state checks; false -> exit 33 filled */
 void vmx_inject(struct emu_cpu *c);        /* VM-entry event injection */
 _Noreturn void vmx_halt(struct emu_cpu *c);
-enum { EMU_EV_NMI = 1u, EMU_EV_EXTINT = 2u };
+enum { EMU_EV_NMI = 1u, EMU_EV_EXTINT = 2u, EMU_EV_INIT = 4u };
+void vmx_init(struct emu_cpu *c);           /* pending INIT: exit 3 */
 void vmx_events(struct emu_cpu *c);         /* pending NMI, then external interrupt, at an instruction boundary */
 void vmx_nmi(struct emu_cpu *c);
 void vmx_extint(struct emu_cpu *c);

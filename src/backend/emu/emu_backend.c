@@ -59,7 +59,7 @@ static const struct hvx_caps emu_caps = {
 	.vcpu_max = 64,
 	.space_max = HVX_SPACE_MAX,
 	.reasons = {
-		R(VMX_REASON_EXC_NMI) | R(VMX_REASON_IRQ) | R(VMX_REASON_TRIPLE_FAULT) | R(VMX_REASON_IRQ_WND) | R(VMX_REASON_VIRTUAL_NMI_WND) | R(VMX_REASON_TASK) | R(VMX_REASON_MTF) | R(VMX_REASON_TPR_THRESHOLD) |
+		R(VMX_REASON_EXC_NMI) | R(VMX_REASON_IRQ) | R(VMX_REASON_TRIPLE_FAULT) | R(VMX_REASON_INIT) | R(VMX_REASON_IRQ_WND) | R(VMX_REASON_VIRTUAL_NMI_WND) | R(VMX_REASON_TASK) | R(VMX_REASON_MTF) | R(VMX_REASON_TPR_THRESHOLD) |
 		R(VMX_REASON_CPUID) | R(VMX_REASON_GETSEC) | R(VMX_REASON_HLT) | R(VMX_REASON_INVD) |
 		R(VMX_REASON_INVLPG) | R(VMX_REASON_RDPMC) | R(VMX_REASON_RDTSC) | R(VMX_REASON_VMCALL) |
 		R(VMX_REASON_VMCLEAR) | R(VMX_REASON_VMLAUNCH) | R(VMX_REASON_VMPTRLD) | R(VMX_REASON_VMPTRST) |
@@ -124,8 +124,8 @@ static void emu_vcpu_kick(struct hvx_vcpu *vcpu)
 static hv_return_t emu_raise_event(struct hvx_vcpu *vcpu, enum hvx_event kind, uint8_t vector)
 {
 	struct emu_cpu *c = vcpu->backend;
-	if (kind == HVX_EVENT_NMI) {
-		atomic_fetch_or(&c->events, EMU_EV_NMI);
+	if (kind == HVX_EVENT_NMI || kind == HVX_EVENT_INIT) {
+		atomic_fetch_or(&c->events, kind == HVX_EVENT_NMI ? EMU_EV_NMI : EMU_EV_INIT);
 		return HV_SUCCESS;
 	}
 	unsigned old = atomic_load(&c->events), new;

@@ -248,9 +248,11 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 		if (atomic_load_explicit(&c->vcpu->kick_pending, memory_order_relaxed) &&
 		    atomic_exchange(&c->vcpu->kick_pending, false))
 			vmx_exit_event(c, VMX_REASON_IRQ);
+		unsigned ev = atomic_load_explicit(&c->events, memory_order_relaxed);
+		if (ev & EMU_EV_INIT)
+			vmx_init(c); /* spec 7.1 item 3 */
 		if (c->icls[IC_NMI_WND] && vmx_nmi_window(c))
 			vmx_exit_event(c, VMX_REASON_VIRTUAL_NMI_WND); /* spec 7.1 item 7, above NMIs */
-		unsigned ev = atomic_load_explicit(&c->events, memory_order_relaxed);
 		if (ev & EMU_EV_NMI)
 			vmx_nmi(c); /* spec 7.1: NMI, interrupt window, external interrupt */
 		if (c->icls[IC_IRQ_WND] && !c->shadow && (c->s->rflags & FL_IF))
@@ -290,8 +292,11 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 		c->shadow = c->shadow == 2 ? 1 : 0;
 		c->stop = false;
 		c->icount += n;
-		if (c->icls[IC_MTF])
+		if (c->icls[IC_MTF]) {
+			if (atomic_load_explicit(&c->events, memory_order_relaxed) & EMU_EV_INIT)
+				vmx_init(c); /* INIT is above MTF (spec 7.1 item 3) */
 			vmx_exit_event(c, VMX_REASON_MTF); /* above the single-step trap in priority */
+		}
 		if (tf)
 			vmx_single_step(c);
 	}

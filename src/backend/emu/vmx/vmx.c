@@ -526,8 +526,19 @@ _Noreturn void vmx_halt(struct emu_cpu *c)
 }
 
 static bool nmi_blocked(struct emu_cpu *c);
+/* Spec 6.3: INIT exits unconditionally (wait-for-SIPI, which would hold it, cannot be entered through the API);
+ * qualification 0, RIP = next instruction, no register reset. */
+void vmx_init(struct emu_cpu *c)
+{
+	if (atomic_load(&c->events) & EMU_EV_INIT) {
+		atomic_fetch_and(&c->events, ~EMU_EV_INIT);
+		vmx_exit_event(c, VMX_REASON_INIT);
+	}
+}
+
 void vmx_events(struct emu_cpu *c)
 {
+	vmx_init(c);
 	vmx_nmi(c);
 	vmx_extint(c);
 }
@@ -538,6 +549,8 @@ bool vmx_wake(struct emu_cpu *c)
 		return true;
 	unsigned ev = atomic_load(&c->events);
 	if ((ev & EMU_EV_NMI) && !nmi_blocked(c))
+		return true;
+	if (ev & EMU_EV_INIT)
 		return true;
 	/* An external interrupt wakes HLT when it exits or when RFLAGS.IF lets it be delivered. */
 	return (ev & EMU_EV_EXTINT) && ((c->pin & PIN_BASED_INTR) || (emu_flags(c) & FL_IF));
