@@ -238,6 +238,24 @@ static void test_nmi_exit_wakes_hlt(void **state)
 	eg_destroy(&g);
 }
 
+/* A running vCPU (spin loop) notices an interrupt raised from another thread: exit 1 with the vector, RIP = the loop. */
+static void test_extint_exit_while_running(void **state)
+{
+	(void)state;
+	struct eg g;
+	eg_create(&g);
+	eg_long64(&g, EG_CODE);
+	static const uint8_t spin[] = {0xeb, 0xfe}; /* jmp $ */
+	eg_load(&g, EG_CODE, spin, sizeof spin);
+	pin(&g, PIN_BASED_INTR);
+	eg_wr(&g, VMCS_CTRL_VMEXIT_CONTROLS, eg_rd(&g, VMCS_CTRL_VMEXIT_CONTROLS) | VMEXIT_ACK_INTR);
+	pthread_t t;
+	pthread_create(&t, NULL, raiser, &g.vcpu);
+	expect_event_exit(&g, VMX_REASON_IRQ, 0x80000030u, EG_CODE);
+	pthread_join(t, NULL);
+	eg_destroy(&g);
+}
+
 /* Spec 7.1: NMI (item 8) before the external interrupt (item 10). */
 static void test_nmi_before_extint(void **state)
 {
@@ -252,6 +270,25 @@ static void test_nmi_before_extint(void **state)
 	assert_int_equal(hvx_vcpu_raise_nmi(g.vcpu), HV_SUCCESS);
 	expect_event_exit(&g, VMX_REASON_EXC_NMI, 0x80000202u, EG_CODE);
 	expect_event_exit(&g, VMX_REASON_IRQ, 0x800000feu, EG_CODE);
+	eg_destroy(&g);
+}
+
+/* Spec 7.1: NMI-window exit (item 7) before the NMI (8) before the interrupt-window exit (9). */
+static void test_window_priorities(void **state)
+{
+	(void)state;
+	struct eg g;
+	eg_create(&g);
+	eg_long64(&g, EG_CODE);
+	eg_load(&g, EG_CODE, NOPS_HLT, sizeof NOPS_HLT);
+	eg_controls(&g, CPU_BASED_HLT | CPU_BASED_IRQ_WND | CPU_BASED_VIRTUAL_NMI_WND, 0);
+	pin(&g, PIN_BASED_NMI | PIN_BASED_VIRTUAL_NMI);
+	eg_setreg(&g, HV_X86_RFLAGS, 0x202);
+	assert_int_equal(hvx_vcpu_raise_nmi(g.vcpu), HV_SUCCESS);
+	expect_event_exit(&g, VMX_REASON_VIRTUAL_NMI_WND, 0, EG_CODE);
+	eg_wr(&g, VMCS_CTRL_CPU_BASED, eg_rd(&g, VMCS_CTRL_CPU_BASED) & ~(uint64_t)CPU_BASED_VIRTUAL_NMI_WND);
+	expect_event_exit(&g, VMX_REASON_EXC_NMI, 0x80000202u, EG_CODE);
+	expect_event_exit(&g, VMX_REASON_IRQ_WND, 0, EG_CODE);
 	eg_destroy(&g);
 }
 
@@ -472,7 +509,9 @@ int main(void)
 		EG_TEST(test_extint_delivery_sti_shadow),
 		EG_TEST(test_extint_wakes_hlt),
 		EG_TEST(test_nmi_exit_wakes_hlt),
+		EG_TEST(test_extint_exit_while_running),
 		EG_TEST(test_nmi_before_extint),
+		EG_TEST(test_window_priorities),
 		EG_TEST(test_kick_unchanged),
 		EG_TEST(test_virtual_nmi_control_checks),
 		EG_TEST(test_nmi_window),
