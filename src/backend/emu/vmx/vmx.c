@@ -460,18 +460,19 @@ bool vmx_entry_checks(struct emu_cpu *c)
  * event exits or is delivered (activity state active again on return). */
 static void halt_wait(struct emu_cpu *c)
 {
+	c->shadow = 0; /* no STI / MOV-SS blocking in the HLT state */
 	for (;;) {
-		while (!vmx_wake(c)) {
-			struct timespec ts = {0, 200000};
-			nanosleep(&ts, NULL);
-			mmu_sync_gen(c);
-			vmx_check_deadline(c); /* the timer wakes HLT */
+		if (vmx_wake(c)) {
+			if (atomic_exchange(&c->vcpu->kick_pending, false))
+				vmx_exit_event(c, VMX_REASON_IRQ);
+			vmx_events(c);
+			if (c->v[HVX_SLOT_GUEST_ACTIVITY_STATE] == 0)
+				return;
 		}
-		if (atomic_exchange(&c->vcpu->kick_pending, false))
-			vmx_exit_event(c, VMX_REASON_IRQ);
-		vmx_events(c);
-		if (c->v[HVX_SLOT_GUEST_ACTIVITY_STATE] == 0)
-			return;
+		struct timespec ts = {0, 200000};
+		nanosleep(&ts, NULL);
+		mmu_sync_gen(c);
+		vmx_check_deadline(c); /* the timer wakes HLT */
 	}
 }
 
@@ -525,7 +526,12 @@ _Noreturn void vmx_halt(struct emu_cpu *c)
 	longjmp(c->jb, JMP_EVENT); /* a raised event was delivered: run on from its handler */
 }
 
-static bool nmi_blocked(struct emu_cpu *c);
+static bool nmi_blocked(struct emu_cpu *c)
+{
+	/* Blocking by NMI holds real NMIs unless virtual NMIs make bit 3 the virtual-NMI blocking. */
+	return !(c->pin & PIN_BASED_VIRTUAL_NMI) && (c->v[HVX_SLOT_GUEST_INTERRUPTIBILITY] & 8);
+}
+
 /* Spec 6.3: INIT exits unconditionally (wait-for-SIPI, which would hold it, cannot be entered through the API);
  * qualification 0, RIP = next instruction, no register reset. */
 void vmx_init(struct emu_cpu *c)
@@ -558,12 +564,6 @@ bool vmx_wake(struct emu_cpu *c)
 
 /* SDM 25.3, spec 6.0/6.1 and 7.1 items 8 and 10: a raised NMI and external interrupt at an instruction boundary, NMI
  * first. STI / MOV-SS blocking (c->shadow) holds both for one instruction. */
-static bool nmi_blocked(struct emu_cpu *c)
-{
-	/* Blocking by NMI holds real NMIs unless virtual NMIs make bit 3 the virtual-NMI blocking. */
-	return !(c->pin & PIN_BASED_VIRTUAL_NMI) && (c->v[HVX_SLOT_GUEST_INTERRUPTIBILITY] & 8);
-}
-
 void vmx_nmi(struct emu_cpu *c)
 {
 	uint64_t *v = c->v;
