@@ -39,6 +39,8 @@ struct hvx_backend_ops {
 
 	/* Can this backend run here? On false, *why says why (static text). */
 	bool (*available)(const char **why);
+	/* May auto selection pick it when it is available (NULL: yes)? kvm: only on hardware virtualisation. */
+	bool (*auto_ok)(void);
 	/* The capability words and producible reasons of this backend. */
 	const struct hvx_caps *(*caps)(void);
 

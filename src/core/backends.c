@@ -7,10 +7,8 @@
 extern const struct hvx_backend_ops hvx_backend_kvm;
 extern const struct hvx_backend_ops hvx_backend_emu;
 
-/* Auto selection prefers kvm where its available() says it is hardware-backed, then emu. */
+/* Preference order for auto selection: the first backend that is available and whose auto_ok() agrees. */
 const struct hvx_backend_ops *const hvx_backends[] = {&hvx_backend_kvm, &hvx_backend_emu, NULL};
-
-bool hvx_kvm_hardware_virtualisation(void);
 
 const struct hvx_backend_ops *hvx_backend_select(const char *name, const char **why)
 {
@@ -22,18 +20,16 @@ const struct hvx_backend_ops *hvx_backend_select(const char *name, const char **
 		if (!name || !*name)
 			name = "auto";
 	}
-	if (!strcmp(name, "auto")) {
-		/* kvm only on real hardware virtualisation: a software KVM (such as PVM) is slower than emu for ring 0. */
-		if (hvx_kvm_hardware_virtualisation() && hvx_backend_kvm.available(why))
-			return &hvx_backend_kvm;
-		if (hvx_backend_emu.available(why))
-			return &hvx_backend_emu;
-		return NULL;
-	}
+	bool any = !strcmp(name, "auto");
 	for (unsigned i = 0; hvx_backends[i]; i++) {
-		if (!strcmp(name, hvx_backends[i]->name))
-			return hvx_backends[i]->available(why) ? hvx_backends[i] : NULL;
+		const struct hvx_backend_ops *b = hvx_backends[i];
+		if (any && (!b->auto_ok || b->auto_ok()) && b->available(why))
+			return b;
+		if (!any && !strcmp(name, b->name))
+			return b->available(why) ? b : NULL;
 	}
+	if (any)
+		return NULL;
 	*why = "unknown backend (known: emu, kvm, auto)";
 	return NULL;
 }

@@ -32,8 +32,6 @@ extern struct hvx_vm *hvx_the_vm;
 /* The vCPU owned by the calling thread (NULL if none). */
 struct hvx_vcpu *hvx_current_vcpu(void);
 
-
-
 /* Bind / unbind the calling thread to a vCPU (thread exit then destroys it). */
 void hvx_bind_thread(struct hvx_vcpu *vcpu);
 void hvx_unbind_thread(void);

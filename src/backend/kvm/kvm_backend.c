@@ -541,6 +541,8 @@ const struct hvx_backend_ops hvx_backend_kvm = {
 	.name = "kvm",
 	.description = "hardware virtualisation through /dev/kvm",
 	.available = kvm_available,
+	/* A software KVM (such as PVM) runs ring 0 slower than emu: auto picks kvm only on vmx/svm hosts. */
+	.auto_ok = hvx_kvm_hardware_virtualisation,
 	.caps = kvm_get_caps,
 	.vm_create = kvm_vm_create,
 	.vm_destroy = kvm_vm_destroy,
