@@ -27,6 +27,7 @@ struct conf_case {
 extern const struct conf_case conf_cases_insn[];
 extern const struct conf_case conf_cases_event[];
 extern const struct conf_case conf_cases_mem[];
+extern const struct conf_case conf_cases_misc[]; /* cases_misc.c */
 
 /* A case body may decline at run time (a capability it needs is missing): the case is reported as skipped. */
 void h_decline(struct h_ctx *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

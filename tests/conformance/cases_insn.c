@@ -504,7 +504,8 @@ static bool xss_setup(struct h_ctx *h)
 		h_decline(h, "CR4_FIXED1 does not allow CR4.OSXSAVE");
 		return false;
 	}
-	if (hv_vcpu_write_msr(h->vcpu, 0xda0, 0x100) != HV_SUCCESS) {
+	if (hv_vcpu_enable_managed_msr(h->vcpu, 0xda0, true) != HV_SUCCESS ||
+	    hv_vcpu_write_msr(h->vcpu, 0xda0, 0x100) != HV_SUCCESS) {
 		h_decline(h, "hv_vcpu_write_msr(IA32_XSS, 0x100) is refused");
 		return false;
 	}

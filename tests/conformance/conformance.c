@@ -18,7 +18,7 @@
 
 extern char **environ;
 
-static const struct conf_case *const tables[] = {conf_cases_event, conf_cases_insn, conf_cases_mem};
+static const struct conf_case *const tables[] = {conf_cases_event, conf_cases_insn, conf_cases_mem, conf_cases_misc};
 
 /* ------------------------------------------------------------------ helpers used by the case bodies */
 

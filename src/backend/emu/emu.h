@@ -133,7 +133,7 @@ enum { ACC_R = 1, ACC_W = 2, ACC_X = 4, ACC_SUPER = 8 /* implicit supervisor acc
 enum emu_icls {
 	IC_HLT, IC_INVLPG, IC_RDPMC, IC_RDTSC, IC_RDTSCP_OK, IC_MWAIT, IC_MONITOR, IC_PAUSE, IC_WBINVD, IC_RDRAND,
 	IC_RDSEED, IC_INVPCID_OK, IC_DESC, IC_MOVDR, IC_CR3_LOAD, IC_CR3_STORE, IC_CR8_LOAD, IC_CR8_STORE, IC_TPR_SHADOW,
-	IC_TSC_OFFSET, IC_UNCOND_IO, IC_VMFUNC_OK, IC_PLE, IC_XSAVES_OK, IC_IRQ_WND, IC_MTF, IC_NMI_WND, IC_COUNT
+	IC_TSC_OFFSET, IC_UNCOND_IO, IC_VMFUNC_OK, IC_PLE, IC_XSAVES_OK, IC_IRQ_WND, IC_MTF, IC_NMI_WND, IC_ENCLS, IC_UWAIT_OK, IC_COUNT
 };
 
 struct emu_block;
@@ -223,7 +223,8 @@ struct emu_cpu {
 	uint8_t *io_bitmap; /* bitmaps A and B (8 KiB, bit set = exit), hvx_vcpu_set_io_bitmap; NULL = all ports exit */
 	uint8_t *msr_bitmap; /* read half then write half (2 KiB each: low MSRs, then 0xc0000000-), bit set = exit;
 				hvx_vcpu_set_msr_intercept; NULL = every MSR not native or managed exits */
-	bool monitor_armed;
+	bool monitor_armed;  /* MONITOR / UMONITOR */
+	uint64_t umwait_control; /* IA32_UMWAIT_CONTROL (uwait.c) */
 	uint64_t ple_last, ple_first;
 
 	/* statistics */

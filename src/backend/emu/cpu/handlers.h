@@ -99,6 +99,12 @@ void h_stac_clac(struct emu_cpu *c, const struct emu_insn *in);
 void h_sse(struct emu_cpu *c, const struct emu_insn *in);
 void h_x87(struct emu_cpu *c, const struct emu_insn *in);
 void h_fxsave(struct emu_cpu *c, const struct emu_insn *in);
+void h_xsaves(struct emu_cpu *c, const struct emu_insn *in);        /* xsave.c */
+void h_encls(struct emu_cpu *c, const struct emu_insn *in);         /* uwait.c */
+void h_umonitor(struct emu_cpu *c, const struct emu_insn *in);
+void h_umwait_tpause(struct emu_cpu *c, const struct emu_insn *in);
+uint64_t emu_xss(struct emu_cpu *c);
+bool emu_umwait_control_msr(struct emu_cpu *c, bool wr, uint64_t *val);
 bool emu_have_x87(void);
 emu_handler emu_fast_handler(const struct emu_insn *in, bool long64);
 void emu_cpuid(struct emu_cpu *c, uint32_t leaf, uint32_t sub, uint32_t r[4]);

@@ -163,6 +163,9 @@ static const struct {
 	{M(STAC), h_stac_clac, 1}, {M(CLAC), h_stac_clac, 0},
 	{M(SYSCALL), h_syscall, 0}, {M(SYSRET), h_sysret, 0}, {M(SYSENTER), h_sysenter, 0}, {M(SYSEXIT), h_sysexit, 0},
 	{M(CMPXCHG8B), h_cmpxchg_wide, 0}, {M(CMPXCHG16B), h_cmpxchg_wide, 1},
+	{M(XSAVES), h_xsaves, 0}, {M(XSAVES64), h_xsaves, 0}, {M(XRSTORS), h_xsaves, 1}, {M(XRSTORS64), h_xsaves, 1},
+	{M(ENCLS), h_encls, 0}, {M(UMONITOR), h_umonitor, 0}, {M(UMWAIT), h_umwait_tpause, 0},
+	{M(TPAUSE), h_umwait_tpause, 1},
 };
 
 static struct {

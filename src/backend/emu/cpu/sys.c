@@ -190,6 +190,8 @@ void h_msr(struct emu_cpu *c, const struct emu_insn *in)
 				else
 					val = c->vcpu->managed[i].value;
 			}
+		if (!held && msr == 0xe1)
+			held = emu_umwait_control_msr(c, wr, &val); /* IA32_UMWAIT_CONTROL */
 		if (!held)
 			emu_gp0(c); /* let through by the VMM's MSR bitmap, but not an MSR this CPU has */
 	}

@@ -40,6 +40,9 @@ void vmx_fold(struct emu_cpu *c)
 	c->icls[IC_IRQ_WND] = !!(p & CPU_BASED_IRQ_WND);
 	c->icls[IC_MTF] = !!(p & CPU_BASED_MTF);
 	c->icls[IC_NMI_WND] = !!(p & CPU_BASED_VIRTUAL_NMI_WND);
+	c->icls[IC_XSAVES_OK] = !!(p2 & CPU_BASED2_XSAVES_XRSTORS);
+	c->icls[IC_ENCLS] = !!(p2 & CPU_BASED2_ENCLS_EXIT_MAP);
+	c->icls[IC_UWAIT_OK] = !!(p2 & CPU_BASED2_USER_WAIT_PAUSE);
 }
 
 /* Spec 6.8: the NMI window is open with no virtual-NMI blocking and no MOV-SS blocking (STI blocking does not close

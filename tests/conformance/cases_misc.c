@@ -1,0 +1,502 @@
+/* cases_misc.c: conformance cases for XSAVES/XRSTORS, ENCLS, UMWAIT/TPAUSE (exits, their controls and bitmaps, what ranks above them, and the instructions executing when they do not exit), PML and SPP. */
+#include <Hypervisor/hv_arch_vmx.h>
+#include <hvx/hvx.h>
+
+#include <time.h>
+
+#include "cases.h"
+
+#define CTL(...) ((struct h_ctrls){__VA_ARGS__})
+#define IOX CPU_BASED_UNCOND_IO /* the sentinel `out 0xf4, al` exits */
+#define CR4_TSD (1ull << 2)
+#define CR4_OSXSAVE (1ull << 18)
+#define MISC "misc_long"
+
+static uint64_t mono_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+static void exc_exit(struct h_ctx *h, unsigned vec, bool err, uint64_t rip)
+{
+	h_set_vmcs(h, VMCS_CTRL_EXC_BITMAP, 1u << vec);
+	h_run(h);
+	h_expect_exception(h, INTR_VALID | INTR_HW_EXC | vec | (err ? INTR_ERR : 0), 0, rip, 0);
+}
+
+static uint64_t rd64(struct h_ctx *h, uint64_t gpa)
+{
+	uint64_t v;
+	memcpy(&v, h->mem + gpa, 8);
+	return v;
+}
+
+/* ------------------------------------------------------------------ XSAVES / XRSTORS */
+
+/* IA32_XSS = xss (a managed MSR: the framework holds it), CR4.OSXSAVE = 1, XCR0 = 3, XSS-exiting bitmap = bitmap. */
+static bool xss(struct h_ctx *h, uint64_t xss_value, uint64_t bitmap)
+{
+	if (!(h->cap_cr4_fixed1 & CR4_OSXSAVE)) {
+		h_decline(h, "CR4_FIXED1 does not allow CR4.OSXSAVE");
+		return false;
+	}
+	if (hv_vcpu_enable_managed_msr(h->vcpu, 0xda0, true) != HV_SUCCESS ||
+	    hv_vcpu_write_msr(h->vcpu, 0xda0, xss_value) != HV_SUCCESS) {
+		h_decline(h, "IA32_XSS cannot be managed and written");
+		return false;
+	}
+	h_set_vmcs(h, VMCS_GUEST_CR4, 0x2020 | CR4_OSXSAVE);
+	h_set_reg(h, HV_X86_XCR0, 3); /* x87 | SSE */
+	h_set_vmcs(h, VMCS_CTRL_XSS_EXITING_BITMAP, bitmap);
+	return true;
+}
+
+static void edxeax(struct h_ctx *h, uint64_t v)
+{
+	SET(h, RAX, (v & 0xffffffffu) | 0xabcd000000000000ull); /* bits 63:32 of RAX are ignored */
+	SET(h, RDX, v >> 32);
+}
+
+static void xsaves_exit_index(struct h_ctx *h)
+{
+	if (!xss(h, 0x100, 0x100))
+		return;
+	uint64_t rip = AT(h, H_SLOT(0), "\x0f\xc7\x6c\xb3\x40");
+	h_start(h, rip);
+	edxeax(h, 0x103);
+	SET(h, RBX, H_DATA);
+	SET(h, RSI, 4);
+	memset(h->mem + H_DATA, 0x5a, 0x800);
+	h_run(h);
+	/* scale x4, 64-bit addresses, DS, index RSI, base RBX */
+	h_expect_insn_exit(h, VMX_REASON_XSAVES, rip, 5, 0x40, 0x01998102, II_MEM_INDEX);
+	EXPECT_REG(h, RBX, H_DATA);
+	EXPECT_REG(h, RSI, 4);
+	EXPECT_REG(h, RDX, 0);
+	h_expect(h, "memory unchanged (fault-like)", rd64(h, H_DATA + 0x50 + 512), 0x5a5a5a5a5a5a5a5aull);
+}
+
+/* The exit ranks above the alignment #GP (it is not privilege-based). */
+static void xsaves_exit_misaligned(struct h_ctx *h)
+{
+	if (!xss(h, 0x100, ~0ull))
+		return;
+	uint64_t rip = AT(h, H_SLOT(1), "\x0f\xc7\x2b");
+	h_start(h, rip);
+	edxeax(h, ~0ull);
+	SET(h, RBX, H_DATA + 8);
+	h_run(h);
+	h_expect_insn_exit(h, VMX_REASON_XSAVES, rip, 3, 0, 0x01c18100, II_MEM_NOINDEX);
+}
+
+/* Bitmap and IA32_XSS overlap, but not EDX:EAX: no exit; XSAVES writes the compacted image of RFBM = SSE. */
+static void xsaves_no_exit_saves_compacted(struct h_ctx *h)
+{
+	if (!xss(h, 0x100, 0x100))
+		return;
+	uint8_t fp[4096];
+	hv_vcpu_read_fpstate(h->vcpu, fp, sizeof fp);
+	uint32_t mxcsr = 0x1fa0;
+	memcpy(fp + 24, &mxcsr, 4);
+	for (int i = 0; i < 16; i++)
+		fp[160 + i] = (uint8_t)(0xc0 + i); /* XMM0 */
+	fp[160 + 16 * 15] = 0x77;              /* XMM15 */
+	hv_vcpu_write_fpstate(h->vcpu, fp, sizeof fp);
+	uint64_t rip = AT(h, H_SLOT(1), "\x0f\xc7\x2b");
+	h_start(h, rip);
+	edxeax(h, 2);
+	SET(h, RBX, H_DATA);
+	memset(h->mem + H_DATA, 0xa5, 0x400);
+	h_run(h);
+	h_expect_sentinel(h, rip + 3);
+	h_expect(h, "XSTATE_BV (RFBM AND XINUSE)", rd64(h, H_DATA + 512), 2);
+	h_expect(h, "XCOMP_BV (bit 63 | RFBM)", rd64(h, H_DATA + 520), (1ull << 63) | 2);
+	h_expect(h, "header bytes 16..23 not written", rd64(h, H_DATA + 528), 0xa5a5a5a5a5a5a5a5ull);
+	uint32_t got_mxcsr;
+	memcpy(&got_mxcsr, h->mem + H_DATA + 24, 4);
+	h_expect(h, "MXCSR saved", got_mxcsr, 0x1fa0);
+	h_expect(h, "XMM0 low quadword saved", rd64(h, H_DATA + 160), 0xc7c6c5c4c3c2c1c0ull);
+	h_expect(h, "XMM15 low byte saved (64-bit mode: 16 registers)", h->mem[H_DATA + 160 + 16 * 15], 0x77);
+	h_expect(h, "x87 FCW not saved (RFBM[0] = 0)", h->mem[H_DATA], 0xa5);
+	h_expect(h, "ST0 not saved", rd64(h, H_DATA + 32), 0xa5a5a5a5a5a5a5a5ull);
+	h_expect(h, "bytes 416..511 not written", rd64(h, H_DATA + 416), 0xa5a5a5a5a5a5a5a5ull);
+}
+
+/* IA32_XSS = 0: no exit whatever EDX:EAX and the bitmap hold; both components are saved. */
+static void xsaves_xss_zero_no_exit(struct h_ctx *h)
+{
+	if (!xss(h, 0, ~0ull))
+		return;
+	uint64_t rip = AT(h, H_SLOT(1), "\x0f\xc7\x2b");
+	h_start(h, rip);
+	edxeax(h, ~0ull);
+	SET(h, RBX, H_DATA);
+	memset(h->mem + H_DATA, 0xa5, 0x400);
+	h_run(h);
+	h_expect_sentinel(h, rip + 3);
+	h_expect(h, "XSTATE_BV (x87 | SSE)", rd64(h, H_DATA + 512), 3);
+	h_expect(h, "XCOMP_BV", rd64(h, H_DATA + 520), (1ull << 63) | 3);
+	h_expect(h, "FCW saved (0x37f after reset)", h->mem[H_DATA] | (h->mem[H_DATA + 1] << 8), 0x37f);
+}
+
+static void xsaves_cpl3_gp(struct h_ctx *h)
+{
+	if (!xss(h, 0x100, ~0ull))
+		return;
+	uint64_t rip = AT(h, H_SLOT(1), "\x0f\xc7\x2b");
+	h_ring3(h);
+	h_start(h, rip);
+	edxeax(h, ~0ull);
+	SET(h, RBX, H_DATA);
+	exc_exit(h, 13, true, rip); /* #GP(0) for CPL > 0 ranks above the exit */
+}
+
+static void xsaves_ts_nm(struct h_ctx *h)
+{
+	if (!xss(h, 0x100, ~0ull))
+		return;
+	uint64_t rip = AT(h, H_SLOT(1), "\x0f\xc7\x2b");
+	h_start(h, rip);
+	edxeax(h, ~0ull);
+	SET(h, RBX, H_DATA);
+	h_set_vmcs(h, VMCS_GUEST_CR0, h_vmcs(h, VMCS_GUEST_CR0) | 8); /* CR0.TS */
+	exc_exit(h, 7, false, rip); /* #NM ranks above the exit */
+}
+
+static void xrstors_exit_negative_disp(struct h_ctx *h)
+{
+	if (!xss(h, 0x100, 0x100))
+		return;
+	uint64_t rip = AT(h, H_SLOT(3), "\x0f\xc7\x5c\xcb\xf0");
+	h_start(h, rip);
+	edxeax(h, 0x100);
+	SET(h, RBX, H_DATA);
+	SET(h, RCX, 2);
+	h_run(h);
+	/* scale x8, 64-bit addresses, DS, index RCX, base RBX; displacement -0x10 sign-extended */
+	h_expect_insn_exit(h, VMX_REASON_XRSTORS, rip, 5, 0xfffffffffffffff0ull, 0x01858103, II_MEM_INDEX);
+	EXPECT_REG(h, RCX, 2);
+}
+
+/* An image with XSTATE_BV = SSE only and XCOMP_BV = bit 63 | x87 | SSE: x87 is initialized, SSE (MXCSR, XMM) loaded. */
+static void xrstors_no_exit_restores(struct h_ctx *h)
+{
+	if (!xss(h, 0x100, 0x100))
+		return;
+	uint8_t fp[4096];
+	hv_vcpu_read_fpstate(h->vcpu, fp, sizeof fp);
+	fp[0] = 0x7f;
+	fp[1] = 0x02; /* FCW 0x27f: init must make it 0x37f */
+	memset(fp + 32, 0x11, 16); /* ST0 */
+	memset(fp + 176, 0x22, 16); /* XMM1: the image holds 0 */
+	hv_vcpu_write_fpstate(h->vcpu, fp, sizeof fp);
+	uint8_t *img = h->mem + H_DATA;
+	memset(img, 0, 576);
+	uint32_t mxcsr = 0x1fa0;
+	memcpy(img + 24, &mxcsr, 4);
+	memset(img + 160, 0x3c, 16); /* XMM0 */
+	uint64_t hdr[2] = {2, (1ull << 63) | 3};
+	memcpy(img + 512, hdr, 16);
+	uint64_t rip = AT(h, H_SLOT(4), "\x0f\xc7\x1b");
+	h_start(h, rip);
+	edxeax(h, 3);
+	SET(h, RBX, H_DATA);
+	h_run(h);
+	h_expect_sentinel(h, rip + 3);
+	hv_vcpu_read_fpstate(h->vcpu, fp, sizeof fp);
+	uint32_t got;
+	memcpy(&got, fp + 24, 4);
+	h_expect(h, "MXCSR loaded", got, 0x1fa0);
+	h_expect(h, "FCW initialized (XSTATE_BV[0] = 0)", fp[0] | (fp[1] << 8), 0x37f);
+	uint64_t q;
+	memcpy(&q, fp + 32, 8);
+	h_expect(h, "ST0 initialized", q, 0);
+	memcpy(&q, fp + 160, 8);
+	h_expect(h, "XMM0 loaded", q, 0x3c3c3c3c3c3c3c3cull);
+	memcpy(&q, fp + 176, 8);
+	h_expect(h, "XMM1 loaded (0)", q, 0);
+}
+
+/* The standard format (XCOMP_BV[63] = 0) is #GP(0) for XRSTORS; the fault ranks below the exit check, which did not fire. */
+static void xrstors_standard_format_gp(struct h_ctx *h)
+{
+	if (!xss(h, 0x100, 0x100))
+		return;
+	uint8_t *img = h->mem + H_DATA;
+	memset(img, 0, 576);
+	uint64_t hdr[2] = {3, 3};
+	memcpy(img + 512, hdr, 16);
+	uint64_t rip = AT(h, H_SLOT(4), "\x0f\xc7\x1b");
+	h_start(h, rip);
+	edxeax(h, 3);
+	SET(h, RBX, H_DATA);
+	exc_exit(h, 13, true, rip);
+}
+
+static void xrstors_disabled_ud(struct h_ctx *h)
+{
+	if (!xss(h, 0x100, ~0ull))
+		return;
+	uint64_t rip = AT(h, H_SLOT(4), "\x0f\xc7\x1b");
+	h_start(h, rip);
+	edxeax(h, ~0ull);
+	SET(h, RBX, H_DATA);
+	exc_exit(h, 6, false, rip); /* "enable XSAVES/XRSTORS" = 0 */
+}
+
+/* ------------------------------------------------------------------ ENCLS */
+
+static void encls_run(struct h_ctx *h, uint64_t eax, uint64_t bitmap)
+{
+	uint64_t rip = AT(h, H_SLOT(6), "\x0f\x01\xcf");
+	h_start(h, rip);
+	SET(h, RAX, eax);
+	SET(h, RBX, V_RBX);
+	SET(h, RCX, V_RCX);
+	SET(h, RDX, V_RDX);
+	h_set_vmcs(h, VMCS_CTRL_ENCLS_EXITING_BITMAP, bitmap);
+}
+
+static void encls_leaf_bit(struct h_ctx *h)
+{
+	encls_run(h, 5, 1u << 5);
+	h_run(h);
+	h_expect_insn_exit(h, VMX_REASON_ENCLS, H_SLOT(6), 3, 0, 0, 0);
+	EXPECT_REG(h, RAX, 5);
+	EXPECT_REG(h, RBX, V_RBX);
+	EXPECT_REG(h, RCX, V_RCX);
+	EXPECT_REG(h, RDX, V_RDX);
+}
+
+static void encls_high_leaf_bit63(struct h_ctx *h)
+{
+	encls_run(h, 0x1234, 1ull << 63); /* EAX >= 63: bit 63 decides */
+	h_run(h);
+	h_expect_insn_exit(h, VMX_REASON_ENCLS, H_SLOT(6), 3, 0, 0, 0);
+	EXPECT_REG(h, RAX, 0x1234);
+}
+
+static void encls_leaf_63_uses_bit63(struct h_ctx *h)
+{
+	encls_run(h, 63, 1ull << 63);
+	h_run(h);
+	h_expect_insn_exit(h, VMX_REASON_ENCLS, H_SLOT(6), 3, 0, 0, 0);
+}
+
+static void encls_bit_clear_ud(struct h_ctx *h)
+{
+	encls_run(h, 5, ~(1ull << 5)); /* every leaf but 5 */
+	exc_exit(h, 6, false, H_SLOT(6));
+}
+
+static void encls_disabled_ud(struct h_ctx *h)
+{
+	encls_run(h, 0, ~0ull);
+	exc_exit(h, 6, false, H_SLOT(6)); /* "enable ENCLS exiting" = 0: no SGX, #UD */
+}
+
+static void encls_cpl3_ud(struct h_ctx *h)
+{
+	encls_run(h, 0, ~0ull);
+	h_ring3(h);
+	exc_exit(h, 6, false, H_SLOT(6)); /* ENCLS at CPL > 0 is #UD, above the exit */
+}
+
+/* ------------------------------------------------------------------ UMWAIT / TPAUSE */
+
+#define II_RDRAND_FORM 0x1878ull /* bits 6:3 register, 12:11 operand size */
+
+static void umwait_exit_info(struct h_ctx *h)
+{
+	uint64_t rip = AT(h, H_SLOT(7), "\xf2\x0f\xae\xf6");
+	h_start(h, rip);
+	SET(h, RSI, 0);
+	SET(h, RAX, V_RAX);
+	SET(h, RDX, V_RDX);
+	h_run(h);
+	h_expect_insn_exit(h, VMX_REASON_UMWAIT, rip, 4, 0, (6u << 3) | (1u << 11), II_RDRAND_FORM);
+	EXPECT_REG(h, RAX, V_RAX);
+	EXPECT_REG(h, RDX, V_RDX);
+}
+
+static void tpause_exit_info(struct h_ctx *h)
+{
+	uint64_t rip = AT(h, H_SLOT(8), "\x66\x0f\xae\xf7");
+	h_start(h, rip);
+	SET(h, RDI, 1);
+	h_run(h);
+	h_expect_insn_exit(h, VMX_REASON_TPAUSE, rip, 4, 0, (7u << 3) | (1u << 11), II_RDRAND_FORM);
+	EXPECT_REG(h, RDI, 1);
+}
+
+static void umwait_disabled_ud(struct h_ctx *h)
+{
+	uint64_t rip = AT(h, H_SLOT(7), "\xf2\x0f\xae\xf6");
+	h_start(h, rip);
+	SET(h, RSI, 0);
+	exc_exit(h, 6, false, rip); /* "enable user wait and pause" = 0, RDTSC exiting 1 */
+}
+
+static void tpause_disabled_ud(struct h_ctx *h)
+{
+	uint64_t rip = AT(h, H_SLOT(8), "\x66\x0f\xae\xf7");
+	h_start(h, rip);
+	SET(h, RDI, 0);
+	exc_exit(h, 6, false, rip);
+}
+
+static void tpause_cpl3_tsd_gp(struct h_ctx *h)
+{
+	uint64_t rip = AT(h, H_SLOT(8), "\x66\x0f\xae\xf7");
+	h_ring3(h);
+	h_start(h, rip);
+	SET(h, RDI, 0);
+	h_set_vmcs(h, VMCS_GUEST_CR4, h_vmcs(h, VMCS_GUEST_CR4) | CR4_TSD);
+	exc_exit(h, 13, true, rip); /* CR4.TSD at CPL 3 ranks above the exit */
+}
+
+/* RDTSC exiting clear: TPAUSE waits until the TSC deadline (2 ms ahead), CF = 0. */
+static void tpause_waits_for_deadline(struct h_ctx *h)
+{
+	uint64_t rip = AT(h, H_SLOT(9), "\x0f\x31");
+	h_start(h, rip);
+	SET(h, RBX, 0xff);
+	uint64_t t0 = mono_ns();
+	h_run(h);
+	uint64_t dt = mono_ns() - t0;
+	h_expect_sentinel(h, H_SLOT(9) + 19);
+	EXPECT_REG(h, RBX, 0); /* SETC: CF = 0, the deadline ended the wait */
+	h_expect_true(h, "TPAUSE waited at least 2 ms", dt >= 2000000);
+	h_expect_true(h, "and not much longer (< 1 s)", dt < 1000000000ull);
+}
+
+/* IA32_UMWAIT_CONTROL[31:2] = 200 us ends a 4.3-s TPAUSE early with CF = 1. */
+static void tpause_os_limit_sets_cf(struct h_ctx *h)
+{
+	if (hvx_vcpu_set_msr_intercept(h->vcpu, 0xe1, 1, 0) != HV_SUCCESS) {
+		h_decline(h, "the backend keeps no MSR bitmap (hvx_vcpu_set_msr_intercept)");
+		return;
+	}
+	uint64_t rip = AT(h, H_SLOT(12), "\xb9\xe1\x00\x00\x00");
+	h_start(h, rip);
+	SET(h, RBX, 0);
+	uint64_t t0 = mono_ns();
+	h_run(h);
+	uint64_t dt = mono_ns() - t0;
+	h_expect_sentinel(h, H_SLOT(12) + 28);
+	EXPECT_REG(h, RBX, 1);
+	h_expect_true(h, "the OS limit ended the wait (< 1 s)", dt < 1000000000ull);
+}
+
+/* A far TSC deadline: the run's deadline ends the wait (TPAUSE completes, exit 52 at the next instruction). */
+static void tpause_bounded_by_run_deadline(struct h_ctx *h)
+{
+	if (!h->deadline_ok) {
+		h_decline(h, "backend does not allow the preemption timer, so hv_vcpu_run_until takes no finite deadline");
+		return;
+	}
+	uint64_t rip = AT(h, H_SLOT(16), "\x0f\x31");
+	h_start(h, rip);
+	uint64_t t0 = mono_ns();
+	h_run_deadline(h, 30 * 1000000ull);
+	uint64_t dt = mono_ns() - t0;
+	if (h_expect_reason(h, VMX_REASON_VMX_TIMER_EXPIRED)) {
+		h_expect(h, "guest RIP (TPAUSE completed)", h->x.rip, H_SLOT(16) + 11);
+		h_expect(h, "exit qualification", h->x.qual, 0);
+		h_expect(h, "VM-exit instruction length", h->x.len, 0);
+	}
+	h_expect_true(h, "the run ended near its 30-ms deadline (< 1 s)", dt < 1000000000ull);
+}
+
+/* A kick (hv_vcpu_interrupt) ends the wait too. */
+static void tpause_ended_by_kick(struct h_ctx *h)
+{
+	uint64_t rip = AT(h, H_SLOT(16), "\x0f\x31");
+	h_start(h, rip);
+	uint64_t t0 = mono_ns();
+	h_run_kick_after(h, 30);
+	uint64_t dt = mono_ns() - t0;
+	if (h_expect_reason(h, VMX_REASON_IRQ)) {
+		h_expect(h, "guest RIP (TPAUSE completed)", h->x.rip, H_SLOT(16) + 11);
+		h_expect(h, "VM-exit interruption information", h->x.intr, 0);
+	}
+	h_expect_true(h, "the kick ended the wait (< 1 s)", dt < 1000000000ull);
+}
+
+/* UMONITOR arms the monitor; UMWAIT waits until the 1-ms deadline, CF = 0. */
+static void umwait_after_umonitor_waits(struct h_ctx *h)
+{
+	uint64_t rip = AT(h, H_SLOT(18), "\xf3\x0f\xae\xf3");
+	h_start(h, rip);
+	SET(h, RBX, H_DATA);
+	SET(h, R8, 0xff);
+	uint64_t t0 = mono_ns();
+	h_run(h);
+	uint64_t dt = mono_ns() - t0;
+	h_expect_sentinel(h, H_SLOT(18) + 24);
+	EXPECT_REG(h, R8, 0);
+	h_expect_true(h, "UMWAIT waited at least 1 ms", dt >= 1000000);
+}
+
+/* ------------------------------------------------------------------ the table */
+
+#define XS CPU_BASED2_XSAVES_XRSTORS
+#define UW CPU_BASED2_USER_WAIT_PAUSE
+
+const struct conf_case conf_cases_misc[] = {
+	{"XSAVES", "xsaves_exits_with_scaled_index_and_displacement", MISC, H_LONG64, CTL(.proc2 = XS), {0}, 0,
+	 xsaves_exit_index, NULL},
+	{"XSAVES", "xsaves_exit_ranks_above_alignment_gp", MISC, H_LONG64, CTL(.proc2 = XS), {0}, 0,
+	 xsaves_exit_misaligned, NULL},
+	{"XSAVES", "xsaves_without_edxeax_overlap_saves_compacted_sse", MISC, H_LONG64, CTL(.proc = IOX, .proc2 = XS),
+	 {"IO"}, 0, xsaves_no_exit_saves_compacted, NULL},
+	{"XSAVES", "xsaves_with_xss_zero_never_exits", MISC, H_LONG64, CTL(.proc = IOX, .proc2 = XS), {"IO"}, 0,
+	 xsaves_xss_zero_no_exit, NULL},
+	{"XSAVES", "xsaves_at_cpl3_is_gp_not_exit", MISC, H_LONG64, CTL(.proc2 = XS), {"EXC_NMI"}, 0, xsaves_cpl3_gp,
+	 NULL},
+	{"XSAVES", "xsaves_with_cr0_ts_is_nm_not_exit", MISC, H_LONG64, CTL(.proc2 = XS), {"EXC_NMI"}, 0, xsaves_ts_nm,
+	 NULL},
+	{"XRSTORS", "xrstors_exits_with_negative_displacement", MISC, H_LONG64, CTL(.proc2 = XS), {0}, 0,
+	 xrstors_exit_negative_disp, NULL},
+	{"XRSTORS", "xrstors_without_exit_loads_and_initializes", MISC, H_LONG64, CTL(.proc = IOX, .proc2 = XS), {"IO"},
+	 0, xrstors_no_exit_restores, NULL},
+	{"XRSTORS", "xrstors_standard_format_is_gp", MISC, H_LONG64, CTL(.proc2 = XS), {"EXC_NMI"}, 0,
+	 xrstors_standard_format_gp, NULL},
+	{"XRSTORS", "xrstors_disabled_is_ud_not_exit", MISC, H_LONG64, CTL(.proc2_off = XS), {"EXC_NMI"}, 0,
+	 xrstors_disabled_ud, NULL},
+	{"ENCLS", "encls_exits_for_leaf_bit", MISC, H_LONG64, CTL(.proc2 = CPU_BASED2_ENCLS_EXIT_MAP), {0}, 0,
+	 encls_leaf_bit, NULL},
+	{"ENCLS", "encls_leaf_above_62_uses_bit_63", MISC, H_LONG64, CTL(.proc2 = CPU_BASED2_ENCLS_EXIT_MAP), {0}, 0,
+	 encls_high_leaf_bit63, NULL},
+	{"ENCLS", "encls_leaf_63_uses_bit_63", MISC, H_LONG64, CTL(.proc2 = CPU_BASED2_ENCLS_EXIT_MAP), {0}, 0,
+	 encls_leaf_63_uses_bit63, NULL},
+	{"ENCLS", "encls_leaf_bit_clear_is_ud", MISC, H_LONG64, CTL(.proc2 = CPU_BASED2_ENCLS_EXIT_MAP), {"EXC_NMI"}, 0,
+	 encls_bit_clear_ud, NULL},
+	{"ENCLS", "encls_exiting_disabled_is_ud", MISC, H_LONG64, CTL(.proc2_off = CPU_BASED2_ENCLS_EXIT_MAP),
+	 {"EXC_NMI"}, 0, encls_disabled_ud, NULL},
+	{"ENCLS", "encls_at_cpl3_is_ud_not_exit", MISC, H_LONG64, CTL(.proc2 = CPU_BASED2_ENCLS_EXIT_MAP), {"EXC_NMI"},
+	 0, encls_cpl3_ud, NULL},
+	{"UMWAIT", "umwait_exits_with_register_information", MISC, H_LONG64, CTL(.proc = CPU_BASED_RDTSC, .proc2 = UW),
+	 {0}, 0, umwait_exit_info, NULL},
+	{"UMWAIT", "umwait_disabled_is_ud_not_exit", MISC, H_LONG64, CTL(.proc = CPU_BASED_RDTSC, .proc2_off = UW),
+	 {"EXC_NMI"}, 0, umwait_disabled_ud, NULL},
+	{"UMWAIT", "umwait_after_umonitor_waits_for_deadline", MISC, H_LONG64,
+	 CTL(.proc = IOX, .proc2 = UW, .proc_off = CPU_BASED_RDTSC), {"IO"}, 0, umwait_after_umonitor_waits, NULL},
+	{"TPAUSE", "tpause_exits_with_register_information", MISC, H_LONG64, CTL(.proc = CPU_BASED_RDTSC, .proc2 = UW),
+	 {0}, 0, tpause_exit_info, NULL},
+	{"TPAUSE", "tpause_disabled_is_ud_not_exit", MISC, H_LONG64, CTL(.proc = CPU_BASED_RDTSC, .proc2_off = UW),
+	 {"EXC_NMI"}, 0, tpause_disabled_ud, NULL},
+	{"TPAUSE", "tpause_cr4_tsd_at_cpl3_is_gp_not_exit", MISC, H_LONG64, CTL(.proc = CPU_BASED_RDTSC, .proc2 = UW),
+	 {"EXC_NMI"}, 0, tpause_cpl3_tsd_gp, NULL},
+	{"TPAUSE", "tpause_without_rdtsc_exiting_waits_for_deadline", MISC, H_LONG64,
+	 CTL(.proc = IOX, .proc2 = UW, .proc_off = CPU_BASED_RDTSC), {"IO"}, 0, tpause_waits_for_deadline, NULL},
+	{"TPAUSE", "tpause_ended_by_umwait_control_limit_sets_cf", MISC, H_LONG64,
+	 CTL(.proc = IOX, .proc2 = UW, .proc_off = CPU_BASED_RDTSC), {"IO"}, 0, tpause_os_limit_sets_cf, NULL},
+	{"TPAUSE", "tpause_wait_bounded_by_run_deadline", MISC, H_LONG64, CTL(.proc2 = UW, .proc_off = CPU_BASED_RDTSC),
+	 {"VMX_TIMER_EXPIRED"}, 0, tpause_bounded_by_run_deadline, NULL},
+	{"TPAUSE", "tpause_wait_ended_by_kick", MISC, H_LONG64, CTL(.proc2 = UW, .proc_off = CPU_BASED_RDTSC), {"IRQ"}, 0,
+	 tpause_ended_by_kick, NULL},
+	{NULL, NULL, NULL, 0, {0}, {0}, 0, NULL, NULL},
+};
