@@ -40,12 +40,55 @@ static inline int64_t step(struct emu_cpu *c, unsigned size)
 	return (emu_flags(c) & FL_DF) ? -(int64_t)size : (int64_t)size;
 }
 
+/* Bulk REP MOVS in 64-bit mode: copy forward as many whole elements as fit in the current page on both sides with one
+ * memcpy. Returns the number of elements copied (0: take the one-element path). Faults are those of the first element:
+ * every element of the chunk lies in the same source and destination pages. Overlapping host ranges, where element-wise
+ * copying differs from memcpy, and writes to pages holding decoded code use the one-element path. */
+static uint64_t movs_bulk(struct emu_cpu *c, const struct emu_insn *in, unsigned size, unsigned asz, uint64_t limit)
+{
+	uint64_t cnt = areg(c, HVX_RCX, asz), si = areg(c, HVX_RSI, asz), di = areg(c, HVX_RDI, asz);
+	if (cnt < 2 || c->stop)
+		return 0;
+	uint64_t las = seg_linear(c, in->sovr, si, size, ACC_R), lad = seg_linear(c, SEG_ES, di, size, ACC_W);
+	uint64_t room_s = (4096 - (las & 0xfff)) / size, room_d = (4096 - (lad & 0xfff)) / size;
+	uint64_t k = cnt < limit ? cnt : limit;
+	k = k < room_s ? k : room_s;
+	k = k < room_d ? k : room_d;
+	if (k < 2)
+		return 0;
+	unsigned n = (unsigned)(k * size);
+	if (asz == 4 && ((si + n) >> 32 || (di + n) >> 32))
+		return 0; /* the address register would wrap inside the chunk */
+	uint8_t *ps = mmu_ptr(c, seg_linear(c, in->sovr, si, n, ACC_R), n, ACC_R);
+	if (!ps)
+		return 0;
+	uint8_t *pd = mmu_ptr(c, seg_linear(c, SEG_ES, di, n, ACC_W), n, ACC_W);
+	if (!pd || c->stop)
+		return 0;
+	if (pd > ps ? pd < ps + n : ps < pd + n) {
+		if (pd != ps)
+			return 0;
+	} else {
+		memcpy(pd, ps, n);
+	}
+	areg_add(c, HVX_RSI, asz, (int64_t)n);
+	areg_add(c, HVX_RDI, asz, (int64_t)n);
+	areg_add(c, HVX_RCX, asz, -(int64_t)k);
+	return k;
+}
+
 void h_movs(struct emu_cpu *c, const struct emu_insn *in)
 {
 	unsigned size = in->osz, asz = in->asz, it = 0;
 	int64_t d = step(c, size);
-	/* Bulk path: forward REP MOVSB/STOS-style copies within a page on each side. */
 	while (rep_more(c, in, &it)) {
+		if (in->rep && d > 0 && c->mode == EM_LONG64 && !c->icls[IC_MTF]) {
+			uint64_t k = movs_bulk(c, in, size, asz, REP_CHUNK - it + 1);
+			if (k) {
+				it += (unsigned)k - 1;
+				continue;
+			}
+		}
 		uint64_t v = mem_read(c, in->sovr, areg(c, HVX_RSI, asz), size);
 		mem_write(c, SEG_ES, areg(c, HVX_RDI, asz), size, v);
 		areg_add(c, HVX_RSI, asz, d);
