@@ -42,7 +42,7 @@ HVX_EXPORT hv_return_t hv_vcpu_run_until(hv_vcpuid_t id, uint64_t deadline)
 	struct hvx_exit exit = {0};
 	vcpu->has_run = true;
 	/* A kick that arrived while the vCPU was outside the guest ends this run before any guest instruction. */
-	if (atomic_exchange(&vcpu->kick_pending, false)) {
+	if (atomic_load_explicit(&vcpu->kick_pending, memory_order_relaxed) && atomic_exchange(&vcpu->kick_pending, false)) {
 		exit.reason = VMX_REASON_IRQ;
 		vcpu->last_entry_failed = false;
 		hvx_exit_publish(vcpu, &exit);
@@ -62,11 +62,11 @@ HVX_EXPORT hv_return_t hv_vcpu_run_until(hv_vcpuid_t id, uint64_t deadline)
 		hvx_vcpu_touch(vcpu, HVX_GROUP_CONTROL);
 	}
 
-	uint64_t t0 = hvx_now_ns();
+	uint64_t t0 = hvx_ticks();
 	atomic_store_explicit(&vcpu->running, true, memory_order_release);
 	ret = b->vcpu_run(vcpu, deadline, &exit);
 	atomic_store_explicit(&vcpu->running, false, memory_order_release);
-	vcpu->exec_ns += hvx_now_ns() - t0;
+	vcpu->exec_ticks += hvx_ticks() - t0;
 	if (ret != HV_SUCCESS)
 		return ret;
 	vcpu->last_entry_failed = false;

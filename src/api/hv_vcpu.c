@@ -237,7 +237,7 @@ HVX_EXPORT hv_return_t hv_vcpu_get_exec_time(hv_vcpuid_t id, uint64_t *time)
 		return ret;
 	if (!time)
 		return HV_BAD_ARGUMENT;
-	*time = vcpu->exec_ns;
+	*time = hvx_ticks_to_ns(vcpu->exec_ticks);
 	return HV_SUCCESS;
 }
 

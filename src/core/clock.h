@@ -1,9 +1,14 @@
-/* clock.h: the monotonic nanosecond clock used for deadlines, exec time and hv_tsc_clock. */
+/* clock.h: the monotonic nanosecond clock used for deadlines and hv_tsc_clock, and the cheap cycle counter that times guest execution. */
 #ifndef HVX_CORE_CLOCK_H
 #define HVX_CORE_CLOCK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+#endif
 
 static inline uint64_t hvx_now_ns(void)
 {
@@ -11,5 +16,24 @@ static inline uint64_t hvx_now_ns(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
+
+/* True when the host has an invariant TSC (CPUID 80000007h EDX bit 8): hvx_ticks() then reads it directly. Set once
+ * at library load (clock.c). */
+extern bool hvx_ticks_are_tsc;
+
+/* A cheap monotonic tick count for measuring intervals on the run path (guest execution time): the invariant TSC
+ * where there is one (a few ns instead of a clock_gettime call), else nanoseconds. Convert with hvx_ticks_to_ns. */
+static inline uint64_t hvx_ticks(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	if (hvx_ticks_are_tsc)
+		return __rdtsc();
+#endif
+	return hvx_now_ns();
+}
+
+/* Nanoseconds in a tick interval. The TSC rate is measured against CLOCK_MONOTONIC over the time since library load
+ * (at least 2 ms; the first call may wait that long). */
+uint64_t hvx_ticks_to_ns(uint64_t ticks);
 
 #endif

@@ -86,7 +86,7 @@ struct hvx_vcpu {
 	bool has_run;
 	bool last_entry_failed;     /* for hv_vcpu_vmx_status */
 	uint32_t entry_status;      /* CF/ZF of the last failed entry, RFLAGS bit positions */
-	uint64_t exec_ns;           /* accumulated guest run time */
+	uint64_t exec_ticks;        /* accumulated guest run time, in hvx_ticks units */
 	uint64_t apic_gpa;          /* hv_vmx_vcpu_set_apic_address; ~0 = none */
 	hv_vm_space_t apic_space;
 	uint64_t tsc_sync_gen;      /* last hv_vm_sync_tsc generation applied */

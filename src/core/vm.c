@@ -6,14 +6,10 @@
 
 struct hvx_vm *hvx_the_vm;
 
-static _Thread_local struct hvx_vcpu *thread_vcpu;
+_Thread_local struct hvx_vcpu *hvx_thread_vcpu __attribute__((tls_model("initial-exec")));
 static pthread_key_t thread_exit_key;
 static pthread_once_t thread_exit_once = PTHREAD_ONCE_INIT;
 
-struct hvx_vcpu *hvx_current_vcpu(void)
-{
-	return thread_vcpu;
-}
 
 /* Defined in api/: destroys a vCPU whose owner thread is exiting. */
 void hvx_vcpu_release_on_thread_exit(struct hvx_vcpu *vcpu);
@@ -33,13 +29,13 @@ static void make_key(void)
 void hvx_bind_thread(struct hvx_vcpu *vcpu)
 {
 	pthread_once(&thread_exit_once, make_key);
-	thread_vcpu = vcpu;
+	hvx_thread_vcpu = vcpu;
 	pthread_setspecific(thread_exit_key, vcpu);
 }
 
 void hvx_unbind_thread(void)
 {
 	pthread_once(&thread_exit_once, make_key);
-	thread_vcpu = NULL;
+	hvx_thread_vcpu = NULL;
 	pthread_setspecific(thread_exit_key, NULL);
 }

@@ -29,8 +29,12 @@ struct hvx_vm {
 /* The process's VM, or NULL. */
 extern struct hvx_vm *hvx_the_vm;
 
-/* The vCPU owned by the calling thread (NULL if none). */
-struct hvx_vcpu *hvx_current_vcpu(void);
+/* The vCPU owned by the calling thread (NULL if none). Initial-exec TLS: one load, also inside libhvx.so. */
+extern _Thread_local struct hvx_vcpu *hvx_thread_vcpu __attribute__((tls_model("initial-exec")));
+static inline struct hvx_vcpu *hvx_current_vcpu(void)
+{
+	return hvx_thread_vcpu;
+}
 
 /* Bind / unbind the calling thread to a vCPU (thread exit then destroys it). */
 void hvx_bind_thread(struct hvx_vcpu *vcpu);

@@ -1,4 +1,6 @@
 /* vmcs.c: the VMCS field table built from vmcs_fields.def, and lookup of a field by encoding. */
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "vcpu.h"
@@ -19,34 +21,16 @@ const struct hvx_vmcs_field hvx_vmcs_fields[] = {
 
 const size_t hvx_vmcs_field_count = sizeof hvx_vmcs_fields / sizeof hvx_vmcs_fields[0];
 
-/*
- * Encodings are width(14:13) type(11:10) index(9:1) high(0); every index used is below 32, so
- * (width, type, index) packs into 9 bits. slot_by_key[key] = table index + 1 (0 = no such field).
- */
-static uint8_t slot_by_key[512];
-static pthread_once_t slot_once = PTHREAD_ONCE_INIT;
+/* The lookup table of hvx_vmcs_field_find (vmcs.h). */
+uint8_t hvx_vmcs_slot_by_key[512];
+_Atomic bool hvx_vmcs_slots_built;
 
-static unsigned key_of(uint32_t enc)
-{
-	return (hvx_vmcs_width_of(enc) << 7) | (hvx_vmcs_type_of(enc) << 5) | ((enc >> 1) & 31);
-}
-
-static void build_slots(void)
+/* Built at library load, so lookups on the run path need no once-guard. */
+__attribute__((constructor)) void hvx_vmcs_build_slots(void)
 {
 	for (size_t i = 0; i < hvx_vmcs_field_count; i++)
-		slot_by_key[key_of(hvx_vmcs_fields[i].encoding)] = (uint8_t)(i + 1);
-}
-
-const struct hvx_vmcs_field *hvx_vmcs_field_find(uint32_t enc)
-{
-	/* Reserved bits 31:15 and 12 must be 0, indexes stay below 32, and only 64-bit fields have a high half. */
-	if (enc & 0xffff9000u || ((enc >> 1) & 0x1ff) >= 32)
-		return NULL;
-	if ((enc & 1) && hvx_vmcs_width_of(enc) != HVX_VMCS_W64)
-		return NULL;
-	pthread_once(&slot_once, build_slots);
-	unsigned idx = slot_by_key[key_of(enc)];
-	return idx ? &hvx_vmcs_fields[idx - 1] : NULL;
+		hvx_vmcs_slot_by_key[hvx_vmcs_key_of(hvx_vmcs_fields[i].encoding)] = (uint8_t)(i + 1);
+	atomic_store_explicit(&hvx_vmcs_slots_built, true, memory_order_release);
 }
 
 uint64_t hvx_vmcs_width_mask(uint32_t enc)

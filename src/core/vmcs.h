@@ -2,6 +2,8 @@
 #ifndef HVX_CORE_VMCS_H
 #define HVX_CORE_VMCS_H
 
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -61,8 +63,32 @@ extern const size_t hvx_vmcs_field_count;
 static inline unsigned hvx_vmcs_width_of(uint32_t enc) { return (enc >> 13) & 3; }
 static inline unsigned hvx_vmcs_type_of(uint32_t enc) { return (enc >> 10) & 3; }
 
-/* The field for an encoding (a high-half encoding of a 64-bit field yields that field), or NULL. */
-const struct hvx_vmcs_field *hvx_vmcs_field_find(uint32_t encoding);
+/*
+ * Encodings are width(14:13) type(11:10) index(9:1) high(0); every index used is below 32, so (width, type, index)
+ * packs into 9 bits. hvx_vmcs_slot_by_key[key] = table index + 1 (0 = no such field), built at library load.
+ */
+extern uint8_t hvx_vmcs_slot_by_key[512];
+extern _Atomic bool hvx_vmcs_slots_built;
+void hvx_vmcs_build_slots(void);
+static inline unsigned hvx_vmcs_key_of(uint32_t enc)
+{
+	return (hvx_vmcs_width_of(enc) << 7) | (hvx_vmcs_type_of(enc) << 5) | ((enc >> 1) & 31);
+}
+
+/* The field for an encoding (a high-half encoding of a 64-bit field yields that field), or NULL. Inline: it is on
+ * every VMCS read and write. */
+static inline const struct hvx_vmcs_field *hvx_vmcs_field_find(uint32_t enc)
+{
+	/* Reserved bits 31:15 and 12 must be 0, indexes stay below 32, and only 64-bit fields have a high half. */
+	if (enc & 0xffff9000u || ((enc >> 1) & 0x1ff) >= 32)
+		return NULL;
+	if ((enc & 1) && hvx_vmcs_width_of(enc) != HVX_VMCS_W64)
+		return NULL;
+	if (!atomic_load_explicit(&hvx_vmcs_slots_built, memory_order_acquire))
+		hvx_vmcs_build_slots(); /* only a lookup from another constructor can come first; building twice is harmless */
+	unsigned idx = hvx_vmcs_slot_by_key[hvx_vmcs_key_of(enc)];
+	return idx ? &hvx_vmcs_fields[idx - 1] : NULL;
+}
 
 /* Mask of the bits a field of this encoding's width can hold. */
 uint64_t hvx_vmcs_width_mask(uint32_t encoding);

@@ -229,6 +229,8 @@ struct emu_cpu {
 
 	/* statistics */
 	uint64_t ud_count;
+	_Atomic uint64_t retired;          /* instructions retired by this vCPU (written by its owner thread only) */
+	struct emu_cpu *live_prev, *live_next; /* the backend's list of live vCPUs, summed by the statistics op */
 };
 
 /* longjmp codes */
@@ -279,7 +281,7 @@ _Noreturn void emu_fault(struct emu_cpu *c, unsigned vec, bool has_err, uint32_t
 _Noreturn void emu_ud(struct emu_cpu *c);
 _Noreturn void emu_gp0(struct emu_cpu *c);
 _Noreturn void emu_pf(struct emu_cpu *c, uint64_t la, uint32_t err);
-extern _Atomic uint64_t emu_stat_ud, emu_stat_insns;
+extern _Atomic uint64_t emu_stat_ud;
 
 /* ---- decode.c ---- */
 struct emu_bcache *bc_create(void);

@@ -1,4 +1,5 @@
 /* emu_backend.c: the emu backend's registration and ops: a software x86 CPU in VMX non-root operation (any host), its capabilities, and memory-map change handshakes. */
+#include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +93,11 @@ static void emu_vm_destroy(struct hvx_vm *vm)
 	(void)vm;
 }
 
+/* Live vCPUs (for the process-wide retired-instruction count) and the count of those already destroyed. */
+static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct emu_cpu *live_head;
+static uint64_t retired_by_destroyed;
+
 static hv_return_t emu_vcpu_create(struct hvx_vcpu *vcpu)
 {
 	struct emu_cpu *c = calloc(1, sizeof *c);
@@ -99,6 +105,12 @@ static hv_return_t emu_vcpu_create(struct hvx_vcpu *vcpu)
 		return HV_NO_RESOURCES;
 	emu_cpu_init(c, vcpu);
 	vcpu->backend = c;
+	pthread_mutex_lock(&live_lock);
+	c->live_next = live_head;
+	if (live_head)
+		live_head->live_prev = c;
+	live_head = c;
+	pthread_mutex_unlock(&live_lock);
 	return HV_SUCCESS;
 }
 
@@ -106,6 +118,15 @@ static void emu_vcpu_destroy(struct hvx_vcpu *vcpu)
 {
 	struct emu_cpu *c = vcpu->backend;
 	if (c) {
+		pthread_mutex_lock(&live_lock);
+		retired_by_destroyed += atomic_load(&c->retired);
+		if (c->live_prev)
+			c->live_prev->live_next = c->live_next;
+		else
+			live_head = c->live_next;
+		if (c->live_next)
+			c->live_next->live_prev = c->live_prev;
+		pthread_mutex_unlock(&live_lock);
 		emu_cpu_fini(c);
 		free(c);
 	}
@@ -168,7 +189,12 @@ static hv_return_t emu_memmap_changed(struct hvx_vm *vm, hv_vm_space_t space, ui
 /* Process-wide statistics of all emu vCPUs. */
 static void emu_stats(struct hvx_backend_stats *out)
 {
-	out->instructions_retired = atomic_load(&emu_stat_insns);
+	pthread_mutex_lock(&live_lock);
+	uint64_t n = retired_by_destroyed;
+	for (struct emu_cpu *c = live_head; c; c = c->live_next)
+		n += atomic_load_explicit(&c->retired, memory_order_relaxed);
+	pthread_mutex_unlock(&live_lock);
+	out->instructions_retired = n;
 	out->unimplemented = atomic_load(&emu_stat_ud);
 }
 

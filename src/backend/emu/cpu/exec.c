@@ -5,7 +5,7 @@
 #include "backend/emu/emu.h"
 #include "core/clock.h"
 
-_Atomic uint64_t emu_stat_ud, emu_stat_insns;
+_Atomic uint64_t emu_stat_ud;
 
 #define CODE_BITS (1u << 20)
 
@@ -195,7 +195,9 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 	if (!emu_cpu_alloc(c))
 		return HV_NO_RESOURCES;
 	c->exit = exit;
-	atomic_store(&c->in_guest, 1);
+	/* in_guest = 1 before reading the memory-map generation (one full fence: the mapper stores the generation, then
+	 * reads in_guest). */
+	atomic_store_explicit(&c->in_guest, 1, memory_order_relaxed);
 	atomic_thread_fence(memory_order_seq_cst);
 	mmu_sync_gen(c);
 	c->run_epoch++;
@@ -302,8 +304,10 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 	}
 out:
 	emu_flags(c);
-	atomic_fetch_add_explicit(&emu_stat_insns, c->icount, memory_order_relaxed);
+	/* Only this thread writes `retired`: a plain load and store, no locked add on the exit path. */
+	atomic_store_explicit(&c->retired, atomic_load_explicit(&c->retired, memory_order_relaxed) + c->icount,
+			      memory_order_relaxed);
 	c->icount = 0;
-	atomic_store(&c->in_guest, 0);
+	atomic_store_explicit(&c->in_guest, 0, memory_order_release); /* every guest-memory access of the run is before */
 	return HV_SUCCESS;
 }
