@@ -17,6 +17,10 @@ static bool controls_valid(const struct hvx_vcpu_state *s, const struct hvx_caps
 		return false;
 	if ((proc & CPU_BASED_VIRTUAL_NMI_WND) && !(pin & PIN_BASED_VIRTUAL_NMI))
 		return false;
+	/* SDM 26.2.1.1: "enable PML" requires "enable EPT" and a 4-KiB-aligned PML address (here guest-physical). */
+	if ((proc2 & CPU_BASED2_PML) && (!(proc2 & CPU_BASED2_EPT) || (v[HVX_SLOT_CTRL_PML_ADDR] & 0xfff) ||
+					v[HVX_SLOT_CTRL_PML_ADDR] >= HVX_GPA_LIMIT))
+		return false;
 	return hvx_ctrl_allowed(c->vmx[HV_VMX_CAP_PINBASED], (uint32_t)v[HVX_SLOT_CTRL_PIN_BASED]) &&
 	       hvx_ctrl_allowed(c->vmx[HV_VMX_CAP_PROCBASED], proc) &&
 	       hvx_ctrl_allowed(c->vmx[HV_VMX_CAP_PROCBASED2], proc2) &&

@@ -440,6 +440,121 @@ static void umwait_after_umonitor_waits(struct h_ctx *h)
 	h_expect_true(h, "UMWAIT waited at least 1 ms", dt >= 1000000);
 }
 
+
+/* ------------------------------------------------------------------ PML */
+
+#define PML_PAGE 0x1ff000u /* the log: a guest-physical page inside the 2 MiB the harness maps (docs/emu.md) */
+#define PML_RIP H_SLOT(20)
+
+static uint64_t pml_entry(struct h_ctx *h, unsigned i)
+{
+	return rd64(h, PML_PAGE + 8 * i);
+}
+
+/* Common start: RBX = H_DATA, log page filled with a pattern, index, optionally guest paging A/D bits preset. */
+static void pml_start(struct h_ctx *h, uint64_t index, bool preset_ad)
+{
+	AT(h, PML_RIP, "\x89\x03");
+	h_start(h, PML_RIP);
+	SET(h, RBX, H_DATA);
+	SET(h, RAX, 0x12345678);
+	memset(h->mem + PML_PAGE, 0xee, 0x1000);
+	h_set_vmcs(h, VMCS_CTRL_PML_ADDR, PML_PAGE);
+	h_set_vmcs(h, VMCS_GUESTPML_INDEX, index);
+	if (preset_ad) {
+		/* Accessed on the PML4E and PDPTE, accessed + dirty on the 2-MiB PDE: the walks write nothing. */
+		h->mem[H_PML4] |= 0x20;
+		h->mem[H_PDPT] |= 0x20;
+		h->mem[H_PD0] |= 0x60;
+	}
+}
+
+/* The first write to each clean page is logged, newest entry at the lower index; the guest's page walks set
+ * accessed bits in the PML4, PDPT and PD pages first (EPT writes), so those pages are logged before the data. */
+static void pml_logs_first_writes(struct h_ctx *h)
+{
+	pml_start(h, 511, false);
+	h_run(h);
+	h_expect_sentinel(h, PML_RIP + 17);
+	static const uint64_t want[] = {H_PML4, H_PDPT, H_PD0, H_DATA, H_DATA + 0x1000, H_DATA + 0x2000};
+	for (unsigned i = 0; i < 6; i++) {
+		char what[64];
+		snprintf(what, sizeof what, "PML entry %u", 511 - i);
+		h_expect(h, what, pml_entry(h, 511 - i), want[i]);
+	}
+	h_expect(h, "PML entry 505 not written", pml_entry(h, 505), 0xeeeeeeeeeeeeeeeeull);
+	h_expect(h, "PML index (511 - 6 entries)", h_vmcs(h, VMCS_GUESTPML_INDEX), 505);
+	h_expect(h, "the writes happened", rd64(h, H_DATA + 0x2000) & 0xffffffff, 0x12345678);
+}
+
+/* Index 1: two entries fit (1 and 0, the index then wraps to 0xffff); the third page's write exits 62 fault-like. */
+static void pml_full_after_two_entries(struct h_ctx *h)
+{
+	pml_start(h, 1, true);
+	h_run(h);
+	if (!h_expect_reason(h, VMX_REASON_PML_FULL)) {
+		h_dump_exit(h);
+		return;
+	}
+	h_expect(h, "guest RIP (the write to the third page)", h->x.rip, PML_RIP + 11);
+	h_expect(h, "exit qualification (bit 12 NMI unblocking: 0; the rest undefined, hvx writes 0)", h->x.qual, 0);
+	h_expect(h, "VM-exit instruction length (not defined for 62: 0)", h->x.len, 0);
+	h_expect(h, "VM-exit instruction information", h->x.info, 0);
+	h_expect(h, "guest-linear address (not written for 62)", h->x.gla, 0);
+	h_expect(h, "guest-physical address (not written for 62)", h->x.gpa, 0);
+	h_expect_masked(h, "interruption information valid", h->x.intr, 0, INTR_VALID);
+	h_expect_masked(h, "IDT-vectoring information valid", h->x.idt, 0, INTR_VALID);
+	h_expect_masked(h, "guest RFLAGS.RF (fault-like access exit saves RF = 1)", h->x.rflags, RFLAGS_RF, RFLAGS_RF);
+	h_expect(h, "PML entry 1", pml_entry(h, 1), H_DATA);
+	h_expect(h, "PML entry 0", pml_entry(h, 0), H_DATA + 0x1000);
+	h_expect(h, "PML index after entry 0", h_vmcs(h, VMCS_GUESTPML_INDEX), 0xffff);
+	h_expect(h, "third page not written", rd64(h, H_DATA + 0x2000), 0);
+	h_expect(h, "second page written", rd64(h, H_DATA + 0x1000) & 0xffffffff, 0x12345678);
+	EXPECT_REG(h, RBX, H_DATA);
+}
+
+/* Dirty flags stay set across runs; hv_vm_protect makes the range clean again, so its next write is logged again. */
+static void pml_protect_cleans_pages(struct h_ctx *h)
+{
+	pml_start(h, 511, true);
+	h_run(h);
+	h_expect_sentinel(h, PML_RIP + 17);
+	h_expect(h, "PML index after three pages", h_vmcs(h, VMCS_GUESTPML_INDEX), 508);
+	if (hv_vm_protect(H_DATA, 0x1000, HV_MEMORY_READ | HV_MEMORY_WRITE | HV_MEMORY_EXEC) != HV_SUCCESS) {
+		h_expect_true(h, "hv_vm_protect succeeds", false);
+		return;
+	}
+	h_start(h, PML_RIP);
+	h_run(h);
+	h_expect_sentinel(h, PML_RIP + 17);
+	h_expect(h, "PML entry 508 (the protected page, clean again)", pml_entry(h, 508), H_DATA);
+	h_expect(h, "PML entry 507 not written (the other pages stayed dirty)", pml_entry(h, 507),
+		 0xeeeeeeeeeeeeeeeeull);
+	h_expect(h, "PML index", h_vmcs(h, VMCS_GUESTPML_INDEX), 507);
+}
+
+/* "enable PML" clear: nothing is logged, the index is left alone. */
+static void pml_off_logs_nothing(struct h_ctx *h)
+{
+	pml_start(h, 511, false);
+	h_run(h);
+	h_expect_sentinel(h, PML_RIP + 17);
+	h_expect(h, "PML entry 511 not written", pml_entry(h, 511), 0xeeeeeeeeeeeeeeeeull);
+	h_expect(h, "PML index unchanged", h_vmcs(h, VMCS_GUESTPML_INDEX), 511);
+}
+
+/* A PML address with bits 11:0 set fails VM entry with VMfail 7 (SDM 26.2.1.1). */
+static void pml_misaligned_address_vmfail(struct h_ctx *h)
+{
+	pml_start(h, 511, true);
+	h_set_vmcs(h, VMCS_CTRL_PML_ADDR, PML_PAGE + 8);
+	hv_return_t r = hv_vcpu_run_until(h->vcpu, h->deadline_ok ? mono_ns() + 2000000000ull : HV_DEADLINE_FOREVER);
+	h_expect(h, "hv_vcpu_run result (VMfail)", (uint64_t)r, (uint64_t)HV_ERROR);
+	h_expect(h, "VM-instruction error (7: invalid control fields)", h_vmcs(h, VMCS_RO_INSTR_ERROR), 7);
+	h_expect(h, "guest RIP unchanged", h_vmcs(h, VMCS_GUEST_RIP), PML_RIP);
+	h_expect(h, "nothing written", rd64(h, H_DATA), 0);
+}
+
 /* ------------------------------------------------------------------ the table */
 
 #define XS CPU_BASED2_XSAVES_XRSTORS
@@ -498,5 +613,15 @@ const struct conf_case conf_cases_misc[] = {
 	 {"VMX_TIMER_EXPIRED"}, 0, tpause_bounded_by_run_deadline, NULL},
 	{"TPAUSE", "tpause_wait_ended_by_kick", MISC, H_LONG64, CTL(.proc2 = UW, .proc_off = CPU_BASED_RDTSC), {"IRQ"}, 0,
 	 tpause_ended_by_kick, NULL},
+	{"PML_FULL", "pml_logs_first_write_of_each_page", MISC, H_LONG64,
+	 CTL(.proc = IOX, .proc2 = CPU_BASED2_PML | CPU_BASED2_EPT), {"IO"}, 0, pml_logs_first_writes, NULL},
+	{"PML_FULL", "pml_full_when_index_wraps", MISC, H_LONG64, CTL(.proc2 = CPU_BASED2_PML | CPU_BASED2_EPT), {0}, 0,
+	 pml_full_after_two_entries, NULL},
+	{"PML_FULL", "pml_hv_vm_protect_makes_pages_clean", MISC, H_LONG64,
+	 CTL(.proc = IOX, .proc2 = CPU_BASED2_PML | CPU_BASED2_EPT), {"IO"}, 0, pml_protect_cleans_pages, NULL},
+	{"PML_FULL", "pml_disabled_logs_nothing", MISC, H_LONG64, CTL(.proc = IOX, .proc2_off = CPU_BASED2_PML), {"IO"},
+	 0, pml_off_logs_nothing, NULL},
+	{"PML_FULL", "pml_misaligned_log_address_is_vmfail", MISC, H_LONG64,
+	 CTL(.proc2 = CPU_BASED2_PML | CPU_BASED2_EPT), {0}, 0, pml_misaligned_address_vmfail, NULL},
 	{NULL, NULL, NULL, 0, {0}, {0}, 0, NULL, NULL},
 };

@@ -2,6 +2,7 @@
 #ifndef HVX_EMU_EMU_H
 #define HVX_EMU_EMU_H
 
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -233,6 +234,21 @@ struct emu_cpu {
 	struct emu_cpu *live_prev, *live_next; /* the backend's list of live vCPUs, summed by the statistics op */
 };
 
+/* Per-VM emu data (hvx_vm.backend_data). */
+struct emu_vm {
+	pthread_mutex_t dirty_lock;
+	uint64_t *dirty;            /* EPT dirty flags: open-addressing set of page keys (pml.c), 0 = empty */
+	size_t dirty_cap, dirty_count;
+};
+
+/* ---- pml.c: EPT dirty flags and the page-modification log ---- */
+bool emu_dirty_init(struct emu_vm *ev);
+void emu_dirty_fini(struct emu_vm *ev);
+bool emu_dirty_test(struct emu_cpu *c, uint64_t gpa);
+void emu_dirty_clear(struct hvx_vm *vm, hv_vm_space_t space, uint64_t gpa, uint64_t size);
+void pml_write(struct emu_cpu *c, uint64_t gpa); /* a write to gpa with "enable PML": log or exit 62 */
+static inline bool pml_on(const struct emu_cpu *c) { return c->proc2 & CPU_BASED2_PML; }
+
 /* longjmp codes */
 enum { JMP_FAULT = 1, JMP_EXIT = 2, JMP_EVENT = 3 /* HLT ended by a delivered event */ };
 
@@ -380,6 +396,8 @@ _Noreturn void vmx_exit_exception(struct emu_cpu *c, unsigned vec, unsigned type
 _Noreturn void vmx_exit_ept(struct emu_cpu *c, uint64_t gpa, uint64_t la, bool la_valid, bool final, unsigned acc,
 			     uint32_t perms, bool misconfig);
 _Noreturn void vmx_triple_fault(struct emu_cpu *c);
+/* Fault-like exit of a guest-physical access other than an EPT violation (PML full, SPP): IDT vectoring, RF as 48. */
+_Noreturn void vmx_exit_access(struct emu_cpu *c, unsigned reason, uint64_t qual);
 uint32_t vmx_mem_info(struct emu_cpu *c, const struct emu_insn *in);  /* addressing part of instruction info */
 uint64_t vmx_disp_qual(struct emu_cpu *c, const struct emu_insn *in);
 uint64_t vmx_tsc(struct emu_cpu *c);

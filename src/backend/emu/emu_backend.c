@@ -25,7 +25,7 @@ static bool emu_available(const char **why)
 #define PROC2_ALLOWED (CPU_BASED2_EPT | CPU_BASED2_DESC_TABLE | CPU_BASED2_RDTSCP | CPU_BASED2_WBINVD |                \
 		       CPU_BASED2_UNRESTRICTED | CPU_BASED2_PAUSE_LOOP | CPU_BASED2_RDRAND | CPU_BASED2_INVPCID |       \
 		       CPU_BASED2_VMFUNC | CPU_BASED2_RDSEED | CPU_BASED2_XSAVES_XRSTORS | CPU_BASED2_ENCLS_EXIT_MAP |       \
-		       CPU_BASED2_USER_WAIT_PAUSE)
+		       CPU_BASED2_USER_WAIT_PAUSE | CPU_BASED2_PML)
 /* The VMCS guest fields are the live registers: DR7 and EFER are always loaded at entry and saved at exit. */
 #define ENTRY_FIXED1 (0x000011fbu | VMENTRY_LOAD_DBG_CONTROLS | VMENTRY_LOAD_EFER)
 #define ENTRY_ALLOWED (ENTRY_FIXED1 | VMENTRY_GUEST_IA32E)
@@ -55,7 +55,8 @@ static const struct hvx_caps emu_caps = {
 		[HV_VMX_CAP_CR4_FIXED0] = 0x2000,        /* VMXE */
 		[HV_VMX_CAP_CR4_FIXED1] = 0x377fff,
 		[HV_VMX_CAP_VMCS_ENUM] = 0x2e,
-		[HV_VMX_CAP_EPT_VPID_CAP] = (1ull << 0) | (1ull << 6) | (1ull << 14) | (1ull << 16) | (1ull << 17),
+		/* A/D flags (bit 21): the EPTP is framework-owned; its A/D bit counts as 1 while "enable PML" is 1 */
+		[HV_VMX_CAP_EPT_VPID_CAP] = (1ull << 0) | (1ull << 6) | (1ull << 14) | (1ull << 16) | (1ull << 17) | (1ull << 21),
 		[HVX_VMX_CAP_SLOTS - 1] = 1000000000ull, /* HV_VMX_CAP_PREEMPTION_TIMER: ticks per second */
 	},
 	.vcpu_max = 64,
@@ -72,7 +73,7 @@ static const struct hvx_caps emu_caps = {
 		R(VMX_REASON_EPT_VIOLATION) | R(VMX_REASON_EPT_MISCONFIG) | R(VMX_REASON_EPT_INVEPT) |
 		R(VMX_REASON_RDTSCP) | R(VMX_REASON_VMX_TIMER_EXPIRED) | R(VMX_REASON_INVVPID) | R(VMX_REASON_WBINVD) | R(VMX_REASON_XSETBV) |
 		R(VMX_REASON_RDRAND) | R(VMX_REASON_INVPCID) | R(VMX_REASON_VMFUNC) | R(VMX_REASON_RDSEED) |
-		R(VMX_REASON_XSAVES) | R(VMX_REASON_ENCLS),
+		R(VMX_REASON_XSAVES) | R(VMX_REASON_ENCLS) | R(VMX_REASON_PML_FULL),
 		R(VMX_REASON_XRSTORS - 64) | R(VMX_REASON_UMWAIT - 64) | R(VMX_REASON_TPAUSE - 64),
 	},
 };
@@ -84,13 +85,23 @@ static const struct hvx_caps *emu_get_caps(void)
 
 static hv_return_t emu_vm_create(struct hvx_vm *vm)
 {
-	(void)vm;
+	struct emu_vm *ev = calloc(1, sizeof *ev);
+	if (!ev || !emu_dirty_init(ev)) {
+		free(ev);
+		return HV_NO_RESOURCES;
+	}
+	vm->backend_data = ev;
 	return HV_SUCCESS;
 }
 
 static void emu_vm_destroy(struct hvx_vm *vm)
 {
-	(void)vm;
+	struct emu_vm *ev = vm->backend_data;
+	if (ev) {
+		emu_dirty_fini(ev);
+		free(ev);
+	}
+	vm->backend_data = NULL;
 }
 
 /* Live vCPUs (for the process-wide retired-instruction count) and the count of those already destroyed. */
@@ -167,9 +178,7 @@ static void emu_vcpu_invalidate_tlb(struct hvx_vcpu *vcpu)
 /* After unmap/protect: wait until every running vCPU has passed a block boundary with the new generation. */
 static hv_return_t emu_memmap_changed(struct hvx_vm *vm, hv_vm_space_t space, uint64_t gpa, uint64_t size)
 {
-	(void)space;
-	(void)gpa;
-	(void)size;
+	emu_dirty_clear(vm, space, gpa, size); /* mapped, unmapped or protected pages start EPT-clean (docs/emu.md) */
 	uint64_t gen = atomic_load(&vm->memmap.generation);
 	struct hvx_vcpu *self = hvx_current_vcpu();
 	pthread_mutex_lock(&vm->lock);

@@ -55,3 +55,10 @@ SLOT 18
 	umwait ecx
 	setc r8b
 	DONE
+; PML: two writes to page RBX, one each to RBX + 0x1000 and RBX + 0x2000
+SLOT 20
+	mov [rbx], eax
+	mov [rbx + 8], eax
+	mov [rbx + 0x1000], eax
+	mov [rbx + 0x2000], eax
+	DONE

@@ -138,6 +138,8 @@ static void pte_set_bits(struct emu_cpu *c, uint64_t gpa, uint8_t *host, unsigne
 		return;
 	uint32_t perms;
 	ept_page(c, gpa, ACC_W, la, true, false, &perms);
+	if (pml_on(c))
+		pml_write(c, gpa); /* a paging-structure A/D update is a write: EPT dirty flag, PML */
 	if (size == 4)
 		__atomic_fetch_or((uint32_t *)(void *)host, (uint32_t)bits, __ATOMIC_SEQ_CST);
 	else
@@ -305,6 +307,13 @@ static uint8_t *translate(struct emu_cpu *c, uint64_t la, unsigned acc)
 	}
 	uint32_t perms;
 	uint8_t *page = ept_page(c, gpa, acc & (ACC_R | ACC_W | ACC_X), la, true, true, &perms);
+	bool ept_dirty = true; /* with PML (EPT A/D on) a TLB entry allows writes only once the page is EPT-dirty */
+	if (pml_on(c)) {
+		if (acc & ACC_W)
+			pml_write(c, gpa);
+		else
+			ept_dirty = emu_dirty_test(c, gpa);
+	}
 	if ((acc & ACC_W) && mmu_code_page(c, gpa)) {
 		c->code_dirty = true;
 		c->stop = true;
@@ -325,7 +334,7 @@ static uint8_t *translate(struct emu_cpu *c, uint64_t la, unsigned acc)
 		bool smap_block = !user && w.user && (cr4 & CR4_SMAP) && c->paging;
 		bool r_ok = (perms & HV_MEMORY_READ) && (!smap_block);
 		bool w_ok = (perms & HV_MEMORY_WRITE) && (w.write || (!user && !wp)) && w.dirty && !smap_block &&
-			    !mmu_code_page(c, gpa);
+			    !mmu_code_page(c, gpa) && ept_dirty;
 		bool x_ok = (perms & HV_MEMORY_EXEC) && !w.nx && !(!user && w.user && (cr4 & CR4_SMEP) && c->paging);
 		if (acc & ACC_R || r_ok)
 			e->tag_r = r_ok ? tag : 0;

@@ -201,6 +201,27 @@ _Noreturn void vmx_exit_ept(struct emu_cpu *c, uint64_t gpa, uint64_t la, bool l
 	finish(c);
 }
 
+_Noreturn void vmx_exit_access(struct emu_cpu *c, unsigned reason, uint64_t qual)
+{
+	struct hvx_exit *e = c->exit;
+	memset(e, 0, sizeof *e);
+	bool idt = c->vect.valid;
+	if (idt) {
+		emu_delivery_restore(c);
+		e->idt_info = c->vect.vec | ((uint32_t)c->vect.type << 8) | ((uint32_t)c->vect.has_err << 11) | (1u << 31);
+		e->idt_error = c->vect.has_err ? c->vect.err : 0;
+		if (c->vect.type == EV_SWINT || c->vect.type == EV_SWEXC || c->vect.type == EV_PRIVSW)
+			e->instr_len = c->vect.len;
+	}
+	e->reason = reason;
+	e->qualification = qual;
+	uint64_t f = emu_flags(c);
+	if (!idt || (c->vect.type == EV_HWEXC && c->vect.vec != EXC_DB))
+		f |= FL_RF;
+	c->s->rflags = f;
+	finish(c);
+}
+
 /* ---- instruction information helpers ---- */
 uint32_t vmx_mem_info(struct emu_cpu *c, const struct emu_insn *in)
 {
