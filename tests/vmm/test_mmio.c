@@ -77,9 +77,9 @@ static void cpu64(struct mmio_cpu *c)
 	dev_reads = dev_writes = 0;
 }
 
-static hv_return_t run(struct mmio_cpu *c, uint64_t gpa, const char *bytes, unsigned len, struct hvx_mmio_access *a)
+static hv_return_t run(struct mmio_cpu *c, const char *bytes, unsigned len, struct hvx_mmio_access *a)
 {
-	return mmio_execute(c, gpa, (const uint8_t *)bytes, len, &ops, NULL, a);
+	return mmio_execute(c, (const uint8_t *)bytes, len, &ops, NULL, a);
 }
 
 static void mov_store_and_load(void **state)
@@ -88,25 +88,26 @@ static void mov_store_and_load(void **state)
 	struct mmio_cpu c;
 	struct hvx_mmio_access a;
 	cpu64(&c);
+	c.gpr[3] = DEV;
 	c.gpr[0] = 0x11223344aabbccddull;
-	assert_int_equal(run(&c, DEV + 4, "\x89\x43\x04", 3, &a), HV_SUCCESS);     /* mov [rbx+4], eax */
+	assert_int_equal(run(&c, "\x89\x43\x04", 3, &a), HV_SUCCESS);     /* mov [rbx+4], eax */
 	assert_int_equal(a.size, 4);
 	assert_true(a.write);
 	assert_int_equal(a.value, 0xaabbccdd);
 	assert_int_equal(a.length, 3);
 	assert_int_equal(c.rip, 0x400003);
 	assert_int_equal(dev[4], 0xdd);
-	assert_int_equal(run(&c, DEV + 4, "\x8b\x4b\x04", 3, &a), HV_SUCCESS);     /* mov ecx, [rbx+4] */
+	assert_int_equal(run(&c, "\x8b\x4b\x04", 3, &a), HV_SUCCESS);     /* mov ecx, [rbx+4] */
 	assert_int_equal(c.gpr[1], 0xaabbccdd);
 	assert_true(c.gpr_dirty & 2);
 	c.gpr[1] = ~0ull;
-	assert_int_equal(run(&c, DEV + 4, "\x66\x8b\x4b\x04", 4, &a), HV_SUCCESS); /* mov cx, [rbx+4]: merge */
+	assert_int_equal(run(&c, "\x66\x8b\x4b\x04", 4, &a), HV_SUCCESS); /* mov cx, [rbx+4]: merge */
 	assert_int_equal(c.gpr[1], 0xffffffffffffccddull);
-	assert_int_equal(run(&c, DEV + 5, "\x8a\x63\x05", 3, &a), HV_SUCCESS);     /* mov ah, [rbx+5] */
+	assert_int_equal(run(&c, "\x8a\x63\x05", 3, &a), HV_SUCCESS);     /* mov ah, [rbx+5] */
 	assert_int_equal((c.gpr[0] >> 8) & 0xff, 0xcc);
-	assert_int_equal(run(&c, DEV, "\xc7\x03\x78\x56\x34\x12", 6, &a), HV_SUCCESS); /* mov dword [rbx], imm */
+	assert_int_equal(run(&c, "\xc7\x03\x78\x56\x34\x12", 6, &a), HV_SUCCESS); /* mov dword [rbx], imm */
 	assert_int_equal(a.value, 0x12345678);
-	assert_int_equal(run(&c, DEV, "\x48\x8b\x13", 3, &a), HV_SUCCESS);         /* mov rdx, [rbx]: 8 bytes */
+	assert_int_equal(run(&c, "\x48\x8b\x13", 3, &a), HV_SUCCESS);         /* mov rdx, [rbx]: 8 bytes */
 	assert_int_equal(a.size, 8);
 	assert_int_equal(c.gpr[2] & 0xffffffff, 0x12345678);
 }
@@ -116,13 +117,14 @@ static void extensions(void **state)
 	(void)state;
 	struct mmio_cpu c;
 	cpu64(&c);
+	c.gpr[3] = DEV;
 	dev[0] = 0x80;
 	dev[1] = 0xff;
-	assert_int_equal(run(&c, DEV, "\x0f\xb6\x03", 3, NULL), HV_SUCCESS);       /* movzx eax, byte [rbx] */
+	assert_int_equal(run(&c, "\x0f\xb6\x03", 3, NULL), HV_SUCCESS);       /* movzx eax, byte [rbx] */
 	assert_int_equal(c.gpr[0], 0x80);
-	assert_int_equal(run(&c, DEV, "\x48\x0f\xbe\x03", 4, NULL), HV_SUCCESS);   /* movsx rax, byte [rbx] */
+	assert_int_equal(run(&c, "\x48\x0f\xbe\x03", 4, NULL), HV_SUCCESS);   /* movsx rax, byte [rbx] */
 	assert_int_equal(c.gpr[0], 0xffffffffffffff80ull);
-	assert_int_equal(run(&c, DEV, "\x0f\xbf\x03", 3, NULL), HV_SUCCESS);       /* movsx eax, word [rbx] */
+	assert_int_equal(run(&c, "\x0f\xbf\x03", 3, NULL), HV_SUCCESS);       /* movsx eax, word [rbx] */
 	assert_int_equal(c.gpr[0], 0xffffff80u);
 	assert_int_equal(c.gpr[0] >> 32, 0);
 }
@@ -132,31 +134,32 @@ static void alu_flags(void **state)
 	(void)state;
 	struct mmio_cpu c;
 	cpu64(&c);
+	c.gpr[3] = DEV;
 	dev[0] = 0x0f;
-	assert_int_equal(run(&c, DEV, "\x83\x0b\x30", 3, NULL), HV_SUCCESS);       /* or dword [rbx], 0x30 */
+	assert_int_equal(run(&c, "\x83\x0b\x30", 3, NULL), HV_SUCCESS);       /* or dword [rbx], 0x30 */
 	assert_int_equal(dev[0], 0x3f);
 	assert_true(c.rflags_dirty);
 	assert_int_equal(c.rflags & 0x8d5, 0x04);                                   /* PF (0x3f has 6 bits) */
-	assert_int_equal(run(&c, DEV, "\xf7\x03\x00\x01\x00\x00", 6, NULL), HV_SUCCESS); /* test dword [rbx], 0x100 */
+	assert_int_equal(run(&c, "\xf7\x03\x00\x01\x00\x00", 6, NULL), HV_SUCCESS); /* test dword [rbx], 0x100 */
 	assert_true(c.rflags & 0x40);                                               /* ZF */
 	assert_int_equal(dev_writes, 1);                                            /* TEST does not write */
-	assert_int_equal(run(&c, DEV, "\x83\x3b\x40", 3, NULL), HV_SUCCESS);       /* cmp dword [rbx], 0x40 */
+	assert_int_equal(run(&c, "\x83\x3b\x40", 3, NULL), HV_SUCCESS);       /* cmp dword [rbx], 0x40 */
 	assert_true(c.rflags & 0x01);                                               /* CF: 0x3f < 0x40 */
 	assert_true(c.rflags & 0x80);                                               /* SF */
-	assert_int_equal(run(&c, DEV, "\x83\x23\xf0", 3, NULL), HV_SUCCESS);       /* and dword [rbx], -16 */
+	assert_int_equal(run(&c, "\x83\x23\xf0", 3, NULL), HV_SUCCESS);       /* and dword [rbx], -16 */
 	assert_int_equal(dev[0], 0x30);
 	assert_false(c.rflags & 0x01);
 	c.rflags |= 1;
 	dev[0] = 0xff;
 	dev[1] = dev[2] = dev[3] = 0xff;
-	assert_int_equal(run(&c, DEV, "\xff\x03", 2, NULL), HV_SUCCESS);           /* inc dword [rbx]: wraps, CF kept */
+	assert_int_equal(run(&c, "\xff\x03", 2, NULL), HV_SUCCESS);           /* inc dword [rbx]: wraps, CF kept */
 	assert_int_equal(dev[0], 0);
 	assert_true(c.rflags & 0x40);
 	assert_true(c.rflags & 0x01);
 	c.gpr[0] = 5;
-	assert_int_equal(run(&c, DEV, "\x03\x03", 2, NULL), HV_SUCCESS);           /* add eax, [rbx] */
+	assert_int_equal(run(&c, "\x03\x03", 2, NULL), HV_SUCCESS);           /* add eax, [rbx] */
 	assert_int_equal(c.gpr[0], 5);
-	assert_int_equal(run(&c, DEV, "\x87\x03", 2, NULL), HV_SUCCESS);           /* xchg [rbx], eax */
+	assert_int_equal(run(&c, "\x87\x03", 2, NULL), HV_SUCCESS);           /* xchg [rbx], eax */
 	assert_int_equal(dev[0], 5);
 	assert_int_equal(c.gpr[0], 0);
 }
@@ -170,7 +173,7 @@ static void string_forms(void **state)
 	c.gpr[7] = DEV;
 	c.gpr[0] = 0xab;
 	c.gpr[1] = 4;
-	assert_int_equal(run(&c, DEV, "\xf3\xaa", 2, &a), HV_SUCCESS);             /* rep stosb */
+	assert_int_equal(run(&c, "\xf3\xaa", 2, &a), HV_SUCCESS);             /* rep stosb */
 	assert_int_equal(a.repeats, 4);
 	assert_int_equal(dev_writes, 4);
 	assert_memory_equal(dev, "\xab\xab\xab\xab", 4);
@@ -180,13 +183,13 @@ static void string_forms(void **state)
 	memcpy(ram + 0x8000, "\x01\x02\x03\x04", 4);
 	c.gpr[6] = 0x8000;
 	c.gpr[7] = DEV + 8;
-	assert_int_equal(run(&c, DEV + 8, "\xa5", 1, &a), HV_SUCCESS);             /* movsd */
+	assert_int_equal(run(&c, "\xa5", 1, &a), HV_SUCCESS);             /* movsd */
 	assert_memory_equal(dev + 8, "\x01\x02\x03\x04", 4);
 	assert_int_equal(c.gpr[6], 0x8004);
 	c.gpr[6] = DEV + 8;
 	c.gpr[7] = 0x9000;
 	c.rflags |= 0x400;                                                          /* DF: addresses go down */
-	assert_int_equal(run(&c, DEV + 8, "\xa5", 1, &a), HV_SUCCESS);
+	assert_int_equal(run(&c, "\xa5", 1, &a), HV_SUCCESS);
 	assert_memory_equal(ram + 0x9000, "\x01\x02\x03\x04", 4);
 	assert_int_equal(c.gpr[7], 0x9000 - 4);
 }
@@ -197,16 +200,18 @@ static void unsupported_and_modes(void **state)
 	struct mmio_cpu c;
 	cpu64(&c);
 	uint64_t rip = c.rip;
-	assert_int_equal(run(&c, DEV, "\xd9\x03", 2, NULL), HV_UNSUPPORTED);       /* fld dword [rbx] */
-	assert_int_equal(run(&c, DEV, "\x0f\x0b", 2, NULL), HV_UNSUPPORTED);       /* ud2 */
-	assert_int_equal(run(&c, DEV, "\x0f", 1, NULL), HV_UNSUPPORTED);           /* truncated */
+	assert_int_equal(run(&c, "\xd9\x03", 2, NULL), HV_UNSUPPORTED);       /* fld dword [rbx] */
+	assert_int_equal(run(&c, "\x0f\x0b", 2, NULL), HV_UNSUPPORTED);       /* ud2 */
+	assert_int_equal(run(&c, "\x0f", 1, NULL), HV_UNSUPPORTED);           /* truncated */
 	assert_int_equal(c.rip, rip);
-	/* 16-bit real mode: mov [bx], al with the IP wrapping at 64 KiB */
+	/* 16-bit real mode: mov [bx], al (DS:BX = ffff:0010 = 0x100000, above RAM) with the IP wrapping at 64 KiB */
 	memset(&c, 0, sizeof c);
 	c.code_bits = 16;
 	c.rip = 0xfffe;
 	c.gpr[0] = 0x42;
-	assert_int_equal(run(&c, DEV, "\x88\x07", 2, NULL), HV_SUCCESS);
+	c.gpr[3] = 0x10;
+	c.seg_base[MMIO_SEG_DS] = 0xffff0;
+	assert_int_equal(run(&c, "\x88\x07", 2, NULL), HV_SUCCESS);
 	assert_int_equal(dev[0], 0x42);
 	assert_int_equal(c.rip, 0);
 }

@@ -232,6 +232,9 @@ struct emu_cpu {
 	uint64_t ud_count;
 	_Atomic uint64_t retired;          /* instructions retired by this vCPU (written by its owner thread only) */
 	struct emu_cpu *live_prev, *live_next; /* the backend's list of live vCPUs, summed by the statistics op */
+
+	/* one-instruction mode (step.c): guest-physical accesses go to callbacks; NULL for a vCPU's CPU */
+	struct emu_phys *phys;
 };
 
 /* Per-VM emu data (hvx_vm.backend_data). */
@@ -286,6 +289,24 @@ uint64_t seg_linear(struct emu_cpu *c, unsigned seg, uint64_t off, unsigned size
 uint64_t mem_read(struct emu_cpu *c, unsigned seg, uint64_t off, unsigned size);
 void mem_write(struct emu_cpu *c, unsigned seg, uint64_t off, unsigned size, uint64_t val);
 
+/* ---- step.c: the one-instruction mode. mmu.c consults c->phys only on TLB-miss paths: translate() then
+ * returns no host page (so nothing is cached) and records the guest-physical address here. ---- */
+struct emu_step_mem;
+struct emu_phys {
+	const struct emu_step_mem *mem;
+	uint64_t gpa;        /* guest-physical address of the last translation */
+	bool fetch;          /* instruction fetch: the bytes must be RAM */
+	bool no_ad;          /* translation probe: accessed/dirty bits are not written */
+	int err;             /* enum emu_step_result when the step ended by longjmp(JMP_EXIT) */
+	unsigned dev_accesses, dev_size;
+	uint64_t dev_gpa, dev_value;
+	bool dev_write;
+};
+void emu_phys_read(struct emu_cpu *c, uint64_t gpa, void *dst, unsigned n);
+void emu_phys_write(struct emu_cpu *c, uint64_t gpa, const void *src, unsigned n);
+uint64_t emu_phys_pte_read(struct emu_cpu *c, uint64_t gpa, unsigned size);
+void emu_phys_pte_set(struct emu_cpu *c, uint64_t gpa, unsigned size, uint64_t bits);
+
 /* ---- exec.c ---- */
 void emu_cpu_init(struct emu_cpu *c, struct hvx_vcpu *vcpu);
 void emu_cpu_fini(struct emu_cpu *c);
@@ -306,6 +327,8 @@ void bc_flush(struct emu_bcache *bc);
 /* The decoded instruction sequence starting at the current RIP (NULL and a fault on fetch errors). */
 const struct emu_insn *bc_lookup(struct emu_cpu *c, unsigned *count);
 int emu_decode_one(struct emu_cpu *c, const uint8_t *bytes, unsigned n, struct emu_insn *out);
+/* The same without a block cache: key is a dec_key (mode << 2 | stack width). */
+int emu_decode_single(unsigned key, const uint8_t *bytes, unsigned n, struct emu_insn *out);
 
 /* ---- operand helpers (ops.c) ---- */
 uint64_t op_addr(struct emu_cpu *c, const struct emu_insn *in);           /* effective offset */

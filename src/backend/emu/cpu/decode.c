@@ -34,6 +34,17 @@ static const ZydisMachineMode mode_of_key[6] = {
 	ZYDIS_MACHINE_MODE_LONG_COMPAT_16, ZYDIS_MACHINE_MODE_LONG_COMPAT_32, ZYDIS_MACHINE_MODE_LONG_64,
 };
 
+/* The decoder for a decode key (mode << 2 | stack width). */
+static void decoder_init(ZydisDecoder *d, unsigned key)
+{
+	ZydisDecoderInit(d, mode_of_key[key >> 2], (ZydisStackWidth)(ZYDIS_STACK_WIDTH_16 + (key & 3)));
+	ZydisDecoderEnableMode(d, ZYDIS_DECODER_MODE_LZCNT, ZYAN_TRUE);
+	ZydisDecoderEnableMode(d, ZYDIS_DECODER_MODE_TZCNT, ZYAN_TRUE);
+	ZydisDecoderEnableMode(d, ZYDIS_DECODER_MODE_MPX, ZYAN_FALSE);
+	ZydisDecoderEnableMode(d, ZYDIS_DECODER_MODE_CET, ZYAN_FALSE);
+	ZydisDecoderEnableMode(d, ZYDIS_DECODER_MODE_KNC, ZYAN_FALSE);
+}
+
 struct emu_bcache *bc_create(void)
 {
 	struct emu_bcache *bc = calloc(1, sizeof *bc);
@@ -44,16 +55,9 @@ struct emu_bcache *bc_create(void)
 		free(bc);
 		return NULL;
 	}
-	for (int m = 0; m < 6; m++)
-		for (int sw = 0; sw < 3; sw++) {
-			ZydisDecoder *d = &bc->dec[m][sw];
-			ZydisDecoderInit(d, mode_of_key[m], (ZydisStackWidth)(ZYDIS_STACK_WIDTH_16 + sw));
-			ZydisDecoderEnableMode(d, ZYDIS_DECODER_MODE_LZCNT, ZYAN_TRUE);
-			ZydisDecoderEnableMode(d, ZYDIS_DECODER_MODE_TZCNT, ZYAN_TRUE);
-			ZydisDecoderEnableMode(d, ZYDIS_DECODER_MODE_MPX, ZYAN_FALSE);
-			ZydisDecoderEnableMode(d, ZYDIS_DECODER_MODE_CET, ZYAN_FALSE);
-			ZydisDecoderEnableMode(d, ZYDIS_DECODER_MODE_KNC, ZYAN_FALSE);
-		}
+	for (unsigned m = 0; m < 6; m++)
+		for (unsigned sw = 0; sw < 3; sw++)
+			decoder_init(&bc->dec[m][sw], m << 2 | sw);
 	return bc;
 }
 
@@ -206,11 +210,10 @@ static void convert(const ZydisDecodedInstruction *zi, const ZydisDecodedOperand
 		in->fn = h_mov_rr;
 }
 
-int emu_decode_one(struct emu_cpu *c, const uint8_t *bytes, unsigned n, struct emu_insn *out)
+static int decode_with(const ZydisDecoder *d, const uint8_t *bytes, unsigned n, struct emu_insn *out)
 {
 	ZydisDecodedInstruction zi;
 	ZydisDecodedOperand zo[ZYDIS_MAX_OPERAND_COUNT];
-	const ZydisDecoder *d = &c->bc->dec[c->dec_key >> 2][c->dec_key & 3];
 	ZyanStatus st = ZydisDecoderDecodeFull(d, bytes, n, &zi, zo);
 	if (st == ZYDIS_STATUS_NO_MORE_DATA)
 		return -1;
@@ -224,6 +227,18 @@ int emu_decode_one(struct emu_cpu *c, const uint8_t *bytes, unsigned n, struct e
 	}
 	convert(&zi, zo, out);
 	return 0;
+}
+
+int emu_decode_one(struct emu_cpu *c, const uint8_t *bytes, unsigned n, struct emu_insn *out)
+{
+	return decode_with(&c->bc->dec[c->dec_key >> 2][c->dec_key & 3], bytes, n, out);
+}
+
+int emu_decode_single(unsigned key, const uint8_t *bytes, unsigned n, struct emu_insn *out)
+{
+	ZydisDecoder d;
+	decoder_init(&d, key);
+	return decode_with(&d, bytes, n, out);
 }
 
 /* Does this instruction end a block (control transfer, mode or interrupt-window change, exits)? */

@@ -20,7 +20,7 @@ static const struct {
 	{M(TEST), h_test, 0}, {M(INC), h_incdec, 0}, {M(DEC), h_incdec, 1}, {M(NEG), h_neg, 0}, {M(NOT), h_not, 0},
 	{M(MOV), h_mov, 0}, {M(MOVZX), h_movzx, 0}, {M(MOVSX), h_movsx, 0}, {M(MOVSXD), h_movsx, 0},
 	{M(LEA), h_lea, 0}, {M(XCHG), h_xchg, 0}, {M(CMPXCHG), h_cmpxchg, 0}, {M(XADD), h_xadd, 0},
-	{M(BSWAP), h_bswap, 0}, {M(MOVBE), h_movbe, 0},
+	{M(BSWAP), h_bswap, 0}, {M(MOVBE), h_movbe, 0}, {M(MOVNTI), h_mov, 0},
 	{M(ROL), h_shift, 0}, {M(ROR), h_shift, 1}, {M(RCL), h_shift, 2}, {M(RCR), h_shift, 3},
 	{M(SHL), h_shift, 4}, {M(SHR), h_shift, 5}, {M(SAR), h_shift, 7},
 	{M(SHLD), h_shxd, 0}, {M(SHRD), h_shxd, 1},

@@ -94,6 +94,10 @@ static uint8_t *ept_page(struct emu_cpu *c, uint64_t gpa, unsigned acc, uint64_t
 /* A paging-structure entry: read it (EPT read) and return a host pointer for A/D updates. */
 static uint64_t pte_read(struct emu_cpu *c, uint64_t gpa, unsigned size, uint64_t la, uint8_t **host)
 {
+	if (c->phys) {
+		*host = NULL;
+		return emu_phys_pte_read(c, gpa, size);
+	}
 	uint8_t *page = ept_page(c, gpa, ACC_R, la, true, false, NULL);
 	*host = page + (gpa & 0xfff);
 	if (size == 4) {
@@ -136,6 +140,10 @@ static void pte_set_bits(struct emu_cpu *c, uint64_t gpa, uint8_t *host, unsigne
 {
 	if ((cur & bits) == bits)
 		return;
+	if (c->phys) {
+		emu_phys_pte_set(c, gpa, size, bits);
+		return;
+	}
 	uint32_t perms;
 	ept_page(c, gpa, ACC_W, la, true, false, &perms);
 	if (pml_on(c))
@@ -305,6 +313,10 @@ static uint8_t *translate(struct emu_cpu *c, uint64_t la, unsigned acc)
 		w.user = w.write = true;
 		w.dirty = true;
 	}
+	if (c->phys) {
+		c->phys->gpa = gpa; /* one-instruction mode: the caller goes to the callbacks, nothing is cached */
+		return NULL;
+	}
 	uint32_t perms;
 	uint8_t *page = ept_page(c, gpa, acc & (ACC_R | ACC_W | ACC_X), la, true, true, &perms);
 	bool ept_dirty = true; /* with PML (EPT A/D on) a TLB entry allows writes only once the page is EPT-dirty */
@@ -362,7 +374,7 @@ uint8_t *mmu_ptr(struct emu_cpu *c, uint64_t la, unsigned n, unsigned acc)
 			return (uint8_t *)e->host + (la & 0xfff);
 	}
 	uint8_t *page = translate(c, la, acc);
-	return page + (la & 0xfff);
+	return page ? page + (la & 0xfff) : NULL;
 }
 
 uint64_t mmu_read_lin(struct emu_cpu *c, uint64_t la, unsigned size, unsigned acc)
@@ -395,7 +407,10 @@ void mmu_read_buf(struct emu_cpu *c, uint64_t la, void *dst, unsigned n, unsigne
 		if (chunk > n)
 			chunk = n;
 		uint8_t *p = mmu_ptr(c, la, chunk, acc | ACC_R);
-		memcpy(d, p, chunk);
+		if (p)
+			memcpy(d, p, chunk);
+		else
+			emu_phys_read(c, c->phys->gpa, d, chunk);
 		d += chunk;
 		la += chunk;
 		n -= chunk;
@@ -408,6 +423,7 @@ void mmu_write_buf(struct emu_cpu *c, uint64_t la, const void *src, unsigned n, 
 {
 	/* Check every page before writing any byte, so a faulting write changes nothing. */
 	uint8_t *ptrs[2];
+	uint64_t gpas[2] = {0, 0};
 	unsigned lens[2], k = 0;
 	uint64_t a = la;
 	unsigned left = n;
@@ -416,6 +432,8 @@ void mmu_write_buf(struct emu_cpu *c, uint64_t la, const void *src, unsigned n, 
 		if (chunk > left)
 			chunk = left;
 		ptrs[k] = mmu_ptr(c, a, chunk, acc | ACC_W);
+		if (!ptrs[k])
+			gpas[k] = c->phys->gpa;
 		lens[k++] = chunk;
 		a += chunk;
 		if (c->mode != EM_LONG64)
@@ -424,7 +442,10 @@ void mmu_write_buf(struct emu_cpu *c, uint64_t la, const void *src, unsigned n, 
 	}
 	const uint8_t *s = src;
 	for (unsigned i = 0; i < k; i++) {
-		memcpy(ptrs[i], s, lens[i]);
+		if (ptrs[i])
+			memcpy(ptrs[i], s, lens[i]);
+		else
+			emu_phys_write(c, gpas[i], s, lens[i]);
 		s += lens[i];
 	}
 }
