@@ -248,6 +248,193 @@ static void page_walks(void **state)
 	assert_int_equal(gpa, 0xfee00000);
 }
 
+/* Forms the emu CPU runs that a MOV/ALU-only emulator would not: every one goes through the emu handlers. */
+static void emu_forms(void **state)
+{
+	(void)state;
+	struct mmio_cpu c;
+	struct hvx_mmio_access a;
+	uint32_t d;
+	cpu64(&c);
+	c.gpr[3] = DEV;
+	/* add dword [rbx], eax: 0xffffffff + 1 wraps: CF, ZF, AF set, OF clear */
+	memcpy(dev, "\xff\xff\xff\xff", 4);
+	c.gpr[0] = 1;
+	assert_int_equal(run(&c, "\x01\x03", 2, &a), HV_SUCCESS);
+	assert_memory_equal(dev, "\0\0\0\0", 4);
+	assert_int_equal(c.rflags & 0x8d5, 0x01 | 0x04 | 0x10 | 0x40);
+	assert_int_equal(dev_reads, 1);
+	assert_int_equal(dev_writes, 1);
+	assert_true(a.write);
+	/* adc dword [rbx], eax consumes that carry: 0 + 1 + CF = 2 */
+	assert_int_equal(run(&c, "\x11\x03", 2, NULL), HV_SUCCESS);
+	assert_int_equal(dev[0], 2);
+	assert_false(c.rflags & 1);
+	/* bts dword [rbx], eax with eax = 35: bit 3 of the dword at rbx + 4; CF = old bit */
+	memset(dev, 0, sizeof dev);
+	dev[4] = 0x08;
+	c.gpr[0] = 35;
+	assert_int_equal(run(&c, "\x0f\xab\x03", 3, &a), HV_SUCCESS);
+	assert_true(c.rflags & 1);
+	assert_int_equal(a.gpa, DEV + 4);
+	c.gpr[0] = 36;
+	assert_int_equal(run(&c, "\x0f\xab\x03", 3, &a), HV_SUCCESS);   /* bts: bit 4 was clear */
+	assert_false(c.rflags & 1);
+	assert_int_equal(dev[4], 0x18);
+	assert_int_equal(run(&c, "\x0f\xb3\x03", 3, &a), HV_SUCCESS);   /* btr dword [rbx], eax */
+	assert_int_equal(dev[4], 0x08);
+	assert_true(c.rflags & 1);
+	/* movbe eax, [rbx] / movbe [rbx+8], eax */
+	memcpy(dev, "\x11\x22\x33\x44", 4);
+	assert_int_equal(run(&c, "\x0f\x38\xf0\x03", 4, &a), HV_SUCCESS);
+	assert_int_equal(c.gpr[0], 0x11223344);
+	assert_int_equal(run(&c, "\x0f\x38\xf1\x43\x08", 5, &a), HV_SUCCESS);
+	assert_memory_equal(dev + 8, "\x11\x22\x33\x44", 4);  /* big-endian store of 0x11223344 */
+	/* xadd [rbx], ecx: device gets the sum, ecx the old value */
+	d = 40;
+	memcpy(dev, &d, 4);
+	c.gpr[1] = 2;
+	assert_int_equal(run(&c, "\x0f\xc1\x0b", 3, NULL), HV_SUCCESS);
+	memcpy(&d, dev, 4);
+	assert_int_equal(d, 42);
+	assert_int_equal(c.gpr[1], 40);
+	/* lock cmpxchg [rbx], ecx: equal -> store ecx, ZF; unequal -> eax loaded, ZF clear */
+	c.gpr[0] = 42;
+	c.gpr[1] = 7;
+	assert_int_equal(run(&c, "\xf0\x0f\xb1\x0b", 4, NULL), HV_SUCCESS);
+	assert_int_equal(dev[0], 7);
+	assert_true(c.rflags & 0x40);
+	c.gpr[0] = 1;
+	assert_int_equal(run(&c, "\xf0\x0f\xb1\x0b", 4, NULL), HV_SUCCESS);
+	assert_int_equal(c.gpr[0], 7);
+	assert_false(c.rflags & 0x40);
+	/* movnti [rbx+12], eax */
+	c.gpr[0] = 0xcafef00d;
+	assert_int_equal(run(&c, "\x0f\xc3\x43\x0c", 4, &a), HV_SUCCESS);
+	assert_memory_equal(dev + 12, "\x0d\xf0\xfe\xca", 4);
+	assert_int_equal(a.size, 4);
+	assert_string_equal(a.mnemonic, "movnti");
+	/* push qword [rbx]: device read, the stack (RAM) written; pop qword [rbx]: the other way */
+	memcpy(dev, "\x01\x02\x03\x04\x05\x06\x07\x08", 8);
+	c.gpr[4] = 0x7000;
+	assert_int_equal(run(&c, "\xff\x33", 2, NULL), HV_SUCCESS);
+	assert_int_equal(c.gpr[4], 0x6ff8);
+	assert_memory_equal(ram + 0x6ff8, "\x01\x02\x03\x04\x05\x06\x07\x08", 8);
+	memcpy(ram + 0x6ff8, "\xa1\xa2\xa3\xa4\xa5\xa6\xa7\xa8", 8);
+	assert_int_equal(run(&c, "\x8f\x03", 2, NULL), HV_SUCCESS);
+	assert_int_equal(c.gpr[4], 0x7000);
+	assert_memory_equal(dev, "\xa1\xa2\xa3\xa4\xa5\xa6\xa7\xa8", 8);
+	/* shl dword [rbx], 4 and setnz byte [rbx+15] */
+	memcpy(dev, "\x01\0\0\0", 4);
+	assert_int_equal(run(&c, "\xc1\x23\x04", 3, NULL), HV_SUCCESS);
+	assert_int_equal(dev[0], 0x10);
+	assert_int_equal(run(&c, "\x0f\x95\x43\x0f", 4, NULL), HV_SUCCESS);
+	assert_int_equal(dev[15], 1);
+	/* rep lodsd from the device: the last value in eax, count repeats */
+	c.gpr[6] = DEV;
+	c.gpr[1] = 3;
+	unsigned before = dev_reads;
+	assert_int_equal(run(&c, "\xf3\xad", 2, &a), HV_SUCCESS);
+	assert_int_equal(dev_reads - before, 3);
+	assert_int_equal(a.repeats, 3);
+	assert_int_equal(c.gpr[6], DEV + 12);
+}
+
+/* An 8-byte access that straddles RAM and the device is split at the page boundary: RAM part copied, device part
+ * in device-sized pieces. */
+static void split_access(void **state)
+{
+	(void)state;
+	struct mmio_cpu c;
+	struct hvx_mmio_access a;
+	cpu64(&c);
+	/* map linear 0x200000 -> RAM page 0x5000 and 0x201000 -> the device page with a PT under PD[1] */
+	uint64_t e = 0x4000 | 3;
+	memcpy(ram + 0x3000 + 0 * 8, &e, 8);            /* not used: PD of GiB 3 */
+	memset(ram + 0x4000, 0, 0x1000);
+	uint64_t pd = 0x9000 | 3, pte0 = 0x5000 | 3, pte1 = DEV | 3;
+	memset(ram + 0x9000, 0, 0x1000);
+	uint64_t pdpt0 = 0xa000 | 3;                       /* replace the 1 GiB page by a PD */
+	memset(ram + 0xa000, 0, 0x1000);
+	memcpy(ram + 0x2000, &pdpt0, 8);
+	memcpy(ram + 0xa000 + 1 * 8, &pd, 8);              /* PD[1] covers 0x200000 */
+	memcpy(ram + 0x9000 + 0 * 8, &pte0, 8);
+	memcpy(ram + 0x9000 + 1 * 8, &pte1, 8);
+	memcpy(ram + 0x5ffc, "\x01\x02\x03\x04", 4);
+	memcpy(dev, "\x05\x06\x07\x08", 4);
+	c.gpr[3] = 0x200ffc;
+	assert_int_equal(run(&c, "\x48\x8b\x03", 3, &a), HV_SUCCESS);   /* mov rax, [rbx] */
+	assert_int_equal(c.gpr[0], 0x0807060504030201ull);
+	assert_int_equal(dev_reads, 1);
+	assert_int_equal(a.gpa, DEV);
+	assert_int_equal(a.size, 4);
+	/* accessed bits were set in the guest's paging structures, the dirty bit only by a write */
+	uint64_t got;
+	memcpy(&got, ram + 0x9000 + 8, 8);
+	assert_true(got & 0x20);
+	assert_false(got & 0x40);
+	assert_int_equal(run(&c, "\x48\x89\x03", 3, &a), HV_SUCCESS);   /* mov [rbx], rax */
+	memcpy(&got, ram + 0x9000 + 8, 8);
+	assert_true(got & 0x40);
+	assert_memory_equal(dev, "\x05\x06\x07\x08", 4);
+	assert_true(a.write);
+}
+
+static int failing_dev(void *ctx, uint64_t gpa, unsigned size, uint64_t *v)
+{
+	(void)ctx, (void)gpa, (void)size, (void)v;
+	return -1;
+}
+
+/* Instruction bytes fetched at CS:RIP through paging; bad code and failures leave the state unchanged. */
+static void fetch_and_failures(void **state)
+{
+	(void)state;
+	struct mmio_cpu c, saved;
+	struct hvx_mmio_access a;
+	cpu64(&c);
+	c.gpr[3] = DEV;
+	c.gpr[0] = 0x55;
+	c.rip = 0x5000;
+	memcpy(ram + 0x5000, "\x88\x43\x02", 3);                          /* mov [rbx+2], al */
+	assert_int_equal(mmio_execute(&c, NULL, 0, &ops, NULL, &a), HV_SUCCESS);
+	assert_int_equal(dev[2], 0x55);
+	assert_int_equal(c.rip, 0x5003);
+	assert_int_equal(a.length, 3);
+	/* an instruction that crosses into a page that is not RAM (the PT maps nothing there): not fetched */
+	c.rip = 0xffffe;
+	memcpy(ram + 0xffffe, "\x88\x43", 2);
+	saved = c;
+	assert_int_equal(mmio_execute(&c, NULL, 0, &ops, NULL, &a), HV_ERROR);
+	assert_memory_equal(&c, &saved, sizeof c);
+	/* code in the device page: refused */
+	c.rip = DEV;
+	assert_int_equal(mmio_execute(&c, NULL, 0, &ops, NULL, NULL), HV_ERROR);
+	/* code at a linear address with no translation (PDPT[2] not present) */
+	c.rip = 0x80000000;
+	assert_int_equal(mmio_execute(&c, NULL, 0, &ops, NULL, NULL), HV_ERROR);
+	/* bad byte counts */
+	assert_int_equal(mmio_execute(&c, (const uint8_t *)"\x90", 0, &ops, NULL, NULL), HV_UNSUPPORTED);
+	assert_int_equal(mmio_execute(&c, (const uint8_t *)"0123456789abcdef", 16, &ops, NULL, NULL), HV_UNSUPPORTED);
+	/* a register-only instruction touches no memory: refused; so are control transfers and system instructions */
+	c = saved;
+	assert_int_equal(run(&c, "\x48\x01\xd8", 3, NULL), HV_UNSUPPORTED);        /* add rax, rbx */
+	assert_int_equal(run(&c, "\xff\x23", 2, NULL), HV_UNSUPPORTED);            /* jmp [rbx] */
+	assert_int_equal(run(&c, "\x0f\x01\x13", 3, NULL), HV_UNSUPPORTED);        /* lgdt [rbx] */
+	assert_int_equal(run(&c, "\x8e\x1b", 2, NULL), HV_UNSUPPORTED);            /* mov ds, [rbx] */
+	assert_int_equal(run(&c, "\x0f\x29\x03", 3, NULL), HV_UNSUPPORTED);        /* movaps [rbx], xmm0 */
+	assert_memory_equal(&c, &saved, sizeof c);
+	/* an exception: div by a zero device register is #DE, nothing written back */
+	memset(dev, 0, sizeof dev);
+	assert_int_equal(run(&c, "\xf7\x33", 2, NULL), HV_ERROR);                 /* div dword [rbx] */
+	assert_memory_equal(&c, &saved, sizeof c);
+	/* a device callback that fails */
+	struct hvx_mmio_ops bad = ops;
+	bad.mmio_read = failing_dev;
+	assert_int_equal(mmio_execute(&c, (const uint8_t *)"\x8b\x03", 2, &bad, NULL, NULL), HV_ERROR);
+	assert_memory_equal(&c, &saved, sizeof c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -257,6 +444,9 @@ int main(void)
 		cmocka_unit_test(string_forms),
 		cmocka_unit_test(unsupported_and_modes),
 		cmocka_unit_test(page_walks),
+		cmocka_unit_test(emu_forms),
+		cmocka_unit_test(split_access),
+		cmocka_unit_test(fetch_and_failures),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
