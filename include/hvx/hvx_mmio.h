@@ -14,15 +14,17 @@ extern "C" {
 
 /*
  * A VMM that leaves a device region unmapped gets VMX_REASON_EPT_VIOLATION exits when the guest touches it.
- * hvx_mmio_emulate completes the faulting instruction on the vCPU's owning thread: it reads the registers it
- * needs (hv_vcpu_read_register, hv_vmx_vcpu_read_vmcs), fetches the instruction bytes at CS:RIP through the
- * guest's page tables, decodes it, performs the memory access through the callbacks below, writes back the
- * registers and flags it changed and advances RIP. The faulting guest-physical address comes from
- * VMCS_GUEST_PHYSICAL_ADDRESS.
+ * hvx_mmio_emulate completes the faulting instruction on the vCPU's owning thread with the emu backend's decoder
+ * and instruction handlers, whatever backend the VM runs on: it reads the registers and guest state it needs
+ * (hv_vcpu_read_register, hv_vmx_vcpu_read_vmcs), fetches the instruction at CS:RIP through the guest's page
+ * tables, executes it with every guest-physical access going to the callbacks below (RAM first, else the device),
+ * writes back the registers and flags it changed and advances RIP.
  *
- * Supported: MOV (r/m <-> reg, imm, moffs), MOVZX, MOVSX, MOVSXD, XCHG, AND, OR, XOR, ADD, SUB, CMP, TEST,
- * INC, DEC on a memory operand, and STOS / MOVS (with or without REP). Other instructions return
- * HV_UNSUPPORTED and leave the vCPU unchanged.
+ * Supported: the data instructions of the emu CPU with a memory operand or an implicit stack / string access:
+ * MOV (all forms), MOVZX/MOVSX/MOVSXD, MOVBE, MOVNTI, XCHG, XADD, CMPXCHG, CMPXCHG8B/16B, the ALU group, INC/DEC/NEG/
+ * NOT, shifts, BT/BTS/BTR/BTC, MUL/DIV, bit scans, CMOVcc, SETcc, PUSH/POP and MOVS/STOS/LODS/CMPS/SCAS (REP: at
+ * most 65536 elements per call, RIP stays on an unfinished one). Other instructions return HV_UNSUPPORTED and leave
+ * the vCPU unchanged. See docs/vmm.md.
  */
 
 struct hvx_mmio_ops {
@@ -50,17 +52,19 @@ struct hvx_mmio_access {
 };
 
 /*
- * Emulate the instruction that caused the current EPT-violation exit. `access` may be NULL.
- * HV_SUCCESS: done, RIP advanced. HV_UNSUPPORTED: instruction not supported. HV_ERROR: the instruction
- * could not be fetched (page walk or RAM read failed) or a callback failed. HV_BAD_ARGUMENT: NULL ops or
- * missing callbacks. Other codes come from the hv_* calls (e.g. wrong thread).
+ * Emulate the instruction at the vCPU's CS:RIP (the one that caused the current EPT-violation exit). `access` may be
+ * NULL. HV_SUCCESS: done, RIP advanced. HV_UNSUPPORTED: instruction not supported. HV_ERROR: the instruction raised
+ * an exception, its bytes or a page-table entry are not RAM, or a callback failed (the vCPU is unchanged).
+ * HV_BAD_ARGUMENT: NULL ops or missing callbacks. HV_NO_RESOURCES: allocation failed. Other codes come from the hv_*
+ * calls (e.g. wrong thread).
  */
 hv_return_t hvx_mmio_emulate(hv_vcpuid_t vcpu, const struct hvx_mmio_ops *ops, void *ctx,
 			     struct hvx_mmio_access *access);
 
 /*
- * Translate a guest-linear address with the vCPU's current paging mode (none, 32-bit, PAE, 4-level),
- * reading page tables through ops->ram_read. HV_ERROR when a level is not present.
+ * Translate a guest-linear address with the vCPU's current paging mode (none, 32-bit, PAE, 4- and 5-level),
+ * reading page tables through ops->ram_read (accessed bits are not set). HV_ERROR when a level is not present, has
+ * reserved bits set or is not RAM.
  */
 hv_return_t hvx_guest_translate(hv_vcpuid_t vcpu, const struct hvx_mmio_ops *ops, void *ctx, uint64_t gla,
 				uint64_t *gpa);
