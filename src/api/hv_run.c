@@ -21,6 +21,16 @@ static bool controls_valid(const struct hvx_vcpu_state *s, const struct hvx_caps
 	if ((proc2 & CPU_BASED2_PML) && (!(proc2 & CPU_BASED2_EPT) || (v[HVX_SLOT_CTRL_PML_ADDR] & 0xfff) ||
 					v[HVX_SLOT_CTRL_PML_ADDR] >= HVX_GPA_LIMIT))
 		return false;
+	/* SDM 26.2.1.1: APIC-register virtualization, virtual-interrupt delivery and x2APIC virtualization need the TPR
+	 * shadow; x2APIC virtualization excludes APIC-access virtualization; virtual-interrupt delivery needs
+	 * external-interrupt exiting. */
+	if (!(proc & CPU_BASED_TPR_SHADOW) &&
+	    (proc2 & (CPU_BASED2_X2APIC | CPU_BASED2_APIC_REG_VIRT | CPU_BASED2_VIRT_INTR_DELIVERY)))
+		return false;
+	if ((proc2 & CPU_BASED2_X2APIC) && (proc2 & CPU_BASED2_VIRTUAL_APIC))
+		return false;
+	if ((proc2 & CPU_BASED2_VIRT_INTR_DELIVERY) && !(pin & PIN_BASED_INTR))
+		return false;
 	return hvx_ctrl_allowed(c->vmx[HV_VMX_CAP_PINBASED], (uint32_t)v[HVX_SLOT_CTRL_PIN_BASED]) &&
 	       hvx_ctrl_allowed(c->vmx[HV_VMX_CAP_PROCBASED], proc) &&
 	       hvx_ctrl_allowed(c->vmx[HV_VMX_CAP_PROCBASED2], proc2) &&

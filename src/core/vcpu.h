@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <Hypervisor/hv.h>
 #include <Hypervisor/hv_vmx.h>
@@ -95,7 +96,31 @@ struct hvx_vcpu {
 	uint64_t *shadow_vmcs;      /* shadow VMCS storage by slot (allocated on first use) */
 	uint8_t *shadow_access;     /* HV_SHADOW_VMCS_* per slot */
 	void *backend;              /* backend's per-vCPU data */
+	/* The virtual-APIC page (framework-owned, as VMCS_CTRL_VIRTUAL_APIC is): bytes 0x80-0x83 (VTPR) live in
+	 * state.tpr (HV_X86_TPR), so vapic[0x80..0x83] is unused; reach it through hvx_vapic_bytes(). */
+	uint8_t vapic[4096];
 };
+
+/* The bytes of the virtual-APIC page at offset off (< 4096; VTPR, offsets 0x80-0x83, is the low half of the
+ * little-endian state.tpr), valid up to the end of off's 32-bit register. */
+static inline uint8_t *hvx_vapic_bytes(struct hvx_vcpu *vcpu, unsigned off)
+{
+	if ((off & ~3u) == 0x80)
+		return (uint8_t *)&vcpu->state.tpr + (off & 3);
+	return &vcpu->vapic[off & 0xfff];
+}
+
+static inline uint32_t hvx_vapic_get(struct hvx_vcpu *vcpu, unsigned off)
+{
+	uint32_t v;
+	memcpy(&v, hvx_vapic_bytes(vcpu, off & ~3u), 4);
+	return v;
+}
+
+static inline void hvx_vapic_set(struct hvx_vcpu *vcpu, unsigned off, uint32_t v)
+{
+	memcpy(hvx_vapic_bytes(vcpu, off & ~3u), &v, 4);
+}
 
 /* Mark state groups dirty (called by every state write on the API path). */
 static inline void hvx_vcpu_touch(struct hvx_vcpu *vcpu, uint32_t groups) { vcpu->dirty |= groups; }

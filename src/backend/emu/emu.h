@@ -227,6 +227,9 @@ struct emu_cpu {
 	bool monitor_armed;  /* MONITOR / UMONITOR */
 	uint64_t umwait_control; /* IA32_UMWAIT_CONTROL (uwait.c) */
 	uint64_t ple_last, ple_first;
+	uint64_t apic_page;  /* APIC-access page (GPA) while "virtualize APIC accesses" is on, else ~0 (apicv.c) */
+	bool apicv_pend;     /* a virtualized write to the APIC-access page awaits APIC-write emulation ... */
+	uint16_t apicv_off;  /* ... at this page offset */
 
 	/* statistics */
 	uint64_t ud_count;
@@ -439,5 +442,21 @@ bool vmx_nmi_window(struct emu_cpu *c);     /* NMI-window exiting and the window
 void vmx_check_deadline(struct emu_cpu *c);
 void vmx_tpr_below_threshold(struct emu_cpu *c); /* TPR virtualization after a VTPR write: exit 43 if below */ /* exit 52 when the deadline or the preemption timer has passed */
 void vmx_single_step(struct emu_cpu *c);
+_Noreturn void vmx_exit_finish(struct emu_cpu *c); /* save guest state and leave (c->exit already filled) */
+
+/* ---- apicv.c: APIC virtualization ---- */
+/* Is gpa on the APIC-access page (with "virtualize APIC accesses" on)? */
+static inline bool apicv_page(const struct emu_cpu *c, uint64_t gpa)
+{
+	return (c->proc2 & CPU_BASED2_VIRTUAL_APIC) && !((gpa ^ c->apic_page) & ~0xfffull);
+}
+/* A linear access of n bytes at la that hit the APIC-access page: exit 44, or the virtual-APIC bytes to use. */
+uint8_t *apicv_access(struct emu_cpu *c, uint64_t la, unsigned n, unsigned acc);
+_Noreturn void apicv_exit_physical(struct emu_cpu *c); /* guest-physical access (paging structures, PDPTEs) */
+void apicv_write_emulation(struct emu_cpu *c);         /* after the instruction that did a virtualized write */
+void apicv_tpr_virtualization(struct emu_cpu *c);      /* after a VTPR write (MOV to CR8, APIC page offset 0x80) */
+void apicv_entry(struct emu_cpu *c);
+bool apicv_virq_ready(struct emu_cpu *c);              /* virtual interrupt recognized and deliverable now */
+void apicv_deliver(struct emu_cpu *c);                 /* virtual-interrupt delivery through the IDT */
 
 #endif

@@ -230,12 +230,15 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 	c->shadow = (ii & 3) ? 1 : 0;
 	c->shadow_kind = (uint8_t)(ii & 3);
 
+	apicv_entry(c);
 	int code = setjmp(c->jb);
 	if (code == JMP_EXIT)
 		goto out;
 	if (code == JMP_FAULT) {
 		c->icount++; /* a delivered fault counts against the budget (fault loops end too) */
 		emu_handle_fault(c);
+		if (c->apicv_pend)
+			apicv_write_emulation(c); /* after the fault's delivery, before its handler (SDM 29.4.3.2) */
 		if (c->icls[IC_MTF])
 			vmx_exit_event(c, VMX_REASON_MTF); /* MTF after delivery of the instruction's fault */
 	}
@@ -259,6 +262,8 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 			vmx_nmi(c); /* spec 7.1: NMI, interrupt window, external interrupt */
 		if (c->icls[IC_IRQ_WND] && !c->shadow && (c->s->rflags & FL_IF))
 			vmx_exit_event(c, VMX_REASON_IRQ_WND); /* interrupt window open before this instruction */
+		if ((c->proc2 & CPU_BASED2_VIRT_INTR_DELIVERY) && apicv_virq_ready(c))
+			apicv_deliver(c); /* same slot as the interrupt window (spec 7.1 item 9) */
 		if (ev & EMU_EV_EXTINT)
 			vmx_extint(c);
 		if (c->deadline_ns != ~0ull && (++c->block_tick & 63) == 0)
@@ -294,6 +299,8 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 		c->shadow = c->shadow == 2 ? 1 : 0;
 		c->stop = false;
 		c->icount += n;
+		if (c->apicv_pend)
+			apicv_write_emulation(c); /* trap-like, above INIT and MTF (SDM 29.4.3.2) */
 		if (c->icls[IC_MTF]) {
 			if (atomic_load_explicit(&c->events, memory_order_relaxed) & EMU_EV_INIT)
 				vmx_init(c); /* INIT is above MTF (spec 7.1 item 3) */

@@ -86,6 +86,8 @@ static uint8_t *ept_page(struct emu_cpu *c, uint64_t gpa, unsigned acc, uint64_t
 	if (((acc & ACC_R) && !(perms & HV_MEMORY_READ)) || ((acc & ACC_W) && !(perms & HV_MEMORY_WRITE)) ||
 	    ((acc & ACC_X) && !(perms & HV_MEMORY_EXEC)))
 		vmx_exit_ept(c, gpa, la, la_valid, final, acc, perms, false);
+	if (!final && apicv_page(c, gpa))
+		apicv_exit_physical(c); /* a guest-physical access to the APIC-access page (below EPT violations) */
 	if (perms_out)
 		*perms_out = perms;
 	return page;
@@ -300,8 +302,12 @@ static void walk(struct emu_cpu *c, uint64_t la, unsigned acc, struct walk *w)
 	w->dirty = (acc & ACC_W) || (path[np - 1].val & PTE_D);
 }
 
-/* Translate and check one access; returns the host pointer of the page; fills the TLB when possible. */
-static uint8_t *translate(struct emu_cpu *c, uint64_t la, unsigned acc)
+/*
+ * Translate and check one access of n bytes; returns the host pointer of the page; fills the TLB when possible. An
+ * access to the APIC-access page returns NULL with *apic set to the virtual-APIC bytes (or exits): such a page never
+ * enters the TLB.
+ */
+static uint8_t *translate(struct emu_cpu *c, uint64_t la, unsigned n, unsigned acc, uint8_t **apic)
 {
 	struct walk w = {0};
 	uint64_t gpa;
@@ -319,6 +325,10 @@ static uint8_t *translate(struct emu_cpu *c, uint64_t la, unsigned acc)
 	}
 	uint32_t perms;
 	uint8_t *page = ept_page(c, gpa, acc & (ACC_R | ACC_W | ACC_X), la, true, true, &perms);
+	if (apicv_page(c, gpa)) {
+		*apic = apicv_access(c, la, n, acc);
+		return NULL; /* the APIC-access page's memory is not accessed (no PML entry either) */
+	}
 	bool ept_dirty = true; /* with PML (EPT A/D on) a TLB entry allows writes only once the page is EPT-dirty */
 	if (pml_on(c)) {
 		if (acc & ACC_W)
@@ -373,8 +383,9 @@ uint8_t *mmu_ptr(struct emu_cpu *c, uint64_t la, unsigned n, unsigned acc)
 		if ((acc & ACC_W) ? e->tag_w == tag : (acc & ACC_X) ? e->tag_x == tag : e->tag_r == tag)
 			return (uint8_t *)e->host + (la & 0xfff);
 	}
-	uint8_t *page = translate(c, la, acc);
-	return page ? page + (la & 0xfff) : NULL;
+	uint8_t *apic = NULL;
+	uint8_t *page = translate(c, la, n, acc, &apic);
+	return page ? page + (la & 0xfff) : apic; /* NULL in one-instruction mode (c->phys) */
 }
 
 uint64_t mmu_read_lin(struct emu_cpu *c, uint64_t la, unsigned size, unsigned acc)

@@ -43,6 +43,7 @@ void vmx_fold(struct emu_cpu *c)
 	c->icls[IC_XSAVES_OK] = !!(p2 & CPU_BASED2_XSAVES_XRSTORS);
 	c->icls[IC_ENCLS] = !!(p2 & CPU_BASED2_ENCLS_EXIT_MAP);
 	c->icls[IC_UWAIT_OK] = !!(p2 & CPU_BASED2_USER_WAIT_PAUSE);
+	c->apic_page = (p2 & CPU_BASED2_VIRTUAL_APIC) ? c->vcpu->apic_gpa : ~0ull;
 }
 
 /* Spec 6.8: the NMI window is open with no virtual-NMI blocking and no MOV-SS blocking (STI blocking does not close
@@ -533,6 +534,10 @@ void vmx_inject(struct emu_cpu *c)
 			vmx_exit_event(c, VMX_REASON_VIRTUAL_NMI_WND); /* the NMI window wakes HLT */
 		if (c->icls[IC_IRQ_WND] && (emu_flags(c) & FL_IF))
 			vmx_exit_event(c, VMX_REASON_IRQ_WND);
+		if (apicv_virq_ready(c)) {
+			apicv_deliver(c); /* a pending virtual interrupt wakes HLT */
+			return;
+		}
 		halt_wait(c);
 	}
 }
@@ -546,6 +551,10 @@ _Noreturn void vmx_halt(struct emu_cpu *c)
 		vmx_exit_event(c, VMX_REASON_VIRTUAL_NMI_WND); /* the NMI window wakes HLT */
 	if (c->icls[IC_IRQ_WND] && (c->s->rflags & FL_IF))
 		vmx_exit_event(c, VMX_REASON_IRQ_WND); /* the window wakes HLT */
+	if (apicv_virq_ready(c)) {
+		apicv_deliver(c); /* a pending virtual interrupt wakes HLT */
+		longjmp(c->jb, JMP_EVENT);
+	}
 	halt_wait(c);
 	longjmp(c->jb, JMP_EVENT); /* a raised event was delivered: run on from its handler */
 }
@@ -658,10 +667,15 @@ void vmx_check_deadline(struct emu_cpu *c)
 		vmx_exit_event(c, VMX_REASON_VMX_TIMER_EXPIRED);
 }
 
-/* TPR shadow without virtual-interrupt delivery: a VTPR write that leaves VTPR[7:4] below TPR threshold[3:0] exits
- * (trap-like, RIP already past the instruction). VTPR is the vCPU's TPR register (HV_X86_TPR). */
+/* TPR virtualization after a VTPR write (RIP already past the instruction): without virtual-interrupt delivery, exit 43
+ * when VTPR[7:4] < TPR threshold[3:0]; with it, PPR virtualization (apicv.c). VTPR is HV_X86_TPR, byte 0x80 of the
+ * virtual-APIC page. */
 void vmx_tpr_below_threshold(struct emu_cpu *c)
 {
-	if (((c->s->tpr >> 4) & 0xf) < (c->v[HVX_SLOT_CTRL_TPR_THRESHOLD] & 0xf))
-		vmx_exit_event(c, VMX_REASON_TPR_THRESHOLD);
+	apicv_tpr_virtualization(c);
+}
+
+_Noreturn void vmx_exit_finish(struct emu_cpu *c)
+{
+	finish(c);
 }
