@@ -107,6 +107,17 @@ hv_return_t hvx_vcpu_set_io_bitmap(hv_vcpuid_t vcpu, uint16_t first_port, uint32
  */
 hv_return_t hvx_vcpu_set_msr_intercept(hv_vcpuid_t vcpu, uint32_t first_msr, uint32_t count, hv_msr_flags_t exits);
 
+/*
+ * The vCPU's virtual-APIC page (used with CPU_BASED_TPR_SHADOW and the secondary controls "virtualize APIC accesses",
+ * "APIC-register virtualization", "virtual-interrupt delivery"; its address field VMCS_CTRL_VIRTUAL_APIC is
+ * framework-owned, as on Apple's framework): read or write the 32-bit register at page offset `offset` (a multiple of
+ * 4 below 4096), e.g. VIRR at 0x200-0x270 and VISR at 0x100-0x170 for virtual-interrupt delivery, VPPR at 0xa0, the
+ * value a guest wrote before an APIC-write exit. Offset 0x80 (VTPR) is the HV_X86_TPR register. The page starts
+ * zeroed. Owner thread; HV_BAD_ARGUMENT for a bad offset, a NULL value or a vCPU the thread does not own.
+ */
+hv_return_t hvx_vcpu_read_virtual_apic(hv_vcpuid_t vcpu, uint32_t offset, uint32_t *value);
+hv_return_t hvx_vcpu_write_virtual_apic(hv_vcpuid_t vcpu, uint32_t offset, uint32_t value);
+
 #ifdef __cplusplus
 }
 #endif

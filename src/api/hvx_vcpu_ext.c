@@ -77,3 +77,40 @@ HVX_EXPORT uint64_t hvx_emu_instructions_retired(void)
 {
 	return emu_stats().instructions_retired;
 }
+
+/* The virtual-APIC page: 32-bit registers at 4-byte-aligned offsets; VTPR (0x80) is the HV_X86_TPR register. */
+static hv_return_t vapic_reg(hv_vcpuid_t id, uint32_t offset, struct hvx_vcpu **vcpu)
+{
+	hv_return_t ret = hvx_owned_vcpu(id, vcpu);
+	if (ret != HV_SUCCESS)
+		return ret;
+	return (offset & 3) || offset >= 4096 ? HV_BAD_ARGUMENT : HV_SUCCESS;
+}
+
+HVX_EXPORT hv_return_t hvx_vcpu_read_virtual_apic(hv_vcpuid_t id, uint32_t offset, uint32_t *value)
+{
+	struct hvx_vcpu *vcpu;
+	hv_return_t ret = vapic_reg(id, offset, &vcpu);
+	if (ret != HV_SUCCESS)
+		return ret;
+	if (!value)
+		return HV_BAD_ARGUMENT;
+	if (offset == 0x80)
+		hvx_vcpu_fresh(vcpu, hvx_reg_table[HV_X86_TPR].group);
+	*value = hvx_vapic_get(vcpu, offset);
+	return HV_SUCCESS;
+}
+
+HVX_EXPORT hv_return_t hvx_vcpu_write_virtual_apic(hv_vcpuid_t id, uint32_t offset, uint32_t value)
+{
+	struct hvx_vcpu *vcpu;
+	hv_return_t ret = vapic_reg(id, offset, &vcpu);
+	if (ret != HV_SUCCESS)
+		return ret;
+	if (offset == 0x80) {
+		hvx_vcpu_fresh(vcpu, hvx_reg_table[HV_X86_TPR].group);
+		hvx_vcpu_touch(vcpu, hvx_reg_table[HV_X86_TPR].group);
+	}
+	hvx_vapic_set(vcpu, offset, value);
+	return HV_SUCCESS;
+}
