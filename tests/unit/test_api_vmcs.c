@@ -207,6 +207,70 @@ static void apic_address_is_checked_and_published(void **state)
 	assert_int_equal(x, 0xfee00000);
 }
 
+static void *read_vapic_elsewhere(void *arg)
+{
+	uint32_t x;
+	*(hv_return_t *)arg = hvx_vcpu_read_virtual_apic(v, 0x200, &x);
+	return NULL;
+}
+
+static void virtual_apic_page_is_reached_through_hvx(void **state)
+{
+	(void)state;
+	uint32_t x = 1;
+	uint64_t tpr;
+	assert_int_equal(hvx_vcpu_read_virtual_apic(v, 0x200, &x), HV_SUCCESS);
+	assert_int_equal(x, 0); /* the page starts zeroed */
+	assert_int_equal(hvx_vcpu_read_virtual_apic(v, 0x81, &x), HV_BAD_ARGUMENT);
+	assert_int_equal(hvx_vcpu_read_virtual_apic(v, 0x1000, &x), HV_BAD_ARGUMENT);
+	assert_int_equal(hvx_vcpu_write_virtual_apic(v, 0xfffffffc, 0), HV_BAD_ARGUMENT);
+	assert_int_equal(hvx_vcpu_read_virtual_apic(v, 0x200, NULL), HV_BAD_ARGUMENT);
+	assert_int_equal(hvx_vcpu_read_virtual_apic(v + 1, 0x200, &x), HV_BAD_ARGUMENT);
+	hv_return_t other = HV_SUCCESS;
+	on_other_thread(read_vapic_elsewhere, &other);
+	assert_int_not_equal(other, HV_SUCCESS);
+	assert_int_equal(hvx_vcpu_write_virtual_apic(v, 0xffc, 0xcafef00d), HV_SUCCESS);
+	assert_int_equal(hvx_vcpu_read_virtual_apic(v, 0xffc, &x), HV_SUCCESS);
+	assert_int_equal(x, 0xcafef00d);
+	/* VTPR (offset 0x80) is the HV_X86_TPR register. */
+	assert_int_equal(hv_vcpu_write_register(v, HV_X86_TPR, 0x70), HV_SUCCESS);
+	assert_int_equal(hvx_vcpu_read_virtual_apic(v, 0x80, &x), HV_SUCCESS);
+	assert_int_equal(x, 0x70);
+	assert_int_equal(hvx_vcpu_write_virtual_apic(v, 0x80, 0x30), HV_SUCCESS);
+	assert_int_equal(hv_vcpu_read_register(v, HV_X86_TPR, &tpr), HV_SUCCESS);
+	assert_int_equal(tpr, 0x30);
+}
+
+/* SDM 26.2.1.1: APIC-register virtualization and virtual-interrupt delivery need the TPR shadow; virtual-interrupt
+ * delivery needs external-interrupt exiting. */
+static void apic_virtualization_controls_are_checked_at_entry(void **state)
+{
+	(void)state;
+	uint64_t p1, p2, pin, x;
+	assert_int_equal(hv_vmx_read_capability(HV_VMX_CAP_PROCBASED, &p1), HV_SUCCESS);
+	assert_int_equal(hv_vmx_read_capability(HV_VMX_CAP_PROCBASED2, &p2), HV_SUCCESS);
+	assert_int_equal(hv_vmx_read_capability(HV_VMX_CAP_PINBASED, &pin), HV_SUCCESS);
+	uint32_t want2 = CPU_BASED2_VIRTUAL_APIC | CPU_BASED2_APIC_REG_VIRT | CPU_BASED2_VIRT_INTR_DELIVERY;
+	if (((p2 >> 32) & want2) != want2)
+		skip(); /* this backend does not virtualize the APIC */
+	uint32_t proc = (uint32_t)((p1 | CPU_BASED_SECONDARY_CTLS) & (p1 >> 32));
+	uint32_t pinv = (uint32_t)((pin | PIN_BASED_INTR) & (pin >> 32));
+	static const struct { uint32_t proc_add, pin_clear, proc2; } bad[] = {
+		{0, 0, CPU_BASED2_APIC_REG_VIRT},
+		{0, 0, CPU_BASED2_VIRT_INTR_DELIVERY},
+		{CPU_BASED_TPR_SHADOW, PIN_BASED_INTR, CPU_BASED2_VIRT_INTR_DELIVERY},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		assert_int_equal(hv_vmx_vcpu_write_vmcs(v, VMCS_CTRL_CPU_BASED, (proc & ~CPU_BASED_TPR_SHADOW) | bad[i].proc_add),
+				 HV_SUCCESS);
+		assert_int_equal(hv_vmx_vcpu_write_vmcs(v, VMCS_CTRL_PIN_BASED, pinv & ~bad[i].pin_clear), HV_SUCCESS);
+		assert_int_equal(hv_vmx_vcpu_write_vmcs(v, VMCS_CTRL_CPU_BASED2, bad[i].proc2), HV_SUCCESS);
+		assert_int_equal(hv_vcpu_run(v), HV_ERROR);
+		assert_int_equal(hv_vmx_vcpu_read_vmcs(v, VMCS_RO_INSTR_ERROR, &x), HV_SUCCESS);
+		assert_int_equal(x, 7);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -221,6 +285,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(control_words_are_checked_at_entry_not_at_write, vcpu_up, vcpu_down),
 		cmocka_unit_test_setup_teardown(shadow_vmcs_needs_the_capability, vcpu_up, vcpu_down),
 		cmocka_unit_test_setup_teardown(apic_address_is_checked_and_published, vcpu_up, vcpu_down),
+		cmocka_unit_test_setup_teardown(virtual_apic_page_is_reached_through_hvx, vcpu_up, vcpu_down),
+		cmocka_unit_test_setup_teardown(apic_virtualization_controls_are_checked_at_entry, vcpu_up, vcpu_down),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
