@@ -43,7 +43,8 @@ void vmx_fold(struct emu_cpu *c)
 	c->icls[IC_XSAVES_OK] = !!(p2 & CPU_BASED2_XSAVES_XRSTORS);
 	c->icls[IC_ENCLS] = !!(p2 & CPU_BASED2_ENCLS_EXIT_MAP);
 	c->icls[IC_UWAIT_OK] = !!(p2 & CPU_BASED2_USER_WAIT_PAUSE);
-	c->apic_page = (p2 & CPU_BASED2_VIRTUAL_APIC) ? c->vcpu->apic_gpa : ~0ull;
+	/* The APIC-access page lives in the address space named by hv_vmx_vcpu_set_apic_address_space. */
+	c->apic_page = (p2 & CPU_BASED2_VIRTUAL_APIC) && c->vcpu->apic_space == c->vcpu->space ? c->vcpu->apic_gpa : ~0ull;
 }
 
 /* Spec 6.8: the NMI window is open with no virtual-NMI blocking and no MOV-SS blocking (STI blocking does not close
