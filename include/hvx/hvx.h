@@ -77,9 +77,84 @@ hv_return_t hvx_vcpu_raise_interrupt(hv_vcpuid_t vcpu, uint8_t vector);
 /*
  * An INIT signal, any thread, same errors: exits with reason 3 (INIT, qualification 0, RIP = next instruction) at the
  * next instruction boundary, above every other event (STI / MOV-SS blocking does not hold it); it ends HLT. No guest
- * register is reset. (No SIPI: the API keeps the activity state to active or HLT, so wait-for-SIPI cannot occur.)
+ * register is reset. It is held (stays pending) while the vCPU is in wait-for-SIPI (below).
  */
 hv_return_t hvx_vcpu_raise_init(hv_vcpuid_t vcpu);
+
+/*
+ * The guest activity state beyond Apple's rule (hv_vmx_vcpu_write_vmcs accepts only 0 active and 1 HLT):
+ * HVX_ACTIVITY_WAIT_FOR_SIPI (3), advertised by IA32_VMX_MISC bit 8. Owner thread. In wait-for-SIPI the vCPU runs no
+ * instruction; NMIs, external interrupts, INIT and SMIs stay pending; a SIPI exits with reason 4 (SIPI,
+ * qualification = vector, RIP unchanged, activity state still 3: the VMM then sets CS:IP and the active state); a
+ * kick (hv_vcpu_interrupt) ends the run with reason 1 and the run deadline with reason 52, the preemption timer does
+ * not count. Entering wait-for-SIPI discards a SIPI raised before. VM entry fails (reason 33) in wait-for-SIPI with an
+ * injected event, STI/MOV-SS blocking or entry to SMM. HV_BAD_ARGUMENT for another state (2 shutdown is not
+ * supported) or a vCPU the thread does not own, HV_UNSUPPORTED on backends without wait-for-SIPI (kvm).
+ */
+#define HVX_ACTIVITY_ACTIVE 0u
+#define HVX_ACTIVITY_HLT 1u
+#define HVX_ACTIVITY_WAIT_FOR_SIPI 3u
+hv_return_t hvx_vcpu_set_activity_state(hv_vcpuid_t vcpu, uint32_t state);
+/*
+ * A start-up IPI with `vector` (0..255), any thread, errors as hvx_vcpu_raise_nmi: in wait-for-SIPI it exits with
+ * reason 4 at once (or at the next run); in any other activity state it is discarded. One SIPI is latched at a time
+ * (a later vector replaces it).
+ */
+hv_return_t hvx_vcpu_raise_sipi(hv_vcpuid_t vcpu, uint8_t vector);
+
+/*
+ * The dual-monitor SMM model (IA32_VMX_BASIC bit 49; docs/emu.md): the VMM plays the SMM-transfer monitor of its
+ * guest. Off by default. Owner thread; HV_UNSUPPORTED on backends without it (kvm). With it on:
+ *  - hvx_vcpu_raise_smi (any thread) makes an SMI pending: at the next instruction boundary (above INIT and MTF)
+ *    it exits with reason 6 (OTHER_SMI, qualification 0, RIP = next instruction; exit-reason bit 28 when an MTF
+ *    exit was due at that boundary). It wakes HLT; it stays pending while the guest is in SMM or in wait-for-SIPI.
+ *    With the model off hvx_vcpu_raise_smi returns HV_DENIED (nothing is latched), and an SMI latched before the
+ *    model was switched off is dropped.
+ *  - an I/O instruction (IN/OUT/INS/OUTS, REP included) that does not exit and touches a port marked by
+ *    hvx_vcpu_set_smi_ports completes, then exits with reason 5 (IO_SMI): qualification in the I/O format, RIP =
+ *    next instruction, VMCS_RO_IO_RCX/RSI/RDI/RIP = values before the instruction, guest-linear address for string
+ *    I/O, bit 28 as above.
+ *  - the VM-entry controls "entry to SMM" (bit 10) and "deactivate dual-monitor treatment" (bit 11) may be set (not
+ *    both; without the model hv_vcpu_run fails with VMfail 7). Entry to SMM puts the guest in SMM: it needs
+ *    interruptibility bit 2 (blocking by SMI) = 1 (else exit 33; bit 2 must be 0 otherwise), RSM then exits with
+ *    reason 17 (qualification 0, instruction length 2, fault-like) and SMIs stay pending. A VM entry that
+ *    deactivates the dual-monitor treatment switches the model off once it succeeds.
+ * Without the model RSM raises #UD.
+ */
+hv_return_t hvx_vcpu_set_dual_monitor(hv_vcpuid_t vcpu, bool enable);
+hv_return_t hvx_vcpu_raise_smi(hv_vcpuid_t vcpu);
+/*
+ * Mark ports [first_port, first_port + count) as SMI-triggering (smi = true) or not, for the dual-monitor model.
+ * Until first called no port is marked. Owner thread; HV_BAD_ARGUMENT for a range past port 0xffff,
+ * HV_UNSUPPORTED on backends without the model (kvm). Marks apply only while the model is on.
+ */
+hv_return_t hvx_vcpu_set_smi_ports(hv_vcpuid_t vcpu, uint16_t first_port, uint32_t count, bool smi);
+
+/*
+ * The vCPU's VM-entry MSR-load list (the VMCS address/count fields are framework-owned). Entries have the SDM's
+ * 16-byte layout: index, reserved (must be 0), value. Every VM entry (every hv_vcpu_run) loads them in order after
+ * the guest-state checks; an entry that fails (reserved bits set, IA32_FS_BASE / IA32_GS_BASE, the x2APIC range
+ * 0x800-0x8ff, IA32_SMM_MONITOR_CTL 0x9b, IA32_SMBASE 0x9e, an MSR the CPU does not have, a value WRMSR would refuse
+ * with #GP) makes the entry fail with exit reason 34 | bit 31 (VMENTRY_MSR), qualification = its 1-based index;
+ * entries before it keep their effect and no guest instruction runs. count 0 removes the list (entries may then be
+ * NULL). At most HVX_ENTRY_MSR_LOAD_MAX entries (IA32_VMX_MISC bits 27:25 = 0: 512). The list is copied. Owner
+ * thread; HV_BAD_ARGUMENT for NULL entries with count > 0 or count over the limit, HV_UNSUPPORTED on kvm.
+ */
+struct hvx_msr_entry {
+	uint32_t index;
+	uint32_t reserved;
+	uint64_t value;
+};
+#define HVX_ENTRY_MSR_LOAD_MAX 512u
+hv_return_t hvx_vcpu_set_entry_msr_load(hv_vcpuid_t vcpu, const struct hvx_msr_entry *entries, unsigned count);
+
+/*
+ * Fault injection for tests: the next VM entry of the vCPU fails as if a machine check occurred during it, after the
+ * guest state and the VM-entry MSR-load list were loaded: exit reason 41 | bit 31 (VMENTRY_MC), qualification 0, no
+ * guest instruction runs, no guest state saved, the VM-entry interruption information keeps its valid bit. One-shot.
+ * Owner thread; HV_UNSUPPORTED on kvm.
+ */
+hv_return_t hvx_vcpu_inject_entry_machine_check(hv_vcpuid_t vcpu);
 
 /*
  * emu backend statistics (process-wide, all emu vCPUs): the number of guest instructions that decoded but are not

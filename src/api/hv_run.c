@@ -6,9 +6,9 @@
 #define RFLAGS_ZF (1u << 6)
 
 /* Do the five control words fit the backend's capabilities (SDM 26.2.1.1-26.2.1.3, in terms of allowed-0/1)? */
-static bool controls_valid(const struct hvx_vcpu_state *s, const struct hvx_caps *c)
+static bool controls_valid(struct hvx_vcpu *vcpu, const struct hvx_caps *c)
 {
-	const uint64_t *v = s->vmcs;
+	const uint64_t *v = vcpu->state.vmcs;
 	uint32_t proc = (uint32_t)v[HVX_SLOT_CTRL_CPU_BASED];
 	uint32_t proc2 = (proc & CPU_BASED_SECONDARY_CTLS) ? (uint32_t)v[HVX_SLOT_CTRL_CPU_BASED2] : 0;
 	uint32_t pin = (uint32_t)v[HVX_SLOT_CTRL_PIN_BASED];
@@ -30,6 +30,12 @@ static bool controls_valid(const struct hvx_vcpu_state *s, const struct hvx_caps
 	if ((proc2 & CPU_BASED2_X2APIC) && (proc2 & CPU_BASED2_VIRTUAL_APIC))
 		return false;
 	if ((proc2 & CPU_BASED2_VIRT_INTR_DELIVERY) && !(pin & PIN_BASED_INTR))
+		return false;
+	/* SDM 26.2.1.3: entry to SMM and deactivate dual-monitor treatment only from SMM (here: under the vCPU's
+	 * dual-monitor model, hvx_vcpu_set_dual_monitor), and not both. */
+	uint32_t entry = (uint32_t)v[HVX_SLOT_CTRL_VMENTRY_CONTROLS];
+	uint32_t smm = entry & (VMENTRY_SMM | VMENTRY_DEACTIVATE_DUAL_MONITOR);
+	if (smm && (!atomic_load(&vcpu->dual_monitor) || smm == (VMENTRY_SMM | VMENTRY_DEACTIVATE_DUAL_MONITOR)))
 		return false;
 	return hvx_ctrl_allowed(c->vmx[HV_VMX_CAP_PINBASED], (uint32_t)v[HVX_SLOT_CTRL_PIN_BASED]) &&
 	       hvx_ctrl_allowed(c->vmx[HV_VMX_CAP_PROCBASED], proc) &&
@@ -63,7 +69,7 @@ HVX_EXPORT hv_return_t hv_vcpu_run_until(hv_vcpuid_t id, uint64_t deadline)
 		return HV_SUCCESS;
 	}
 	hvx_vcpu_fresh(vcpu, HVX_GROUP_CONTROL);
-	if (!controls_valid(&vcpu->state, caps)) {
+	if (!controls_valid(vcpu, caps)) {
 		vcpu->last_entry_failed = true;
 		vcpu->entry_status = RFLAGS_ZF;
 		vcpu->state.vmcs[HVX_SLOT_RO_INSTR_ERROR] = VMX_INSTR_ERROR_BAD_CONTROLS;
@@ -84,6 +90,9 @@ HVX_EXPORT hv_return_t hv_vcpu_run_until(hv_vcpuid_t id, uint64_t deadline)
 	if (ret != HV_SUCCESS)
 		return ret;
 	vcpu->last_entry_failed = false;
+	/* A VM entry that deactivated the dual-monitor treatment (it did not fail) ends the SMM model. */
+	if ((vcpu->state.vmcs[HVX_SLOT_CTRL_VMENTRY_CONTROLS] & VMENTRY_DEACTIVATE_DUAL_MONITOR) && !(exit.reason >> 31))
+		atomic_store(&vcpu->dual_monitor, false);
 	hvx_exit_publish(vcpu, &exit);
 	return HV_SUCCESS;
 }

@@ -1,4 +1,4 @@
-/* hvx_events.c: events a VMM raises on a vCPU (NMI, external interrupt, INIT), from any thread. */
+/* hvx_events.c: events a VMM raises on a vCPU (NMI, external interrupt, INIT, SIPI, SMI), from any thread. */
 #include <hvx/hvx.h>
 
 #include "api.h"
@@ -16,6 +16,8 @@ static hv_return_t raise_event(hv_vcpuid_t id, enum hvx_event kind, uint8_t vect
 		ret = HV_BAD_ARGUMENT;
 	else if (!vm->backend->vcpu_raise_event)
 		ret = HV_UNSUPPORTED;
+	else if (kind == HVX_EVENT_SMI && !atomic_load(&vm->vcpus[id]->dual_monitor))
+		ret = HV_DENIED; /* SMIs exist only under the dual-monitor model (hvx_vcpu_set_dual_monitor) */
 	else
 		ret = vm->backend->vcpu_raise_event(vm->vcpus[id], kind, vector);
 	pthread_mutex_unlock(&vm->lock);
@@ -39,4 +41,14 @@ HVX_EXPORT hv_return_t hvx_vcpu_raise_interrupt(hv_vcpuid_t id, uint8_t vector)
 HVX_EXPORT hv_return_t hvx_vcpu_raise_init(hv_vcpuid_t id)
 {
 	return raise_event(id, HVX_EVENT_INIT, 0);
+}
+
+HVX_EXPORT hv_return_t hvx_vcpu_raise_sipi(hv_vcpuid_t id, uint8_t vector)
+{
+	return raise_event(id, HVX_EVENT_SIPI, vector);
+}
+
+HVX_EXPORT hv_return_t hvx_vcpu_raise_smi(hv_vcpuid_t id)
+{
+	return raise_event(id, HVX_EVENT_SMI, 0);
 }

@@ -18,6 +18,7 @@ enum hvx_intercept_bitmap {
 	HVX_INTERCEPT_IO,        /* I/O bitmaps A and B: one bit per port */
 	HVX_INTERCEPT_MSR_READ,  /* MSR bitmap, read half */
 	HVX_INTERCEPT_MSR_WRITE, /* MSR bitmap, write half */
+	HVX_INTERCEPT_IO_SMI,    /* ports whose completed I/O instruction is followed by an I/O SMI (hvx_vcpu_set_smi_ports) */
 };
 
 struct hvx_backend_stats {
@@ -31,7 +32,10 @@ enum hvx_event {
 	HVX_EVENT_NMI,    /* non-maskable interrupt (vector 2) */
 	HVX_EVENT_EXTINT, /* maskable external interrupt, vector 16..255 */
 	HVX_EVENT_INIT,   /* INIT signal */
+	HVX_EVENT_SIPI,   /* start-up IPI, vector 0..255 (exits only in wait-for-SIPI) */
+	HVX_EVENT_SMI,    /* system-management interrupt (the API checked that the dual-monitor model is on) */
 };
+struct hvx_msr_entry;
 
 struct hvx_backend_ops {
 	const char *name;        /* "emu", "kvm" */
@@ -80,6 +84,15 @@ struct hvx_backend_ops {
 	 * the VM lock, so the vCPU stays alive). A running vCPU notices it at its next instruction boundary.
 	 */
 	hv_return_t (*vcpu_raise_event)(struct hvx_vcpu *vcpu, enum hvx_event kind, uint8_t vector);
+	/*
+	 * Optional (NULL: HV_UNSUPPORTED), owner thread. The API wrote activity state `state` (0, 1 or 3, supported per
+	 * the backend's IA32_VMX_MISC) into the VMCS field; entering wait-for-SIPI discards an earlier SIPI.
+	 */
+	hv_return_t (*vcpu_set_activity)(struct hvx_vcpu *vcpu, unsigned state);
+	/* Optional (NULL: HV_UNSUPPORTED), owner thread: the VM-entry MSR-load list (count checked, list copied). */
+	hv_return_t (*vcpu_set_entry_msr_load)(struct hvx_vcpu *vcpu, const struct hvx_msr_entry *list, unsigned count);
+	/* Optional (NULL: HV_UNSUPPORTED), owner thread: the next VM entry fails with a machine check (exit 41). */
+	hv_return_t (*vcpu_inject_entry_mc)(struct hvx_vcpu *vcpu);
 };
 
 /* Registered backends, in preference order for auto selection; NULL-terminated. */

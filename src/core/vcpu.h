@@ -84,6 +84,7 @@ struct hvx_vcpu {
 	uint32_t native_msrs;       /* bit per hvx_msr_desc.native_bit: guest RDMSR/WRMSR of it do not exit */
 	atomic_bool kick_pending;   /* hv_vcpu_interrupt arrived: the next or current run ends with VMX_REASON_IRQ */
 	atomic_bool running;
+	atomic_bool dual_monitor;   /* hvx_vcpu_set_dual_monitor: the dual-monitor SMM model is on (SMIs, entry to SMM) */
 	bool has_run;
 	bool last_entry_failed;     /* for hv_vcpu_vmx_status */
 	uint32_t entry_status;      /* CF/ZF of the last failed entry, RFLAGS bit positions */

@@ -29,6 +29,7 @@ extern const struct conf_case conf_cases_event[];
 extern const struct conf_case conf_cases_mem[];
 extern const struct conf_case conf_cases_misc[]; /* cases_misc.c */
 extern const struct conf_case conf_cases_apic[]; /* cases_apic.c */
+extern const struct conf_case conf_cases_smm[];  /* cases_smm.c */
 
 /* A case body may decline at run time (a capability it needs is missing): the case is reported as skipped. */
 void h_decline(struct h_ctx *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -1,4 +1,4 @@
-/* cases_event.c: conformance cases for event exits: exceptions, triple fault, kicks, interrupt/NMI windows, MTF, preemption timer, task switches, VM-entry failures, and the reasons no API can produce yet. */
+/* cases_event.c: conformance cases for event exits: exceptions, triple fault, kicks, interrupt/NMI windows, MTF, preemption timer, task switches, VM-entry failures (SIPI, SMM and entry-MSR/machine-check cases are in cases_smm.c). */
 #include <Hypervisor/hv_arch_vmx.h>
 #include <hvx/hvx.h>
 #include <string.h>
@@ -725,9 +725,6 @@ static void entry_ia32e_without_pae(struct h_ctx *h)
 
 /* ------------------------------------------------------------------ the table */
 
-#define TODO_SIPI "the API keeps the activity state to active or HLT (spec 3.4), so no vCPU waits for SIPI"
-#define TODO_SMI "SMM VM exits exist only under the dual-monitor treatment of SMM; no API raises an SMI"
-
 const struct conf_case conf_cases_event[] = {
 	{"EXC_NMI", "ud2_exits_as_hardware_exception", "exc_long", H_LONG64, {0}, {0}, 0, ud2_exits, NULL},
 	{"EXC_NMI", "int3_exits_as_software_exception_with_length", "exc_long", H_LONG64, {0}, {0}, 0, int3_exits, NULL},
@@ -775,9 +772,6 @@ const struct conf_case conf_cases_event[] = {
 	{"INIT", "init_signal_exits", "loop_long", H_LONG64, {0}, {0}, 0, init_exits, NULL},
 	{"INIT", "init_exits_under_mov_ss_blocking_above_nmi", "loop_long", H_LONG64, CTL(.pin = PIN_BASED_NMI), {0}, 0,
 	 init_above_nmi, NULL},
-	{"SIPI", "sipi_in_wait_for_sipi_exits_with_vector", NULL, H_LONG64, {0}, {0}, 0, NULL, TODO_SIPI},
-	{"IO_SMI", "smi_after_io_exits", NULL, H_LONG64, {0}, {0}, 0, NULL, TODO_SMI},
-	{"OTHER_SMI", "other_smi_exits", NULL, H_LONG64, {0}, {0}, 0, NULL, TODO_SMI},
 	{"IRQ_WND", "interrupt_window_open_at_entry_exits_first", "loop_long", H_LONG64,
 	 CTL(.proc = CPU_BASED_IRQ_WND), {0}, 0, irq_window_at_entry, NULL},
 	{"IRQ_WND", "interrupt_window_opens_after_sti_shadow", "loop_long", H_LONG64,
@@ -827,12 +821,6 @@ const struct conf_case conf_cases_event[] = {
 	{"VMENTRY_GUEST", "ia32e_guest_without_pae_fails_entry", "insn_long", H_LONG64, {0}, {0}, 0,
 	 entry_ia32e_without_pae, NULL},
 	{"VMENTRY_GUEST", "rflags_bit1_clear_fails_entry", "insn_long", H_LONG64, {0}, {0}, 0, entry_rflags_bit1, NULL},
-	{"VMENTRY_MSR", "bad_msr_load_entry_fails_entry", NULL, H_LONG64, {0}, {0}, 0, NULL,
-	 "the VM-entry MSR-load list (0x200A/0x4014) is framework-owned: no API makes an entry fail on it"},
-	{"VMENTRY_MC", "machine_check_during_entry", NULL, H_LONG64, {0}, {0}, 0, NULL,
-	 "no API causes a machine check during VM entry"},
-	{"RSM", "rsm_in_smm_exits", NULL, H_LONG64, {0}, {0}, 0, NULL,
-	 "RSM exits only in an SMM guest (dual-monitor treatment); no API enters SMM"},
 	{"RSM", "rsm_outside_smm_is_ud_not_exit", "exc_long", H_LONG64, {0}, {"EXC_NMI"}, 0, rsm_ud, NULL},
 	{NULL, NULL, NULL, 0, {0}, {0}, 0, NULL, NULL},
 };

@@ -19,7 +19,7 @@
 extern char **environ;
 
 static const struct conf_case *const tables[] = {conf_cases_event, conf_cases_insn, conf_cases_mem, conf_cases_misc,
-						  conf_cases_apic};
+						  conf_cases_apic, conf_cases_smm};
 
 /* ------------------------------------------------------------------ helpers used by the case bodies */
 

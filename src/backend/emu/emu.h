@@ -139,6 +139,20 @@ enum emu_icls {
 
 struct emu_block;
 struct emu_bcache;
+struct hvx_msr_entry;
+
+/* The dual-monitor SMM model, wait-for-SIPI and the VM-entry extensions (vmx/smm.c, vmx/entry_ext.c). */
+struct emu_smm {
+	uint8_t *smi_ports;          /* 8 KiB, bit set = the port's I/O instruction is followed by an I/O SMI; NULL = none */
+	struct {
+		bool pending;            /* an SMI-triggering I/O instruction completed in this block */
+		uint64_t qual, gla, rcx, rsi, rdi, rip;
+	} io;
+	uint64_t run_deadline;       /* the run's deadline alone (no preemption timer), CLOCK_MONOTONIC ns, ~0 = none */
+	struct hvx_msr_entry *entry_msrs; /* hvx_vcpu_set_entry_msr_load */
+	unsigned entry_msr_count;
+	bool entry_mc;               /* hvx_vcpu_inject_entry_machine_check: the next VM entry fails with reason 41 */
+};
 
 struct emu_seg_cache {
 	uint64_t base;
@@ -230,6 +244,7 @@ struct emu_cpu {
 	uint64_t apic_page;  /* APIC-access page (GPA) while "virtualize APIC accesses" is on, else ~0 (apicv.c) */
 	bool apicv_pend;     /* a virtualized write to the APIC-access page awaits APIC-write emulation ... */
 	uint16_t apicv_off;  /* ... at this page offset */
+	struct emu_smm smm; /* SMM model, wait-for-SIPI, VM-entry MSR-load list, injected entry machine check (smm.c, entry_ext.c) */
 
 	/* statistics */
 	uint64_t ud_count;
@@ -432,7 +447,7 @@ void vmx_pause(struct emu_cpu *c, const struct emu_insn *in);
 bool vmx_entry_checks(struct emu_cpu *c);  /* guest-state checks; false -> exit 33 filled */
 void vmx_inject(struct emu_cpu *c);        /* VM-entry event injection */
 _Noreturn void vmx_halt(struct emu_cpu *c);
-enum { EMU_EV_NMI = 1u, EMU_EV_EXTINT = 2u, EMU_EV_INIT = 4u };
+enum { EMU_EV_NMI = 1u, EMU_EV_EXTINT = 2u, EMU_EV_INIT = 4u, EMU_EV_SIPI = 8u /* vector in bits 23:16 */, EMU_EV_SMI = 16u };
 void vmx_init(struct emu_cpu *c);           /* pending INIT: exit 3 */
 void vmx_events(struct emu_cpu *c);         /* pending NMI, then external interrupt, at an instruction boundary */
 void vmx_nmi(struct emu_cpu *c);
@@ -458,5 +473,20 @@ void apicv_tpr_virtualization(struct emu_cpu *c);      /* after a VTPR write (MO
 void apicv_entry(struct emu_cpu *c);
 bool apicv_virq_ready(struct emu_cpu *c);              /* virtual interrupt recognized and deliverable now */
 void apicv_deliver(struct emu_cpu *c);                 /* virtual-interrupt delivery through the IDT */
+/* I/O qualification (spec 6.30) and, for string I/O, the guest-linear address and instruction information. */
+uint64_t vmx_io_qual(struct emu_cpu *c, const struct emu_insn *in, uint16_t port, unsigned size, bool in_dir,
+		     bool string, bool imm, uint64_t *la, uint32_t *info);
+
+/* ---- smm.c: dual-monitor SMM model, SIPI / wait-for-SIPI ---- */
+void vmx_smi(struct emu_cpu *c, bool mtf_pending); /* pending SMI (OTHER_SMI) and SIPI discard at a boundary */
+void vmx_io_smi_latch(struct emu_cpu *c, const struct emu_insn *in, uint16_t port, unsigned size, bool in_dir,
+		      bool string, bool imm);
+void vmx_io_smi(struct emu_cpu *c);            /* exit IO_SMI after the I/O instruction that latched it */
+bool vmx_smi_wakes(struct emu_cpu *c);         /* does a pending SMI end HLT? */
+void vmx_rsm(struct emu_cpu *c);               /* RSM in an SMM guest exits (17); returns outside SMM (#UD then) */
+_Noreturn void vmx_sipi_wait(struct emu_cpu *c); /* wait-for-SIPI: exits on SIPI, kick or the run deadline */
+void emu_smm_fini(struct emu_cpu *c);
+/* ---- entry_ext.c: the VM-entry MSR-load list and injected machine checks, after the guest-state checks ---- */
+bool vmx_entry_late(struct emu_cpu *c);        /* false: exit 34 or 41 filled */
 
 #endif

@@ -29,7 +29,9 @@ static bool emu_available(const char **why)
 		       CPU_BASED2_VIRT_INTR_DELIVERY)
 /* The VMCS guest fields are the live registers: DR7 and EFER are always loaded at entry and saved at exit. */
 #define ENTRY_FIXED1 (0x000011fbu | VMENTRY_LOAD_DBG_CONTROLS | VMENTRY_LOAD_EFER)
-#define ENTRY_ALLOWED (ENTRY_FIXED1 | VMENTRY_GUEST_IA32E)
+/* Entry to SMM and deactivate dual-monitor treatment: only meaningful under the vCPU's dual-monitor model, which
+ * hv_vcpu_run checks (VMfail 7 without it). */
+#define ENTRY_ALLOWED (ENTRY_FIXED1 | VMENTRY_GUEST_IA32E | VMENTRY_SMM | VMENTRY_DEACTIVATE_DUAL_MONITOR)
 #define EXIT_FIXED1 (0x00036dfbu | VMEXIT_SAVE_DBG_CONTROLS | VMEXIT_SAVE_EFER)
 #define EXIT_ALLOWED (EXIT_FIXED1 | VMEXIT_HOST_IA32E | VMEXIT_SAVE_VMX_TIMER | VMEXIT_ACK_INTR)
 /* External-interrupt and NMI exiting act on events raised by hvx_vcpu_raise_interrupt / hvx_vcpu_raise_nmi. */
@@ -43,14 +45,16 @@ static const struct hvx_caps emu_caps = {
 		[HV_VMX_CAP_PROCBASED2] = (uint64_t)PROC2_ALLOWED << 32,
 		[HV_VMX_CAP_ENTRY] = (uint64_t)ENTRY_ALLOWED << 32 | ENTRY_FIXED1,
 		[HV_VMX_CAP_EXIT] = (uint64_t)EXIT_ALLOWED << 32 | EXIT_FIXED1,
-		/* revision 1, 4-KiB region, write-back, INS/OUTS information, TRUE controls */
-		[HV_VMX_CAP_BASIC] = 1ull | (0x1000ull << 32) | (6ull << 50) | (1ull << 54) | (1ull << 55),
+		/* revision 1, 4-KiB region, dual-monitor SMM (the hvx model, docs/emu.md), write-back, INS/OUTS
+		 * information, TRUE controls */
+		[HV_VMX_CAP_BASIC] = 1ull | (0x1000ull << 32) | (1ull << 49) | (6ull << 50) | (1ull << 54) | (1ull << 55),
 		[HV_VMX_CAP_TRUE_PINBASED] = (uint64_t)PIN_ALLOWED << 32 | HVX_PIN_DEFAULT1,
 		[HV_VMX_CAP_TRUE_PROCBASED] = (uint64_t)PROC_ALLOWED << 32 | PROC_FIXED1,
 		[HV_VMX_CAP_TRUE_ENTRY] = (uint64_t)ENTRY_ALLOWED << 32 | ENTRY_FIXED1,
 		[HV_VMX_CAP_TRUE_EXIT] = (uint64_t)EXIT_ALLOWED << 32 | EXIT_FIXED1,
-		/* LMA saved into the IA-32e entry control, HLT activity state, 4 CR3-target values */
-		[HV_VMX_CAP_MISC] = (1ull << 5) | (1ull << 6) | (4ull << 16),
+		/* LMA saved into the IA-32e entry control, HLT and wait-for-SIPI activity states, 4 CR3-target values,
+		 * MSR lists of up to 512 entries (bits 27:25 = 0) */
+		[HV_VMX_CAP_MISC] = (1ull << 5) | (1ull << 6) | (1ull << 8) | (4ull << 16) | (0ull << 25),
 		[HV_VMX_CAP_CR0_FIXED0] = 0x20,          /* NE; PE and PG are free (the emu is always unrestricted) */
 		[HV_VMX_CAP_CR0_FIXED1] = 0x8005003f,    /* no CD/NW */
 		[HV_VMX_CAP_CR4_FIXED0] = 0x2000,        /* VMXE */
@@ -75,7 +79,9 @@ static const struct hvx_caps emu_caps = {
 		R(VMX_REASON_EPT_VIOLATION) | R(VMX_REASON_EPT_MISCONFIG) | R(VMX_REASON_EPT_INVEPT) |
 		R(VMX_REASON_RDTSCP) | R(VMX_REASON_VMX_TIMER_EXPIRED) | R(VMX_REASON_INVVPID) | R(VMX_REASON_WBINVD) | R(VMX_REASON_XSETBV) |
 		R(VMX_REASON_RDRAND) | R(VMX_REASON_INVPCID) | R(VMX_REASON_VMFUNC) | R(VMX_REASON_RDSEED) |
-		R(VMX_REASON_XSAVES) | R(VMX_REASON_ENCLS) | R(VMX_REASON_PML_FULL),
+		R(VMX_REASON_XSAVES) | R(VMX_REASON_ENCLS) | R(VMX_REASON_PML_FULL) |
+		R(VMX_REASON_SIPI) | R(VMX_REASON_IO_SMI) | R(VMX_REASON_OTHER_SMI) | R(VMX_REASON_RSM) |
+		R(VMX_REASON_VMENTRY_MSR) | R(VMX_REASON_VMENTRY_MC),
 		R(VMX_REASON_XRSTORS - 64) | R(VMX_REASON_UMWAIT - 64) | R(VMX_REASON_TPAUSE - 64),
 	},
 };
@@ -160,13 +166,17 @@ static void emu_vcpu_kick(struct hvx_vcpu *vcpu)
 static hv_return_t emu_raise_event(struct hvx_vcpu *vcpu, enum hvx_event kind, uint8_t vector)
 {
 	struct emu_cpu *c = vcpu->backend;
-	if (kind == HVX_EVENT_NMI || kind == HVX_EVENT_INIT) {
-		atomic_fetch_or(&c->events, kind == HVX_EVENT_NMI ? EMU_EV_NMI : EMU_EV_INIT);
+	static const unsigned flag[] = {[HVX_EVENT_NMI] = EMU_EV_NMI, [HVX_EVENT_INIT] = EMU_EV_INIT,
+					[HVX_EVENT_SMI] = EMU_EV_SMI};
+	if (kind == HVX_EVENT_NMI || kind == HVX_EVENT_INIT || kind == HVX_EVENT_SMI) {
+		atomic_fetch_or(&c->events, flag[kind]);
 		return HV_SUCCESS;
 	}
+	/* External interrupt: vector in bits 15:8; SIPI: vector in bits 23:16 (a later one replaces it). */
+	unsigned shift = kind == HVX_EVENT_SIPI ? 16 : 8, bit = kind == HVX_EVENT_SIPI ? EMU_EV_SIPI : EMU_EV_EXTINT;
 	unsigned old = atomic_load(&c->events), new;
 	do
-		new = (old & ~0xff00u) | EMU_EV_EXTINT | ((unsigned)vector << 8);
+		new = (old & ~(0xffu << shift)) | bit | ((unsigned)vector << shift);
 	while (!atomic_compare_exchange_weak(&c->events, &old, new));
 	return HV_SUCCESS;
 }
@@ -214,13 +224,14 @@ static hv_return_t emu_set_intercepts(struct hvx_vcpu *v, enum hvx_intercept_bit
 				      uint32_t count, bool exits)
 {
 	struct emu_cpu *c = v->backend;
-	uint8_t **bitmap = which == HVX_INTERCEPT_IO ? &c->io_bitmap : &c->msr_bitmap;
-	size_t size = which == HVX_INTERCEPT_IO ? 8192 : 4096; /* MSR: read half then write half, 2 KiB each */
+	bool smi = which == HVX_INTERCEPT_IO_SMI;
+	uint8_t **bitmap = which == HVX_INTERCEPT_IO ? &c->io_bitmap : smi ? &c->smm.smi_ports : &c->msr_bitmap;
+	size_t size = which == HVX_INTERCEPT_IO || smi ? 8192 : 4096; /* MSR: read half then write half, 2 KiB each */
 	if (!*bitmap) {
 		*bitmap = malloc(size);
 		if (!*bitmap)
 			return HV_NO_RESOURCES;
-		memset(*bitmap, 0xff, size); /* until configured, everything exits */
+		memset(*bitmap, smi ? 0 : 0xff, size); /* until configured, everything exits (no port raises an SMI) */
 	}
 	uint8_t *bits = *bitmap + (which == HVX_INTERCEPT_MSR_WRITE ? 2048 : 0);
 	for (uint32_t i = first; i < first + count; i++) {
@@ -229,6 +240,38 @@ static hv_return_t emu_set_intercepts(struct hvx_vcpu *v, enum hvx_intercept_bit
 		else
 			bits[i >> 3] &= (uint8_t)~(1u << (i & 7));
 	}
+	return HV_SUCCESS;
+}
+
+/* hvx_vcpu_set_activity_state: entering wait-for-SIPI discards a SIPI raised before (spec 6.4). */
+static hv_return_t emu_set_activity(struct hvx_vcpu *vcpu, unsigned state)
+{
+	struct emu_cpu *c = vcpu->backend;
+	if (state == 3)
+		atomic_fetch_and(&c->events, ~(EMU_EV_SIPI | 0xff0000u));
+	return HV_SUCCESS;
+}
+
+static hv_return_t emu_set_entry_msr_load(struct hvx_vcpu *vcpu, const struct hvx_msr_entry *list, unsigned count)
+{
+	struct emu_cpu *c = vcpu->backend;
+	struct hvx_msr_entry *copy = NULL;
+	if (count) {
+		copy = malloc(count * sizeof *copy);
+		if (!copy)
+			return HV_NO_RESOURCES;
+		memcpy(copy, list, count * sizeof *copy);
+	}
+	free(c->smm.entry_msrs);
+	c->smm.entry_msrs = copy;
+	c->smm.entry_msr_count = count;
+	return HV_SUCCESS;
+}
+
+static hv_return_t emu_inject_entry_mc(struct hvx_vcpu *vcpu)
+{
+	struct emu_cpu *c = vcpu->backend;
+	c->smm.entry_mc = true;
 	return HV_SUCCESS;
 }
 
@@ -248,4 +291,7 @@ const struct hvx_backend_ops hvx_backend_emu = {
 	.vcpu_set_intercepts = emu_set_intercepts,
 	.stats = emu_stats,
 	.vcpu_raise_event = emu_raise_event,
+	.vcpu_set_activity = emu_set_activity,
+	.vcpu_set_entry_msr_load = emu_set_entry_msr_load,
+	.vcpu_inject_entry_mc = emu_inject_entry_mc,
 };

@@ -28,6 +28,7 @@ void emu_cpu_fini(struct emu_cpu *c)
 	c->io_bitmap = NULL;
 	free(c->msr_bitmap);
 	c->msr_bitmap = NULL;
+	emu_smm_fini(c);
 	c->bc = NULL;
 	c->code_bits = NULL;
 }
@@ -218,12 +219,16 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 		if (!vmx_entry_checks(c))
 			goto out;
 	}
+	c->smm.io.pending = false;
+	if ((c->smm.entry_msr_count || c->smm.entry_mc) && !vmx_entry_late(c))
+		goto out; /* VM-entry MSR-load list (exit 34), injected machine check (exit 41) */
 	/* The run deadline and the VMX-preemption timer (rate: 1 tick per ns, IA32_VMX_MISC[4:0] = 0) both end the run
 	 * with exit 52; they are checked every 64 blocks and while halted. */
 	c->timer_expiry = ~0ull;
 	if (c->pin & PIN_BASED_PREEMPTION_TIMER)
 		c->timer_expiry = hvx_now_ns() + (uint32_t)c->v[HVX_SLOT_GUEST_VMX_TIMER_VALUE];
 	c->deadline_ns = deadline == HV_DEADLINE_FOREVER ? ~0ull : deadline;
+	c->smm.run_deadline = c->deadline_ns;
 	if (c->timer_expiry < c->deadline_ns)
 		c->deadline_ns = c->timer_expiry;
 	uint64_t ii = c->v[HVX_SLOT_GUEST_INTERRUPTIBILITY];
@@ -236,6 +241,7 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 		goto out;
 	if (code == JMP_FAULT) {
 		c->icount++; /* a delivered fault counts against the budget (fault loops end too) */
+		c->smm.io.pending = false; /* the I/O instruction did not complete: no I/O SMI */
 		emu_handle_fault(c);
 		if (c->apicv_pend)
 			apicv_write_emulation(c); /* after the fault's delivery, before its handler (SDM 29.4.3.2) */
@@ -254,6 +260,8 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 		    atomic_exchange(&c->vcpu->kick_pending, false))
 			vmx_exit_event(c, VMX_REASON_IRQ);
 		unsigned ev = atomic_load_explicit(&c->events, memory_order_relaxed);
+		if (ev & (EMU_EV_SMI | EMU_EV_SIPI))
+			vmx_smi(c, false); /* spec 7.1 item 3: SMI, then INIT; a SIPI outside wait-for-SIPI is discarded */
 		if (ev & EMU_EV_INIT)
 			vmx_init(c); /* spec 7.1 item 3 */
 		if (c->icls[IC_NMI_WND] && vmx_nmi_window(c))
@@ -301,7 +309,10 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 		c->icount += n;
 		if (c->apicv_pend)
 			apicv_write_emulation(c); /* trap-like, above INIT and MTF (SDM 29.4.3.2) */
+		if (c->smm.io.pending)
+			vmx_io_smi(c); /* the SMI of the I/O instruction that just completed, above MTF */
 		if (c->icls[IC_MTF]) {
+			vmx_smi(c, true);
 			if (atomic_load_explicit(&c->events, memory_order_relaxed) & EMU_EV_INIT)
 				vmx_init(c); /* INIT is above MTF (spec 7.1 item 3) */
 			vmx_exit_event(c, VMX_REASON_MTF); /* above the single-step trap in priority */

@@ -92,6 +92,7 @@ void h_simple_exit(struct emu_cpu *c, const struct emu_insn *in)
 			emu_ud(c);
 		vmx_exit_insn(c, VMX_REASON_GETSEC, 0, 0);
 	case 5:
+		vmx_rsm(c); /* exits in an SMM guest (dual-monitor model) */
 		emu_ud(c); /* RSM outside SMM */
 	case 6:
 		if (c->cpl)

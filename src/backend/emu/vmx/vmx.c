@@ -292,22 +292,13 @@ void vmx_io(struct emu_cpu *c, const struct emu_insn *in, uint16_t port, unsigne
 			ex = !c->io_bitmap || ((c->io_bitmap[p >> 3] >> (p & 7)) & 1);
 		}
 		if (!ex)
-			return;
+			goto no_exit;
 	} else if (!c->icls[IC_UNCOND_IO]) {
-		return;
+		goto no_exit;
 	}
-	uint64_t q = (uint64_t)(size - 1) | ((uint64_t)in_dir << 3) | ((uint64_t)string << 4) |
-		     ((uint64_t)(string && in->rep) << 5) | ((uint64_t)imm << 6) | ((uint64_t)port << 16);
-	uint32_t info = 0;
-	uint64_t la = 0;
-	if (string) {
-		unsigned seg = in_dir ? SEG_ES : in->sovr;
-		uint64_t off = c->s->gpr[in_dir ? HVX_RDI : HVX_RSI] & sz_mask(in->asz);
-		la = c->mode == EM_LONG64 ? off + (seg >= SEG_FS ? c->sc[seg].base : 0)
-					  : (c->sc[seg].base + off) & 0xffffffffull;
-		uint32_t asz = in->asz == 8 ? 2 : in->asz == 4 ? 1 : 0;
-		info = (asz << 7) | ((uint32_t)(in_dir ? SEG_ES : in->sovr) << 15);
-	}
+	uint32_t info;
+	uint64_t la;
+	uint64_t q = vmx_io_qual(c, in, port, size, in_dir, string, imm, &la, &info);
 	struct hvx_exit *e = c->exit;
 	memset(e, 0, sizeof *e);
 	e->reason = VMX_REASON_IO;
@@ -317,6 +308,27 @@ void vmx_io(struct emu_cpu *c, const struct emu_insn *in, uint16_t port, unsigne
 	e->guest_linear = la;
 	c->s->rflags = emu_flags(c) & ~FL_RF;
 	finish(c);
+no_exit:
+	if (c->smm.smi_ports)
+		vmx_io_smi_latch(c, in, port, size, in_dir, string, imm); /* the instruction completes, then the SMI */
+}
+
+uint64_t vmx_io_qual(struct emu_cpu *c, const struct emu_insn *in, uint16_t port, unsigned size, bool in_dir,
+		     bool string, bool imm, uint64_t *la, uint32_t *info)
+{
+	uint64_t q = (uint64_t)(size - 1) | ((uint64_t)in_dir << 3) | ((uint64_t)string << 4) |
+		     ((uint64_t)(string && in->rep) << 5) | ((uint64_t)imm << 6) | ((uint64_t)port << 16);
+	*info = 0;
+	*la = 0;
+	if (string) {
+		unsigned seg = in_dir ? SEG_ES : in->sovr;
+		uint64_t off = c->s->gpr[in_dir ? HVX_RDI : HVX_RSI] & sz_mask(in->asz);
+		*la = c->mode == EM_LONG64 ? off + (seg >= SEG_FS ? c->sc[seg].base : 0)
+					   : (c->sc[seg].base + off) & 0xffffffffull;
+		uint32_t asz = in->asz == 8 ? 2 : in->asz == 4 ? 1 : 0;
+		*info = (asz << 7) | ((uint32_t)(in_dir ? SEG_ES : in->sovr) << 15);
+	}
+	return q;
 }
 
 /*
@@ -460,7 +472,16 @@ bool vmx_entry_checks(struct emu_cpu *c)
 		return entry_fail(c, 0);
 	if (!(rf & 2) || (rf & 0xffffffffffc08028ull) || ((rf & FL_VM) && (ia32e || !(cr0 & CR0_PE))))
 		return entry_fail(c, 0);
-	if (v[HVX_SLOT_GUEST_ACTIVITY_STATE] > 1)
+	/* Activity states: active, HLT, wait-for-SIPI (IA32_VMX_MISC bits 6 and 8; no shutdown); an inactive state has
+	 * no STI / MOV-SS blocking; wait-for-SIPI takes no injection and no entry to SMM (SDM 26.3.1.5). */
+	uint64_t act = v[HVX_SLOT_GUEST_ACTIVITY_STATE];
+	uint32_t inj0 = (uint32_t)v[HVX_SLOT_CTRL_VMENTRY_IRQ_INFO];
+	if (act == 2 || act > 3 || (act && (v[HVX_SLOT_GUEST_INTERRUPTIBILITY] & 3)))
+		return entry_fail(c, 0);
+	if (act == 3 && ((inj0 & (1u << 31)) || (v[HVX_SLOT_CTRL_VMENTRY_CONTROLS] & VMENTRY_SMM)))
+		return entry_fail(c, 0);
+	/* Blocking by SMI (interruptibility bit 2) is set exactly when the guest is entered in SMM (docs/emu.md). */
+	if (!!(v[HVX_SLOT_GUEST_INTERRUPTIBILITY] & 4) != !!(v[HVX_SLOT_CTRL_VMENTRY_CONTROLS] & VMENTRY_SMM))
 		return entry_fail(c, 0);
 	if (v[HVX_SLOT_GUEST_ACTIVITY_STATE] == 1 && ((v[HVX_SLOT_GUEST_SS_AR] >> 5) & 3))
 		return entry_fail(c, 0); /* HLT requires SS.DPL = 0 */
@@ -505,6 +526,8 @@ static void halt_wait(struct emu_cpu *c)
 void vmx_inject(struct emu_cpu *c)
 {
 	uint64_t *v = c->v;
+	if (v[HVX_SLOT_GUEST_ACTIVITY_STATE] == 3)
+		vmx_sipi_wait(c); /* executes nothing until SIPI, a kick or the run deadline */
 	if (c->timer_expiry != ~0ull && v[HVX_SLOT_GUEST_VMX_TIMER_VALUE] == 0 &&
 	    !(v[HVX_SLOT_CTRL_VMENTRY_IRQ_INFO] & (1u << 31)))
 		vmx_exit_event(c, VMX_REASON_VMX_TIMER_EXPIRED);
@@ -578,6 +601,7 @@ void vmx_init(struct emu_cpu *c)
 
 void vmx_events(struct emu_cpu *c)
 {
+	vmx_smi(c, false); /* SMI above INIT (spec 7.1 item 3) */
 	vmx_init(c);
 	vmx_nmi(c);
 	vmx_extint(c);
@@ -591,6 +615,8 @@ bool vmx_wake(struct emu_cpu *c)
 	if ((ev & EMU_EV_NMI) && !nmi_blocked(c))
 		return true;
 	if (ev & EMU_EV_INIT)
+		return true;
+	if ((ev & EMU_EV_SMI) && vmx_smi_wakes(c))
 		return true;
 	/* An external interrupt wakes HLT when it exits or when RFLAGS.IF lets it be delivered. */
 	return (ev & EMU_EV_EXTINT) && ((c->pin & PIN_BASED_INTR) || (emu_flags(c) & FL_IF));
