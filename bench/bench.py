@@ -755,6 +755,15 @@ def write_results(args, workloads, names, results, notes, counts, discarded, fai
             L.append("")
         L.append("Output of `bench/kvm_io_roundtrip` (exit status %d):" % rc)
         L += ["", "```", text, "```"]
+    log_md = os.path.join(HERE, "perf-log.md")
+    if os.path.exists(log_md):
+        with open(log_md) as f:
+            body = [l.rstrip("\n") for l in f if not l.startswith("<!--")]
+        while body and (not body[0].strip() or body[0].startswith("# ")):
+            body.pop(0)
+        L += ["", "## Performance work log (from `bench/perf-log.md`)", "",
+              "Each step measured side by side with its parent commit by `bench/step_compare.py` (same machine, "
+              "same iteration counts, interleaved rounds, emu backend).", ""] + body
     L += ["", "Whole run: %.0f s." % elapsed, ""]
     with open(args.out, "w") as f:
         f.write("\n".join(L))
