@@ -193,6 +193,23 @@ hv_return_t hvx_vcpu_set_msr_intercept(hv_vcpuid_t vcpu, uint32_t first_msr, uin
 hv_return_t hvx_vcpu_read_virtual_apic(hv_vcpuid_t vcpu, uint32_t offset, uint32_t *value);
 hv_return_t hvx_vcpu_write_virtual_apic(hv_vcpuid_t vcpu, uint32_t offset, uint32_t value);
 
+/*
+ * EPT sub-page write permissions (SPP), for CPU_BASED2_EPT_SUBPAGE_WRITE. The SPP table pointer and the EPT are
+ * framework-owned, so this call sets both parts for one 4-KiB guest-physical page `gpa` of address space `space`:
+ * HVX_SPP_NONE: the page is not an SPP page (EPT leaf bit 61 clear; the default);
+ * HVX_SPP_MISSING: the page is an SPP page but the SPP table has no entry for it (a write exits 66, SPP miss);
+ * HVX_SPP_VECTOR: the page is an SPP page and `vector` is its leaf SPP-table entry: bit 2i set = 128-byte sub-page i
+ *   (i = 0..31) writable; odd bits are reserved, and a vector with any of them set is a misconfigured entry (a write
+ *   exits 66 with qualification bit 11 clear).
+ * SPP applies to writes to pages mapped readable and not writable (hv_vm_map / hv_vm_protect); a write to a writable
+ * sub-page then succeeds, one to a write-protected sub-page is an EPT violation. The page need not be mapped yet.
+ * Any thread. HV_NO_DEVICE without a VM; HV_BAD_ARGUMENT for an unknown space, `gpa` not 4-KiB aligned or not
+ * below 2^52, an unknown mode, or a nonzero `vector` with a mode other than HVX_SPP_VECTOR; HV_UNSUPPORTED on
+ * backends without SPP (kvm). Details in docs/emu.md ("SPP").
+ */
+enum hvx_spp_mode { HVX_SPP_NONE = 0, HVX_SPP_MISSING = 1, HVX_SPP_VECTOR = 2 };
+hv_return_t hvx_vm_set_spp(hv_vm_space_t space, hv_gpaddr_t gpa, enum hvx_spp_mode mode, uint64_t vector);
+
 #ifdef __cplusplus
 }
 #endif

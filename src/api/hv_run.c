@@ -21,6 +21,9 @@ static bool controls_valid(struct hvx_vcpu *vcpu, const struct hvx_caps *c)
 	if ((proc2 & CPU_BASED2_PML) && (!(proc2 & CPU_BASED2_EPT) || (v[HVX_SLOT_CTRL_PML_ADDR] & 0xfff) ||
 					v[HVX_SLOT_CTRL_PML_ADDR] >= HVX_GPA_LIMIT))
 		return false;
+	/* SDM 26.2.1.1: "sub-page write permissions for EPT" requires "enable EPT". */
+	if ((proc2 & CPU_BASED2_EPT_SUBPAGE_WRITE) && !(proc2 & CPU_BASED2_EPT))
+		return false;
 	/* SDM 26.2.1.1: APIC-register virtualization, virtual-interrupt delivery and x2APIC virtualization need the TPR
 	 * shadow; x2APIC virtualization excludes APIC-access virtualization; virtual-interrupt delivery needs
 	 * external-interrupt exiting. */

@@ -93,6 +93,11 @@ struct hvx_backend_ops {
 	hv_return_t (*vcpu_set_entry_msr_load)(struct hvx_vcpu *vcpu, const struct hvx_msr_entry *list, unsigned count);
 	/* Optional (NULL: HV_UNSUPPORTED), owner thread: the next VM entry fails with a machine check (exit 41). */
 	hv_return_t (*vcpu_inject_entry_mc)(struct hvx_vcpu *vcpu);
+	/*
+	 * Optional (NULL: HV_UNSUPPORTED). Any thread: the sub-page write permissions of one 4-KiB guest-physical page
+	 * (hvx_vm_set_spp; mode is an enum hvx_spp_mode, all arguments checked by the API, the lifecycle lock held).
+	 */
+	hv_return_t (*vm_set_spp)(struct hvx_vm *vm, hv_vm_space_t space, uint64_t gpa, unsigned mode, uint64_t vector);
 };
 
 /* Registered backends, in preference order for auto selection; NULL-terminated. */

@@ -443,8 +443,6 @@ const struct conf_case conf_cases_mem[] = {
 	 ept_idt_int3, NULL},
 	{"EPT_MISCONFIG", "write_only_mapping_is_misconfigured", "mem_long", H_LONG64, {0}, {0}, 0,
 	 ept_misconfig_write_only, NULL},
-	{"SPP_EVENT", "sub_page_write_permission_miss_exits", NULL, H_LONG64, {0}, {0}, 0, NULL,
-	 "the SPP table pointer (0x2030) is framework-owned and no API sets sub-page permissions"},
 	{"APIC_ACCESS", "read_of_apic_page_exits_with_offset", "mem_long", H_LONG64,
 	 CTL(.proc2 = CPU_BASED2_VIRTUAL_APIC, .proc_off = CPU_BASED_TPR_SHADOW), {0}, 0, apic_read, NULL},
 	{"APIC_ACCESS", "write_of_apic_page_exits_with_offset", "mem_long", H_LONG64,

@@ -555,6 +555,136 @@ static void pml_misaligned_address_vmfail(struct h_ctx *h)
 	h_expect(h, "nothing written", rd64(h, H_DATA), 0);
 }
 
+
+/* ------------------------------------------------------------------ SPP */
+
+#define SPP_PAGE 0x300000u /* mapped read-only by each case: SPP applies to writes to non-writable pages */
+#define SPP_RIP H_SLOT(24)
+#define EPTQ_SPP_WRITE 0x18au /* data write, readable, linear address valid, final translation */
+
+static bool spp_start(struct h_ctx *h, enum hvx_spp_mode mode, uint64_t vector, uint64_t rip)
+{
+	if (!h_map(h, SPP_PAGE, 0x1000, HV_MEMORY_READ))
+		return false;
+	if (hvx_vm_set_spp(HV_VM_SPACE_DEFAULT, SPP_PAGE, mode, vector) != HV_SUCCESS) {
+		h_decline(h, "hvx_vm_set_spp is not supported by this backend");
+		return false;
+	}
+	h_start(h, rip);
+	SET(h, RBX, SPP_PAGE);
+	SET(h, RAX, 0xcafe1234);
+	h->gla_defined = true;
+	return true;
+}
+
+static uint32_t spp_word(struct h_ctx *h, unsigned off)
+{
+	uint32_t v;
+	uint8_t *page = h->extra_maps[h->nextra - 1];
+	memcpy(&v, page + off, 4);
+	return v;
+}
+
+static void expect_spp_violation(struct h_ctx *h, uint64_t rip, uint64_t gpa, uint64_t qual)
+{
+	if (!h_expect_reason(h, VMX_REASON_EPT_VIOLATION)) {
+		h_dump_exit(h);
+		return;
+	}
+	h_expect(h, "guest RIP (fault-like)", h->x.rip, rip);
+	h_expect(h, "exit qualification", h->x.qual, qual);
+	h_expect(h, "guest-physical address", h->x.gpa, gpa);
+	h_expect(h, "guest-linear address", h->x.gla, gpa);
+	h_expect(h, "VM-exit instruction length (not an instruction exit)", h->x.len, 0);
+	h_expect_masked(h, "IDT-vectoring information valid", h->x.idt, 0, INTR_VALID);
+	h_expect_masked(h, "guest RFLAGS.RF", h->x.rflags, RFLAGS_RF, RFLAGS_RF);
+}
+
+static void expect_spp_event(struct h_ctx *h, uint64_t qual)
+{
+	if (!h_expect_reason(h, VMX_REASON_SPP_EVENT)) {
+		h_dump_exit(h);
+		return;
+	}
+	h_expect(h, "guest RIP (fault-like: the write)", h->x.rip, SPP_RIP);
+	h_expect(h, "exit qualification (bit 11: SPP miss)", h->x.qual, qual);
+	h_expect(h, "guest-physical address", h->x.gpa, SPP_PAGE + 0x80);
+	h_expect(h, "guest-linear address", h->x.gla, SPP_PAGE + 0x80);
+	h_expect(h, "VM-exit instruction length (not defined for 66: 0)", h->x.len, 0);
+	h_expect(h, "VM-exit instruction information", h->x.info, 0);
+	h_expect_masked(h, "interruption information valid", h->x.intr, 0, INTR_VALID);
+	h_expect_masked(h, "IDT-vectoring information valid", h->x.idt, 0, INTR_VALID);
+	h_expect_masked(h, "guest RFLAGS.RF (fault-like access exit saves RF = 1)", h->x.rflags, RFLAGS_RF, RFLAGS_RF);
+	h_expect(h, "memory unchanged", spp_word(h, 0x80), 0);
+}
+
+/* Sub-pages 1 and 2 writable (vector bits 2 and 4): both writes to the read-only page succeed. */
+static void spp_writable_subpages(struct h_ctx *h)
+{
+	if (!spp_start(h, HVX_SPP_VECTOR, (1u << 2) | (1u << 4), SPP_RIP))
+		return;
+	h->gla_defined = false;
+	h_run(h);
+	h_expect_sentinel(h, SPP_RIP + 12);
+	h_expect(h, "sub-page 1 written", spp_word(h, 0x80), 0xcafe1234);
+	h_expect(h, "sub-page 2 written", spp_word(h, 0x100), 0xcafe1234);
+}
+
+/* Only sub-page 1 writable: the write to sub-page 2 is an EPT violation with the SPP bit (11). */
+static void spp_protected_subpage(struct h_ctx *h)
+{
+	if (!spp_start(h, HVX_SPP_VECTOR, 1u << 2, SPP_RIP))
+		return;
+	h_run(h);
+	expect_spp_violation(h, SPP_RIP + 6, SPP_PAGE + 0x100, EPTQ_SPP_WRITE | 0x800);
+	h_expect(h, "sub-page 1 written", spp_word(h, 0x80), 0xcafe1234);
+	h_expect(h, "sub-page 2 not written", spp_word(h, 0x100), 0);
+}
+
+/* A write across sub-pages 2 (writable) and 3 (not): the whole write is refused. */
+static void spp_write_across_subpages(struct h_ctx *h)
+{
+	if (!spp_start(h, HVX_SPP_VECTOR, 1u << 4, H_SLOT(26)))
+		return;
+	h_run(h);
+	expect_spp_violation(h, H_SLOT(26), SPP_PAGE + 0x17e, EPTQ_SPP_WRITE | 0x800);
+	h_expect(h, "sub-page 2 not written", spp_word(h, 0x17c), 0);
+}
+
+static void spp_miss(struct h_ctx *h)
+{
+	if (!spp_start(h, HVX_SPP_MISSING, 0, SPP_RIP))
+		return;
+	h_run(h);
+	expect_spp_event(h, 0x800);
+}
+
+static void spp_misconfig(struct h_ctx *h)
+{
+	if (!spp_start(h, HVX_SPP_VECTOR, (1u << 2) | (1u << 3), SPP_RIP)) /* bit 3: reserved (odd) */
+		return;
+	h_run(h);
+	expect_spp_event(h, 0);
+}
+
+/* Control clear: the SPP page is an ordinary read-only page (no SPP bit in the qualification). */
+static void spp_control_off(struct h_ctx *h)
+{
+	if (!spp_start(h, HVX_SPP_VECTOR, ~0ull & 0x5555555555555555ull, SPP_RIP))
+		return;
+	h_run(h);
+	expect_spp_violation(h, SPP_RIP, SPP_PAGE + 0x80, EPTQ_SPP_WRITE);
+}
+
+/* Control set, page not an SPP page: an ordinary EPT violation too. */
+static void spp_plain_page(struct h_ctx *h)
+{
+	if (!spp_start(h, HVX_SPP_NONE, 0, SPP_RIP))
+		return;
+	h_run(h);
+	expect_spp_violation(h, SPP_RIP, SPP_PAGE + 0x80, EPTQ_SPP_WRITE);
+}
+
 /* ------------------------------------------------------------------ the table */
 
 #define XS CPU_BASED2_XSAVES_XRSTORS
@@ -623,5 +753,21 @@ const struct conf_case conf_cases_misc[] = {
 	 0, pml_off_logs_nothing, NULL},
 	{"PML_FULL", "pml_misaligned_log_address_is_vmfail", MISC, H_LONG64,
 	 CTL(.proc2 = CPU_BASED2_PML | CPU_BASED2_EPT), {0}, 0, pml_misaligned_address_vmfail, NULL},
+#define SPPC (CPU_BASED2_EPT | CPU_BASED2_EPT_SUBPAGE_WRITE)
+	{"SPP_EVENT", "spp_writable_subpages_of_read_only_page_are_written", MISC, H_LONG64,
+	 CTL(.proc = IOX, .proc2 = SPPC), {"IO"}, 0, spp_writable_subpages, NULL},
+	{"SPP_EVENT", "spp_write_protected_subpage_is_ept_violation_with_spp_bit", MISC, H_LONG64, CTL(.proc2 = SPPC),
+	 {"EPT_VIOLATION"}, 0, spp_protected_subpage, NULL},
+	{"SPP_EVENT", "spp_write_across_subpages_needs_both", MISC, H_LONG64, CTL(.proc2 = SPPC), {"EPT_VIOLATION"}, 0,
+	 spp_write_across_subpages, NULL},
+	{"SPP_EVENT", "spp_missing_table_entry_exits_with_miss_bit", MISC, H_LONG64, CTL(.proc2 = SPPC), {0}, 0,
+	 spp_miss, NULL},
+	{"SPP_EVENT", "spp_reserved_vector_bits_exit_as_misconfiguration", MISC, H_LONG64, CTL(.proc2 = SPPC), {0}, 0,
+	 spp_misconfig, NULL},
+	{"SPP_EVENT", "spp_control_off_is_plain_ept_violation", MISC, H_LONG64,
+	 CTL(.proc2 = CPU_BASED2_EPT, .proc2_off = CPU_BASED2_EPT_SUBPAGE_WRITE), {"EPT_VIOLATION"}, 0, spp_control_off,
+	 NULL},
+	{"SPP_EVENT", "spp_page_without_spp_is_plain_ept_violation", MISC, H_LONG64, CTL(.proc2 = SPPC),
+	 {"EPT_VIOLATION"}, 0, spp_plain_page, NULL},
 	{NULL, NULL, NULL, 0, {0}, {0}, 0, NULL, NULL},
 };

@@ -240,6 +240,11 @@ struct emu_cpu {
 				hvx_vcpu_set_msr_intercept; NULL = every MSR not native or managed exits */
 	bool monitor_armed;  /* MONITOR / UMONITOR */
 	uint64_t umwait_control; /* IA32_UMWAIT_CONTROL (uwait.c) */
+	struct {
+		bool armed;
+		uint64_t gpa, la, vector;
+		uint32_t perms;
+	} spp;                   /* a write let through by sub-page permissions: its range is checked next (spp.c) */
 	uint64_t ple_last, ple_first;
 	uint64_t apic_page;  /* APIC-access page (GPA) while "virtualize APIC accesses" is on, else ~0 (apicv.c) */
 	bool apicv_pend;     /* a virtualized write to the APIC-access page awaits APIC-write emulation ... */
@@ -256,11 +261,26 @@ struct emu_cpu {
 };
 
 /* Per-VM emu data (hvx_vm.backend_data). */
+struct emu_spp_entry {
+	uint64_t key;               /* page | space (spp.c), 0 = empty slot */
+	uint64_t vector;            /* the leaf SPP entry: bit 2i = sub-page i writable, odd bits reserved */
+	uint8_t mode;               /* enum hvx_spp_mode */
+};
 struct emu_vm {
-	pthread_mutex_t dirty_lock;
+	pthread_mutex_t lock;       /* the dirty set and the SPP table */
 	uint64_t *dirty;            /* EPT dirty flags: open-addressing set of page keys (pml.c), 0 = empty */
 	size_t dirty_cap, dirty_count;
+	struct emu_spp_entry *spp;  /* SPP pages (spp.c) */
+	size_t spp_cap, spp_count;
 };
+
+/* ---- spp.c: sub-page write permissions ---- */
+#define EMU_PERM_SPP (1u << 31) /* with the perms given to vmx_exit_ept: an SPP-induced EPT violation (bit 11) */
+void emu_spp_fini(struct emu_vm *ev);
+hv_return_t emu_vm_set_spp(struct hvx_vm *vm, hv_vm_space_t space, uint64_t gpa, unsigned mode, uint64_t vector);
+bool spp_write(struct emu_cpu *c, uint64_t gpa, uint64_t la, uint32_t perms, bool *spp_page);
+void spp_check_range(struct emu_cpu *c, unsigned n, unsigned acc);
+static inline bool spp_on(const struct emu_cpu *c) { return c->proc2 & CPU_BASED2_EPT_SUBPAGE_WRITE; }
 
 /* ---- pml.c: EPT dirty flags and the page-modification log ---- */
 bool emu_dirty_init(struct emu_vm *ev);
@@ -438,7 +458,7 @@ _Noreturn void vmx_exit_ept(struct emu_cpu *c, uint64_t gpa, uint64_t la, bool l
 			     uint32_t perms, bool misconfig);
 _Noreturn void vmx_triple_fault(struct emu_cpu *c);
 /* Fault-like exit of a guest-physical access other than an EPT violation (PML full, SPP): IDT vectoring, RF as 48. */
-_Noreturn void vmx_exit_access(struct emu_cpu *c, unsigned reason, uint64_t qual);
+_Noreturn void vmx_exit_access(struct emu_cpu *c, unsigned reason, uint64_t qual, uint64_t gpa, uint64_t la);
 uint32_t vmx_mem_info(struct emu_cpu *c, const struct emu_insn *in);  /* addressing part of instruction info */
 uint64_t vmx_disp_qual(struct emu_cpu *c, const struct emu_insn *in);
 uint64_t vmx_tsc(struct emu_cpu *c);

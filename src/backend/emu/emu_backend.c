@@ -26,7 +26,8 @@ static bool emu_available(const char **why)
 		       CPU_BASED2_UNRESTRICTED | CPU_BASED2_PAUSE_LOOP | CPU_BASED2_RDRAND | CPU_BASED2_INVPCID |       \
 		       CPU_BASED2_VMFUNC | CPU_BASED2_RDSEED | CPU_BASED2_XSAVES_XRSTORS | CPU_BASED2_ENCLS_EXIT_MAP |       \
 		       CPU_BASED2_USER_WAIT_PAUSE | CPU_BASED2_PML | CPU_BASED2_VIRTUAL_APIC | CPU_BASED2_APIC_REG_VIRT |    \
-		       CPU_BASED2_VIRT_INTR_DELIVERY)
+		       CPU_BASED2_VIRT_INTR_DELIVERY |             \
+		       CPU_BASED2_EPT_SUBPAGE_WRITE)
 /* The VMCS guest fields are the live registers: DR7 and EFER are always loaded at entry and saved at exit. */
 #define ENTRY_FIXED1 (0x000011fbu | VMENTRY_LOAD_DBG_CONTROLS | VMENTRY_LOAD_EFER)
 /* Entry to SMM and deactivate dual-monitor treatment: only meaningful under the vCPU's dual-monitor model, which
@@ -82,7 +83,7 @@ static const struct hvx_caps emu_caps = {
 		R(VMX_REASON_XSAVES) | R(VMX_REASON_ENCLS) | R(VMX_REASON_PML_FULL) |
 		R(VMX_REASON_SIPI) | R(VMX_REASON_IO_SMI) | R(VMX_REASON_OTHER_SMI) | R(VMX_REASON_RSM) |
 		R(VMX_REASON_VMENTRY_MSR) | R(VMX_REASON_VMENTRY_MC),
-		R(VMX_REASON_XRSTORS - 64) | R(VMX_REASON_UMWAIT - 64) | R(VMX_REASON_TPAUSE - 64),
+		R(VMX_REASON_XRSTORS - 64) | R(VMX_REASON_SPP_EVENT - 64) | R(VMX_REASON_UMWAIT - 64) | R(VMX_REASON_TPAUSE - 64),
 	},
 };
 
@@ -107,6 +108,7 @@ static void emu_vm_destroy(struct hvx_vm *vm)
 	struct emu_vm *ev = vm->backend_data;
 	if (ev) {
 		emu_dirty_fini(ev);
+		emu_spp_fini(ev);
 		free(ev);
 	}
 	vm->backend_data = NULL;
@@ -294,4 +296,5 @@ const struct hvx_backend_ops hvx_backend_emu = {
 	.vcpu_set_activity = emu_set_activity,
 	.vcpu_set_entry_msr_load = emu_set_entry_msr_load,
 	.vcpu_inject_entry_mc = emu_inject_entry_mc,
+	.vm_set_spp = emu_vm_set_spp,
 };

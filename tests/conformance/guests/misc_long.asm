@@ -62,3 +62,12 @@ SLOT 20
 	mov [rbx + 0x1000], eax
 	mov [rbx + 0x2000], eax
 	DONE
+; SPP: writes to sub-pages 1 and 2 of page RBX
+SLOT 24
+	mov [rbx + 0x80], eax
+	mov [rbx + 0x100], eax
+	DONE
+; SPP: one write across sub-pages 2 and 3
+SLOT 26
+	mov [rbx + 0x17e], eax
+	DONE

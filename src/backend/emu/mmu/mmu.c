@@ -83,6 +83,17 @@ static uint8_t *ept_page(struct emu_cpu *c, uint64_t gpa, unsigned acc, uint64_t
 		vmx_exit_ept(c, gpa, la, la_valid, final, acc, 0, false);
 	if ((perms & (HV_MEMORY_READ | HV_MEMORY_WRITE)) == HV_MEMORY_WRITE)
 		vmx_exit_ept(c, gpa, la, la_valid, final, acc, perms, true);
+	bool spp_page = false;
+	if ((acc & ACC_W) && (perms & (HV_MEMORY_READ | HV_MEMORY_WRITE)) == HV_MEMORY_READ && la_valid && final &&
+	    spp_on(c)) {
+		if (spp_write(c, gpa, la, perms, &spp_page)) {
+			if (perms_out)
+				*perms_out = perms; /* still not writable: the TLB keeps sending writes here */
+			return page;
+		}
+		if (spp_page)
+			perms |= EMU_PERM_SPP;
+	}
 	if (((acc & ACC_R) && !(perms & HV_MEMORY_READ)) || ((acc & ACC_W) && !(perms & HV_MEMORY_WRITE)) ||
 	    ((acc & ACC_X) && !(perms & HV_MEMORY_EXEC)))
 		vmx_exit_ept(c, gpa, la, la_valid, final, acc, perms, false);
@@ -385,6 +396,8 @@ uint8_t *mmu_ptr(struct emu_cpu *c, uint64_t la, unsigned n, unsigned acc)
 	}
 	uint8_t *apic = NULL;
 	uint8_t *page = translate(c, la, n, acc, &apic);
+	if (c->spp.armed)
+		spp_check_range(c, n, acc);
 	return page ? page + (la & 0xfff) : apic; /* NULL in one-instruction mode (c->phys) */
 }
 

@@ -18,7 +18,7 @@ static size_t slot_of(uint64_t key, size_t cap)
 
 bool emu_dirty_init(struct emu_vm *ev)
 {
-	pthread_mutex_init(&ev->dirty_lock, NULL);
+	pthread_mutex_init(&ev->lock, NULL);
 	ev->dirty_cap = 1024;
 	ev->dirty_count = 0;
 	ev->dirty = calloc(ev->dirty_cap, sizeof *ev->dirty);
@@ -29,7 +29,7 @@ void emu_dirty_fini(struct emu_vm *ev)
 {
 	free(ev->dirty);
 	ev->dirty = NULL;
-	pthread_mutex_destroy(&ev->dirty_lock);
+	pthread_mutex_destroy(&ev->lock);
 }
 
 static bool find_locked(const struct emu_vm *ev, uint64_t key)
@@ -73,9 +73,9 @@ static bool insert_locked(struct emu_vm *ev, uint64_t key)
 bool emu_dirty_test(struct emu_cpu *c, uint64_t gpa)
 {
 	struct emu_vm *ev = c->vm->backend_data;
-	pthread_mutex_lock(&ev->dirty_lock);
+	pthread_mutex_lock(&ev->lock);
 	bool d = find_locked(ev, key_of(c->vcpu->space, gpa));
-	pthread_mutex_unlock(&ev->dirty_lock);
+	pthread_mutex_unlock(&ev->lock);
 	return d;
 }
 
@@ -85,7 +85,7 @@ void emu_dirty_clear(struct hvx_vm *vm, hv_vm_space_t space, uint64_t gpa, uint6
 	struct emu_vm *ev = vm->backend_data;
 	if (!ev)
 		return;
-	pthread_mutex_lock(&ev->dirty_lock);
+	pthread_mutex_lock(&ev->lock);
 	uint64_t *t = calloc(ev->dirty_cap, sizeof *t);
 	if (t) {
 		size_t n = 0;
@@ -101,7 +101,7 @@ void emu_dirty_clear(struct hvx_vm *vm, hv_vm_space_t space, uint64_t gpa, uint6
 		ev->dirty = t;
 		ev->dirty_count = n;
 	}
-	pthread_mutex_unlock(&ev->dirty_lock);
+	pthread_mutex_unlock(&ev->lock);
 }
 
 /*
@@ -113,15 +113,15 @@ void pml_write(struct emu_cpu *c, uint64_t gpa)
 {
 	struct emu_vm *ev = c->vm->backend_data;
 	uint64_t key = key_of(c->vcpu->space, gpa);
-	pthread_mutex_lock(&ev->dirty_lock);
+	pthread_mutex_lock(&ev->lock);
 	if (find_locked(ev, key)) {
-		pthread_mutex_unlock(&ev->dirty_lock);
+		pthread_mutex_unlock(&ev->lock);
 		return;
 	}
 	uint64_t index = c->v[HVX_SLOT_GUESTPML_INDEX] & 0xffff;
 	if (index > 511) {
-		pthread_mutex_unlock(&ev->dirty_lock);
-		vmx_exit_access(c, VMX_REASON_PML_FULL, 0);
+		pthread_mutex_unlock(&ev->lock);
+		vmx_exit_access(c, VMX_REASON_PML_FULL, 0, 0, 0);
 	}
 	/* The log page is guest-physical (VMCS_CTRL_PML_ADDR, docs/emu.md): written through the map, never elsewhere. */
 	uint64_t entry = c->v[HVX_SLOT_CTRL_PML_ADDR] + 8 * index, val = gpa & ~0xfffull;
@@ -131,5 +131,5 @@ void pml_write(struct emu_cpu *c, uint64_t gpa)
 		__atomic_store_n((uint64_t *)(void *)(page + (entry & 0xfff)), val, __ATOMIC_RELAXED);
 	c->v[HVX_SLOT_GUESTPML_INDEX] = (index - 1) & 0xffff;
 	insert_locked(ev, key);
-	pthread_mutex_unlock(&ev->dirty_lock);
+	pthread_mutex_unlock(&ev->lock);
 }

@@ -188,6 +188,8 @@ _Noreturn void vmx_exit_ept(struct emu_cpu *c, uint64_t gpa, uint64_t la, bool l
 			q |= 16;
 		if (perms & HV_MEMORY_EXEC)
 			q |= 32;
+		if (perms & EMU_PERM_SPP)
+			q |= 1u << 11; /* SPP-induced (docs/emu.md: UNCONFIRMED layout) */
 		if (la_valid) {
 			q |= 1u << 7;
 			if (final)
@@ -203,7 +205,7 @@ _Noreturn void vmx_exit_ept(struct emu_cpu *c, uint64_t gpa, uint64_t la, bool l
 	finish(c);
 }
 
-_Noreturn void vmx_exit_access(struct emu_cpu *c, unsigned reason, uint64_t qual)
+_Noreturn void vmx_exit_access(struct emu_cpu *c, unsigned reason, uint64_t qual, uint64_t gpa, uint64_t la)
 {
 	struct hvx_exit *e = c->exit;
 	memset(e, 0, sizeof *e);
@@ -217,6 +219,8 @@ _Noreturn void vmx_exit_access(struct emu_cpu *c, unsigned reason, uint64_t qual
 	}
 	e->reason = reason;
 	e->qualification = qual;
+	e->guest_physical = gpa;
+	e->guest_linear = trunc_la(c, la);
 	uint64_t f = emu_flags(c);
 	if (!idt || (c->vect.type == EV_HWEXC && c->vect.vec != EXC_DB))
 		f |= FL_RF;
