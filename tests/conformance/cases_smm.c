@@ -132,6 +132,18 @@ static void sipi_while_waiting_exits(struct h_ctx *h)
 	h_expect_sentinel(h, rip + 2);
 }
 
+/* The fields of an NMI / external-interrupt exit (spec 6.0, 6.1). */
+static void intr_exit_fields(struct h_ctx *h, uint64_t intr, uint64_t rip)
+{
+	h_expect(h, "VM-exit interruption information", h->x.intr, intr);
+	h_expect(h, "VM-exit interruption error code", h->x.intr_err, 0);
+	h_expect(h, "guest RIP", h->x.rip, rip);
+	h_expect(h, "exit qualification", h->x.qual, 0);
+	h_expect(h, "VM-exit instruction length (undefined: hvx writes 0)", h->x.len, 0);
+	h_expect(h, "IDT-vectoring information", h->x.idt, 0);
+	h_expect(h, "guest activity state", h->x.activity, 0);
+}
+
 /* Wait-for-SIPI blocks SMI, INIT, NMI and external interrupts (spec 7.1); they stay pending and come out, in
  * priority order, once the vCPU is active. */
 static void sipi_wait_holds_events(struct h_ctx *h)
@@ -165,13 +177,11 @@ static void sipi_wait_holds_events(struct h_ctx *h)
 	h_run(h);
 	if (!h_expect_reason(h, VMX_REASON_EXC_NMI))
 		return;
-	h_expect(h, "VM-exit interruption information (NMI)", h->x.intr, 0x80000202u);
-	h_expect(h, "guest RIP", h->x.rip, rip);
+	intr_exit_fields(h, 0x80000202u, rip); /* NMI */
 	h_run_keep_irq(h);
 	if (!h_expect_reason(h, VMX_REASON_IRQ))
 		return;
-	h_expect(h, "VM-exit interruption information (vector 0x41, acknowledged)", h->x.intr, 0x80000041u);
-	h_expect(h, "guest RIP", h->x.rip, rip);
+	intr_exit_fields(h, 0x80000041u, rip); /* vector 0x41, acknowledged */
 }
 
 static void sipi_when_active_discarded(struct h_ctx *h)
