@@ -40,6 +40,13 @@ static bool controls_valid(struct hvx_vcpu *vcpu, const struct hvx_caps *c)
 	uint32_t smm = entry & (VMENTRY_SMM | VMENTRY_DEACTIVATE_DUAL_MONITOR);
 	if (smm && (!atomic_load(&vcpu->dual_monitor) || smm == (VMENTRY_SMM | VMENTRY_DEACTIVATE_DUAL_MONITOR)))
 		return false;
+	/* TPR shadow without virtual-interrupt delivery: threshold bits 31:4 are 0 and, without APIC-access
+	 * virtualization, threshold[3:0] <= VTPR[7:4] (VTPR = HV_X86_TPR). */
+	if ((proc & CPU_BASED_TPR_SHADOW) && !(proc2 & CPU_BASED2_VIRT_INTR_DELIVERY)) {
+		uint64_t thr = v[HVX_SLOT_CTRL_TPR_THRESHOLD];
+		if ((thr & ~0xfull) || (!(proc2 & CPU_BASED2_VIRTUAL_APIC) && (thr & 0xf) > ((vcpu->state.tpr >> 4) & 0xf)))
+			return false;
+	}
 	return hvx_ctrl_allowed(c->vmx[HV_VMX_CAP_PINBASED], (uint32_t)v[HVX_SLOT_CTRL_PIN_BASED]) &&
 	       hvx_ctrl_allowed(c->vmx[HV_VMX_CAP_PROCBASED], proc) &&
 	       hvx_ctrl_allowed(c->vmx[HV_VMX_CAP_PROCBASED2], proc2) &&

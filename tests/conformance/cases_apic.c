@@ -236,6 +236,7 @@ static void tpr_write_virtualized(struct h_ctx *h)
 	if (!page)
 		return;
 	uint64_t rip = START(h, 1, "\x89\x03", APIC_GPA + 0x80, 0xfffff060);
+	SET(h, TPR, 0x40);
 	h_set_vmcs(h, VMCS_CTRL_TPR_THRESHOLD, 4);
 	h_run(h);
 	h_expect_sentinel(h, rip + 2);
@@ -256,6 +257,20 @@ static void tpr_write_below_threshold(struct h_ctx *h)
 	h_run(h);
 	expect_trap(h, VMX_REASON_TPR_THRESHOLD, rip + 2, 0);
 	h_expect(h, "HV_X86_TPR (VTPR)", h_reg(h, HV_X86_TPR), 0x20);
+}
+
+/* With APIC-access virtualization (and no virtual-interrupt delivery) entry with threshold[3:0] > VTPR[7:4] is valid
+ * and exits with 43 right after entry, before the first instruction (SDM 26.6.7). */
+static void tpr_below_threshold_at_entry(struct h_ctx *h)
+{
+	if (!apic_page(h, HV_MEMORY_READ | HV_MEMORY_WRITE))
+		return;
+	uint64_t rip = START(h, 1, "\x89\x03", APIC_GPA + 0x80, 0x70);
+	SET(h, TPR, 0x20);
+	h_set_vmcs(h, VMCS_CTRL_TPR_THRESHOLD, 3);
+	h_run(h);
+	expect_trap(h, VMX_REASON_TPR_THRESHOLD, rip, 0);
+	h_expect(h, "HV_X86_TPR unchanged", h_reg(h, HV_X86_TPR), 0x20);
 }
 
 /* ------------------------------------------------------------------ APIC_WRITE */
@@ -391,6 +406,135 @@ static void virq_held_by_tpr(struct h_ctx *h)
 	h_expect(h, "VPPR = VTPR (PPR virtualization at entry)", vapic_get(h, 0xa0), 0x50);
 }
 
+/* ------------------------------------------------------------------ virtualize x2APIC mode */
+
+/* The MSR bitmap lets the whole x2APIC range through (the virtualization applies only then). */
+static bool x2apic_setup(struct h_ctx *h)
+{
+	hv_return_t r = hvx_vcpu_set_msr_intercept(h->vcpu, 0x800, 0x100, 0);
+	if (r != HV_SUCCESS) {
+		h_decline(h, "hvx_vcpu_set_msr_intercept returned 0x%x", (unsigned)r);
+		return false;
+	}
+	return true;
+}
+
+static uint64_t msr_start(struct h_ctx *h, bool wr, uint32_t msr, uint64_t edx_eax)
+{
+	uint64_t rip = wr ? AT(h, H_SLOT(9), "\x0f\x30") : AT(h, H_SLOT(10), "\x0f\x32");
+	h_start(h, rip);
+	SET(h, RCX, msr);
+	SET(h, RAX, wr ? (edx_eax & 0xffffffff) : V_RAX);
+	SET(h, RDX, wr ? (edx_eax >> 32) : V_RDX);
+	return rip;
+}
+
+/* WRMSR 0x808 writes VTPR (bytes 0x80-0x87) and performs TPR virtualization: below the threshold, exit 43 after it. */
+static void x2apic_tpr_below_threshold(struct h_ctx *h)
+{
+	if (!x2apic_setup(h))
+		return;
+	uint64_t rip = msr_start(h, true, 0x808, 0x20);
+	SET(h, TPR, 0x50);
+	h_set_vmcs(h, VMCS_CTRL_TPR_THRESHOLD, 4);
+	h_run(h);
+	expect_trap(h, VMX_REASON_TPR_THRESHOLD, rip + 2, 0);
+	h_expect(h, "HV_X86_TPR (VTPR)", h_reg(h, HV_X86_TPR), 0x20);
+}
+
+/* RDMSR 0x808 reads VTPR without APIC-register virtualization; bits 63:8 set in WRMSR 0x808 are #GP(0). */
+static void x2apic_tpr_read(struct h_ctx *h)
+{
+	if (!x2apic_setup(h))
+		return;
+	uint64_t rip = msr_start(h, false, 0x808, 0);
+	SET(h, TPR, 0x60);
+	h_run(h);
+	h_expect_sentinel(h, rip + 2);
+	EXPECT_REG(h, RAX, 0x60);
+	EXPECT_REG(h, RDX, 0);
+}
+
+static void x2apic_tpr_reserved_bits(struct h_ctx *h)
+{
+	if (!x2apic_setup(h))
+		return;
+	uint64_t rip = msr_start(h, true, 0x808, 0x120);
+	SET(h, TPR, 0x60);
+	h_set_vmcs(h, VMCS_CTRL_EXC_BITMAP, 1u << 13);
+	h_run(h);
+	h_expect_exception(h, INTR_VALID | INTR_ERR | INTR_HW_EXC | 13, 0, rip, 0);
+	h_expect(h, "HV_X86_TPR unchanged", h_reg(h, HV_X86_TPR), 0x60);
+}
+
+/* Control off: the x2APIC MSRs are the (absent) x2APIC's, so RDMSR 0x808 raises #GP(0). */
+static void x2apic_off_rdmsr(struct h_ctx *h)
+{
+	if (!x2apic_setup(h))
+		return;
+	uint64_t rip = msr_start(h, false, 0x808, 0);
+	SET(h, TPR, 0x60);
+	h_set_vmcs(h, VMCS_CTRL_EXC_BITMAP, 1u << 13);
+	h_run(h);
+	h_expect_exception(h, INTR_VALID | INTR_ERR | INTR_HW_EXC | 13, 0, rip, 0);
+	EXPECT_REG(h, RAX, V_RAX);
+}
+
+/* With APIC-register virtualization RDMSR of a readable x2APIC MSR returns 8 bytes at (msr & 0xff) << 4. */
+static void x2apic_ldr_read(struct h_ctx *h)
+{
+	if (!x2apic_setup(h))
+		return;
+	vapic_put(h, 0xd0, 0x00010002);
+	vapic_put(h, 0xd4, 0xa5a5a5a5);
+	uint64_t rip = msr_start(h, false, 0x80d, 0);
+	h_run(h);
+	h_expect_sentinel(h, rip + 2);
+	EXPECT_REG(h, RAX, 0x00010002);
+	EXPECT_REG(h, RDX, 0xa5a5a5a5);
+}
+
+/* WRMSR 0x80b (EOI) with virtual-interrupt delivery: EOI virtualization, exit 45 when the bitmap bit is set. */
+static void x2apic_eoi(struct h_ctx *h)
+{
+	if (!x2apic_setup(h))
+		return;
+	uint64_t rip = msr_start(h, true, 0x80b, 0);
+	vapic_put(h, 0x120, 1u << 5); /* VISR: vector 0x45 */
+	h_set_vmcs(h, VMCS_GUEST_INT_STATUS, 0x4500);
+	h_set_vmcs(h, VMCS_CTRL_EOI_EXIT_BITMAP_1, 1ull << 5);
+	h_run(h);
+	expect_trap(h, VMX_REASON_VIRTUALIZED_EOI, rip + 2, 0x45);
+	h_expect(h, "guest interrupt status", h_vmcs(h, VMCS_GUEST_INT_STATUS), 0);
+	h_expect(h, "VISR word 2", vapic_get(h, 0x120), 0);
+}
+
+/* WRMSR 0x83f (self IPI) with a vector below 16: APIC-write exit with qualification 0x3f0. */
+static void x2apic_self_ipi_low_vector(struct h_ctx *h)
+{
+	if (!x2apic_setup(h))
+		return;
+	uint64_t rip = msr_start(h, true, 0x83f, 5);
+	h_run(h);
+	expect_trap(h, VMX_REASON_APIC_WRITE, rip + 2, 0x3f0);
+	h_expect(h, "virtual-APIC offset 0x3f0", vapic_get(h, 0x3f0), 5);
+	h_expect(h, "guest interrupt status (nothing requested)", h_vmcs(h, VMCS_GUEST_INT_STATUS), 0);
+}
+
+/* WRMSR 0x83f with vector 0x61: self-IPI virtualization, then delivery through the IDT at the next boundary. */
+static void x2apic_self_ipi(struct h_ctx *h)
+{
+	if (!x2apic_setup(h))
+		return;
+	uint64_t handler = AT(h, H_SLOT(7), "\xe6\xf4");
+	msr_start(h, true, 0x83f, 0x61);
+	vid_setup(h, 0x61, handler);
+	h_run(h);
+	h_expect_sentinel(h, handler);
+	h_expect(h, "guest interrupt status (SVI 0x61)", h_vmcs(h, VMCS_GUEST_INT_STATUS), 0x6100);
+	h_expect(h, "VISR word 3 (vector 0x61)", vapic_get(h, 0x130), 1u << 1);
+}
+
 /* ------------------------------------------------------------------ the table */
 
 #define APICV(...) CTL(.pin = PIN_BASED_INTR, .proc = TPRS | IOX, __VA_ARGS__)
@@ -420,6 +564,8 @@ const struct conf_case conf_cases_apic[] = {
 	 CTL(.proc = TPRS | IOX, .proc2 = VAPIC, .proc2_off = REGV | VID), {"IO"}, 0, tpr_write_virtualized, NULL},
 	{"TPR_THRESHOLD", "apic_page_tpr_write_below_threshold_exits", "apic_long", H_LONG64,
 	 CTL(.proc = TPRS, .proc2 = VAPIC, .proc2_off = VID), {0}, 0, tpr_write_below_threshold, NULL},
+	{"TPR_THRESHOLD", "threshold_above_vtpr_exits_right_after_entry", "apic_long", H_LONG64,
+	 CTL(.proc = TPRS, .proc2 = VAPIC, .proc2_off = VID), {0}, 0, tpr_below_threshold_at_entry, NULL},
 	{"APIC_WRITE", "eoi_write_without_vid_exits", "apic_long", H_LONG64,
 	 CTL(.proc = TPRS, .proc2 = VAPIC | REGV, .proc2_off = VID), {0}, 0, eoi_write_without_vid, NULL},
 	{"APIC_WRITE", "lvt_timer_write_lands_in_virtual_apic_page_then_exits", "apic_long", H_LONG64,
@@ -436,5 +582,21 @@ const struct conf_case conf_cases_apic[] = {
 	 APICV(.proc2 = VAPIC | VID), {"IO"}, 0, eoi_no_exit, NULL},
 	{"VIRTUALIZED_EOI", "virtual_interrupt_held_below_vppr", "apic_long", H_LONG64, APICV(.proc2 = VAPIC | VID),
 	 {"IO"}, 0, virq_held_by_tpr, NULL},
+	{"TPR_THRESHOLD", "x2apic_wrmsr_808_below_threshold_exits", "apic_long", H_LONG64,
+	 CTL(.proc = TPRS, .proc2 = CPU_BASED2_X2APIC, .proc2_off = VID), {0}, 0, x2apic_tpr_below_threshold, NULL},
+	{"RDMSR", "x2apic_rdmsr_808_reads_vtpr", "apic_long", H_LONG64,
+	 CTL(.proc = TPRS | IOX, .proc2 = CPU_BASED2_X2APIC, .proc2_off = REGV | VID), {"IO"}, 0, x2apic_tpr_read, NULL},
+	{"RDMSR", "x2apic_control_off_rdmsr_808_is_gp", "apic_long", H_LONG64,
+	 CTL(.proc = TPRS, .proc2_off = CPU_BASED2_X2APIC), {"EXC_NMI"}, 0, x2apic_off_rdmsr, NULL},
+	{"RDMSR", "x2apic_rdmsr_of_ldr_reads_virtual_apic_page", "apic_long", H_LONG64,
+	 CTL(.proc = TPRS | IOX, .proc2 = CPU_BASED2_X2APIC | REGV), {"IO"}, 0, x2apic_ldr_read, NULL},
+	{"WRMSR", "x2apic_wrmsr_808_reserved_bits_gp", "apic_long", H_LONG64,
+	 CTL(.proc = TPRS, .proc2 = CPU_BASED2_X2APIC, .proc2_off = VID), {"EXC_NMI"}, 0, x2apic_tpr_reserved_bits, NULL},
+	{"VIRTUALIZED_EOI", "x2apic_wrmsr_80b_eoi_exits", "apic_long", H_LONG64,
+	 APICV(.proc2 = CPU_BASED2_X2APIC | VID), {0}, 0, x2apic_eoi, NULL},
+	{"APIC_WRITE", "x2apic_self_ipi_below_16_exits", "apic_long", H_LONG64, APICV(.proc2 = CPU_BASED2_X2APIC | VID),
+	 {0}, 0, x2apic_self_ipi_low_vector, NULL},
+	{"APIC_WRITE", "x2apic_self_ipi_is_virtualized_and_delivered", "apic_long", H_LONG64,
+	 APICV(.proc2 = CPU_BASED2_X2APIC | VID), {"IO"}, 0, x2apic_self_ipi, NULL},
 	{NULL, NULL, NULL, 0, {0}, {0}, 0, NULL, NULL},
 };

@@ -255,12 +255,18 @@ static void apic_virtualization_controls_are_checked_at_entry(void **state)
 		skip(); /* this backend does not virtualize the APIC */
 	uint32_t proc = (uint32_t)((p1 | CPU_BASED_SECONDARY_CTLS) & (p1 >> 32));
 	uint32_t pinv = (uint32_t)((pin | PIN_BASED_INTR) & (pin >> 32));
-	static const struct { uint32_t proc_add, pin_clear, proc2; } bad[] = {
-		{0, 0, CPU_BASED2_APIC_REG_VIRT},
-		{0, 0, CPU_BASED2_VIRT_INTR_DELIVERY},
-		{CPU_BASED_TPR_SHADOW, PIN_BASED_INTR, CPU_BASED2_VIRT_INTR_DELIVERY},
+	static const struct { uint32_t proc_add, pin_clear, proc2; uint64_t threshold; } bad[] = {
+		{0, 0, CPU_BASED2_APIC_REG_VIRT, 0},
+		{0, 0, CPU_BASED2_VIRT_INTR_DELIVERY, 0},
+		{CPU_BASED_TPR_SHADOW, PIN_BASED_INTR, CPU_BASED2_VIRT_INTR_DELIVERY, 0},
+		/* TPR shadow without virtual-interrupt delivery: threshold bits 31:4 are 0, and without APIC-access
+		 * virtualization threshold[3:0] <= VTPR[7:4] (VTPR = HV_X86_TPR = 0x20 here) */
+		{CPU_BASED_TPR_SHADOW, 0, CPU_BASED2_VIRTUAL_APIC, 0x12},
+		{CPU_BASED_TPR_SHADOW, 0, 0, 3},
 	};
+	assert_int_equal(hv_vcpu_write_register(v, HV_X86_TPR, 0x20), HV_SUCCESS);
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		assert_int_equal(hv_vmx_vcpu_write_vmcs(v, VMCS_CTRL_TPR_THRESHOLD, bad[i].threshold), HV_SUCCESS);
 		assert_int_equal(hv_vmx_vcpu_write_vmcs(v, VMCS_CTRL_CPU_BASED, (proc & ~CPU_BASED_TPR_SHADOW) | bad[i].proc_add),
 				 HV_SUCCESS);
 		assert_int_equal(hv_vmx_vcpu_write_vmcs(v, VMCS_CTRL_PIN_BASED, pinv & ~bad[i].pin_clear), HV_SUCCESS);

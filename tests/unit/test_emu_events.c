@@ -488,6 +488,7 @@ static void test_tpr_shadow_threshold(void **state)
 	eg_load(&g, EG_CODE, code, sizeof code);
 	eg_controls(&g, CPU_BASED_HLT | CPU_BASED_TPR_SHADOW, 0);
 	eg_wr(&g, VMCS_CTRL_TPR_THRESHOLD, 5);
+	eg_setreg(&g, HV_X86_TPR, 0x50); /* entry needs threshold <= VTPR[7:4] without APIC-access virtualization */
 	eg_setreg(&g, HV_X86_RAX, 7);
 	eg_setreg(&g, HV_X86_RCX, 3);
 	assert_int_equal(eg_run(&g), VMX_REASON_TPR_THRESHOLD);

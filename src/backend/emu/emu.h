@@ -491,6 +491,7 @@ _Noreturn void apicv_exit_physical(struct emu_cpu *c); /* guest-physical access 
 void apicv_write_emulation(struct emu_cpu *c);         /* after the instruction that did a virtualized write */
 void apicv_tpr_virtualization(struct emu_cpu *c);      /* after a VTPR write (MOV to CR8, APIC page offset 0x80) */
 void apicv_entry(struct emu_cpu *c);
+void apicv_entry_tpr(struct emu_cpu *c);               /* TPR below threshold right after VM entry (exit 43) */
 bool apicv_virq_ready(struct emu_cpu *c);              /* virtual interrupt recognized and deliverable now */
 void apicv_deliver(struct emu_cpu *c);                 /* virtual-interrupt delivery through the IDT */
 /* I/O qualification (spec 6.30) and, for string I/O, the guest-linear address and instruction information. */
@@ -508,5 +509,7 @@ _Noreturn void vmx_sipi_wait(struct emu_cpu *c); /* wait-for-SIPI: exits on SIPI
 void emu_smm_fini(struct emu_cpu *c);
 /* ---- entry_ext.c: the VM-entry MSR-load list and injected machine checks, after the guest-state checks ---- */
 bool vmx_entry_late(struct emu_cpu *c);        /* false: exit 34 or 41 filled */
+/* Virtualize x2APIC mode: an RDMSR/WRMSR of 0x800-0x8ff that did not exit; false = not virtualized. */
+bool apicv_msr(struct emu_cpu *c, uint32_t msr, bool wr, uint64_t val);
 
 #endif

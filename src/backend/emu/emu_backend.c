@@ -27,7 +27,7 @@ static bool emu_available(const char **why)
 		       CPU_BASED2_VMFUNC | CPU_BASED2_RDSEED | CPU_BASED2_XSAVES_XRSTORS | CPU_BASED2_ENCLS_EXIT_MAP |       \
 		       CPU_BASED2_USER_WAIT_PAUSE | CPU_BASED2_PML | CPU_BASED2_VIRTUAL_APIC | CPU_BASED2_APIC_REG_VIRT |    \
 		       CPU_BASED2_VIRT_INTR_DELIVERY |             \
-		       CPU_BASED2_EPT_SUBPAGE_WRITE)
+		       CPU_BASED2_EPT_SUBPAGE_WRITE | CPU_BASED2_X2APIC)
 /* The VMCS guest fields are the live registers: DR7 and EFER are always loaded at entry and saved at exit. */
 #define ENTRY_FIXED1 (0x000011fbu | VMENTRY_LOAD_DBG_CONTROLS | VMENTRY_LOAD_EFER)
 /* Entry to SMM and deactivate dual-monitor treatment: only meaningful under the vCPU's dual-monitor model, which

@@ -25,3 +25,9 @@ SLOT 7
 SLOT 8
 	mov [rbx], al
 	DONE
+SLOT 9
+	wrmsr
+	DONE
+SLOT 10
+	rdmsr
+	DONE

@@ -167,6 +167,8 @@ void h_msr(struct emu_cpu *c, const struct emu_insn *in)
 		vmx_exit_insn(c, wr ? VMX_REASON_WRMSR : VMX_REASON_RDMSR, 0, 0);
 	/* Native or managed: the stored value is the MSR. */
 	uint64_t val = (c->s->gpr[HVX_RDX] << 32) | (uint32_t)c->s->gpr[HVX_RAX];
+	if ((c->proc2 & CPU_BASED2_X2APIC) && (msr & ~0xffu) == 0x800 && apicv_msr(c, msr, wr, val))
+		return; /* virtualized on the virtual-APIC page */
 	const struct hvx_msr_desc *d = hvx_msr_find(msr);
 	if (d) {
 		if (d->offset == HVX_MSR_COMPUTED) {

@@ -226,6 +226,17 @@ void apicv_entry(struct emu_cpu *c)
 		ppr_virtualization(c);
 }
 
+/* Right after VM entry (after any injection): with TPR shadow and APIC-access virtualization but no virtual-interrupt
+ * delivery, exit 43 when TPR threshold[3:0] > VTPR[7:4] (SDM 26.6.7; without APIC-access virtualization entry would
+ * have failed instead). */
+void apicv_entry_tpr(struct emu_cpu *c)
+{
+	if ((c->proc & CPU_BASED_TPR_SHADOW) && (c->proc2 & CPU_BASED2_VIRTUAL_APIC) &&
+	    !(c->proc2 & CPU_BASED2_VIRT_INTR_DELIVERY) &&
+	    (c->v[HVX_SLOT_CTRL_TPR_THRESHOLD] & 0xf) > ((vget(c, VA_TPR) >> 4) & 0xf))
+		vmx_exit_event(c, VMX_REASON_TPR_THRESHOLD);
+}
+
 /* A virtual interrupt is recognized (RVI[7:4] > VPPR[7:4], no interrupt-window exiting) and deliverable now. */
 bool apicv_virq_ready(struct emu_cpu *c)
 {
@@ -248,4 +259,68 @@ void apicv_deliver(struct emu_cpu *c)
 	emu_deliver(c, v, EV_EXTINT, false, 0, 0);
 	c->vect.valid = false;
 	c->depth = 0;
+}
+
+/* ---- virtualize x2APIC mode (SDM 29.5): RDMSR/WRMSR of 0x800-0x8ff that the MSR bitmap lets through ---- */
+
+/* x2APIC MSRs whose RDMSR reads the virtual-APIC page under APIC-register virtualization (one bit per MSR & 0x3f). */
+static const uint64_t x2apic_read_msrs = (1ull << 0x02) | (1ull << 0x03) | (1ull << 0x08) | (1ull << 0x0a) |
+					 (1ull << 0x0d) | (1ull << 0x0f) | (0xffffffull << 0x10) /* ISR, TMR, IRR */ |
+					 (1ull << 0x28) | (1ull << 0x30) | (0x7full << 0x32) /* LVT, initial count */ |
+					 (1ull << 0x3e);
+
+static uint64_t vget64(struct emu_cpu *c, unsigned off)
+{
+	return vget(c, off) | ((uint64_t)vget(c, off + 4) << 32);
+}
+
+static void vput64(struct emu_cpu *c, unsigned off, uint64_t v)
+{
+	vput(c, off, (uint32_t)v);
+	vput(c, off + 4, (uint32_t)(v >> 32));
+}
+
+bool apicv_msr(struct emu_cpu *c, uint32_t msr, bool wr, uint64_t val)
+{
+	unsigned off = (msr & 0xff) << 4;
+	bool vid = c->proc2 & CPU_BASED2_VIRT_INTR_DELIVERY;
+	if (!wr) {
+		bool ok = (c->proc2 & CPU_BASED2_APIC_REG_VIRT) ? msr <= 0x83f && ((x2apic_read_msrs >> (msr & 0x3f)) & 1)
+								: msr == 0x808;
+		if (!ok)
+			return false; /* the (absent) x2APIC itself */
+		uint64_t v = vget64(c, off);
+		reg_set(c, HVX_RAX, 4, false, v & 0xffffffff);
+		reg_set(c, HVX_RDX, 4, false, v >> 32);
+		return true;
+	}
+	if (msr == 0x808) {
+		if (val >> 8)
+			emu_gp0(c);
+		vput64(c, VA_TPR, val);
+		c->s->rip = c->next_rip; /* TPR virtualization is trap-like */
+		apicv_tpr_virtualization(c);
+		c->stop = true;
+		return true;
+	}
+	if (vid && msr == 0x80b) {
+		if (val)
+			emu_gp0(c);
+		c->s->rip = c->next_rip;
+		eoi_virtualization(c);
+		c->stop = true;
+		return true;
+	}
+	if (vid && msr == 0x83f) {
+		if (val >> 8)
+			emu_gp0(c);
+		vput64(c, 0x3f0, val);
+		c->s->rip = c->next_rip;
+		if (val < 16)
+			trap_exit(c, VMX_REASON_APIC_WRITE, 0x3f0);
+		self_ipi_virtualization(c, (unsigned)val);
+		c->stop = true;
+		return true;
+	}
+	return false;
 }

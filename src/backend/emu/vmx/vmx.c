@@ -532,6 +532,8 @@ void vmx_inject(struct emu_cpu *c)
 	uint64_t *v = c->v;
 	if (v[HVX_SLOT_GUEST_ACTIVITY_STATE] == 3)
 		vmx_sipi_wait(c); /* executes nothing until SIPI, a kick or the run deadline */
+	if (!(v[HVX_SLOT_CTRL_VMENTRY_IRQ_INFO] & (1u << 31)))
+		apicv_entry_tpr(c); /* spec 7.2 item 1: above everything after entry (not in wait-for-SIPI) */
 	if (c->timer_expiry != ~0ull && v[HVX_SLOT_GUEST_VMX_TIMER_VALUE] == 0 &&
 	    !(v[HVX_SLOT_CTRL_VMENTRY_IRQ_INFO] & (1u << 31)))
 		vmx_exit_event(c, VMX_REASON_VMX_TIMER_EXPIRED);
@@ -540,6 +542,8 @@ void vmx_inject(struct emu_cpu *c)
 		v[HVX_SLOT_CTRL_VMENTRY_IRQ_INFO] = info & ~(1u << 31);
 		v[HVX_SLOT_GUEST_ACTIVITY_STATE] = 0;
 		unsigned type = (info >> 8) & 7, vec = info & 0xff;
+		if (type == 7)
+			apicv_entry_tpr(c);
 		if (type == 7 && vec == 0)
 			vmx_exit_event(c, VMX_REASON_MTF); /* pending MTF VM exit */
 		if (type == 7)
@@ -550,6 +554,7 @@ void vmx_inject(struct emu_cpu *c)
 		c->skip_bitmap = true;
 		emu_deliver(c, vec, type, (info >> 11) & 1, (uint32_t)v[HVX_SLOT_CTRL_VMENTRY_EXC_ERROR],
 			    (unsigned)v[HVX_SLOT_CTRL_VMENTRY_INSTR_LEN]);
+		apicv_entry_tpr(c); /* after the injected event's delivery */
 		if (c->timer_expiry != ~0ull && v[HVX_SLOT_GUEST_VMX_TIMER_VALUE] == 0 && !c->icls[IC_MTF])
 			vmx_exit_event(c, VMX_REASON_VMX_TIMER_EXPIRED);
 		if (c->icls[IC_MTF])
