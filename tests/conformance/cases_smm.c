@@ -414,6 +414,41 @@ static void smi_wakes_hlt(struct h_ctx *h)
 		h_expect(h, "guest activity state (HLT: the exit completes before the vCPU wakes)", h->x.activity, 1);
 }
 
+/* Spec 7.2: right after VM entry an SMI comes before the pending MTF exit an injected type-7 event makes; the SMM VM
+ * exit then sets bit 28 and the MTF exit is not reported. */
+static void smi_preempts_injected_pending_mtf(struct h_ctx *h)
+{
+	uint64_t rip = AT(h, H_SLOT(6), "\x90\x90");
+	h_start(h, rip);
+	if (!dual_monitor_on(h) || !ext_ok(h, hvx_vcpu_raise_smi(h->vcpu), "hvx_vcpu_raise_smi"))
+		return;
+	h_set_vmcs(h, VMCS_CTRL_VMENTRY_IRQ_INFO, INTR_VALID | (7u << 8)); /* other event, vector 0: pending MTF */
+	h_run(h);
+	event_exit(h, PENDING_MTF | VMX_REASON_OTHER_SMI, 0, rip);
+	h_expect(h, "VM-entry interruption information (valid bit cleared by the entry)",
+		 h_vmcs(h, VMCS_CTRL_VMENTRY_IRQ_INFO) & INTR_VALID, 0);
+	h_run(h);
+	h_expect_sentinel(h, rip + 2);
+}
+
+/* An injected event is delivered before the SMI is taken (spec 7.2: a vectored injection always completes first). */
+static void smi_after_injected_interrupt_delivery(struct h_ctx *h)
+{
+	uint64_t rip = AT(h, H_SLOT(6), "\x90\x90");
+	uint64_t handler = AT(h, H_SLOT(4), "\xeb\xfe");
+	h_start(h, rip);
+	h_idt_gate64(h, 0x30, handler);
+	h_set_vmcs(h, VMCS_GUEST_IDTR_LIMIT, 0xfff);
+	SET(h, RFLAGS, 0x202);
+	if (!dual_monitor_on(h) || !ext_ok(h, hvx_vcpu_raise_smi(h->vcpu), "hvx_vcpu_raise_smi"))
+		return;
+	h_set_vmcs(h, VMCS_CTRL_VMENTRY_IRQ_INFO, INTR_VALID | 0x30); /* external interrupt 0x30 */
+	h_run(h);
+	event_exit(h, VMX_REASON_OTHER_SMI, 0, handler);
+	EXPECT_REG(h, RSP, H_STACK_TOP - 40); /* the 64-bit interrupt frame was pushed */
+	h_expect_masked(h, "guest RFLAGS.IF (cleared by the interrupt gate)", h->x.rflags, 0, 0x200);
+}
+
 static void smi_refused_without_model(struct h_ctx *h)
 {
 	uint64_t rip = AT(h, H_SLOT(6), "\x90\x90");
@@ -703,6 +738,10 @@ const struct conf_case conf_cases_smm[] = {
 	{"OTHER_SMI", "smi_raised_while_running_exits", "smm_long", H_LONG64, {0}, {0}, 0, smi_while_running, NULL},
 	{"OTHER_SMI", "smi_exits_above_init", "smm_long", H_LONG64, {0}, {"INIT"}, 0, smi_above_init, NULL},
 	{"OTHER_SMI", "smi_wakes_hlt", "smm_long", H_LONG64, {0}, {0}, 0, smi_wakes_hlt, NULL},
+	{"OTHER_SMI", "smi_after_entry_preempts_injected_pending_mtf_with_bit28", "smm_long", H_LONG64, CTL(.proc = IOX),
+	 {"IO", "MTF"}, 0, smi_preempts_injected_pending_mtf, NULL},
+	{"OTHER_SMI", "smi_after_injected_interrupt_delivery", "smm_long", H_LONG64, {0}, {0}, 0,
+	 smi_after_injected_interrupt_delivery, NULL},
 	{"OTHER_SMI", "smi_refused_without_dual_monitor_model", "smm_long", H_LONG64, CTL(.proc = IOX), {"IO"}, 0,
 	 smi_refused_without_model, NULL},
 	{"RSM", "rsm_in_smm_guest_exits", "smm_long", H_LONG64, CTL(.entry = VMENTRY_SMM), {0}, 0, rsm_in_smm_exits,

@@ -534,6 +534,9 @@ void vmx_inject(struct emu_cpu *c)
 		vmx_sipi_wait(c); /* executes nothing until SIPI, a kick or the run deadline */
 	if (!(v[HVX_SLOT_CTRL_VMENTRY_IRQ_INFO] & (1u << 31)))
 		apicv_entry_tpr(c); /* spec 7.2 item 1: above everything after entry (not in wait-for-SIPI) */
+	/* Spec 7.2 item 2: then an SMI, before a pending MTF exit and the zero timer. */
+	if (!(v[HVX_SLOT_CTRL_VMENTRY_IRQ_INFO] & (1u << 31)))
+		vmx_smi(c, false);
 	if (c->timer_expiry != ~0ull && v[HVX_SLOT_GUEST_VMX_TIMER_VALUE] == 0 &&
 	    !(v[HVX_SLOT_CTRL_VMENTRY_IRQ_INFO] & (1u << 31)))
 		vmx_exit_event(c, VMX_REASON_VMX_TIMER_EXPIRED);
@@ -544,8 +547,10 @@ void vmx_inject(struct emu_cpu *c)
 		unsigned type = (info >> 8) & 7, vec = info & 0xff;
 		if (type == 7)
 			apicv_entry_tpr(c);
-		if (type == 7 && vec == 0)
+		if (type == 7 && vec == 0) {
+			vmx_smi(c, true); /* an SMM VM exit pre-empts the pending MTF exit (reason bit 28) */
 			vmx_exit_event(c, VMX_REASON_MTF); /* pending MTF VM exit */
+		}
 		if (type == 7)
 			return;
 		if (type == EV_NMI)
@@ -555,6 +560,7 @@ void vmx_inject(struct emu_cpu *c)
 		emu_deliver(c, vec, type, (info >> 11) & 1, (uint32_t)v[HVX_SLOT_CTRL_VMENTRY_EXC_ERROR],
 			    (unsigned)v[HVX_SLOT_CTRL_VMENTRY_INSTR_LEN]);
 		apicv_entry_tpr(c); /* after the injected event's delivery */
+		vmx_smi(c, c->icls[IC_MTF]);
 		if (c->timer_expiry != ~0ull && v[HVX_SLOT_GUEST_VMX_TIMER_VALUE] == 0 && !c->icls[IC_MTF])
 			vmx_exit_event(c, VMX_REASON_VMX_TIMER_EXPIRED);
 		if (c->icls[IC_MTF])
