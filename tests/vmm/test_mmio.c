@@ -435,6 +435,86 @@ static void fetch_and_failures(void **state)
 	assert_memory_equal(&c, &saved, sizeof c);
 }
 
+/* ---- random instructions: whatever the bytes and the state, a defined result and no stray access ---- */
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+static uint64_t rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+static unsigned stray;
+static int any_dev_read(void *ctx, uint64_t gpa, unsigned size, uint64_t *v)
+{
+	(void)ctx;
+	if (size != 1 && size != 2 && size != 4 && size != 8)
+		stray++;
+	*v = gpa * 0x9e3779b97f4a7c15ull;
+	return (gpa & 0xfff) == 0xbad ? -1 : 0;
+}
+static int any_dev_write(void *ctx, uint64_t gpa, unsigned size, uint64_t v)
+{
+	(void)ctx, (void)v;
+	if (size != 1 && size != 2 && size != 4 && size != 8)
+		stray++;
+	return (gpa & 0xfff) == 0xbad ? -1 : 0;
+}
+
+static void random_instructions(void **state)
+{
+	(void)state;
+	static const struct hvx_mmio_ops rops = {ram_read, ram_write, any_dev_read, any_dev_write};
+	static const uint8_t prefixes[] = {0x66, 0x67, 0xf0, 0xf2, 0xf3, 0x2e, 0x26, 0x64, 0x65, 0x48, 0x41, 0x4c, 0x0f};
+	static const uint64_t ptrs[] = {DEV, DEV + 0xff8, 0x8000, 0xffffc, 0x80000000, 0, ~0ull, 0xfffffffffee00000ull};
+	unsigned counts[8] = {0};
+	for (unsigned iter = 0; iter < 200000; iter++) {
+		struct mmio_cpu c, before;
+		cpu64(&c);
+		switch (iter % 5) {
+		case 0: break;                                             /* 64-bit, 4-level paging */
+		case 1: c.code_bits = 32; c.efer = 0; c.cr0 = 0x11; c.cr4 = 0; break; /* 32-bit, no paging */
+		case 2: c.code_bits = 16; c.efer = 0; c.cr0 = 0x11; c.cr4 = 0; break; /* 16-bit protected */
+		case 3: c.code_bits = 16; c.efer = 0; c.cr0 = 0; c.cr4 = 0; break;    /* real mode */
+		default: c.code_bits = 32; c.efer = 0; c.cr0 = 0x80000011; c.cr3 = 0x10000; c.cr4 = 0x10; break; /* 32-bit paging */
+		}
+		for (unsigned i = 0; i < 16; i++)
+			c.gpr[i] = (rnd() & 1) ? ptrs[rnd() % 8] + (rnd() & 0x1f) : rnd();
+		c.gpr[4] = (rnd() & 1) ? 0x7000 : rnd();
+		c.rflags = 2 | (rnd() & 0xcd5) ;
+		uint8_t b[15];
+		unsigned len = 1 + (unsigned)(rnd() % 15), p = 0;
+		for (unsigned i = 0; i < len; i++)
+			b[i] = (uint8_t)rnd();
+		while (p < len && (rnd() & 3) == 0)
+			b[p++] = prefixes[rnd() % sizeof prefixes];
+		if (p < len - 1 && (rnd() & 1))
+			b[p + 1] = (uint8_t)((b[p + 1] & 0x38) | (rnd() & 0x47)); /* ModRM with a memory operand, mostly */
+		before = c;
+		struct hvx_mmio_access a;
+		hv_return_t r = mmio_execute(&c, b, len, &rops, NULL, &a);
+		if (r == HV_SUCCESS)
+			counts[0]++;
+		else if (r == HV_UNSUPPORTED)
+			counts[1]++;
+		else if (r == HV_ERROR)
+			counts[2]++;
+		else
+			fail_msg("unexpected result %#x", r);
+		if (r != HV_SUCCESS)
+			assert_memory_equal(&c, &before, sizeof c);
+		else
+			assert_true(a.length >= 1 && a.length <= len);
+	}
+	printf("random: %u done, %u unsupported, %u errors\n", counts[0], counts[1], counts[2]);
+	assert_int_equal(stray, 0);
+	/* The mix exercises all three outcomes. */
+	assert_true(counts[0] > 1000);
+	assert_true(counts[1] > 1000);
+	assert_true(counts[2] > 1000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -447,6 +527,7 @@ int main(void)
 		cmocka_unit_test(emu_forms),
 		cmocka_unit_test(split_access),
 		cmocka_unit_test(fetch_and_failures),
+		cmocka_unit_test(random_instructions),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
