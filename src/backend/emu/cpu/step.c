@@ -1,5 +1,6 @@
 /* step.c: the one-instruction mode: a temporary CPU built from a given state runs one data instruction with the normal decoder and handlers, every guest-physical access going to callbacks (the MMIO emulator's engine). */
-#include <stdio.h>
+#include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -139,13 +140,65 @@ void emu_phys_pte_set(struct emu_cpu *c, uint64_t gpa, unsigned size, uint64_t b
 
 /* ---- the temporary CPU ---- */
 
-static struct step_cpu *step_new(const struct emu_step_state *st, const struct emu_step_mem *mem)
+/* One temporary CPU per thread, kept between steps (it is large: the TLB and jump cache alone are 36 KiB). */
+static pthread_key_t step_key;
+static pthread_once_t step_once = PTHREAD_ONCE_INIT;
+static bool step_key_ok;
+
+static void step_key_init(void)
 {
+	step_key_ok = pthread_key_create(&step_key, free) == 0;
+}
+
+/*
+ * Zero everything of the cached CPU except its TLB and jump cache: the one-instruction mode never fills them
+ * (translate() returns before the TLB fill when c->phys is set; no block is decoded), so they are still zero.
+ */
+static void step_clear(struct step_cpu *sc)
+{
+	struct emu_cpu *c = &sc->c;
+	uint8_t mode = c->mode, cpl = c->cpl, paging = c->paging; /* kept: the TLB is flushed only if they change */
+	char *base = (char *)c;
+	size_t tlb = offsetof(struct emu_cpu, tlb), tlb_end = tlb + sizeof c->tlb;
+	size_t jc = offsetof(struct emu_cpu, jc), jc_end = jc + sizeof c->jc;
+	_Static_assert(offsetof(struct emu_cpu, tlb) < offsetof(struct emu_cpu, jc), "layout");
+	memset(base, 0, tlb);
+	memset(base + tlb_end, 0, jc - tlb_end);
+	memset(base + jc_end, 0, sizeof *c - jc_end);
+	memset(&sc->s, 0, offsetof(struct hvx_vcpu_state, fpstate));
+	memset(&sc->phys, 0, sizeof sc->phys);
+	memset(&sc->in, 0, sizeof sc->in);
+	sc->rcx0 = 0;
+	c->mode = mode;
+	c->cpl = cpl;
+	c->paging = paging;
+}
+
+static struct step_cpu *step_get(void)
+{
+	pthread_once(&step_once, step_key_init);
+	struct step_cpu *sc = step_key_ok ? pthread_getspecific(step_key) : NULL;
+	if (sc) {
+		step_clear(sc);
+		return sc;
+	}
 	size_t al = _Alignof(struct step_cpu), size = (sizeof(struct step_cpu) + al - 1) / al * al;
-	struct step_cpu *sc = aligned_alloc(al, size);
+	sc = aligned_alloc(al, size);
 	if (!sc)
 		return NULL;
 	memset(sc, 0, sizeof *sc);
+	if (step_key_ok && pthread_setspecific(step_key, sc) != 0) {
+		free(sc);
+		return NULL;
+	}
+	return sc;
+}
+
+static struct step_cpu *step_new(const struct emu_step_state *st, const struct emu_step_mem *mem)
+{
+	struct step_cpu *sc = step_get();
+	if (!sc)
+		return NULL;
 	struct emu_cpu *c = &sc->c;
 	c->s = &sc->s;
 	c->v = sc->s.vmcs;
@@ -164,9 +217,10 @@ static struct step_cpu *step_new(const struct emu_step_state *st, const struct e
 		c->v[HVX_SLOT_GUEST_ES_LIMIT + i] = st->seg[i].limit;
 		c->v[HVX_SLOT_GUEST_ES_AR + i] = st->seg[i].ar;
 	}
-	c->mode = 0xff;
 	c->lf_op = LF_NONE;
 	emu_mode_update(c);
+	for (unsigned i = 0; i < 6; i++)
+		emu_seg_update(c, i); /* emu_mode_update refreshes them only when the mode changed */
 	return sc;
 }
 
@@ -248,7 +302,11 @@ static enum emu_step_result step_run(struct step_cpu *sc, const uint8_t *bytes, 
 		return r;
 	const struct emu_insn *in = &sc->in;
 	info->length = in->len;
-	snprintf(info->mnemonic, sizeof info->mnemonic, "%s", ZydisMnemonicGetString((ZydisMnemonic)in->mnem));
+	const char *name = ZydisMnemonicGetString((ZydisMnemonic)in->mnem);
+	if (name) {
+		strncpy(info->mnemonic, name, sizeof info->mnemonic - 1);
+		info->mnemonic[sizeof info->mnemonic - 1] = 0;
+	}
 	if (!runnable(in))
 		return EMU_STEP_UNSUPPORTED;
 	sc->rcx0 = c->s->gpr[HVX_RCX];
@@ -290,7 +348,6 @@ enum emu_step_result emu_step(struct emu_step_state *st, const uint8_t *bytes, u
 		st->rip = sc->s.rip;
 		st->rflags = sc->s.rflags;
 	}
-	free(sc);
 	return r;
 }
 
@@ -325,6 +382,5 @@ enum emu_step_result emu_step_translate(const struct emu_step_state *st, const s
 	enum emu_step_result r = load_pdptes(sc);
 	if (r == EMU_STEP_DONE)
 		r = translate_run(sc, la, gpa);
-	free(sc);
 	return r;
 }

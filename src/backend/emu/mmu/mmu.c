@@ -409,6 +409,10 @@ uint64_t mmu_read_lin(struct emu_cpu *c, uint64_t la, unsigned size, unsigned ac
 		memcpy(&v, p, size);
 		return v;
 	}
+	if (c->phys && (la & 0xfff) + size <= 4096) {
+		emu_phys_read(c, c->phys->gpa, &v, size); /* one-instruction mode: translated just above */
+		return v;
+	}
 	mmu_read_buf(c, la, &v, size, acc);
 	return v;
 }
@@ -418,6 +422,10 @@ void mmu_write_lin(struct emu_cpu *c, uint64_t la, unsigned size, uint64_t val, 
 	uint8_t *p = mmu_ptr(c, la, size, acc | ACC_W);
 	if (p) {
 		memcpy(p, &val, size);
+		return;
+	}
+	if (c->phys && (la & 0xfff) + size <= 4096) {
+		emu_phys_write(c, c->phys->gpa, &val, size);
 		return;
 	}
 	mmu_write_buf(c, la, &val, size, acc);
