@@ -121,6 +121,7 @@ struct kvm_insn {
 	unsigned addrsize;        /* address size in bytes (2, 4, 8) */
 	int seg;                  /* segment override (0 ES .. 5 GS), -1 none */
 	bool rep, repne, lock;
+	bool p66;                 /* operand-size prefix present (selects SSE forms of 0F opcodes) */
 	uint8_t rex;
 	unsigned map;             /* 0 one-byte, 1 0F, 2 0F38, 3 0F3A */
 	uint8_t opcode;

@@ -233,6 +233,7 @@ bool kvm_decode(const uint8_t *b, size_t n, bool long64, bool def32, const struc
 		return false;
 	bool rex_w = d->rex & 8;
 	d->opsize = long64 ? (rex_w ? 8 : opsize_pfx ? 2 : 4) : ((def32 != opsize_pfx) ? 4 : 2);
+	d->p66 = opsize_pfx;
 	d->addrsize = long64 ? (addr_pfx ? 4 : 8) : ((def32 != addr_pfx) ? 4 : 2);
 	unsigned imm = 0;
 	uint8_t o = b[i++];

@@ -348,6 +348,38 @@ static int store_data_matches(const struct kvm_insn *d, const struct kvm_regs *r
 	return (size == 8 ? v : v & ((1ull << (8 * size)) - 1)) == data;
 }
 
+/*
+ * The same for a store from a vector register (MOVUPS/MOVAPS/MOVNTPS 0F 11/29/2B, MOVLPS/MOVHPS 0F 13/17, MOVDQA/MOVDQU
+ * 66/F3 0F 7F, MOVQ 66 0F D6, MOVD/MOVQ 66 0F 7E, MOVNTDQ 66 0F E7, and the MMX forms of 0F 7E/7F/E7): do the first
+ * bytes of its register hold the first fragment KVM writes? Tells 66 0F 7F (XMM) from 0F 7F (MMX) and 0F 11 (MOVUPS)
+ * from 11 .. (ADC). 1: matches, 2: an MMX form matches, 0: no, -1: not such a store. The vector state is read once
+ * per exit (*fpu_state: 0 not read, 1 read, -1 unreadable).
+ */
+static int vector_store_matches(struct kvm_vcpu *kv, const struct kvm_insn *d, const struct kvm_run *run,
+				struct kvm_fpu *fpu, int *fpu_state)
+{
+	if (d->map != 1 || !d->has_modrm || d->repne || run->mmio.len > 8)
+		return -1;
+	bool xmm;
+	switch (d->opcode) {
+	case 0x11: case 0x29: case 0x2b: case 0x13: case 0x17: xmm = true; break;
+	case 0xd6: if (!d->p66) return -1; xmm = true; break;
+	case 0x7f: xmm = d->p66 || d->rep; break;
+	case 0x7e: case 0xe7: if (d->rep) return -1; xmm = d->p66; break;
+	default: return -1;
+	}
+	if (*fpu_state == 0)
+		*fpu_state = ioctl(kv->fd, KVM_GET_FPU, fpu) == 0 ? 1 : -1;
+	if (*fpu_state < 0)
+		return -1;
+	const uint8_t *src = xmm ? fpu->xmm[((d->modrm >> 3) & 7) | ((d->rex & 4) << 1)] : fpu->fpr[(d->modrm >> 3) & 7];
+	if (d->opcode == 0x17)
+		src += 8; /* MOVHPS/MOVHPD store the high quadword */
+	if (memcmp(src, run->mmio.data, run->mmio.len))
+		return 0;
+	return xmm ? 1 : 2; /* an MMX match is weak: a longer SSE form (66 / F3 prefix) with the same data wins */
+}
+
 /* MMIO: a spurious one (the map allows the access: a slot was being replaced) is completed here; else EPT violation. */
 static int exit_mmio(struct hvx_vcpu *vcpu, struct hvx_exit *e)
 {
@@ -386,6 +418,8 @@ static int exit_mmio(struct hvx_vcpu *vcpu, struct hvx_exit *e)
 		uint64_t lin = linear_rip(r, sr);
 		unsigned wlen = run->mmio.len, found = 0;
 		struct kvm_insn first;
+		struct kvm_fpu fpu;
+		int fpu_state = 0;
 		decoded = false;
 		for (unsigned l = 1; l <= 15; l++) {
 			uint8_t bytes[15];
@@ -402,6 +436,13 @@ static int exit_mmio(struct hvx_vcpu *vcpu, struct hvx_exit *e)
 					first = d;
 				}
 				int data = store_data_matches(&d, r, run);
+				if (data < 0)
+					data = vector_store_matches(kv, &d, run, &fpu, &fpu_state);
+				if (data == 2) {
+					found = l;
+					first = d;
+					continue;
+				}
 				if (data == 1 || (data < 0 && (wlen < 2 || wlen > 8 || d.opsize == wlen))) {
 					found = l;
 					first = d;
