@@ -22,9 +22,10 @@ extern "C" {
  *
  * Supported: the data instructions of the emu CPU with a memory operand or an implicit stack / string access:
  * MOV (all forms), MOVZX/MOVSX/MOVSXD, MOVBE, MOVNTI, XCHG, XADD, CMPXCHG, CMPXCHG8B/16B, the ALU group, INC/DEC/NEG/
- * NOT, shifts, BT/BTS/BTR/BTC, MUL/DIV, bit scans, CMOVcc, SETcc, PUSH/POP and MOVS/STOS/LODS/CMPS/SCAS (REP: at
- * most 65536 elements per call, RIP stays on an unfinished one). Other instructions return HV_UNSUPPORTED and leave
- * the vCPU unchanged. See docs/vmm.md.
+ * NOT, shifts, BT/BTS/BTR/BTC, MUL/DIV, bit scans, CMOVcc, SETcc, PUSH/POP, MOVS/STOS/LODS/CMPS/SCAS (REP: at
+ * most 65536 elements per call, RIP stays on an unfinished one) and SSE moves between XMM registers and memory
+ * (the vector state is read with hv_vcpu_read_fpstate only for those). Other instructions return HV_UNSUPPORTED and
+ * leave the vCPU unchanged. See docs/vmm.md.
  */
 
 struct hvx_mmio_ops {

@@ -60,6 +60,11 @@ static hv_return_t snapshot(hv_vcpuid_t vcpu, struct mmio_cpu *cpu, bool full)
 	return HV_SUCCESS;
 }
 
+static int load_fpstate(void *src, uint8_t *buf)
+{
+	return hv_vcpu_read_fpstate(*(hv_vcpuid_t *)src, buf, 4096) == HV_SUCCESS ? 0 : -1;
+}
+
 HVX_EXPORT hv_return_t hvx_guest_translate(hv_vcpuid_t vcpu, const struct hvx_mmio_ops *ops, void *ctx, uint64_t gla,
 					   uint64_t *gpa)
 {
@@ -81,8 +86,15 @@ HVX_EXPORT hv_return_t hvx_mmio_emulate(hv_vcpuid_t vcpu, const struct hvx_mmio_
 	hv_return_t r = snapshot(vcpu, &cpu, true);
 	if (r)
 		return r;
+	/* The vector state is read only if the instruction is an SSE move. */
+	_Alignas(64) uint8_t fpstate[4096];
+	cpu.fpstate = fpstate;
+	cpu.load_fpstate = load_fpstate;
+	cpu.load_src = &vcpu;
 	r = mmio_execute(&cpu, NULL, 0, ops, ctx, access);
 	if (r != HV_SUCCESS)
+		return r;
+	if (cpu.fpstate_dirty && (r = hv_vcpu_write_fpstate(vcpu, fpstate, sizeof fpstate)))
 		return r;
 	for (unsigned i = 0; i < 16; i++)
 		if ((cpu.gpr_dirty & (1u << i)) && (r = hv_vcpu_write_register(vcpu, gpr_regs[i], cpu.gpr[i])))

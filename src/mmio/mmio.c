@@ -52,6 +52,7 @@ static hv_return_t status_of(enum emu_step_result r)
 	switch (r) {
 	case EMU_STEP_DONE: return HV_SUCCESS;
 	case EMU_STEP_UNSUPPORTED: return HV_UNSUPPORTED;
+	case EMU_STEP_NEED_FPSTATE: return HV_UNSUPPORTED; /* an SSE move without the vector state */
 	case EMU_STEP_NO_MEMORY: return HV_NO_RESOURCES;
 	default: return HV_ERROR; /* exception, code or page tables not in RAM, a device callback failed */
 	}
@@ -77,7 +78,16 @@ hv_return_t mmio_execute(struct mmio_cpu *cpu, const uint8_t *bytes, unsigned le
 	to_state(cpu, &st);
 	struct emu_step_mem mem = to_mem(ops, ctx);
 	struct emu_step_info info;
+	st.fpstate = cpu->load_fpstate ? NULL : cpu->fpstate;
 	enum emu_step_result r = emu_step(&st, bytes, len, &mem, &info);
+	if (r == EMU_STEP_NEED_FPSTATE && cpu->fpstate && cpu->load_fpstate) {
+		/* An SSE move: only now is the vector state worth reading (nothing was done by the first try). */
+		if (cpu->load_fpstate(cpu->load_src, cpu->fpstate))
+			return HV_ERROR;
+		cpu->load_fpstate = NULL;
+		st.fpstate = cpu->fpstate;
+		r = emu_step(&st, bytes, len, &mem, &info);
+	}
 	if (access) {
 		memset(access, 0, sizeof *access);
 		access->gpa = info.gpa;
@@ -100,5 +110,7 @@ hv_return_t mmio_execute(struct mmio_cpu *cpu, const uint8_t *bytes, unsigned le
 		cpu->rflags_dirty = true;
 	}
 	cpu->rip = st.rip;
+	if (info.fpstate_changed)
+		cpu->fpstate_dirty = true;
 	return HV_SUCCESS;
 }

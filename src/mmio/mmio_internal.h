@@ -28,6 +28,14 @@ struct mmio_cpu {
 	/* Register source (NULL: gpr[] is complete): every GPR is loaded through it before executing. 0 on success. */
 	int (*load_gpr)(void *src, unsigned index, uint64_t *value);
 	void *load_src;
+	/*
+	 * x87/SSE state (XSAVE layout, 4096 bytes) for SSE moves: the caller's buffer, or NULL (SSE moves are then
+	 * HV_UNSUPPORTED). With load_fpstate it is filled through that on first need (from load_src), else it already
+	 * holds the state. fpstate_dirty: an XMM register changed (write the buffer back).
+	 */
+	uint8_t *fpstate;
+	int (*load_fpstate)(void *src, uint8_t *buf);
+	bool fpstate_dirty;
 };
 
 /* Guest-linear to guest-physical with the paging mode in cpu (cr0/cr3/cr4/efer); -1 when not present. */

@@ -435,6 +435,67 @@ static void fetch_and_failures(void **state)
 	assert_memory_equal(&c, &saved, sizeof c);
 }
 
+static unsigned fp_loads;
+static uint8_t fp_source[4096];
+static int load_fp(void *src, uint8_t *buf)
+{
+	(void)src;
+	fp_loads++;
+	memcpy(buf, fp_source, sizeof fp_source);
+	return 0;
+}
+
+/* SSE moves to and from the device: the vector state is loaded only when the instruction needs it. */
+static void sse_moves(void **state)
+{
+	(void)state;
+	struct mmio_cpu c;
+	struct hvx_mmio_access a;
+	static uint8_t fp[4096];
+	cpu64(&c);
+	c.cr4 |= 0x200;                                   /* OSFXSR */
+	c.gpr[3] = DEV;
+	memset(fp_source, 0, sizeof fp_source);
+	for (unsigned i = 0; i < 16; i++)
+		fp_source[160 + i] = (uint8_t)(0xa0 + i);  /* XMM0 */
+	fp_loads = 0;
+	c.fpstate = fp;
+	c.load_fpstate = load_fp;
+	c.gpr[0] = 1;
+	assert_int_equal(run(&c, "\x89\x03", 2, NULL), HV_SUCCESS);                 /* mov [rbx], eax: no vector state */
+	assert_int_equal(fp_loads, 0);
+	assert_int_equal(run(&c, "\x66\x0f\x7f\x03", 4, &a), HV_SUCCESS);         /* movdqa [rbx], xmm0 */
+	assert_int_equal(fp_loads, 1);
+	assert_memory_equal(dev, fp_source + 160, 16);
+	assert_int_equal(dev_writes, 3);                                            /* 4 + 8 + 8 bytes */
+	assert_int_equal(a.size, 8);
+	assert_false(c.fpstate_dirty);
+	dev[3] = 0x33;
+	assert_int_equal(run(&c, "\x0f\x10\x0b", 3, NULL), HV_SUCCESS);             /* movups xmm1, [rbx] */
+	assert_int_equal(fp_loads, 1);
+	assert_true(c.fpstate_dirty);
+	assert_memory_equal(fp + 176, dev, 16);
+	assert_int_equal(run(&c, "\x66\x0f\xd6\x4b\x08", 5, NULL), HV_SUCCESS);     /* movq [rbx+8], xmm1 */
+	assert_memory_equal(dev + 8, fp + 176, 8);
+	assert_int_equal(run(&c, "\xf3\x0f\x7e\x53\x04", 5, NULL), HV_SUCCESS);     /* movq xmm2, [rbx+4]: zero-extends */
+	assert_memory_equal(fp + 192, dev + 4, 8);
+	assert_memory_equal(fp + 200, "\0\0\0\0\0\0\0\0", 8);
+	/* movdqa needs 16-byte alignment: #GP, nothing written */
+	struct mmio_cpu saved = c;
+	uint8_t before[16];
+	memcpy(before, dev, 16);
+	assert_int_equal(run(&c, "\x66\x0f\x7f\x43\x04", 5, NULL), HV_ERROR);
+	assert_memory_equal(&c, &saved, sizeof c);
+	assert_memory_equal(dev, before, 16);
+	/* without CR4.OSFXSR an SSE instruction is #UD */
+	c.cr4 &= ~0x200ull;
+	assert_int_equal(run(&c, "\x66\x0f\x7f\x03", 4, NULL), HV_ERROR);
+	/* without a vector state at all: not emulated */
+	c.cr4 |= 0x200;
+	c.fpstate = NULL;
+	assert_int_equal(run(&c, "\x66\x0f\x7f\x03", 4, NULL), HV_UNSUPPORTED);
+}
+
 /* ---- random instructions: whatever the bytes and the state, a defined result and no stray access ---- */
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 static uint64_t rnd(void)
@@ -527,6 +588,7 @@ int main(void)
 		cmocka_unit_test(emu_forms),
 		cmocka_unit_test(split_access),
 		cmocka_unit_test(fetch_and_failures),
+		cmocka_unit_test(sse_moves),
 		cmocka_unit_test(random_instructions),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

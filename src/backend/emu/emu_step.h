@@ -21,6 +21,9 @@ struct emu_step_state {
 	uint64_t rip, rflags;
 	uint64_t cr0, cr3, cr4, efer;
 	struct emu_step_seg seg[6];
+	/* The x87/SSE state in the standard XSAVE layout (at least its 512-byte legacy region), or NULL. Only SSE moves
+	 * need it: without it they end with EMU_STEP_NEED_FPSTATE before doing anything. */
+	uint8_t *fpstate;
 };
 
 /*
@@ -44,12 +47,14 @@ enum emu_step_result {
 	EMU_STEP_NOT_RAM,       /* instruction bytes or a paging-structure entry are not in RAM */
 	EMU_STEP_DEVICE_ERROR,  /* a device callback failed */
 	EMU_STEP_NO_MEMORY,     /* host allocation failed */
+	EMU_STEP_NEED_FPSTATE,  /* an SSE move and st->fpstate is NULL: nothing was done; supply it and step again */
 };
 
 struct emu_step_info {
 	unsigned length;        /* instruction length (0 if not decoded) */
 	unsigned repeats;       /* elements done by a string instruction, else 1 */
 	unsigned dev_accesses;  /* device callbacks made */
+	bool fpstate_changed;   /* an SSE move wrote an XMM register (st->fpstate updated) */
 	/* the last device access */
 	uint64_t gpa, value;
 	unsigned size;

@@ -9,6 +9,7 @@
 #include "backend/emu/emu.h"
 #include "backend/emu/emu_step.h"
 #include "backend/emu/cpu/handlers.h"
+#include "backend/emu/cpu/sse_ops.h"
 
 /* The temporary CPU: no vCPU, no VM, no block cache; c->phys routes memory. */
 struct step_cpu {
@@ -18,7 +19,10 @@ struct step_cpu {
 	struct emu_insn in;
 	uint8_t buf[16];
 	uint64_t rcx0;
+	const uint8_t *fp_in; /* the caller's fpstate (NULL: none) */
 };
+
+#define FP_LEGACY 512 /* the XSAVE legacy region: x87, MXCSR, XMM0-15 */
 
 /*
  * Handlers the mode runs: instructions whose only effects are on general registers, arithmetic flags and memory
@@ -41,12 +45,28 @@ static bool in_list(emu_handler fn, const emu_handler *list, size_t n)
 	return false;
 }
 
+/* SSE moves between an XMM register and memory (MOVAPS/MOVDQA/MOVNTDQ..., MOVUPS/MOVDQU/LDDQU, MOVD/MOVQ, MOVSS/MOVSD,
+ * MOVLPS/MOVHPS...): the device side of a vectorised copy. */
+static bool sse_move(const struct emu_insn *in)
+{
+	if (in->fn != h_sse || in->memop == 0xff)
+		return false;
+	switch (in->aux) {
+	case SO_MOVA: case SO_MOVU: case SO_MOVD: case SO_MOVS32: case SO_MOVS64: case SO_MOVLP: case SO_MOVHP:
+		return true;
+	default:
+		return false;
+	}
+}
+
 static bool runnable(const struct emu_insn *in)
 {
-	if (!in_list(in->fn, data_handlers, sizeof data_handlers / sizeof data_handlers[0]))
+	bool sse = sse_move(in);
+	if (!sse && !in_list(in->fn, data_handlers, sizeof data_handlers / sizeof data_handlers[0]))
 		return false;
 	for (unsigned i = 0; i < in->nops; i++)
-		if (in->op[i].kind != OK_REG && in->op[i].kind != OK_MEM && in->op[i].kind != OK_IMM)
+		if (in->op[i].kind != OK_REG && in->op[i].kind != OK_MEM && in->op[i].kind != OK_IMM &&
+		    !(sse && in->op[i].kind == OK_XMM))
 			return false;
 	/* A memory operand, a string instruction, or an implicit stack access (PUSH/POP of a register). */
 	return in->memop != 0xff || in->fn == h_push || in->fn == h_pop ||
@@ -169,6 +189,7 @@ static void step_clear(struct step_cpu *sc)
 	memset(&sc->phys, 0, sizeof sc->phys);
 	memset(&sc->in, 0, sizeof sc->in);
 	sc->rcx0 = 0;
+	sc->fp_in = NULL;
 	c->mode = mode;
 	c->cpl = cpl;
 	c->paging = paging;
@@ -204,6 +225,7 @@ static struct step_cpu *step_new(const struct emu_step_state *st, const struct e
 	c->v = sc->s.vmcs;
 	c->phys = &sc->phys;
 	sc->phys.mem = mem;
+	sc->fp_in = st->fpstate;
 	memcpy(c->s->gpr, st->gpr, sizeof st->gpr);
 	c->s->rip = st->rip;
 	c->s->rflags = st->rflags | 2;
@@ -309,6 +331,11 @@ static enum emu_step_result step_run(struct step_cpu *sc, const uint8_t *bytes, 
 	}
 	if (!runnable(in))
 		return EMU_STEP_UNSUPPORTED;
+	if (sse_move(in)) {
+		if (!sc->fp_in)
+			return EMU_STEP_NEED_FPSTATE;
+		memcpy(c->s->fpstate, sc->fp_in, FP_LEGACY);
+	}
 	sc->rcx0 = c->s->gpr[HVX_RCX];
 	c->cur = in;
 	c->next_rip = (c->s->rip + in->len) & c->ip_mask;
@@ -344,6 +371,10 @@ enum emu_step_result emu_step(struct emu_step_state *st, const uint8_t *bytes, u
 		const struct emu_insn *in = &sc->in;
 		if (in_list(in->fn, string_handlers, sizeof string_handlers / sizeof string_handlers[0]) && in->rep)
 			info->repeats = (unsigned)((sc->rcx0 - sc->c.s->gpr[HVX_RCX]) & sz_mask(in->asz));
+		if (sse_move(in) && memcmp(st->fpstate, sc->s.fpstate, FP_LEGACY)) {
+			memcpy(st->fpstate, sc->s.fpstate, FP_LEGACY);
+			info->fpstate_changed = true;
+		}
 		memcpy(st->gpr, sc->s.gpr, sizeof st->gpr);
 		st->rip = sc->s.rip;
 		st->rflags = sc->s.rflags;
