@@ -543,6 +543,11 @@ static void random_instructions(void **state)
 		for (unsigned i = 0; i < 16; i++)
 			c.gpr[i] = (rnd() & 1) ? ptrs[rnd() % 8] + (rnd() & 0x1f) : rnd();
 		c.gpr[4] = (rnd() & 1) ? 0x7000 : rnd();
+		static uint8_t rfp[4096];
+		if (rnd() & 1) {
+			c.fpstate = rfp;             /* SSE moves run too */
+			c.cr4 |= 0x200;
+		}
 		c.rflags = 2 | (rnd() & 0xcd5) ;
 		uint8_t b[15];
 		unsigned len = 1 + (unsigned)(rnd() % 15), p = 0;
