@@ -11,6 +11,7 @@
 #define C_NO_KVM 1u /* never run on kvm: VMCALL hangs this host's PVM /dev/kvm */
 #define C_KVM_NO_EXEC 2u /* needs execute permission enforced: KVM memory slots have no no-execute flag */
 #define C_SOFT_KVM_REAL_IVT 4u /* needs the real-mode IVT limit honoured: a software KVM (PVM) ignores it */
+#define C_KVM_NO_IRET_MMIO 8u /* IRET with its stack in memory without a slot: KVM's emulator cannot complete it */
 
 struct conf_case {
 	const char *reason;     /* short Apple name of the exit reason this case proves ("IO") */

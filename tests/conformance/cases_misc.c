@@ -685,6 +685,87 @@ static void spp_plain_page(struct h_ctx *h)
 	expect_spp_violation(h, SPP_RIP, SPP_PAGE + 0x80, EPTQ_SPP_WRITE);
 }
 
+
+/* ------------------------------------------------------------------ NMI unblocking due to IRET, timer priority */
+
+#define IRET_RIP H_SLOT(28)
+
+/* IRETQ whose stack is unmapped: EPT violation reading [RSP]; with blocking by NMI before the IRET the
+ * qualification has bit 12 and the saved interruptibility no longer has the blocking (IRET ended it). */
+static void iret_ept(struct h_ctx *h, bool blocked)
+{
+	AT(h, IRET_RIP, "\x48\xcf");
+	h_start(h, IRET_RIP);
+	SET(h, RSP, 0x500000);
+	h_set_vmcs(h, VMCS_GUEST_INTERRUPTIBILITY, blocked ? 8 : 0);
+	h->gla_defined = true;
+	h_run(h);
+	if (!h_expect_reason(h, VMX_REASON_EPT_VIOLATION)) {
+		h_dump_exit(h);
+		return;
+	}
+	h_expect(h, "exit qualification (read, linear address valid, final; bit 12 NMI unblocking due to IRET)",
+		 h->x.qual, 0x181u | (blocked ? 0x1000u : 0));
+	h_expect(h, "guest-physical address", h->x.gpa, 0x500000);
+	h_expect(h, "guest-linear address", h->x.gla, 0x500000);
+	h_expect(h, "guest RIP (the IRET)", h->x.rip, IRET_RIP);
+	h_expect(h, "saved interruptibility (blocking by NMI ended by the IRET)", h->x.interruptibility, 0);
+	h_expect(h, "VM-exit instruction length", h->x.len, 0);
+	h_expect_masked(h, "IDT-vectoring information valid", h->x.idt, 0, INTR_VALID);
+}
+
+static void iret_ept_blocked(struct h_ctx *h)
+{
+	iret_ept(h, true);
+}
+
+static void iret_ept_unblocked(struct h_ctx *h)
+{
+	iret_ept(h, false);
+}
+
+/* IRETQ popping a null CS: #GP(0) exits with interruption-information bit 12 (NMI unblocking due to IRET). */
+static void iret_gp_blocked(struct h_ctx *h)
+{
+	AT(h, IRET_RIP, "\x48\xcf");
+	uint64_t frame[5] = {0x9000, 0, 2, H_STACK_TOP, H_SEL_DATA64};
+	memcpy(h->mem + H_DATA, frame, sizeof frame);
+	h_start(h, IRET_RIP);
+	SET(h, RSP, H_DATA);
+	h_set_vmcs(h, VMCS_GUEST_INTERRUPTIBILITY, 8);
+	h_set_vmcs(h, VMCS_CTRL_EXC_BITMAP, 1u << 13);
+	h_run(h);
+	h_expect_exception(h, INTR_VALID | INTR_HW_EXC | INTR_ERR | 13 | (1u << 12), 0, IRET_RIP, 0);
+	h_expect(h, "saved interruptibility (blocking by NMI ended by the IRET)", h->x.interruptibility, 0);
+	EXPECT_REG(h, RSP, H_DATA);
+}
+
+/* Spec 7.1: the preemption timer (item 6) ranks above the interrupt window (item 9). STI, then TPAUSE in its shadow
+ * waits far ahead; the 2-ms timer ends the wait, and at the next boundary both the timer and the interrupt window
+ * (IF = 1, shadow over) are pending: the timer exits. */
+static void timer_above_interrupt_window(struct h_ctx *h)
+{
+	AT(h, H_SLOT(30), "\xfb\x66\x0f\xae\xf1");
+	h_start(h, H_SLOT(30));
+	SET(h, RCX, 0);
+	SET(h, RAX, 0);
+	SET(h, RDX, 0x7fffffff); /* TSC deadline about 2^62 ns away */
+	SET(h, RFLAGS, 2);
+	h_set_vmcs(h, VMCS_GUEST_VMX_TIMER_VALUE, 2000000);
+	h_run(h);
+	if (!h_expect_reason(h, VMX_REASON_VMX_TIMER_EXPIRED)) {
+		h_dump_exit(h);
+		return;
+	}
+	/* Normally after the TPAUSE; only a host that stalls the vCPU for 2 ms before it gives an earlier RIP. */
+	bool ok = h->x.rip == H_SLOT(30) + 5 || h->x.rip == H_SLOT(30) || h->x.rip == H_SLOT(30) + 1;
+	h_expect_true(h, "guest RIP after the TPAUSE (or, on a stalled host, before it), never past the window", ok);
+	if (h->x.rip == H_SLOT(30) + 5)
+		h_expect_masked(h, "RFLAGS.IF (STI executed)", h->x.rflags, 1u << 9, 1u << 9);
+	h_expect(h, "exit qualification", h->x.qual, 0);
+	h_expect(h, "VM-exit instruction length", h->x.len, 0);
+}
+
 /* ------------------------------------------------------------------ the table */
 
 #define XS CPU_BASED2_XSAVES_XRSTORS
@@ -769,5 +850,14 @@ const struct conf_case conf_cases_misc[] = {
 	 NULL},
 	{"SPP_EVENT", "spp_page_without_spp_is_plain_ept_violation", MISC, H_LONG64, CTL(.proc2 = SPPC),
 	 {"EPT_VIOLATION"}, 0, spp_plain_page, NULL},
+	{"EPT_VIOLATION", "iret_stack_fault_reports_nmi_unblocking_bit12", MISC, H_LONG64, {0}, {0}, C_KVM_NO_IRET_MMIO,
+	 iret_ept_blocked, NULL},
+	{"EPT_VIOLATION", "iret_stack_fault_without_nmi_blocking_has_no_bit12", MISC, H_LONG64, {0}, {0},
+	 C_KVM_NO_IRET_MMIO,
+	 iret_ept_unblocked, NULL},
+	{"EXC_NMI", "iret_gp_exit_reports_nmi_unblocking_bit12", MISC, H_LONG64, {0}, {0}, 0, iret_gp_blocked, NULL},
+	{"VMX_TIMER_EXPIRED", "timer_ranks_above_interrupt_window", MISC, H_LONG64,
+	 CTL(.pin = PIN_BASED_PREEMPTION_TIMER, .proc = CPU_BASED_IRQ_WND, .proc2 = UW, .proc_off = CPU_BASED_RDTSC), {0},
+	 0, timer_above_interrupt_window, NULL},
 	{NULL, NULL, NULL, 0, {0}, {0}, 0, NULL, NULL},
 };

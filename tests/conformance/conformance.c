@@ -107,6 +107,7 @@ static const struct {
 	{C_NO_KVM, false, "not run on kvm (VMCALL hangs this host's PVM /dev/kvm)"},
 	{C_KVM_NO_EXEC, false, "kvm cannot enforce execute permission: KVM memory slots have no no-execute flag (docs/kvm.md)"},
 	{C_SOFT_KVM_REAL_IVT, true, "this host's software KVM (PVM) ignores the real-mode IVT limit (docs/kvm.md)"},
+	{C_KVM_NO_IRET_MMIO, false, "KVM's instruction emulator cannot complete an IRET whose stack has no memory slot (docs/kvm.md)"},
 };
 
 /* Is /dev/kvm a software KVM here (no hardware virtualisation flag)? */

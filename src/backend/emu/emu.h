@@ -240,6 +240,9 @@ struct emu_cpu {
 				hvx_vcpu_set_msr_intercept; NULL = every MSR not native or managed exits */
 	bool monitor_armed;  /* MONITOR / UMONITOR */
 	uint64_t umwait_control; /* IA32_UMWAIT_CONTROL (uwait.c) */
+	bool iret_nmi_unblocked; /* inside an IRET that ended (virtual-)NMI blocking: exits report bit 12 */
+	bool in_iret;            /* inside IRET: a fault or exit restores RSP to iret_rsp (the pops did not happen) */
+	uint64_t iret_rsp;
 	struct {
 		bool armed;
 		uint64_t gpa, la, vector;

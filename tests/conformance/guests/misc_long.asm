@@ -71,3 +71,12 @@ SLOT 24
 SLOT 26
 	mov [rbx + 0x17e], eax
 	DONE
+; IRET with its stack in unmapped memory (or popping a null CS): NMI unblocking due to IRET
+SLOT 28
+	iretq
+; STI, then TPAUSE (in the STI shadow) until far ahead: the preemption timer ends the wait
+SLOT 30
+	sti
+	tpause ecx
+	nop
+	DONE

@@ -280,7 +280,14 @@ void h_int(struct emu_cpu *c, const struct emu_insn *in)
 void h_iret(struct emu_cpu *c, const struct emu_insn *in)
 {
 	unsigned osz = in->osz;
+	/* IRET ends blocking by NMI (virtual-NMI blocking with virtual NMIs) even if it faults (SDM 6.7.1); a VM exit
+	 * during it reports "NMI unblocking due to IRET" (bit 12, vmx.c). */
+	c->iret_nmi_unblocked = (c->v[HVX_SLOT_GUEST_INTERRUPTIBILITY] & 8) != 0;
+	c->v[HVX_SLOT_GUEST_INTERRUPTIBILITY] &= ~8ull;
+	c->in_iret = true;
+	c->iret_rsp = c->s->gpr[HVX_RSP];
 	emu_iret(c, osz);
-	c->v[HVX_SLOT_GUEST_INTERRUPTIBILITY] &= ~8ull; /* IRET ends blocking by NMI (virtual-NMI blocking with virtual NMIs) */
+	c->in_iret = false;
+	c->iret_nmi_unblocked = false;
 	c->stop = true;
 }

@@ -207,6 +207,8 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 	c->stop = false;
 	c->vect.valid = false;
 	c->depth = 0;
+	c->iret_nmi_unblocked = false;
+	c->in_iret = false;
 	uint32_t dirty = c->vcpu->dirty;
 	c->vcpu->dirty = 0;
 	if (c->mode == 0xff || (dirty & (HVX_GROUP_SEG | HVX_GROUP_CR | HVX_GROUP_MSR | HVX_GROUP_CONTROL |
@@ -242,7 +244,12 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 	if (code == JMP_FAULT) {
 		c->icount++; /* a delivered fault counts against the budget (fault loops end too) */
 		c->smm.io.pending = false; /* the I/O instruction did not complete: no I/O SMI */
+		if (c->in_iret) {
+			c->s->gpr[HVX_RSP] = c->iret_rsp; /* a faulting IRET leaves RSP as it was */
+			c->in_iret = false;
+		}
 		emu_handle_fault(c);
+		c->iret_nmi_unblocked = false; /* the fault was delivered: no exit reported the IRET */
 		if (c->apicv_pend)
 			apicv_write_emulation(c); /* after the fault's delivery, before its handler (SDM 29.4.3.2) */
 		if (c->icls[IC_MTF])
@@ -264,6 +271,12 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 			vmx_smi(c, false); /* spec 7.1 item 3: SMI, then INIT; a SIPI outside wait-for-SIPI is discarded */
 		if (ev & EMU_EV_INIT)
 			vmx_init(c); /* spec 7.1 item 3 */
+		/* Spec 7.1 item 6: the preemption timer (and the run deadline) rank above the windows, NMIs and interrupts:
+		 * whenever one of those could be taken here, the clock is read now rather than at the 64-block check. */
+		if (c->deadline_ns != ~0ull &&
+		    ((ev & (EMU_EV_NMI | EMU_EV_EXTINT)) || c->icls[IC_NMI_WND] || c->icls[IC_IRQ_WND] ||
+		     ((c->proc2 & CPU_BASED2_VIRT_INTR_DELIVERY) && apicv_virq_ready(c))))
+			vmx_check_deadline(c);
 		if (c->icls[IC_NMI_WND] && vmx_nmi_window(c))
 			vmx_exit_event(c, VMX_REASON_VIRTUAL_NMI_WND); /* spec 7.1 item 7, above NMIs */
 		if (ev & EMU_EV_NMI)

@@ -59,6 +59,10 @@ bool vmx_nmi_window(struct emu_cpu *c)
 static _Noreturn void finish(struct emu_cpu *c)
 {
 	uint64_t *v = c->v;
+	if (c->in_iret) {
+		c->s->gpr[HVX_RSP] = c->iret_rsp; /* an exit during IRET is fault-like: its pops did not happen */
+		c->in_iret = false;
+	}
 	emu_flags(c);
 	c->s->rflags |= 2;
 	v[HVX_SLOT_GUEST_INTERRUPTIBILITY] = (v[HVX_SLOT_GUEST_INTERRUPTIBILITY] & ~3ull) |
@@ -137,6 +141,8 @@ _Noreturn void vmx_exit_exception(struct emu_cpu *c, unsigned vec, unsigned type
 	memset(e, 0, sizeof *e);
 	e->reason = VMX_REASON_EXC_NMI;
 	e->intr_info = vec | (type << 8) | ((uint32_t)has_err << 11) | (1u << 31);
+	if (c->iret_nmi_unblocked && !c->vect.valid && vec != EXC_DF)
+		e->intr_info |= 1u << 12; /* NMI unblocking due to IRET (SDM 27.2.2) */
 	e->intr_error = has_err ? err : 0;
 	e->qualification = vec == EXC_PF ? trunc_la(c, qual) : vec == EXC_DB ? qual : 0;
 	bool soft = type == EV_SWEXC || type == EV_PRIVSW;
@@ -190,6 +196,8 @@ _Noreturn void vmx_exit_ept(struct emu_cpu *c, uint64_t gpa, uint64_t la, bool l
 			q |= 32;
 		if (perms & EMU_PERM_SPP)
 			q |= 1u << 11; /* SPP-induced (docs/emu.md: UNCONFIRMED layout) */
+		if (c->iret_nmi_unblocked && !idt)
+			q |= 1u << 12; /* NMI unblocking due to IRET */
 		if (la_valid) {
 			q |= 1u << 7;
 			if (final)
@@ -218,7 +226,7 @@ _Noreturn void vmx_exit_access(struct emu_cpu *c, unsigned reason, uint64_t qual
 			e->instr_len = c->vect.len;
 	}
 	e->reason = reason;
-	e->qualification = qual;
+	e->qualification = qual | ((c->iret_nmi_unblocked && !idt) ? 1u << 12 : 0); /* NMI unblocking due to IRET */
 	e->guest_physical = gpa;
 	e->guest_linear = trunc_la(c, la);
 	uint64_t f = emu_flags(c);
@@ -586,6 +594,8 @@ _Noreturn void vmx_halt(struct emu_cpu *c)
 {
 	c->v[HVX_SLOT_GUEST_ACTIVITY_STATE] = 1;
 	c->shadow = 0; /* STI / MOV-SS blocking ends with the HLT */
+	if (c->deadline_ns != ~0ull)
+		vmx_check_deadline(c); /* the timer ranks above the windows that would wake HLT (spec 7.1) */
 	if (vmx_nmi_window(c))
 		vmx_exit_event(c, VMX_REASON_VIRTUAL_NMI_WND); /* the NMI window wakes HLT */
 	if (c->icls[IC_IRQ_WND] && (c->s->rflags & FL_IF))
