@@ -87,7 +87,7 @@ hv_return_t hvx_vcpu_raise_init(hv_vcpuid_t vcpu);
  * instruction; NMIs, external interrupts, INIT and SMIs stay pending; a SIPI exits with reason 4 (SIPI,
  * qualification = vector, RIP unchanged, activity state still 3: the VMM then sets CS:IP and the active state); a
  * kick (hv_vcpu_interrupt) ends the run with reason 1 and the run deadline with reason 52, the preemption timer does
- * not count. Entering wait-for-SIPI discards a SIPI raised before. VM entry fails (reason 33) in wait-for-SIPI with an
+ * not count. Entering wait-for-SIPI from another state discards a SIPI raised before. VM entry fails (reason 33) in wait-for-SIPI with an
  * injected event, STI/MOV-SS blocking or entry to SMM. HV_BAD_ARGUMENT for another state (2 shutdown is not
  * supported) or a vCPU the thread does not own, HV_UNSUPPORTED on backends without wait-for-SIPI (kvm).
  */

@@ -85,8 +85,9 @@ struct hvx_backend_ops {
 	 */
 	hv_return_t (*vcpu_raise_event)(struct hvx_vcpu *vcpu, enum hvx_event kind, uint8_t vector);
 	/*
-	 * Optional (NULL: HV_UNSUPPORTED), owner thread. The API wrote activity state `state` (0, 1 or 3, supported per
-	 * the backend's IA32_VMX_MISC) into the VMCS field; entering wait-for-SIPI discards an earlier SIPI.
+	 * Optional (NULL: HV_UNSUPPORTED), owner thread. The API is about to write activity state `state` (0, 1 or 3,
+	 * supported per the backend's IA32_VMX_MISC) into the VMCS field (which still holds the old state); entering
+	 * wait-for-SIPI from another state discards an earlier SIPI.
 	 */
 	hv_return_t (*vcpu_set_activity)(struct hvx_vcpu *vcpu, unsigned state);
 	/* Optional (NULL: HV_UNSUPPORTED), owner thread: the VM-entry MSR-load list (count checked, list copied). */

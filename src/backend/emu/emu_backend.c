@@ -245,11 +245,12 @@ static hv_return_t emu_set_intercepts(struct hvx_vcpu *v, enum hvx_intercept_bit
 	return HV_SUCCESS;
 }
 
-/* hvx_vcpu_set_activity_state: entering wait-for-SIPI discards a SIPI raised before (spec 6.4). */
+/* hvx_vcpu_set_activity_state (called before the field changes): entering wait-for-SIPI from another state discards a
+ * SIPI raised before (spec 6.4: it arrived outside wait-for-SIPI). */
 static hv_return_t emu_set_activity(struct hvx_vcpu *vcpu, unsigned state)
 {
 	struct emu_cpu *c = vcpu->backend;
-	if (state == 3)
+	if (state == 3 && c->v[HVX_SLOT_GUEST_ACTIVITY_STATE] != 3)
 		atomic_fetch_and(&c->events, ~(EMU_EV_SIPI | 0xff0000u));
 	return HV_SUCCESS;
 }
