@@ -406,6 +406,26 @@ static void virq_held_by_tpr(struct h_ctx *h)
 	h_expect(h, "VPPR = VTPR (PPR virtualization at entry)", vapic_get(h, 0xa0), 0x50);
 }
 
+/* Entered in the HLT state with a deliverable virtual interrupt: it wakes the vCPU and is delivered (no kick). */
+static void virq_wakes_hlt(struct h_ctx *h)
+{
+	if (!apic_page(h, HV_MEMORY_READ | HV_MEMORY_WRITE))
+		return;
+	uint64_t handler = AT(h, H_SLOT(7), "\xe6\xf4");
+	uint64_t rip = AT(h, H_SLOT(5), "\xeb\xfe");
+	h_start(h, rip);
+	vid_setup(h, 0x40, handler);
+	h_set_vmcs(h, VMCS_GUEST_INT_STATUS, 0x0040);
+	h_set_vmcs(h, VMCS_GUEST_ACTIVITY_STATE, 1);
+	h_run(h);
+	h_expect_sentinel(h, handler);
+	h_expect(h, "activity state (active again)", h->x.activity, 0);
+	h_expect(h, "guest interrupt status (SVI 0x40)", h_vmcs(h, VMCS_GUEST_INT_STATUS), 0x4000);
+	uint64_t ret = 0;
+	memcpy(&ret, h->mem + H_STACK_TOP - 40, 8); /* the frame's RIP: 64-bit frames are 16-byte aligned */
+	h_expect(h, "pushed RIP (the instruction after HLT state: the spin)", ret, rip);
+}
+
 /* ------------------------------------------------------------------ virtualize x2APIC mode */
 
 /* The MSR bitmap lets the whole x2APIC range through (the virtualization applies only then). */
@@ -582,6 +602,8 @@ const struct conf_case conf_cases_apic[] = {
 	 APICV(.proc2 = VAPIC | VID), {"IO"}, 0, eoi_no_exit, NULL},
 	{"VIRTUALIZED_EOI", "virtual_interrupt_held_below_vppr", "apic_long", H_LONG64, APICV(.proc2 = VAPIC | VID),
 	 {"IO"}, 0, virq_held_by_tpr, NULL},
+	{"VIRTUALIZED_EOI", "virtual_interrupt_wakes_hlt_state", "apic_long", H_LONG64, APICV(.proc2 = VAPIC | VID),
+	 {"IO"}, 0, virq_wakes_hlt, NULL},
 	{"TPR_THRESHOLD", "x2apic_wrmsr_808_below_threshold_exits", "apic_long", H_LONG64,
 	 CTL(.proc = TPRS, .proc2 = CPU_BASED2_X2APIC, .proc2_off = VID), {0}, 0, x2apic_tpr_below_threshold, NULL},
 	{"RDMSR", "x2apic_rdmsr_808_reads_vtpr", "apic_long", H_LONG64,
