@@ -500,7 +500,7 @@ static void x2apic_off_rdmsr(struct h_ctx *h)
 	EXPECT_REG(h, RAX, V_RAX);
 }
 
-/* With APIC-register virtualization RDMSR of a readable x2APIC MSR returns 8 bytes at (msr & 0xff) << 4. */
+/* With APIC-register virtualization RDMSR of any x2APIC MSR returns 8 bytes at (msr & 0xff) << 4 (SDM 29.5). */
 static void x2apic_ldr_read(struct h_ctx *h)
 {
 	if (!x2apic_setup(h))
@@ -512,6 +512,19 @@ static void x2apic_ldr_read(struct h_ctx *h)
 	h_expect_sentinel(h, rip + 2);
 	EXPECT_REG(h, RAX, 0x00010002);
 	EXPECT_REG(h, RDX, 0xa5a5a5a5);
+}
+
+/* Even a register the xAPIC read list leaves out (current count, 0x839 -> offset 0x390) reads the page. */
+static void x2apic_current_count_read(struct h_ctx *h)
+{
+	if (!x2apic_setup(h))
+		return;
+	vapic_put(h, 0x390, 0x1234);
+	uint64_t rip = msr_start(h, false, 0x839, 0);
+	h_run(h);
+	h_expect_sentinel(h, rip + 2);
+	EXPECT_REG(h, RAX, 0x1234);
+	EXPECT_REG(h, RDX, 0);
 }
 
 /* WRMSR 0x80b (EOI) with virtual-interrupt delivery: EOI virtualization, exit 45 when the bitmap bit is set. */
@@ -612,6 +625,8 @@ const struct conf_case conf_cases_apic[] = {
 	 CTL(.proc = TPRS, .proc2_off = CPU_BASED2_X2APIC), {"EXC_NMI"}, 0, x2apic_off_rdmsr, NULL},
 	{"RDMSR", "x2apic_rdmsr_of_ldr_reads_virtual_apic_page", "apic_long", H_LONG64,
 	 CTL(.proc = TPRS | IOX, .proc2 = CPU_BASED2_X2APIC | REGV), {"IO"}, 0, x2apic_ldr_read, NULL},
+	{"RDMSR", "x2apic_rdmsr_of_current_count_reads_virtual_apic_page", "apic_long", H_LONG64,
+	 CTL(.proc = TPRS | IOX, .proc2 = CPU_BASED2_X2APIC | REGV), {"IO"}, 0, x2apic_current_count_read, NULL},
 	{"WRMSR", "x2apic_wrmsr_808_reserved_bits_gp", "apic_long", H_LONG64,
 	 CTL(.proc = TPRS, .proc2 = CPU_BASED2_X2APIC, .proc2_off = VID), {"EXC_NMI"}, 0, x2apic_tpr_reserved_bits, NULL},
 	{"VIRTUALIZED_EOI", "x2apic_wrmsr_80b_eoi_exits", "apic_long", H_LONG64,

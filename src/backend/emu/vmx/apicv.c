@@ -263,12 +263,6 @@ void apicv_deliver(struct emu_cpu *c)
 
 /* ---- virtualize x2APIC mode (SDM 29.5): RDMSR/WRMSR of 0x800-0x8ff that the MSR bitmap lets through ---- */
 
-/* x2APIC MSRs whose RDMSR reads the virtual-APIC page under APIC-register virtualization (one bit per MSR & 0x3f). */
-static const uint64_t x2apic_read_msrs = (1ull << 0x02) | (1ull << 0x03) | (1ull << 0x08) | (1ull << 0x0a) |
-					 (1ull << 0x0d) | (1ull << 0x0f) | (0xffffffull << 0x10) /* ISR, TMR, IRR */ |
-					 (1ull << 0x28) | (1ull << 0x30) | (0x7full << 0x32) /* LVT, initial count */ |
-					 (1ull << 0x3e);
-
 static uint64_t vget64(struct emu_cpu *c, unsigned off)
 {
 	return vget(c, off) | ((uint64_t)vget(c, off + 4) << 32);
@@ -285,9 +279,8 @@ bool apicv_msr(struct emu_cpu *c, uint32_t msr, bool wr, uint64_t val)
 	unsigned off = (msr & 0xff) << 4;
 	bool vid = c->proc2 & CPU_BASED2_VIRT_INTR_DELIVERY;
 	if (!wr) {
-		bool ok = (c->proc2 & CPU_BASED2_APIC_REG_VIRT) ? msr <= 0x83f && ((x2apic_read_msrs >> (msr & 0x3f)) & 1)
-								: msr == 0x808;
-		if (!ok)
+		/* With APIC-register virtualization every x2APIC MSR reads the page (SDM 29.5), else only TPR. */
+		if (!(c->proc2 & CPU_BASED2_APIC_REG_VIRT) && msr != 0x808)
 			return false; /* the (absent) x2APIC itself */
 		uint64_t v = vget64(c, off);
 		reg_set(c, HVX_RAX, 4, false, v & 0xffffffff);
