@@ -24,16 +24,23 @@ static const uint32_t seg_fields[MMIO_SEG_COUNT][4] = {
 	{VMCS_GUEST_GS, VMCS_GUEST_GS_BASE, VMCS_GUEST_GS_LIMIT, VMCS_GUEST_GS_AR},
 };
 
-/* Paging and segment state (enough to translate); with `full` also the GPRs, RIP and RFLAGS. */
+/* The paging mode (CR0, CR3, CR4, EFER and CS's attributes: enough to translate); with `full` also the segment
+ * registers, GPRs, RIP and RFLAGS. */
 static hv_return_t snapshot(hv_vcpuid_t vcpu, struct mmio_cpu *cpu, bool full)
 {
 	memset(cpu, 0, sizeof *cpu);
 	hv_return_t r;
+	uint64_t cs_ar;
 	if ((r = hv_vmx_vcpu_read_vmcs(vcpu, VMCS_GUEST_CR0, &cpu->cr0)) ||
 	    (r = hv_vmx_vcpu_read_vmcs(vcpu, VMCS_GUEST_CR3, &cpu->cr3)) ||
 	    (r = hv_vmx_vcpu_read_vmcs(vcpu, VMCS_GUEST_CR4, &cpu->cr4)) ||
-	    (r = hv_vmx_vcpu_read_vmcs(vcpu, VMCS_GUEST_IA32_EFER, &cpu->efer)))
+	    (r = hv_vmx_vcpu_read_vmcs(vcpu, VMCS_GUEST_IA32_EFER, &cpu->efer)) ||
+	    (r = hv_vmx_vcpu_read_vmcs(vcpu, VMCS_GUEST_CS_AR, &cs_ar)))
 		return r;
+	cpu->code_bits = !(cpu->cr0 & 1) ? 16 : ((cpu->efer & (1ull << 10)) && (cs_ar & (1u << 13))) ? 64
+					       : (cs_ar & (1u << 14)) ? 32 : 16;
+	if (!full)
+		return HV_SUCCESS; /* flat segments: a translation needs only the paging mode */
 	for (unsigned i = 0; i < MMIO_SEG_COUNT; i++) {
 		uint64_t sel, limit, ar;
 		if ((r = hv_vmx_vcpu_read_vmcs(vcpu, seg_fields[i][0], &sel)) ||
@@ -46,11 +53,6 @@ static hv_return_t snapshot(hv_vcpuid_t vcpu, struct mmio_cpu *cpu, bool full)
 		cpu->seg_ar[i] = (uint32_t)ar;
 	}
 	cpu->seg_full = true;
-	uint32_t cs_ar = cpu->seg_ar[MMIO_SEG_CS];
-	cpu->code_bits = !(cpu->cr0 & 1) ? 16 : ((cpu->efer & (1ull << 10)) && (cs_ar & (1u << 13))) ? 64
-					       : (cs_ar & (1u << 14)) ? 32 : 16;
-	if (!full)
-		return HV_SUCCESS;
 	for (unsigned i = 0; i < 16; i++)
 		if ((r = hv_vcpu_read_register(vcpu, gpr_regs[i], &cpu->gpr[i])))
 			return r;
