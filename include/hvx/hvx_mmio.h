@@ -62,6 +62,24 @@ struct hvx_mmio_access {
 hv_return_t hvx_mmio_emulate(hv_vcpuid_t vcpu, const struct hvx_mmio_ops *ops, void *ctx,
 			     struct hvx_mmio_access *access);
 
+/* The exception the emulated instruction raised (see hvx_mmio_emulate_ex). */
+struct hvx_mmio_fault {
+	bool valid;            /* HV_ERROR came from an exception of the instruction */
+	uint8_t vector;        /* 0 #DE, 6 #UD, 12 #SS, 13 #GP, 14 #PF, 17 #AC, ... */
+	bool has_error_code;
+	uint32_t error_code;
+	uint64_t cr2;          /* #PF: the linear address that faulted */
+};
+
+/*
+ * hvx_mmio_emulate, and when it returns HV_ERROR because the instruction raised an exception (a #PF on the page of
+ * its other operand or its stack, #GP for a segment limit or a misaligned MOVDQA, #DE, ...) that exception in
+ * *fault (fault->valid, else false). The vCPU is unchanged, so a VMM may inject it (VM-entry interruption
+ * information, error code, CR2 for #PF) and resume the guest. fault may be NULL.
+ */
+hv_return_t hvx_mmio_emulate_ex(hv_vcpuid_t vcpu, const struct hvx_mmio_ops *ops, void *ctx,
+				struct hvx_mmio_access *access, struct hvx_mmio_fault *fault);
+
 /*
  * Translate a guest-linear address with the vCPU's current paging mode (none, 32-bit, PAE, 4- and 5-level),
  * reading page tables through ops->ram_read (accessed bits are not set). HV_ERROR when a level is not present, has

@@ -1,4 +1,4 @@
-/* hvx_mmio.c: hvx_mmio_emulate / hvx_guest_translate: check arguments, snapshot the vCPU through the public API, run the MMIO emulator, write back. */
+/* hvx_mmio.c: hvx_mmio_emulate(_ex) / hvx_guest_translate: check arguments, snapshot the vCPU through the public API, run the MMIO emulator, write back. */
 #include <string.h>
 
 #include <Hypervisor/hv.h>
@@ -79,9 +79,11 @@ HVX_EXPORT hv_return_t hvx_guest_translate(hv_vcpuid_t vcpu, const struct hvx_mm
 	return mmio_translate(&cpu, ops, ctx, gla, gpa) ? HV_ERROR : HV_SUCCESS;
 }
 
-HVX_EXPORT hv_return_t hvx_mmio_emulate(hv_vcpuid_t vcpu, const struct hvx_mmio_ops *ops, void *ctx,
-					struct hvx_mmio_access *access)
+HVX_EXPORT hv_return_t hvx_mmio_emulate_ex(hv_vcpuid_t vcpu, const struct hvx_mmio_ops *ops, void *ctx,
+					   struct hvx_mmio_access *access, struct hvx_mmio_fault *fault)
 {
+	if (fault)
+		memset(fault, 0, sizeof *fault);
 	if (!ops || !ops->ram_read || !ops->ram_write || !ops->mmio_read || !ops->mmio_write)
 		return HV_BAD_ARGUMENT;
 	struct mmio_cpu cpu;
@@ -93,6 +95,7 @@ HVX_EXPORT hv_return_t hvx_mmio_emulate(hv_vcpuid_t vcpu, const struct hvx_mmio_
 	cpu.fpstate = fpstate;
 	cpu.load_fpstate = load_fpstate;
 	cpu.load_src = &vcpu;
+	cpu.fault = fault;
 	r = mmio_execute(&cpu, NULL, 0, ops, ctx, access);
 	if (r != HV_SUCCESS)
 		return r;
@@ -109,4 +112,10 @@ HVX_EXPORT hv_return_t hvx_mmio_emulate(hv_vcpuid_t vcpu, const struct hvx_mmio_
 	    (r = hv_vmx_vcpu_write_vmcs(vcpu, VMCS_GUEST_INTERRUPTIBILITY, intr & ~3ull)))
 		return r;
 	return hv_vcpu_write_register(vcpu, HV_X86_RIP, cpu.rip);
+}
+
+HVX_EXPORT hv_return_t hvx_mmio_emulate(hv_vcpuid_t vcpu, const struct hvx_mmio_ops *ops, void *ctx,
+					struct hvx_mmio_access *access)
+{
+	return hvx_mmio_emulate_ex(vcpu, ops, ctx, access, NULL);
 }

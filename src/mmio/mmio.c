@@ -98,6 +98,8 @@ hv_return_t mmio_execute(struct mmio_cpu *cpu, const uint8_t *bytes, unsigned le
 		access->repeats = info.repeats;
 		snprintf(access->mnemonic, sizeof access->mnemonic, "%s", info.mnemonic);
 	}
+	if (r == EMU_STEP_FAULT && cpu->fault)
+		*cpu->fault = (struct hvx_mmio_fault){true, info.vector, info.has_error_code, info.error_code, info.cr2};
 	if (r != EMU_STEP_DONE)
 		return status_of(r);
 	for (unsigned i = 0; i < 16; i++)

@@ -36,6 +36,8 @@ struct mmio_cpu {
 	uint8_t *fpstate;
 	int (*load_fpstate)(void *src, uint8_t *buf);
 	bool fpstate_dirty;
+	/* Where to put the exception when mmio_execute returns HV_ERROR because of one (NULL: not wanted). */
+	struct hvx_mmio_fault *fault;
 };
 
 /* Guest-linear to guest-physical with the paging mode in cpu (cr0/cr3/cr4/efer); -1 when not present. */

@@ -333,6 +333,18 @@ static void inject_gp(struct vmm_vcpu *v)
 	v->event_injected = true;
 }
 
+/* The exception an emulated MMIO instruction raised (#PF on its other operand, #GP, #DE, ...), as the CPU would. */
+static void inject_fault(struct vmm_vcpu *v, const struct hvx_mmio_fault *f)
+{
+	if (f->vector == 14)
+		hv_vcpu_write_register(v->id, HV_X86_CR2, f->cr2);
+	if (f->has_error_code)
+		hv_vmx_vcpu_write_vmcs(v->id, VMCS_CTRL_VMENTRY_EXC_ERROR, f->error_code);
+	hv_vmx_vcpu_write_vmcs(v->id, VMCS_CTRL_VMENTRY_IRQ_INFO,
+			       INTR_VALID | INTR_TYPE_HW_EXC | (f->has_error_code ? INTR_ERROR_CODE : 0) | f->vector);
+	v->event_injected = true;
+}
+
 /* ---------------------------------------------------------------- helpers */
 
 static uint64_t rd(struct vmm_vcpu *v, hv_x86_reg_t r)
@@ -651,7 +663,15 @@ static enum exit_action on_ept(struct vmm_vcpu *v)
 	}
 	v->ept_repeats = 0;
 	struct hvx_mmio_access acc;
-	hv_return_t r = hvx_mmio_emulate(v->id, &mmio_ops, v, &acc);
+	struct hvx_mmio_fault fault;
+	hv_return_t r = hvx_mmio_emulate_ex(v->id, &mmio_ops, v, &acc, &fault);
+	if (r == HV_ERROR && fault.valid) {
+		if (vm->cfg.trace)
+			fprintf(vm->cfg.trace_out, "[cpu%u]   mmio %s raised exception %u (error code 0x%x)\n", v->index,
+				acc.mnemonic, fault.vector, fault.error_code);
+		inject_fault(v, &fault);
+		return EXIT_CONTINUE;
+	}
 	if (r == HV_UNSUPPORTED)
 		return fail(v, "cannot emulate the instruction accessing MMIO at 0x%" PRIx64, gpa);
 	if (r)

@@ -1,4 +1,4 @@
-/* test_api_mmio.c: hvx_mmio_emulate / hvx_guest_translate through the public API on each backend: a guest's device accesses (MOV, ADD with flags, BTS, XADD, PUSH m64, MOVDQU/MOVUPS) completed by the emulator, and bad arguments. */
+/* test_api_mmio.c: hvx_mmio_emulate(_ex) / hvx_guest_translate through the public API on each backend: a guest's device accesses (MOV, ADD with flags, BTS, XADD, PUSH m64, SSE moves) completed by the emulator, exit RIPs of vector stores, an exception reported and injected, and bad arguments. */
 #include <pthread.h>
 
 #include <hvx/hvx_mmio.h>
@@ -193,6 +193,65 @@ static void vector_stores_kvm(void **state)
 	vector_stores_on("kvm");
 }
 
+/* An exception of the emulated instruction comes back in hvx_mmio_emulate_ex's fault; injected, the guest's handler
+ * sees it at the instruction (a fault), on either backend. */
+static void fault_on(const char *backend)
+{
+	static const uint8_t code[] = {
+		0x48, 0xc7, 0xc3, 0x00, 0x00, 0x80, 0x00, /* 0: mov rbx, KE_MMIO */
+		0xf7, 0x33,                               /* 7: div dword [rbx]: the device reads 0 */
+		0xf4,                                     /* 9 */
+		0xb8, 0xde, 0x00, 0x00, 0x00, 0xf4,       /* 10: #DE handler: mov eax, 0xde; hlt */
+	};
+	struct ke k;
+	ke_setup_on(&k, backend, 0, code, sizeof code);
+	guest_ram = k.mem;
+	ke_idt(&k, 0, KE_CODE + 10);
+	memset(dev, 0, sizeof dev);
+	ke_expect_reason(&k, VMX_REASON_EPT_VIOLATION);
+	struct hvx_mmio_fault f;
+	struct hvx_mmio_access a;
+	memset(&f, 0xff, sizeof f);
+	assert_int_equal(hvx_mmio_emulate_ex(k.vcpu, &ops, NULL, &a, &f), HV_ERROR);
+	assert_true(f.valid);
+	assert_int_equal(f.vector, 0);
+	assert_false(f.has_error_code);
+	assert_string_equal(a.mnemonic, "div");
+	assert_int_equal(ke_reg(&k, HV_X86_RIP), KE_CODE + 7);                    /* unchanged */
+	assert_int_equal(hvx_mmio_emulate(k.vcpu, &ops, NULL, NULL), HV_ERROR);     /* the same without the report */
+	ke_w(&k, VMCS_CTRL_VMENTRY_IRQ_INFO, (1u << 31) | (3u << 8) | f.vector);
+	ke_expect_reason(&k, VMX_REASON_HLT);
+	assert_int_equal(ke_reg(&k, HV_X86_RAX) & 0xffff, 0xde);
+	uint64_t frame_rip;
+	memcpy(&frame_rip, k.mem + ke_reg(&k, HV_X86_RSP), 8);
+	assert_int_equal(frame_rip, KE_CODE + 7);
+	/* success clears the report */
+	dev[0] = 1;
+	ke_set(&k, HV_X86_RIP, KE_CODE + 7);
+	ke_set(&k, HV_X86_RSP, KE_STACK0);
+	ke_set(&k, HV_X86_RAX, 10);
+	ke_set(&k, HV_X86_RDX, 0);
+	memset(&f, 0xff, sizeof f);
+	assert_int_equal(hvx_mmio_emulate_ex(k.vcpu, &ops, NULL, NULL, &f), HV_SUCCESS);
+	assert_false(f.valid);
+	assert_int_equal(ke_reg(&k, HV_X86_RAX), 10);
+	ke_teardown(&k);
+}
+
+static void fault_emu(void **state)
+{
+	(void)state;
+	fault_on("emu");
+}
+
+static void fault_kvm(void **state)
+{
+	(void)state;
+	if (!ke_available())
+		skip();
+	fault_on("kvm");
+}
+
 static void *other_thread(void *arg)
 {
 	struct ke *k = arg;
@@ -246,6 +305,8 @@ int main(void)
 		cmocka_unit_test_teardown(emulate_kvm, cleanup),
 		cmocka_unit_test_teardown(vector_stores_emu, cleanup),
 		cmocka_unit_test_teardown(vector_stores_kvm, cleanup),
+		cmocka_unit_test_teardown(fault_emu, cleanup),
+		cmocka_unit_test_teardown(fault_kvm, cleanup),
 		cmocka_unit_test_teardown(bad_arguments, cleanup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -424,10 +424,27 @@ static void fetch_and_failures(void **state)
 	assert_int_equal(run(&c, "\x8e\x1b", 2, NULL), HV_UNSUPPORTED);            /* mov ds, [rbx] */
 	assert_int_equal(run(&c, "\x0f\x29\x03", 3, NULL), HV_UNSUPPORTED);        /* movaps [rbx], xmm0 */
 	assert_memory_equal(&c, &saved, sizeof c);
-	/* an exception: div by a zero device register is #DE, nothing written back */
+	/* an exception: div by a zero device register is #DE, nothing written back, the fault reported */
+	struct hvx_mmio_fault f = {0};
 	memset(dev, 0, sizeof dev);
+	c.fault = &f;
+	saved = c;
 	assert_int_equal(run(&c, "\xf7\x33", 2, NULL), HV_ERROR);                 /* div dword [rbx] */
 	assert_memory_equal(&c, &saved, sizeof c);
+	assert_true(f.valid);
+	assert_int_equal(f.vector, 0);
+	assert_false(f.has_error_code);
+	/* push qword [rbx] with RSP in a page that is not present: #PF, write, supervisor, CR2 = the stack slot */
+	memset(&f, 0, sizeof f);
+	c.gpr[4] = 0x80000010;
+	assert_int_equal(run(&c, "\xff\x33", 2, NULL), HV_ERROR);
+	assert_true(f.valid);
+	assert_int_equal(f.vector, 14);
+	assert_true(f.has_error_code);
+	assert_int_equal(f.error_code, 2);
+	assert_int_equal(f.cr2, 0x80000008);
+	assert_int_equal(dev_reads, 2);                                            /* the device was read first */
+	c.gpr[4] = saved.gpr[4];
 	/* a device callback that fails */
 	struct hvx_mmio_ops bad = ops;
 	bad.mmio_read = failing_dev;
