@@ -6,7 +6,7 @@ set(HVX_VMM_DIR ${CMAKE_CURRENT_LIST_DIR})
 set(HVX_VMM_GUESTS ${CMAKE_BINARY_DIR}/tests/vmm_guests)
 set(HVX_RUN $<TARGET_FILE:hvx_cli>)
 
-set(_guests flat32 flat_real flat64 elf32 elf64 multiboot_elf multiboot_aout pvh bzimage spin smp triple lapic64 reset uart_irq64 mode_switch acpi_smp)
+set(_guests flat32 flat_real flat64 elf32 elf64 multiboot_elf multiboot_aout pvh bzimage spin smp triple lapic64 reset uart_irq64 mode_switch acpi_smp mmio64)
 set(_outputs)
 foreach(g ${_guests})
   add_custom_command(OUTPUT ${HVX_VMM_GUESTS}/${g}.bin
@@ -56,6 +56,7 @@ hvx_vmm_boot(demo 0 "CPUID .*vendor GenuineIntel" "IA32_PAT = 0x0007010500070406
 hvx_vmm_boot(timeout 124 "ERR:timeout" -- --timeout 1 --format flat ${HVX_VMM_GUESTS}/spin.bin)
 hvx_vmm_boot(lapic64 33 "lapic64: 3 timer interrupts" "lapic64: self-IPI delivered: PASS"
   -- --mode long --load-addr 0x100000 ${HVX_VMM_GUESTS}/lapic64.bin)
+hvx_vmm_boot(mmio64 33 "mmio64: ADD/BTS/XADD/SSE on MMIO and an injected #DE: PASS" -- --mode long --load-addr 0x100000 ${HVX_VMM_GUESTS}/mmio64.bin)
 hvx_vmm_boot(uart_irq64 33 "uart: got by interrupts: hello from stdin" -- --mode long --load-addr 0x100000 ${HVX_VMM_GUESTS}/uart_irq64.bin)
 foreach(backend emu kvm)
   set_tests_properties(vmm_boot_${backend}_uart_irq64 PROPERTIES ENVIRONMENT "HVX_TEST_INPUT=hello from stdin")
