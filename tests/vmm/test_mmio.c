@@ -513,6 +513,35 @@ static void sse_moves(void **state)
 	assert_int_equal(run(&c, "\x66\x0f\x7f\x03", 4, NULL), HV_UNSUPPORTED);
 }
 
+/* A device callback that itself emulates an instruction (re-entry on the same thread) gets its own CPU. */
+static int nested_dev_read(void *ctx, uint64_t gpa, unsigned size, uint64_t *v)
+{
+	(void)gpa, (void)size;
+	struct mmio_cpu inner;
+	cpu64(&inner);
+	inner.gpr[3] = DEV;
+	inner.gpr[1] = 0x77;
+	dev_write(ctx, DEV + 8, 1, 0);
+	if (mmio_execute(&inner, (const uint8_t *)"\x88\x4b\x08", 3, &ops, NULL, NULL) != HV_SUCCESS) /* mov [rbx+8], cl */
+		return -1;
+	*v = 0x1234;
+	return 0;
+}
+
+static void reentry(void **state)
+{
+	(void)state;
+	static const struct hvx_mmio_ops nops = {ram_read, ram_write, nested_dev_read, dev_write};
+	struct mmio_cpu c;
+	cpu64(&c);
+	c.gpr[3] = DEV;
+	c.gpr[2] = 0x100;
+	assert_int_equal(mmio_execute(&c, (const uint8_t *)"\x66\x03\x13", 3, &nops, NULL, NULL), HV_SUCCESS); /* add dx, [rbx] */
+	assert_int_equal(c.gpr[2], 0x1334);
+	assert_int_equal(dev[8], 0x77);
+	assert_int_equal(c.rip, 0x400003);
+}
+
 /* ---- random instructions: whatever the bytes and the state, a defined result and no stray access ---- */
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 static uint64_t rnd(void)
@@ -611,6 +640,7 @@ int main(void)
 		cmocka_unit_test(split_access),
 		cmocka_unit_test(fetch_and_failures),
 		cmocka_unit_test(sse_moves),
+		cmocka_unit_test(reentry),
 		cmocka_unit_test(random_instructions),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

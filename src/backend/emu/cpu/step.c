@@ -20,14 +20,17 @@ struct step_cpu {
 	uint8_t buf[16];
 	uint64_t rcx0;
 	const uint8_t *fp_in; /* the caller's fpstate (NULL: none) */
+	bool busy;            /* a step runs on it */
+	bool temporary;       /* not the thread's cached CPU: freed after the step */
 };
 
 #define FP_LEGACY 512 /* the XSAVE legacy region: x87, MXCSR, XMM0-15 */
 
 /*
  * Handlers the mode runs: instructions whose only effects are on general registers, arithmetic flags and memory
- * (what a device access can be part of). Everything else (control transfers, segment, system, I/O, x87/SSE state,
- * VMX) is refused, so no handler here can reach the VMX hooks or state the temporary CPU does not have.
+ * (what a device access can be part of), plus the SSE moves (sse_move). Everything else (control transfers,
+ * segment, system, I/O, x87, SSE arithmetic, VMX) is refused, so no handler here can reach the VMX hooks or state the
+ * temporary CPU does not have.
  */
 static const emu_handler data_handlers[] = {
 	h_alu,   h_test, h_incdec, h_neg,  h_not,   h_mov,   h_movzx, h_movsx, h_movbe,   h_xchg, h_xadd,
@@ -195,24 +198,32 @@ static void step_clear(struct step_cpu *sc)
 	c->paging = paging;
 }
 
+/* The thread's CPU, or a fresh one when it is in use (a device callback that emulates again) or cannot be kept. */
 static struct step_cpu *step_get(void)
 {
 	pthread_once(&step_once, step_key_init);
 	struct step_cpu *sc = step_key_ok ? pthread_getspecific(step_key) : NULL;
-	if (sc) {
+	if (sc && !sc->busy) {
 		step_clear(sc);
+		sc->busy = true;
 		return sc;
 	}
 	size_t al = _Alignof(struct step_cpu), size = (sizeof(struct step_cpu) + al - 1) / al * al;
-	sc = aligned_alloc(al, size);
-	if (!sc)
+	struct step_cpu *fresh = aligned_alloc(al, size);
+	if (!fresh)
 		return NULL;
-	memset(sc, 0, sizeof *sc);
-	if (step_key_ok && pthread_setspecific(step_key, sc) != 0) {
+	memset(fresh, 0, sizeof *fresh);
+	fresh->busy = true;
+	fresh->temporary = sc != NULL || !step_key_ok || pthread_setspecific(step_key, fresh) != 0;
+	return fresh;
+}
+
+static void step_put(struct step_cpu *sc)
+{
+	if (sc->temporary)
 		free(sc);
-		return NULL;
-	}
-	return sc;
+	else
+		sc->busy = false;
 }
 
 static struct step_cpu *step_new(const struct emu_step_state *st, const struct emu_step_mem *mem)
@@ -377,8 +388,9 @@ enum emu_step_result emu_step(struct emu_step_state *st, const uint8_t *bytes, u
 		}
 		memcpy(st->gpr, sc->s.gpr, sizeof st->gpr);
 		st->rip = sc->s.rip;
-		st->rflags = sc->s.rflags;
+		st->rflags = sc->s.rflags & ~FL_RF; /* the instruction completed */
 	}
+	step_put(sc);
 	return r;
 }
 
@@ -413,5 +425,6 @@ enum emu_step_result emu_step_translate(const struct emu_step_state *st, const s
 	enum emu_step_result r = load_pdptes(sc);
 	if (r == EMU_STEP_DONE)
 		r = translate_run(sc, la, gpa);
+	step_put(sc);
 	return r;
 }
