@@ -23,8 +23,6 @@ help:
 	@echo "make fuzz     build the emu libFuzzer target with clang in build-fuzz/ and run it for 10 minutes"
 	@echo "make bench    install the peers (QEMU, Bochs, Unicorn), build, run bench/ and write bench/RESULTS.md"
 	@echo "make exit-matrix  regenerate docs/exit-matrix.md from the conformance suite"
-	@echo "make fuzz     10 minutes of the emu fuzz target (libFuzzer)"
-	@echo "make bench    benchmarks against QEMU TCG, Bochs, Unicorn; writes bench/RESULTS.md"
 	@echo "make clean    remove build directories"
 
 deps:
