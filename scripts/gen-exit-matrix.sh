@@ -29,7 +29,12 @@ cell() {
 		if grep -q "is not available" "$log"; then
 			printf 'not produced — backend unavailable here: %s' "$(sed -n 's/.*is not available: //p' "$log" | head -n 1)"
 		elif grep -q "does not produce" "$log"; then
-			printf 'not produced — the backend'"'"'s capabilities do not claim it'
+			note=$(sed -n "s/^backend $b does not produce $r: //p" "$log" | head -n 1)
+			if [ -n "$note" ]; then
+				printf 'not produced — %s' "$note"
+			else
+				printf 'not produced — the backend'"'"'s capabilities do not claim it'
+			fi
 		else
 			why=$(sed -n 's/^  SKIP (TODO): //p; s/^  SKIP: //p' "$log" | sort -u | paste -sd ';' - | sed 's/;/; /g')
 			printf 'claimed, not verifiable yet — %s' "$why"

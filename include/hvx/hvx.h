@@ -43,6 +43,11 @@ hv_return_t hvx_backend_read_capability(const char *backend, hv_vmx_capability_t
 /* Whether a backend can produce basic exit reason `reason` at all (with the right controls and guest). */
 hv_return_t hvx_backend_produces_reason(const char *backend, uint32_t reason, bool *produces);
 
+/* Why a backend does not produce basic exit reason `reason` (e.g. "KVM executes CPUID in the kernel ..."): *note is
+ * a static string, or NULL when the backend gives none (it produces the reason, or the number is not a reason).
+ * HV_BAD_ARGUMENT for an unknown backend or a NULL note. */
+hv_return_t hvx_backend_reason_note(const char *backend, uint32_t reason, const char **note);
+
 /* One CPUID leaf for hvx_vcpu_set_cpuid: the values CPUID returns for (function, index). */
 struct hvx_cpuid_entry {
 	uint32_t function;

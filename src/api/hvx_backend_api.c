@@ -57,3 +57,13 @@ HVX_EXPORT hv_return_t hvx_backend_produces_reason(const char *name, uint32_t re
 	*produces = hvx_caps_produces(b->caps(), reason);
 	return HV_SUCCESS;
 }
+
+HVX_EXPORT hv_return_t hvx_backend_reason_note(const char *name, uint32_t reason, const char **note)
+{
+	const struct hvx_backend_ops *b = by_name(name);
+	if (!b || !note)
+		return HV_BAD_ARGUMENT;
+	const struct hvx_caps *c = b->caps();
+	*note = reason < 128 && c->reason_notes ? c->reason_notes[reason] : NULL;
+	return HV_SUCCESS;
+}

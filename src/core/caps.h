@@ -19,6 +19,7 @@ struct hvx_caps {
 	uint64_t vcpu_max;
 	uint64_t space_max;
 	uint64_t reasons[2];                    /* bit n: the backend can produce basic reason n (0..127) */
+	const char *const *reason_notes;        /* [n]: why basic reason n is not produced, or NULL (128 entries) */
 };
 
 static inline bool hvx_caps_produces(const struct hvx_caps *c, unsigned reason)

@@ -187,7 +187,9 @@ static int run_reason(const char *backend, const char *reason)
 		return SKIP_CODE;
 	}
 	if (!claims(backend, reason)) {
-		printf("backend %s does not produce %s\n", backend, reason);
+		const char *note = NULL;
+		hvx_backend_reason_note(backend, (uint32_t)h_reason_by_name(reason), &note);
+		printf("backend %s does not produce %s%s%s\n", backend, reason, note ? ": " : "", note ? note : "");
 		return SKIP_CODE;
 	}
 	unsigned pass = 0, fail = 0, todo = 0, ctrl = 0, total = 0;

@@ -70,6 +70,73 @@ static bool kvm_available(const char **why)
 #define KVM_TIMER_RATE 5 /* preemption timer counts TSC >> 5 */
 #define REASON(n) (1ull << (n))
 
+/* Why each reason the kvm backend does not produce is missing (docs/exit-matrix.md, hvx_backend_reason_note). */
+#define KERNEL(what) "KVM " what " in the kernel and never reports it to user space"
+static const char *const kvm_reason_notes[128] = {
+	[VMX_REASON_EXC_NMI] = "KVM delivers exceptions and NMIs to the guest itself; the exception bitmap is not honoured "
+			       "(guest-debug #DB/#BP interception works only on hardware KVM and is not advertised)",
+	[VMX_REASON_INIT] = "INIT and SIPI exist only in KVM's in-kernel local APIC, which hvx does not use; "
+			    "hvx_vcpu_raise_init is refused (HV_UNSUPPORTED)",
+	[VMX_REASON_SIPI] = "INIT and SIPI exist only in KVM's in-kernel local APIC, which hvx does not use; "
+			    "hvx_vcpu_raise_sipi is refused (HV_UNSUPPORTED)",
+	[VMX_REASON_IO_SMI] = KERNEL("emulates SMM (SMIs enter the guest's own SMM handler)") "; no dual-monitor treatment",
+	[VMX_REASON_OTHER_SMI] = KERNEL("emulates SMM (SMIs enter the guest's own SMM handler)") "; no dual-monitor treatment",
+	[VMX_REASON_VIRTUAL_NMI_WND] = "KVM offers user space an interrupt window only, no NMI window (no virtual NMIs)",
+	[VMX_REASON_TASK] = KERNEL("performs task switches"),
+	[VMX_REASON_CPUID] = KERNEL("executes CPUID") " (hvx_vcpu_set_cpuid gives it the table)",
+	[VMX_REASON_GETSEC] = KERNEL("handles GETSEC (as #UD)"),
+	[VMX_REASON_INVD] = KERNEL("handles INVD"),
+	[VMX_REASON_INVLPG] = KERNEL("handles INVLPG"),
+	[VMX_REASON_RDPMC] = KERNEL("handles RDPMC"),
+	[VMX_REASON_RDTSC] = KERNEL("handles RDTSC (or the guest executes it natively)"),
+	[VMX_REASON_RSM] = KERNEL("emulates RSM"),
+	[VMX_REASON_VMCALL] = KERNEL("handles VMCALL as its own hypercall") " (on a PVM host VMCALL hangs KVM_RUN)",
+	[VMX_REASON_VMCLEAR] = KERNEL("handles VMX instructions (nested VMX or #UD)"),
+	[VMX_REASON_VMLAUNCH] = KERNEL("handles VMX instructions (nested VMX or #UD)"),
+	[VMX_REASON_VMPTRLD] = KERNEL("handles VMX instructions (nested VMX or #UD)"),
+	[VMX_REASON_VMPTRST] = KERNEL("handles VMX instructions (nested VMX or #UD)"),
+	[VMX_REASON_VMREAD] = KERNEL("handles VMX instructions (nested VMX or #UD)"),
+	[VMX_REASON_VMRESUME] = KERNEL("handles VMX instructions (nested VMX or #UD)"),
+	[VMX_REASON_VMWRITE] = KERNEL("handles VMX instructions (nested VMX or #UD)"),
+	[VMX_REASON_VMOFF] = KERNEL("handles VMX instructions (nested VMX or #UD)"),
+	[VMX_REASON_VMON] = KERNEL("handles VMX instructions (nested VMX or #UD)"),
+	[VMX_REASON_MOV_CR] = KERNEL("handles control-register accesses"),
+	[VMX_REASON_MOV_DR] = KERNEL("handles debug-register accesses"),
+	[VMX_REASON_VMENTRY_MSR] = "KVM has no VM-entry MSR-load list for user space",
+	[VMX_REASON_MWAIT] = KERNEL("handles MWAIT"),
+	[VMX_REASON_MONITOR] = KERNEL("handles MONITOR"),
+	[VMX_REASON_PAUSE] = KERNEL("handles PAUSE (pause-loop exiting is its own scheduling hint)"),
+	[VMX_REASON_VMENTRY_MC] = "machine checks during VM entry are handled by the host kernel",
+	[VMX_REASON_TPR_THRESHOLD] = "TPR shadowing and APIC virtualization exist only with KVM's in-kernel local APIC, "
+				     "which hvx does not use",
+	[VMX_REASON_APIC_ACCESS] = "TPR shadowing and APIC virtualization exist only with KVM's in-kernel local APIC, "
+				   "which hvx does not use",
+	[VMX_REASON_VIRTUALIZED_EOI] = "TPR shadowing and APIC virtualization exist only with KVM's in-kernel local APIC, "
+				       "which hvx does not use",
+	[VMX_REASON_APIC_WRITE] = "TPR shadowing and APIC virtualization exist only with KVM's in-kernel local APIC, "
+				  "which hvx does not use",
+	[VMX_REASON_GDTR_IDTR] = KERNEL("handles descriptor-table instructions"),
+	[VMX_REASON_LDTR_TR] = KERNEL("handles descriptor-table instructions"),
+	[VMX_REASON_EPT_MISCONFIG] = "KVM uses EPT misconfigurations for its own MMIO caching and reports them as "
+				     "KVM_EXIT_MMIO, which becomes an EPT violation (48)",
+	[VMX_REASON_EPT_INVEPT] = KERNEL("handles VMX instructions (nested VMX or #UD)"),
+	[VMX_REASON_RDTSCP] = KERNEL("handles RDTSCP (or the guest executes it natively)"),
+	[VMX_REASON_INVVPID] = KERNEL("handles VMX instructions (nested VMX or #UD)"),
+	[VMX_REASON_WBINVD] = KERNEL("handles WBINVD"),
+	[VMX_REASON_XSETBV] = KERNEL("handles XSETBV"),
+	[VMX_REASON_RDRAND] = KERNEL("handles RDRAND (or the guest executes it natively)"),
+	[VMX_REASON_INVPCID] = KERNEL("handles INVPCID"),
+	[VMX_REASON_VMFUNC] = KERNEL("handles VMFUNC (as #UD)"),
+	[VMX_REASON_ENCLS] = KERNEL("handles ENCLS (SGX virtualization or #UD)"),
+	[VMX_REASON_RDSEED] = KERNEL("handles RDSEED (or the guest executes it natively)"),
+	[VMX_REASON_PML_FULL] = KERNEL("drains the page-modification log (its dirty log, KVM_GET_DIRTY_LOG)"),
+	[VMX_REASON_XSAVES] = KERNEL("handles XSAVES"),
+	[VMX_REASON_XRSTORS] = KERNEL("handles XRSTORS"),
+	[VMX_REASON_SPP_EVENT] = "upstream KVM has no sub-page write protection",
+	[VMX_REASON_UMWAIT] = KERNEL("handles UMWAIT"),
+	[VMX_REASON_TPAUSE] = KERNEL("handles TPAUSE"),
+};
+
 static const struct hvx_caps kvm_caps = {
 	.vmx = {
 		[HV_VMX_CAP_PINBASED] = CAP(KVM_PIN_MUST1, KVM_PIN_MAY1),
@@ -102,6 +169,7 @@ static const struct hvx_caps kvm_caps = {
 			     REASON(VMX_REASON_MTF) | REASON(VMX_REASON_EPT_VIOLATION) |
 			     REASON(VMX_REASON_VMX_TIMER_EXPIRED),
 		     0},
+	.reason_notes = kvm_reason_notes,
 };
 
 static const struct hvx_caps *kvm_get_caps(void)
