@@ -261,6 +261,13 @@ struct emu_cpu {
 
 	/* one-instruction mode (step.c): guest-physical accesses go to callbacks; NULL for a vCPU's CPU */
 	struct emu_phys *phys;
+
+	/* JIT tier (jit/jit.c): per-vCPU code cache, the link slot an exit asks to fill, chained blocks left per entry */
+	struct emu_jit *jit;
+	void *jit_slot;
+	uint64_t jit_fuel;
+	uint32_t code_gen; /* bumped whenever decoded blocks are dropped: translations go with them */
+	bool jit_on;
 };
 
 /* Per-VM emu data (hvx_vm.backend_data). */

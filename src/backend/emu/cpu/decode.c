@@ -280,8 +280,11 @@ static struct emu_block *decode_block(struct emu_cpu *c, const uint8_t *page, un
 		return NULL;
 	size_t need = sizeof(struct emu_block) + n * sizeof(struct emu_insn) + (pos - off) + 16;
 	need = (need + 15) & ~(size_t)15;
-	if (c->bc->used + need > BC_ARENA)
+	if (c->bc->used + need > BC_ARENA) {
 		bc_flush(c->bc);
+		c->jc_gen++;   /* jump-cache entries point into the arena */
+		c->code_gen++; /* and so do JIT translations */
+	}
 	struct emu_block *b = (struct emu_block *)(void *)(c->bc->arena + c->bc->used);
 	c->bc->used += need;
 	b->gpa = gpa;

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "backend/emu/emu.h"
+#include "backend/emu/jit/jit.h"
 #include "core/clock.h"
 
 _Atomic uint64_t emu_stat_ud;
@@ -18,10 +19,12 @@ void emu_cpu_init(struct emu_cpu *c, struct hvx_vcpu *vcpu)
 	c->mode = 0xff;
 	const char *b = getenv("HVX_EMU_MAX_INSNS");
 	c->budget = b ? strtoull(b, NULL, 0) : 0;
+	c->jit_on = jit_wanted();
 }
 
 void emu_cpu_fini(struct emu_cpu *c)
 {
+	jit_destroy(c);
 	bc_destroy(c->bc);
 	free(c->code_bits);
 	free(c->io_bitmap);
@@ -189,6 +192,7 @@ static void code_flush(struct emu_cpu *c)
 	bc_flush(c->bc);
 	memset(c->code_bits, 0, CODE_BITS / 8);
 	c->code_dirty = false;
+	c->code_gen++;
 }
 
 hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
@@ -304,6 +308,9 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 			in = bc_lookup(c, &n);
 		}
 		bool tf = c->s->rflags & FL_TF;
+		/* The JIT tier: translated code keeps every per-block duty above (see jit/jit.c) */
+		if (c->jit_on && !tf && !c->shadow && !c->icls[IC_MTF] && jit_exec(c, in, n))
+			continue;
 		if (c->shadow || tf || c->icls[IC_MTF])
 			n = 1; /* after STI / MOV SS, and under single-step, one instruction at a time */
 		uint64_t rip = c->s->rip;

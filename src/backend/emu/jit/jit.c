@@ -1,0 +1,1090 @@
+/* jit.c: the emu JIT tier: translates decoded 64-bit-mode blocks into host x86-64 code (guest ALU instructions run natively, inline software-TLB probes), chains blocks, and runs them. */
+#include "backend/emu/jit/jit.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/emu/emu.h"
+
+_Atomic unsigned long long jit_stat_translated, jit_stat_entered;
+
+#if defined(__x86_64__) && defined(__linux__)
+#include <cpuid.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <Zydis/Zydis.h>
+
+#include "backend/emu/jit/x86emit.h"
+
+#define JIT_CODE_SIZE (8u << 20)   /* code cache per vCPU; flushed whole when full */
+#define JIT_TB_MAX 32768           /* translations per cache generation */
+#define JIT_HASH 8192
+#define JIT_FUEL 256               /* chained blocks per entry before the run loop's own checks run again */
+#define JIT_BLOCK_ROOM 16384       /* the most one translation may need */
+#define MAX_STUBS 160
+#define NCACHE 8
+
+struct jit_slot {
+	uint64_t la;        /* guest RIP this exit goes to */
+	uint32_t gen;       /* c->jc_gen when code was linked; 0 = not linked */
+	uint32_t pad;
+	const uint8_t *code;
+};
+
+struct jit_tb {
+	const struct emu_insn *key;
+	struct jit_tb *next;
+	const uint8_t *code; /* NULL: the first instruction cannot be translated */
+	struct jit_slot slot[2];
+};
+
+struct emu_jit {
+	uint8_t *code;
+	size_t used, base_used;
+	void (*enter)(struct emu_cpu *c, uint64_t *gpr, const uint8_t *code);
+	uint8_t *epilogue;
+	struct jit_tb *hash[JIT_HASH];
+	struct jit_tb *tbs;
+	unsigned ntb;
+	uint32_t code_gen;
+};
+
+_Static_assert(sizeof(struct emu_tlb_entry) == 48, "the TLB probe indexes entries as idx * 48");
+
+#define OFF_C(f) ((int32_t)offsetof(struct emu_cpu, f))
+#define OFF_G(f) ((int32_t)(offsetof(struct hvx_vcpu_state, f) - offsetof(struct hvx_vcpu_state, gpr)))
+#define GPR(g) xm(RBX, (int32_t)(8 * (g)))
+#define ARITH_MASK 0x8d5u
+
+static const int cache_regs[NCACHE] = {RBP, R14, R15, RDX, R8, R9, R10, R11};
+
+/* ---- helpers called from translated code (slow paths) ---- */
+
+static uint64_t jit_h_load(struct emu_cpu *c, uint64_t off, uint32_t segsize)
+{
+	return mem_read(c, segsize & 0xff, off, segsize >> 8);
+}
+
+static void jit_h_store(struct emu_cpu *c, uint64_t off, uint32_t segsize, uint64_t val)
+{
+	mem_write(c, segsize & 0xff, off, segsize >> 8, val);
+}
+
+/* RET whose target missed the block's link: #GP on a non-canonical target (RSP unchanged), else commit and leave. */
+static void jit_h_ret(struct emu_cpu *c, uint64_t target, struct jit_slot *slot, uint64_t ninsns)
+{
+	emu_branch(c, target, 8);
+	c->s->gpr[HVX_RSP] += 8;
+	c->s->rip = target;
+	c->icount += ninsns;
+	slot->la = target;
+	slot->gen = 0;
+	c->jit_slot = slot;
+}
+
+/* ---- translation ---- */
+
+enum stub_kind { S_EXIT, S_SLOW, S_RETMISS };
+
+struct stub {
+	uint8_t kind;
+	uint8_t flags_stored; /* rflags already materialized */
+	uint8_t rip_in_rax;
+	uint8_t store;        /* S_SLOW: store (else load) */
+	uint8_t idx;          /* instruction index in the block */
+	uint8_t *sites[4];
+	unsigned nsites;
+	uint64_t rip;
+	uint64_t icount_add;
+	struct jit_slot *slot;
+	const struct emu_insn *in;
+	uint8_t *resume;      /* S_SLOW: where to continue after completion */
+	uint8_t *addr;        /* where the stub was emitted */
+};
+
+struct tr {
+	struct emu_cpu *c;
+	struct emu_jit *j;
+	struct xbuf b;
+	int8_t hmap[16];
+	uint8_t cached[NCACHE];
+	unsigned ncached;
+	const struct emu_insn *ins;
+	uint64_t rip0;
+	uint8_t *body;
+	struct stub st[MAX_STUBS];
+	unsigned nst;
+	bool fail;
+	struct jit_tb *tb;
+	unsigned nslots, k;
+	struct stub *retmiss;
+};
+
+static struct stub *new_stub(struct tr *t, enum stub_kind k)
+{
+	if (t->nst >= MAX_STUBS) {
+		t->fail = true;
+		static struct stub dummy;
+		memset(&dummy, 0, sizeof dummy);
+		return &dummy;
+	}
+	struct stub *s = &t->st[t->nst++];
+	memset(s, 0, sizeof *s);
+	s->kind = (uint8_t)k;
+	return s;
+}
+
+static void site(struct stub *s, uint8_t *at)
+{
+	if (s->nsites < 4)
+		s->sites[s->nsites++] = at;
+}
+
+static bool canon48(uint64_t v)
+{
+	return (uint64_t)((int64_t)(v << 16) >> 16) == v;
+}
+
+static int jcc_cc(unsigned mnem)
+{
+	switch (mnem) {
+	case ZYDIS_MNEMONIC_JO: return 0;
+	case ZYDIS_MNEMONIC_JNO: return 1;
+	case ZYDIS_MNEMONIC_JB: return 2;
+	case ZYDIS_MNEMONIC_JNB: return 3;
+	case ZYDIS_MNEMONIC_JZ: return 4;
+	case ZYDIS_MNEMONIC_JNZ: return 5;
+	case ZYDIS_MNEMONIC_JBE: return 6;
+	case ZYDIS_MNEMONIC_JNBE: return 7;
+	case ZYDIS_MNEMONIC_JS: return 8;
+	case ZYDIS_MNEMONIC_JNS: return 9;
+	case ZYDIS_MNEMONIC_JP: return 10;
+	case ZYDIS_MNEMONIC_JNP: return 11;
+	case ZYDIS_MNEMONIC_JL: return 12;
+	case ZYDIS_MNEMONIC_JNL: return 13;
+	case ZYDIS_MNEMONIC_JLE: return 14;
+	case ZYDIS_MNEMONIC_JNLE: return 15;
+	default: return -1;
+	}
+}
+
+/* group-1 /n of an ALU mnemonic, -1 if none; TEST is 8 */
+static int alu_n(unsigned mnem)
+{
+	switch (mnem) {
+	case ZYDIS_MNEMONIC_ADD: return 0;
+	case ZYDIS_MNEMONIC_OR: return 1;
+	case ZYDIS_MNEMONIC_ADC: return 2;
+	case ZYDIS_MNEMONIC_SBB: return 3;
+	case ZYDIS_MNEMONIC_AND: return 4;
+	case ZYDIS_MNEMONIC_SUB: return 5;
+	case ZYDIS_MNEMONIC_XOR: return 6;
+	case ZYDIS_MNEMONIC_CMP: return 7;
+	case ZYDIS_MNEMONIC_TEST: return 8;
+	default: return -1;
+	}
+}
+
+static int shift_n(unsigned mnem)
+{
+	switch (mnem) {
+	case ZYDIS_MNEMONIC_ROL: return 0;
+	case ZYDIS_MNEMONIC_ROR: return 1;
+	case ZYDIS_MNEMONIC_RCL: return 2;
+	case ZYDIS_MNEMONIC_RCR: return 3;
+	case ZYDIS_MNEMONIC_SHL: return 4;
+	case ZYDIS_MNEMONIC_SHR: return 5;
+	case ZYDIS_MNEMONIC_SAR: return 7;
+	default: return -1;
+	}
+}
+
+static bool gpr_op(const struct emu_op *o)
+{
+	return o->kind == OK_REG && !o->hi8 && (o->size == 4 || o->size == 8) && o->reg < 16;
+}
+
+static bool imm32_ok(const struct emu_insn *in, unsigned w)
+{
+	return w == 4 || (int64_t)in->imm == (int32_t)in->imm;
+}
+
+static bool mem_ok(const struct emu_insn *in)
+{
+	return in->asz == 8 && !in->lock && in->seg <= SEG_GS && in->memop != 0xff &&
+	       (int64_t)in->disp == (int32_t)in->disp;
+}
+
+/* Can this instruction be translated? Checked before anything of it is emitted. */
+static bool supported(const struct emu_insn *in, uint64_t rip)
+{
+	if (in->lock || in->rep)
+		return false;
+	unsigned m = in->mnem;
+	uint64_t next = rip + in->len;
+	const struct emu_op *o0 = &in->op[0], *o1 = &in->op[1];
+	if (m == ZYDIS_MNEMONIC_NOP)
+		return true;
+	if (jcc_cc(m) >= 0 || m == ZYDIS_MNEMONIC_JMP || m == ZYDIS_MNEMONIC_CALL)
+		return in->osz != 2 && !in->far && in->nops == 1 && o0->kind == OK_IMM && canon48(next + in->imm);
+	if (m == ZYDIS_MNEMONIC_RET)
+		return in->osz != 2 && !in->far && in->nops == 0;
+	if (m == ZYDIS_MNEMONIC_PUSH)
+		return in->nops == 1 && ((o0->kind == OK_REG && o0->size == 8 && !o0->hi8) ||
+					 (o0->kind == OK_IMM && in->osz == 8 && imm32_ok(in, 8)));
+	if (m == ZYDIS_MNEMONIC_POP)
+		return in->nops == 1 && o0->kind == OK_REG && o0->size == 8 && !o0->hi8;
+	if (in->nops < 1)
+		return false;
+	unsigned w = o0->size;
+	if (m == ZYDIS_MNEMONIC_MOV) {
+		if (in->nops != 2 || (w != 4 && w != 8))
+			return false;
+		if (gpr_op(o0) && gpr_op(o1))
+			return o1->size == w;
+		if (gpr_op(o0) && o1->kind == OK_IMM)
+			return true;
+		if (gpr_op(o0) && o1->kind == OK_MEM)
+			return mem_ok(in) && o1->size == w;
+		if (o0->kind == OK_MEM && gpr_op(o1))
+			return mem_ok(in) && o1->size == w;
+		if (o0->kind == OK_MEM && o1->kind == OK_IMM)
+			return mem_ok(in) && imm32_ok(in, w);
+		return false;
+	}
+	if (m == ZYDIS_MNEMONIC_LEA)
+		return in->nops == 2 && gpr_op(o0) && o1->kind == OK_MEM && in->asz == 8 &&
+		       (int64_t)in->disp == (int32_t)in->disp;
+	if (!gpr_op(o0))
+		return false;
+	if (alu_n(m) >= 0) {
+		if (in->nops != 2)
+			return false;
+		if (gpr_op(o1))
+			return o1->size == w;
+		return o1->kind == OK_IMM && imm32_ok(in, w);
+	}
+	if (m == ZYDIS_MNEMONIC_INC || m == ZYDIS_MNEMONIC_DEC || m == ZYDIS_MNEMONIC_NEG || m == ZYDIS_MNEMONIC_NOT)
+		return in->nops == 1;
+	if (shift_n(m) >= 0) {
+		if (in->nops == 1)
+			return true;
+		if (in->nops != 2)
+			return false;
+		return o1->kind == OK_IMM || (o1->kind == OK_REG && o1->reg == HVX_RCX && o1->size == 1 && !o1->hi8);
+	}
+	return false;
+}
+
+static bool is_branch_end(unsigned m)
+{
+	return jcc_cc(m) >= 0 || m == ZYDIS_MNEMONIC_JMP || m == ZYDIS_MNEMONIC_CALL || m == ZYDIS_MNEMONIC_RET;
+}
+
+/* Guest register -> host register holding it within this block, or NOREG (lives in gpr[]). */
+static int H(struct tr *t, unsigned g)
+{
+	return t->hmap[g & 15];
+}
+
+static void writeback(struct tr *t)
+{
+	for (unsigned i = 0; i < t->ncached; i++)
+		xstore(&t->b, true, GPR(t->cached[i]), t->hmap[t->cached[i]]);
+}
+
+static void reload(struct tr *t)
+{
+	for (unsigned i = 0; i < t->ncached; i++)
+		xload(&t->b, true, t->hmap[t->cached[i]], GPR(t->cached[i]));
+}
+
+/* Host arithmetic flags -> guest RFLAGS (lazy state is LF_NONE inside translated code). Clobbers rax, rcx. */
+static void flags_save(struct xbuf *b)
+{
+	x1(b, 0x9c);       /* pushfq */
+	xpop(b, RAX);
+	x1(b, 0x25);       /* and eax, imm32 */
+	x4(b, ARITH_MASK);
+	xload(b, true, RCX, xm(RBX, OFF_G(rflags)));
+	xalu_ri(b, true, 4, RCX, (int32_t)~ARITH_MASK);
+	xop_rr(b, true, 0x09, RCX, RAX); /* or rax, rcx */
+	xstore(b, true, xm(RBX, OFF_G(rflags)), RAX);
+}
+
+/* Guest RFLAGS arithmetic bits -> host flags. Clobbers rcx. */
+static void flags_load(struct xbuf *b)
+{
+	xload(b, true, RCX, xm(RBX, OFF_G(rflags)));
+	xalu_ri(b, false, 4, RCX, ARITH_MASK);
+	xpush(b, RCX);
+	x1(b, 0x9d);       /* popfq */
+}
+
+/* mov qword [r12 + off] += n without touching flags (through rcx) */
+static void add_mem_noflags(struct tr *t, int32_t off, int64_t n)
+{
+	xload(&t->b, true, RCX, xm(R12, off));
+	xlea(&t->b, true, RCX, xm(RCX, (int32_t)n));
+	xstore(&t->b, true, xm(R12, off), RCX);
+}
+
+/* An exit to the run loop with RIP = rip (flags live in the host unless stored). */
+static struct stub *exit_stub(struct tr *t, uint64_t rip, struct jit_slot *slot)
+{
+	struct stub *s = new_stub(t, S_EXIT);
+	s->rip = rip;
+	s->slot = slot;
+	return s;
+}
+
+/* Per-block duties at a chained entry or a backward branch (flag-free): fuel, raised events, kicks. */
+static void duties(struct tr *t, struct stub *ex)
+{
+	struct xbuf *b = &t->b;
+	xload(b, true, RCX, xm(R12, OFF_C(jit_fuel)));
+	xlea(b, true, RCX, xm(RCX, -1));
+	xstore(b, true, xm(R12, OFF_C(jit_fuel)), RCX);
+	site(ex, xjmp_if_rcx0(b));
+	xload(b, false, RCX, xm(R12, OFF_C(events)));
+	site(ex, xjmp_unless_rcx0(b));
+	xload(b, true, RCX, xm(R12, OFF_C(vcpu)));
+	xop_rm(b, false, 0x0fb6, RCX, xm(RCX, (int32_t)offsetof(struct hvx_vcpu, kick_pending)));
+	site(ex, xjmp_unless_rcx0(b));
+}
+
+/* Go on at guest RIP la: the block's own top (a loop) or a linked translation through a slot. */
+static void chain(struct tr *t, uint64_t la)
+{
+	struct xbuf *b = &t->b;
+	if (la == t->rip0) {
+		duties(t, exit_stub(t, la, NULL));
+		uint8_t *at = xjmp32(b);
+		xpatch(at, t->body);
+		return;
+	}
+	if (t->nslots >= 2) {
+		t->fail = true;
+		return;
+	}
+	struct jit_slot *slot = &t->tb->slot[t->nslots++];
+	slot->la = la;
+	duties(t, exit_stub(t, la, NULL));
+	struct stub *miss = exit_stub(t, la, slot);
+	xmov_ri(b, RDI, (uint64_t)(uintptr_t)slot);
+	xload(b, false, RSI, xm(R12, OFF_C(jc_gen)));
+	xgrp_r(b, false, 0xf7, 2, RSI); /* not esi */
+	xload(b, false, RCX, xm(RDI, (int32_t)offsetof(struct jit_slot, gen)));
+	xlea(b, false, RCX, xmi(RCX, RSI, 1, 1));
+	site(miss, xjmp_unless_rcx0(b));
+	writeback(t);
+	xop_rm(b, false, 0xff, 4, xm(RDI, (int32_t)offsetof(struct jit_slot, code))); /* jmp [rdi + code] */
+}
+
+/* rsi = the linear address of the memory operand (flag-free; clobbers rax, rdi). */
+static void emit_addr(struct tr *t, const struct emu_insn *in, uint64_t next)
+{
+	struct xbuf *b = &t->b;
+	if (in->riprel) {
+		xmov_ri(b, RSI, next + (uint64_t)in->disp);
+	} else {
+		int base = NOREG, index = NOREG;
+		if (in->base != 0xff) {
+			base = H(t, in->base);
+			if (base == NOREG) {
+				xload(b, true, RSI, GPR(in->base));
+				base = RSI;
+			}
+		}
+		if (in->index != 0xff) {
+			index = H(t, in->index);
+			if (index == NOREG) {
+				xload(b, true, RDI, GPR(in->index));
+				index = RDI;
+			}
+		}
+		if (base == NOREG && index == NOREG)
+			xmov_ri(b, RSI, (uint64_t)in->disp);
+		else if (base == NOREG)
+			xlea(b, true, RSI, xmi(NOREG, index, in->scale, (int32_t)in->disp));
+		else
+			xlea(b, true, RSI, xmi(base, index, index == NOREG ? 1 : in->scale, (int32_t)in->disp));
+	}
+	if (in->seg == SEG_FS || in->seg == SEG_GS) {
+		xload(b, true, RAX, xm(R12, OFF_C(sc) + (int32_t)(in->seg * sizeof(struct emu_seg_cache)) +
+					       (int32_t)offsetof(struct emu_seg_cache, base)));
+		xlea(b, true, RSI, xmi(RSI, RAX, 1, 0));
+	}
+}
+
+/*
+ * The inline software-TLB probe for `size` bytes at rsi (flag-free, BMI2): on a hit, rcx + rax + 1 addresses the
+ * host bytes; on a miss (no entry, no permission, crossing a page) it jumps to the slow stub.
+ */
+static void probe(struct tr *t, bool write, unsigned size, struct stub *slow)
+{
+	struct xbuf *b = &t->b;
+	int32_t tlb = OFF_C(tlb);
+	int32_t tag = write ? (int32_t)offsetof(struct emu_tlb_entry, tag_w) : (int32_t)offsetof(struct emu_tlb_entry, tag_r);
+	xshx(b, 3, RDI, RSI, R13);                      /* rdi = la >> 12 */
+	xrex(b, false, RDI, 0, RDI, true);
+	x1(b, 0x0f);
+	x1(b, 0xb6);
+	x1(b, 0xc0 | (RDI & 7) << 3 | (RDI & 7));       /* movzx edi, dil */
+	xlea(b, true, RDI, xmi(RDI, RDI, 2, 0));        /* idx * 3 */
+	xlea(b, true, RDI, xmi(RDI, RDI, 1, 0));        /* idx * 6 */
+	xlea(b, true, RAX, xm(RSI, (int32_t)size - 1));
+	xshx(b, 3, RAX, RAX, R13);
+	xshx(b, 1, RAX, RAX, R13);                      /* page of the last byte */
+	xgrp_r(b, true, 0xf7, 2, RAX);                  /* rax = -page - 1 */
+	xload(b, true, RCX, xmi(R12, RDI, 8, tlb + tag));
+	xlea(b, true, RCX, xmi(RCX, RAX, 1, 0));        /* zero iff tag == page | 1 */
+	site(slow, xjmp_unless_rcx0(b));
+	xload(b, true, RCX, xmi(R12, RDI, 8, tlb + (int32_t)offsetof(struct emu_tlb_entry, host)));
+	xlea(b, true, RCX, xmi(RCX, RSI, 1, 0));
+}
+
+#define HOSTMEM xmi(RCX, RAX, 1, 1)
+
+/* The part of a load/store instruction after the access: value in rax for loads. Flag-free. */
+static void complete(struct tr *t, const struct emu_insn *in)
+{
+	struct xbuf *b = &t->b;
+	unsigned m = in->mnem;
+	int hs = H(t, HVX_RSP);
+	if (m == ZYDIS_MNEMONIC_POP || m == ZYDIS_MNEMONIC_PUSH || m == ZYDIS_MNEMONIC_CALL) {
+		int32_t d = m == ZYDIS_MNEMONIC_POP ? 8 : -8;
+		if (hs != NOREG) {
+			xlea(b, true, hs, xm(hs, d));
+		} else {
+			xload(b, true, RCX, GPR(HVX_RSP));
+			xlea(b, true, RCX, xm(RCX, d));
+			xstore(b, true, GPR(HVX_RSP), RCX);
+		}
+	}
+	if (m == ZYDIS_MNEMONIC_POP || (m == ZYDIS_MNEMONIC_MOV && in->op[0].kind == OK_REG)) {
+		int h = H(t, in->op[0].reg);
+		if (h != NOREG)
+			xmov_rr(b, true, h, RAX);
+		else
+			xstore(b, true, GPR(in->op[0].reg), RAX);
+	}
+}
+
+/* The value a store writes: into rdi (or an immediate) for the fast path. */
+static void store_fast(struct tr *t, const struct emu_insn *in, uint64_t next, unsigned w)
+{
+	struct xbuf *b = &t->b;
+	unsigned m = in->mnem;
+	const struct emu_op *src = m == ZYDIS_MNEMONIC_MOV ? &in->op[1] : &in->op[0];
+	if (m == ZYDIS_MNEMONIC_CALL) {
+		xmov_ri(b, RDI, next);
+		xstore(b, true, HOSTMEM, RDI);
+	} else if (src->kind == OK_IMM) {
+		xop_rm(b, w == 8, 0xc7, 0, HOSTMEM);
+		x4(b, (uint32_t)in->imm);
+	} else {
+		int h = H(t, src->reg);
+		if (h == NOREG) {
+			xload(b, true, RDI, GPR(src->reg));
+			h = RDI;
+		}
+		xstore(b, w == 8, HOSTMEM, h);
+	}
+}
+
+/* The same value into rcx for the slow-path helper (guest registers are in gpr[] there). */
+static void store_value_slow(struct tr *t, const struct emu_insn *in, uint64_t next, unsigned w)
+{
+	struct xbuf *b = &t->b;
+	unsigned m = in->mnem;
+	const struct emu_op *src = m == ZYDIS_MNEMONIC_MOV ? &in->op[1] : &in->op[0];
+	if (m == ZYDIS_MNEMONIC_CALL)
+		xmov_ri(b, RCX, next);
+	else if (src->kind == OK_IMM)
+		xmov_ri(b, RCX, w == 8 ? (uint64_t)(int64_t)(int32_t)in->imm : (uint32_t)in->imm);
+	else
+		xload(b, w == 8, RCX, GPR(src->reg));
+}
+
+/* A load or store through the TLB probe, with its slow-path stub. */
+static void mem_access(struct tr *t, const struct emu_insn *in, unsigned idx, uint64_t rip, bool store, unsigned w)
+{
+	struct xbuf *b = &t->b;
+	uint64_t next = rip + in->len;
+	unsigned m = in->mnem;
+	if (m == ZYDIS_MNEMONIC_PUSH || m == ZYDIS_MNEMONIC_CALL) {
+		int hs = H(t, HVX_RSP);
+		if (hs == NOREG) {
+			xload(b, true, RSI, GPR(HVX_RSP));
+			hs = RSI;
+		}
+		xlea(b, true, RSI, xm(hs, -8));
+	} else if (m == ZYDIS_MNEMONIC_POP || m == ZYDIS_MNEMONIC_RET) {
+		int hs = H(t, HVX_RSP);
+		if (hs == NOREG)
+			xload(b, true, RSI, GPR(HVX_RSP));
+		else
+			xmov_rr(b, true, RSI, hs);
+	} else {
+		emit_addr(t, in, next);
+	}
+	if (m == ZYDIS_MNEMONIC_RET) {
+		t->retmiss = new_stub(t, S_RETMISS);
+		t->retmiss->in = in;
+		t->retmiss->rip = rip;
+	}
+	struct stub *s = new_stub(t, S_SLOW);
+	s->in = in;
+	s->idx = (uint8_t)idx;
+	s->rip = rip;
+	s->store = store;
+	probe(t, store, w, s);
+	if (store)
+		store_fast(t, in, next, w);
+	else
+		xload(b, w == 8, RAX, HOSTMEM);
+	if (m != ZYDIS_MNEMONIC_RET)
+		complete(t, in);
+	s->resume = b->p;
+}
+
+static void emit_slow_stub(struct tr *t, struct stub *s)
+{
+	struct xbuf *b = &t->b;
+	const struct emu_insn *in = s->in;
+	uint64_t next = s->rip + in->len;
+	unsigned m = in->mnem;
+	unsigned w = (m == ZYDIS_MNEMONIC_PUSH || m == ZYDIS_MNEMONIC_POP || m == ZYDIS_MNEMONIC_CALL ||
+		      m == ZYDIS_MNEMONIC_RET) ? 8 : in->op[in->memop == 0xff ? 0 : in->memop].size;
+	unsigned seg = (m == ZYDIS_MNEMONIC_PUSH || m == ZYDIS_MNEMONIC_POP || m == ZYDIS_MNEMONIC_CALL ||
+			m == ZYDIS_MNEMONIC_RET) ? SEG_SS : in->seg;
+	flags_save(b);
+	writeback(t);
+	xmov_ri(b, RAX, s->rip);
+	xstore(b, true, xm(RBX, OFF_G(rip)), RAX);
+	xmov_ri(b, RAX, (uint64_t)(uintptr_t)in);
+	xstore(b, true, xm(R12, OFF_C(cur)), RAX);
+	xmov_ri(b, RAX, next);
+	xstore(b, true, xm(R12, OFF_C(next_rip)), RAX);
+	if (seg == SEG_FS || seg == SEG_GS) {
+		xload(b, true, RAX, xm(R12, OFF_C(sc) + (int32_t)(seg * sizeof(struct emu_seg_cache)) +
+					       (int32_t)offsetof(struct emu_seg_cache, base)));
+		xop_rr(b, true, 0x29, RAX, RSI); /* sub rsi, rax: back to the offset */
+	}
+	if (s->store)
+		store_value_slow(t, in, next, w);
+	xmov_ri(b, RDX, seg | w << 8);
+	xmov_rr(b, true, RDI, R12);
+	xcall_abs(b, s->store ? (const void *)jit_h_store : (const void *)jit_h_load);
+	reload(t);
+	if (m == ZYDIS_MNEMONIC_RET) {
+		/* rax = the target; a write to decoded code (A/D update) still lets the RET finish, through its miss path */
+		xop_rm(b, false, 0x80, 7, xm(R12, OFF_C(stop)));
+		x1(b, 0);
+		uint8_t *cont = xjcc32(b, 4);
+		flags_load(b);
+		site(t->retmiss, xjmp32(b));
+		xpatch(cont, b->p);
+		flags_load(b);
+	} else {
+		complete(t, in);
+		/* A write that hit decoded code (or an A/D update there) ends the block after this instruction. */
+		xop_rm(b, false, 0x80, 7, xm(R12, OFF_C(stop)));
+		x1(b, 0);
+		struct stub *ex = exit_stub(t, m == ZYDIS_MNEMONIC_CALL ? next + in->imm : next, NULL);
+		ex->flags_stored = 1;
+		ex->icount_add = s->idx + 1u;
+		site(ex, xjcc32(b, 5));
+		flags_load(b);
+	}
+	uint8_t *at = xjmp32(b);
+	xpatch(at, s->resume);
+}
+
+static void emit_exit_stub(struct tr *t, struct stub *s)
+{
+	struct xbuf *b = &t->b;
+	if (s->rip_in_rax)
+		xstore(b, true, xm(RBX, OFF_G(rip)), RAX);
+	writeback(t);
+	if (!s->flags_stored)
+		flags_save(b);
+	if (!s->rip_in_rax) {
+		xmov_ri(b, RAX, s->rip);
+		xstore(b, true, xm(RBX, OFF_G(rip)), RAX);
+	}
+	if (s->icount_add) {
+		xmov_ri(b, RAX, s->icount_add);
+		xop_rm(b, true, 0x01, RAX, xm(R12, OFF_C(icount)));
+	}
+	xmov_ri(b, RAX, (uint64_t)(uintptr_t)s->slot);
+	xstore(b, true, xm(R12, OFF_C(jit_slot)), RAX);
+	uint8_t *at = xjmp32(b);
+	xpatch(at, t->j->epilogue);
+}
+
+/* One register-only instruction (flags computed natively by the host). */
+static void emit_alu(struct tr *t, const struct emu_insn *in, uint64_t next)
+{
+	struct xbuf *b = &t->b;
+	unsigned m = in->mnem;
+	const struct emu_op *o0 = &in->op[0], *o1 = &in->op[1];
+	unsigned w = o0->size;
+	bool w8 = w == 8;
+	if (m == ZYDIS_MNEMONIC_LEA) {
+		int d = H(t, o0->reg);
+		int dh = d == NOREG ? RCX : d;
+		if (in->riprel) {
+			uint64_t v = next + (uint64_t)in->disp;
+			xmov_ri(b, dh, w8 ? v : (uint32_t)v);
+		} else {
+			int base = NOREG, index = NOREG;
+			if (in->base != 0xff && (base = H(t, in->base)) == NOREG) {
+				xload(b, true, RSI, GPR(in->base));
+				base = RSI;
+			}
+			if (in->index != 0xff && (index = H(t, in->index)) == NOREG) {
+				xload(b, true, RDI, GPR(in->index));
+				index = RDI;
+			}
+			if (base == NOREG && index == NOREG)
+				xmov_ri(b, dh, w8 ? (uint64_t)in->disp : (uint32_t)in->disp);
+			else
+				xlea(b, w8, dh, xmi(base, index, index == NOREG ? 1 : in->scale, (int32_t)in->disp));
+		}
+		if (d == NOREG)
+			xstore(b, true, GPR(o0->reg), RCX);
+		return;
+	}
+	if (m == ZYDIS_MNEMONIC_MOV) {
+		int d = H(t, o0->reg);
+		int dh = d == NOREG ? RAX : d;
+		if (o1->kind == OK_IMM) {
+			xmov_ri(b, dh, w8 ? in->imm : (uint32_t)in->imm);
+		} else {
+			int s = H(t, o1->reg);
+			if (s != NOREG)
+				xmov_rr(b, w8, dh, s);
+			else
+				xload(b, w8, dh, GPR(o1->reg));
+		}
+		if (d == NOREG)
+			xstore(b, true, GPR(o0->reg), RAX);
+		return;
+	}
+	int d = H(t, o0->reg);
+	int dh = d == NOREG ? RAX : d;
+	bool writes = true;
+	if (d == NOREG)
+		xload(b, w8, RAX, GPR(o0->reg));
+	int n = alu_n(m);
+	if (n >= 0) {
+		writes = n != 7 && n != 8;
+		if (o1->kind == OK_IMM) {
+			if (n == 8) {
+				xrex(b, w8, 0, 0, dh, false);
+				x1(b, 0xf7);
+				x1(b, (uint8_t)(0xc0 | (dh & 7)));
+				x4(b, (uint32_t)in->imm);
+			} else {
+				xalu_ri(b, w8, (unsigned)n, dh, (int32_t)in->imm);
+			}
+		} else {
+			unsigned opc = n == 8 ? 0x85 : (unsigned)(n * 8 + 1);
+			int s = H(t, o1->reg);
+			if (s != NOREG)
+				xop_rr(b, w8, opc, s, dh);
+			else
+				xop_rm(b, w8, n == 8 ? 0x85 : opc + 2, dh, GPR(o1->reg));
+		}
+	} else if (m == ZYDIS_MNEMONIC_INC || m == ZYDIS_MNEMONIC_DEC) {
+		xgrp_r(b, w8, 0xff, m == ZYDIS_MNEMONIC_DEC, dh);
+	} else if (m == ZYDIS_MNEMONIC_NEG || m == ZYDIS_MNEMONIC_NOT) {
+		xgrp_r(b, w8, 0xf7, m == ZYDIS_MNEMONIC_NEG ? 3 : 2, dh);
+	} else {
+		unsigned sn = (unsigned)shift_n(m);
+		if (in->nops == 1) {
+			xgrp_r(b, w8, 0xd1, sn, dh);
+		} else if (o1->kind == OK_IMM) {
+			xgrp_r(b, w8, 0xc1, sn, dh);
+			x1(b, (uint8_t)in->imm);
+		} else {
+			int s = H(t, HVX_RCX);
+			if (s != NOREG)
+				xmov_rr(b, false, RCX, s);
+			else
+				xload(b, false, RCX, GPR(HVX_RCX));
+			xgrp_r(b, w8, 0xd3, sn, dh);
+		}
+	}
+	if (writes && d == NOREG)
+		xstore(b, true, GPR(o0->reg), RAX);
+}
+
+/* Count guest-register uses and give the most used ones host registers for the block. */
+static void alloc_regs(struct tr *t, const struct emu_insn *in, unsigned k)
+{
+	unsigned uses[16] = {0};
+	for (unsigned i = 0; i < k; i++, in++) {
+		unsigned m = in->mnem;
+		if (m == ZYDIS_MNEMONIC_PUSH || m == ZYDIS_MNEMONIC_POP || m == ZYDIS_MNEMONIC_CALL ||
+		    m == ZYDIS_MNEMONIC_RET)
+			uses[HVX_RSP] += 2;
+		for (unsigned o = 0; o < in->nops; o++)
+			if (in->op[o].kind == OK_REG && in->op[o].reg < 16)
+				uses[in->op[o].reg] += 2;
+		if (in->memop != 0xff || m == ZYDIS_MNEMONIC_LEA) {
+			if (in->base < 16)
+				uses[in->base] += 2;
+			if (in->index < 16)
+				uses[in->index] += 2;
+		}
+	}
+	memset(t->hmap, NOREG, sizeof t->hmap);
+	t->ncached = 0;
+	while (t->ncached < NCACHE) {
+		unsigned best = 16, bu = 3; /* at least two uses */
+		for (unsigned g = 0; g < 16; g++)
+			if (uses[g] > bu) {
+				bu = uses[g];
+				best = g;
+			}
+		if (best == 16)
+			break;
+		uses[best] = 0;
+		t->hmap[best] = (int8_t)cache_regs[t->ncached];
+		t->cached[t->ncached++] = (uint8_t)best;
+	}
+}
+
+/* Translate the block; returns its code or NULL (nothing translatable / no room). */
+static const uint8_t *translate(struct emu_cpu *c, struct emu_jit *j, const struct emu_insn *ins, unsigned n,
+				struct jit_tb *tb)
+{
+	uint64_t rip = c->s->rip;
+	unsigned k = 0;
+	uint64_t r = rip;
+	for (; k < n; k++) {
+		if (!supported(&ins[k], r))
+			break;
+		r += ins[k].len;
+		if (is_branch_end(ins[k].mnem)) {
+			k++;
+			break;
+		}
+	}
+	if (!k)
+		return NULL;
+	static __thread struct tr t;
+	memset(&t, 0, sizeof t);
+	t.c = c;
+	t.j = j;
+	t.ins = ins;
+	t.rip0 = rip;
+	t.tb = tb;
+	t.k = k;
+	uint8_t *start = j->code + j->used;
+	t.b.p = start;
+	t.b.end = j->code + JIT_CODE_SIZE;
+	if (mprotect(j->code + (j->used & ~(size_t)4095), ((JIT_CODE_SIZE - (j->used & ~(size_t)4095)) < JIT_BLOCK_ROOM + 4096 ?
+			JIT_CODE_SIZE - (j->used & ~(size_t)4095) : JIT_BLOCK_ROOM + 4096), PROT_READ | PROT_WRITE))
+		return NULL;
+	alloc_regs(&t, ins, k);
+	reload(&t);
+	t.body = t.b.p;
+	r = rip;
+	const struct emu_insn *last = &ins[k - 1];
+	for (unsigned i = 0; i < k; i++) {
+		const struct emu_insn *in = &ins[i];
+		uint64_t next = r + in->len;
+		unsigned m = in->mnem;
+		if (m == ZYDIS_MNEMONIC_NOP) {
+		} else if (m == ZYDIS_MNEMONIC_PUSH || m == ZYDIS_MNEMONIC_CALL) {
+			mem_access(&t, in, i, r, true, 8);
+		} else if (m == ZYDIS_MNEMONIC_POP || m == ZYDIS_MNEMONIC_RET) {
+			mem_access(&t, in, i, r, false, 8);
+		} else if (m == ZYDIS_MNEMONIC_MOV && in->op[0].kind == OK_MEM) {
+			mem_access(&t, in, i, r, true, in->op[0].size);
+		} else if (m == ZYDIS_MNEMONIC_MOV && in->op[1].kind == OK_MEM) {
+			mem_access(&t, in, i, r, false, in->op[1].size);
+		} else if (jcc_cc(m) >= 0 || m == ZYDIS_MNEMONIC_JMP) {
+			/* handled below as the block end */
+		} else {
+			emit_alu(&t, in, next);
+		}
+		r = next;
+	}
+	/* Block end: count the instructions, then leave or chain. */
+	struct xbuf *b = &t.b;
+	unsigned lm = last->mnem;
+	uint64_t end_rip = r;
+	if (lm != ZYDIS_MNEMONIC_RET)
+		add_mem_noflags(&t, OFF_C(icount), k);
+	if (jcc_cc(lm) >= 0) {
+		uint8_t *taken = xjcc32(b, (unsigned)jcc_cc(lm));
+		chain(&t, end_rip);
+		xpatch(taken, b->p);
+		chain(&t, end_rip + last->imm);
+	} else if (lm == ZYDIS_MNEMONIC_JMP || lm == ZYDIS_MNEMONIC_CALL) {
+		chain(&t, end_rip + last->imm);
+	} else if (lm == ZYDIS_MNEMONIC_RET) {
+		/* rax = the popped target: link check against the block's slot, else the helper validates it */
+		struct jit_slot *slot = &tb->slot[0];
+		struct stub *miss = t.retmiss;
+		t.nslots = 1;
+		xmov_ri(b, RDI, (uint64_t)(uintptr_t)slot);
+		xload(b, false, RSI, xm(R12, OFF_C(jc_gen)));
+		xgrp_r(b, false, 0xf7, 2, RSI);
+		xload(b, false, RCX, xm(RDI, (int32_t)offsetof(struct jit_slot, gen)));
+		xlea(b, false, RCX, xmi(RCX, RSI, 1, 1));
+		site(miss, xjmp_unless_rcx0(b));
+		xload(b, true, RCX, xm(RDI, (int32_t)offsetof(struct jit_slot, la)));
+		xgrp_r(b, true, 0xf7, 2, RCX);
+		xlea(b, true, RCX, xmi(RCX, RAX, 1, 1));
+		site(miss, xjmp_unless_rcx0(b));
+		int hs = H(&t, HVX_RSP);
+		if (hs != NOREG) {
+			xlea(b, true, hs, xm(hs, 8));
+		} else {
+			xload(b, true, RCX, GPR(HVX_RSP));
+			xlea(b, true, RCX, xm(RCX, 8));
+			xstore(b, true, GPR(HVX_RSP), RCX);
+		}
+		add_mem_noflags(&t, OFF_C(icount), k);
+		struct stub *ex = exit_stub(&t, 0, NULL);
+		ex->rip_in_rax = 1;
+		duties(&t, ex);
+		writeback(&t);
+		xop_rm(b, false, 0xff, 4, xm(RDI, (int32_t)offsetof(struct jit_slot, code)));
+	} else if (k == n && !(last->ends_block)) {
+		chain(&t, end_rip);
+	} else {
+		struct stub *ex = exit_stub(&t, end_rip, NULL);
+		site(ex, xjmp32(b));
+	}
+	/* Out-of-line stubs (slow paths, exits); they may add more exits, so iterate by index. */
+	for (unsigned i = 0; i < t.nst && !t.fail && !b->full; i++) {
+		struct stub *s = &t.st[i];
+		s->addr = b->p;
+		if (s->kind == S_SLOW) {
+			emit_slow_stub(&t, s);
+		} else if (s->kind == S_RETMISS) {
+			/* RET whose target is not the linked one: RSP not yet popped, rax = target */
+			xmov_rr(b, true, RSI, RAX);
+			flags_save(b);
+			writeback(&t);
+			xmov_ri(b, RAX, s->rip);
+			xstore(b, true, xm(RBX, OFF_G(rip)), RAX);
+			xmov_ri(b, RAX, (uint64_t)(uintptr_t)s->in);
+			xstore(b, true, xm(R12, OFF_C(cur)), RAX);
+			xmov_ri(b, RAX, s->rip + s->in->len);
+			xstore(b, true, xm(R12, OFF_C(next_rip)), RAX);
+			xmov_ri(b, RDX, (uint64_t)(uintptr_t)&tb->slot[0]);
+			xmov_ri(b, RCX, k);
+			xmov_rr(b, true, RDI, R12);
+			xcall_abs(b, (const void *)jit_h_ret);
+			xpatch(xjmp32(b), t.j->epilogue);
+		} else {
+			emit_exit_stub(&t, s);
+		}
+	}
+	if (t.fail || b->full)
+		return NULL;
+	for (unsigned i = 0; i < t.nst; i++)
+		for (unsigned q = 0; q < t.st[i].nsites; q++)
+			xpatch(t.st[i].sites[q], t.st[i].addr);
+	j->used = (size_t)(b->p - j->code + 15) & ~(size_t)15;
+	__builtin___clear_cache((char *)start, (char *)b->p);
+	return start;
+}
+
+/* ---- the code cache ---- */
+
+static bool host_ok(void)
+{
+	unsigned a, b, c, d;
+	if (!__get_cpuid_count(7, 0, &a, &b, &c, &d))
+		return false;
+	return (b >> 8) & 1; /* BMI2 (SHLX/SHRX for the flag-free TLB probe) */
+}
+
+bool jit_wanted(void)
+{
+	const char *e = getenv("HVX_EMU_JIT");
+	if (e && e[0] == '0')
+		return false;
+	return host_ok();
+}
+
+/* The fixed entry and exit code at the start of the cache. */
+static void emit_base(struct emu_jit *j)
+{
+	struct xbuf b = {j->code, j->code + 4096, false};
+	j->enter = (void (*)(struct emu_cpu *, uint64_t *, const uint8_t *))(void *)b.p;
+	xpush(&b, RBX);
+	xpush(&b, RBP);
+	xpush(&b, R12);
+	xpush(&b, R13);
+	xpush(&b, R14);
+	xpush(&b, R15);
+	xalu_ri(&b, true, 5, RSP, 8); /* keep rsp 16-byte aligned for helper calls */
+	xmov_rr(&b, true, R12, RDI);
+	xmov_rr(&b, true, RBX, RSI);
+	xmov_ri(&b, R13, 12);
+	flags_load(&b);
+	x1(&b, 0xff);
+	x1(&b, 0xe2); /* jmp rdx */
+	b.p = (uint8_t *)(((uintptr_t)b.p + 15) & ~(uintptr_t)15);
+	j->epilogue = b.p;
+	xalu_ri(&b, true, 0, RSP, 8);
+	xpop(&b, R15);
+	xpop(&b, R14);
+	xpop(&b, R13);
+	xpop(&b, R12);
+	xpop(&b, RBP);
+	xpop(&b, RBX);
+	x1(&b, 0xc3);
+	j->base_used = (size_t)(b.p - j->code + 15) & ~(size_t)15;
+	j->used = j->base_used;
+}
+
+static void jit_flush(struct emu_cpu *c, struct emu_jit *j)
+{
+	memset(j->hash, 0, sizeof j->hash);
+	j->ntb = 0;
+	j->used = j->base_used;
+	j->code_gen = c->code_gen;
+	c->jit_slot = NULL;
+}
+
+static struct emu_jit *jit_create(struct emu_cpu *c)
+{
+	struct emu_jit *j = calloc(1, sizeof *j);
+	if (!j)
+		return NULL;
+	j->tbs = calloc(JIT_TB_MAX, sizeof *j->tbs);
+	void *m = mmap(NULL, JIT_CODE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (!j->tbs || m == MAP_FAILED) {
+		free(j->tbs);
+		free(j);
+		return NULL;
+	}
+	j->code = m;
+	emit_base(j);
+	if (mprotect(j->code, JIT_CODE_SIZE, PROT_READ | PROT_EXEC)) {
+		munmap(j->code, JIT_CODE_SIZE);
+		free(j->tbs);
+		free(j);
+		return NULL;
+	}
+	jit_flush(c, j);
+	return j;
+}
+
+void jit_destroy(struct emu_cpu *c)
+{
+	struct emu_jit *j = c->jit;
+	if (!j)
+		return;
+	munmap(j->code, JIT_CODE_SIZE);
+	free(j->tbs);
+	free(j);
+	c->jit = NULL;
+	c->jit_slot = NULL;
+}
+
+static struct jit_tb *tb_get(struct emu_cpu *c, struct emu_jit *j, const struct emu_insn *in, unsigned n)
+{
+	unsigned h = (unsigned)(((uintptr_t)in >> 4) ^ ((uintptr_t)in >> 17)) & (JIT_HASH - 1);
+	for (struct jit_tb *tb = j->hash[h]; tb; tb = tb->next)
+		if (tb->key == in)
+			return tb;
+	if (j->ntb >= JIT_TB_MAX || j->used + JIT_BLOCK_ROOM > JIT_CODE_SIZE) {
+		jit_flush(c, j);
+		h = (unsigned)(((uintptr_t)in >> 4) ^ ((uintptr_t)in >> 17)) & (JIT_HASH - 1);
+	}
+	struct jit_tb *tb = &j->tbs[j->ntb];
+	memset(tb, 0, sizeof *tb);
+	tb->key = in;
+	tb->code = translate(c, j, in, n, tb);
+	if (tb->code)
+		atomic_fetch_add_explicit(&jit_stat_translated, 1, memory_order_relaxed);
+	/* W^X: the cache is executable and read-only again before anything runs */
+	size_t lo = j->base_used & ~(size_t)4095;
+	if (mprotect(j->code + lo, JIT_CODE_SIZE - lo, PROT_READ | PROT_EXEC))
+		tb->code = NULL;
+	j->ntb++;
+	tb->next = j->hash[h];
+	j->hash[h] = tb;
+	return tb;
+}
+
+bool jit_exec(struct emu_cpu *c, const struct emu_insn *in, unsigned n)
+{
+	if (c->mode != EM_LONG64 || atomic_load_explicit(&c->events, memory_order_relaxed) ||
+	    c->icls[IC_IRQ_WND] || c->icls[IC_NMI_WND])
+		return false;
+	struct emu_jit *j = c->jit;
+	if (!j) {
+		j = c->jit = jit_create(c);
+		if (!j) {
+			c->jit_on = false;
+			return false;
+		}
+	}
+	if (j->code_gen != c->code_gen)
+		jit_flush(c, j);
+	struct jit_tb *tb = tb_get(c, j, in, n);
+	if (!tb->code) {
+		c->jit_slot = NULL;
+		return false;
+	}
+	if (!c->jc_gen)
+		c->jc_gen = 1;
+	struct jit_slot *slot = c->jit_slot;
+	if (slot) {
+		c->jit_slot = NULL;
+		if (slot->la == c->s->rip) {
+			slot->code = tb->code;
+			slot->gen = c->jc_gen;
+		}
+	}
+	emu_flags(c);
+	uint64_t fuel = c->budget ? 1 : JIT_FUEL;
+	c->jit_fuel = fuel;
+	atomic_fetch_add_explicit(&jit_stat_entered, 1, memory_order_relaxed);
+	j->enter(c, c->s->gpr, tb->code);
+	c->stop = false;
+	if (c->deadline_ns != ~0ull) {
+		uint32_t ran = (uint32_t)(fuel - c->jit_fuel) + 1, old = c->block_tick;
+		c->block_tick += ran;
+		if ((old ^ c->block_tick) & ~63u)
+			vmx_check_deadline(c);
+	}
+	return true;
+}
+
+#else /* not an x86-64 Linux host: the interpreter only */
+
+bool jit_wanted(void)
+{
+	return false;
+}
+
+bool jit_exec(struct emu_cpu *c, const struct emu_insn *in, unsigned n)
+{
+	(void)c;
+	(void)in;
+	(void)n;
+	return false;
+}
+
+void jit_destroy(struct emu_cpu *c)
+{
+	(void)c;
+}
+
+#endif

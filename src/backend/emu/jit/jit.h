@@ -1,0 +1,23 @@
+/* jit.h: the emu JIT tier's interface to the run loop: translate hot 64-bit decoded blocks to host x86-64 code and run them. */
+#ifndef HVX_EMU_JIT_H
+#define HVX_EMU_JIT_H
+
+#include <stdbool.h>
+
+struct emu_cpu;
+struct emu_insn;
+
+/* Is the JIT available on this host and not switched off (HVX_EMU_JIT=0)? Read when a vCPU is created. */
+bool jit_wanted(void);
+/*
+ * Run translated code for the decoded block `in` (n instructions) at the current RIP, chaining into further
+ * translated blocks. Returns false (nothing executed) when the JIT may not run here or cannot translate the block's
+ * first instruction: the interpreter runs it. On return true, RIP, registers, flags and icount are committed.
+ */
+bool jit_exec(struct emu_cpu *c, const struct emu_insn *in, unsigned n);
+void jit_destroy(struct emu_cpu *c);
+
+/* Process-wide counters (tests and profiling): blocks translated, entries into translated code. */
+extern _Atomic unsigned long long jit_stat_translated, jit_stat_entered;
+
+#endif

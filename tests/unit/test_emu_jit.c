@@ -1,0 +1,370 @@
+/* test_emu_jit.c: the emu JIT tier against the interpreter: random 64-bit loops (ALU, loads/stores, PUSH/POP/CALL/RET, branches, faults) run with HVX_EMU_JIT=1 and =0 must end in the same state; kicks end a translated loop; self-modifying code in a translated loop is honoured. */
+#include <pthread.h>
+#include <unistd.h>
+
+#include "emu_guest.h"
+
+#if defined(__x86_64__)
+#include "backend/emu/jit/jit.h"
+#include "backend/emu/jit/x86emit.h"
+
+#define NCASES 1500
+#define DATA_SZ 4096
+#define FN_OFF 0x800 /* the called function, within the code page */
+
+static uint64_t seed_state;
+static uint64_t rnd(void)
+{
+	seed_state ^= seed_state << 13;
+	seed_state ^= seed_state >> 7;
+	seed_state ^= seed_state << 17;
+	return seed_state;
+}
+
+static const int pool[] = {RAX, RCX, RDX, RSI, RDI, RBP, R8, R9, R10, R11, R13, R14};
+#define NPOOL (sizeof pool / sizeof pool[0])
+static int preg(void)
+{
+	return pool[rnd() % NPOOL];
+}
+
+/* Flag-reading conditions whose flags every generated instruction defines (not OF: shifts and rotates leave it
+ * undefined for counts above 1). */
+static const unsigned conds[] = {2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
+
+static void gen_insn(struct xbuf *b, uint8_t *code, bool allow_fault)
+{
+	bool w = rnd() & 1;
+	int r = preg(), s = preg();
+	switch (rnd() % 15) {
+	case 0: case 1: {
+		static const unsigned opc[] = {0x01, 0x09, 0x11, 0x19, 0x21, 0x29, 0x31, 0x39, 0x85};
+		xop_rr(b, w, opc[rnd() % 9], s, r);
+		break;
+	}
+	case 2: {
+		unsigned n = (unsigned)(rnd() % 8);
+		xalu_ri(b, w, n, r, (rnd() & 1) ? (int32_t)(int8_t)rnd() : (int32_t)rnd());
+		break;
+	}
+	case 3: {
+		static const unsigned g[][2] = {{0xff, 0}, {0xff, 1}, {0xf7, 2}, {0xf7, 3}};
+		unsigned k = (unsigned)(rnd() % 4);
+		xgrp_r(b, w, g[k][0], g[k][1], r);
+		break;
+	}
+	case 4: {
+		static const unsigned sn[] = {0, 1, 2, 3, 4, 5, 7};
+		unsigned n = sn[rnd() % 7], f = (unsigned)(rnd() % 3);
+		if (f == 0) {
+			xgrp_r(b, w, 0xc1, n, r);
+			x1(b, (uint8_t)(rnd() % 64));
+		} else {
+			xgrp_r(b, w, f == 1 ? 0xd1 : 0xd3, n, r);
+		}
+		break;
+	}
+	case 5:
+		if (rnd() & 1)
+			xmov_rr(b, w, r, s);
+		else
+			xmov_ri(b, r, (rnd() & 1) ? rnd() : rnd() & 0xffff);
+		break;
+	case 6: {
+		static const int sc[] = {1, 2, 4, 8};
+		xlea(b, w, r, xmi(s, preg(), sc[rnd() % 4], (int32_t)(rnd() % 2000) - 1000));
+		break;
+	}
+	case 7: /* load */
+		xload(b, w, r, xm(RBX, (int32_t)(rnd() % (DATA_SZ - 8))));
+		break;
+	case 8: /* store */
+		if (rnd() & 1) {
+			xstore(b, w, xm(RBX, (int32_t)(rnd() % (DATA_SZ - 8))), s);
+		} else {
+			xop_rm(b, w, 0xc7, 0, xm(RBX, (int32_t)(rnd() % (DATA_SZ - 8))));
+			x4(b, (uint32_t)rnd());
+		}
+		break;
+	case 9: /* indexed load/store with a small index */
+		xmov_ri(b, RDI, rnd() % 64);
+		if (rnd() & 1)
+			xload(b, true, r, xmi(RBX, RDI, 8, 16));
+		else
+			xstore(b, true, xmi(RBX, RDI, 8, 16), r);
+		break;
+	case 10:
+		xpush(b, r);
+		gen_insn(b, code, false);
+		xpop(b, s);
+		break;
+	case 11: { /* call the function */
+		x1(b, 0xe8);
+		int32_t rel = (int32_t)(FN_OFF - ((b->p - code) + 4));
+		x4(b, (uint32_t)rel);
+		break;
+	}
+	case 12: { /* a forward conditional branch over one instruction */
+		uint8_t *at = xjcc32(b, conds[rnd() % 10]);
+		gen_insn(b, code, false);
+		xpatch(at, b->p);
+		break;
+	}
+	case 13: /* interpreted instructions in between (IMUL, MOVZX, BSWAP) */
+		switch (rnd() % 3) {
+		case 0: xop_rr(b, w, 0x0faf, r, s); break;
+		case 1: xop_rr(b, false, 0x0fb7, r, s); break;
+		default: xrex(b, w, 0, 0, r, false); x1(b, 0x0f); x1(b, (uint8_t)(0xc8 | (r & 7))); break;
+		}
+		break;
+	default:
+		if (allow_fault && rnd() % 8 == 0) {
+			switch (rnd() % 3) {
+			case 0: xload(b, true, r, xm(RBX, 0x200000)); break;       /* not-present page: #PF */
+			case 1: xstore(b, true, xm(R15, 8), r); break;              /* non-canonical: #GP */
+			default: xload(b, true, r, xm(RBX, 0x1000000)); break;     /* beyond guest RAM: EPT violation */
+			}
+		} else {
+			xop_rr(b, w, 0x31, s, r);
+		}
+		break;
+	}
+}
+
+/* A random program: a counted loop of random instructions, then HLT; the function at FN_OFF pushes, works, pops. */
+static void gen_prog(uint8_t *code, uint64_t seed, bool faults)
+{
+	seed_state = seed * 0x9e3779b97f4a7c15ull + 1;
+	memset(code, 0xf4, 4096);
+	struct xbuf b = {code, code + FN_OFF - 64, false};
+	xmov_ri(&b, R12, 1 + rnd() % 40);
+	uint8_t *loop = b.p;
+	unsigned k = 1 + (unsigned)(rnd() % 14);
+	for (unsigned i = 0; i < k && b.p < code + FN_OFF - 200; i++)
+		gen_insn(&b, code, faults);
+	xgrp_r(&b, true, 0xff, 1, R12);
+	xpatch(xjcc32(&b, 5), loop);
+	x1(&b, 0xf4);
+	struct xbuf f = {code + FN_OFF, code + 4000, false};
+	int a = preg(), d = preg();
+	xpush(&f, a);
+	xpush(&f, d);
+	xop_rr(&f, true, 0x01, d, a);
+	xstore(&f, true, xm(RBX, (int32_t)(rnd() % 512) * 8), a);
+	xpop(&f, d);
+	xpop(&f, a);
+	x1(&f, 0xc3);
+}
+
+struct result {
+	uint64_t gpr[16], rip, rflags, reason, qual, gpa, intr, icount, mem_hash, stack_hash;
+};
+
+static uint64_t hash(const uint8_t *p, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 1099511628211ull;
+	return h;
+}
+
+static const hv_x86_reg_t regs[16] = {HV_X86_RAX, HV_X86_RCX, HV_X86_RDX, HV_X86_RBX, HV_X86_RSP, HV_X86_RBP,
+				      HV_X86_RSI, HV_X86_RDI, HV_X86_R8, HV_X86_R9, HV_X86_R10, HV_X86_R11,
+				      HV_X86_R12, HV_X86_R13, HV_X86_R14, HV_X86_R15};
+
+static void setup(struct eg *g)
+{
+	eg_create(g);
+	eg_long64(g, EG_CODE);
+	eg_put64(g, EG_PD + 8, 0); /* 2..4 MiB not present */
+	eg_wr(g, VMCS_CTRL_EXC_BITMAP, 0xffffffff);
+}
+
+static void run_case(struct eg *g, unsigned i, bool faults, struct result *out)
+{
+	gen_prog(g->mem + EG_CODE, i, faults);
+	seed_state = i * 0x2545f4914f6cdd1dull + 7;
+	for (unsigned k = 0; k < DATA_SZ; k++)
+		g->mem[EG_DATA + k] = (uint8_t)rnd();
+	memset(g->mem + EG_STACK - 4096, 0, 4096);
+	for (int r = 0; r < 16; r++)
+		eg_setreg(g, regs[r], (rnd() & 1) ? rnd() : rnd() & 0xff);
+	eg_setreg(g, HV_X86_RBX, EG_DATA);
+	eg_setreg(g, HV_X86_RSP, EG_STACK);
+	eg_setreg(g, HV_X86_R15, 0x8000000000000000ull);
+	eg_setreg(g, HV_X86_RIP, EG_CODE);
+	eg_setreg(g, HV_X86_RFLAGS, 2 | (rnd() & 0x8d5));
+	eg_wr(g, VMCS_GUEST_INTERRUPTIBILITY, 0);
+	uint64_t before = hvx_emu_instructions_retired();
+	out->reason = eg_run(g);
+	out->icount = hvx_emu_instructions_retired() - before;
+	for (int r = 0; r < 16; r++)
+		out->gpr[r] = eg_reg(g, regs[r]);
+	out->rip = eg_reg(g, HV_X86_RIP);
+	out->rflags = eg_reg(g, HV_X86_RFLAGS);
+	out->qual = eg_rd(g, VMCS_RO_EXIT_QUALIFIC);
+	out->gpa = eg_rd(g, VMCS_GUEST_PHYSICAL_ADDRESS);
+	out->intr = eg_rd(g, VMCS_RO_VMEXIT_IRQ_INFO);
+	out->mem_hash = hash(g->mem + EG_DATA, DATA_SZ);
+	out->stack_hash = hash(g->mem + EG_STACK - 4096, 4096);
+}
+
+static void campaign(bool faults)
+{
+	static struct result res[NCASES];
+	setenv("HVX_EMU_JIT", "1", 1);
+	unsigned long long t0 = jit_stat_translated, e0 = jit_stat_entered;
+	struct eg g;
+	setup(&g);
+	for (unsigned i = 0; i < NCASES; i++)
+		run_case(&g, i, faults, &res[i]);
+	eg_destroy(&g);
+	assert_true(jit_stat_translated - t0 > NCASES / 2); /* the JIT really ran these */
+	assert_true(jit_stat_entered - e0 > NCASES);
+	setenv("HVX_EMU_JIT", "0", 1);
+	setup(&g);
+	unsigned long long t1 = jit_stat_translated;
+	unsigned hlt = 0, other = 0;
+	for (unsigned i = 0; i < NCASES; i++) {
+		struct result r;
+		run_case(&g, i, faults, &r);
+		const struct result *j = &res[i];
+		if (r.reason != j->reason || r.rip != j->rip || r.qual != j->qual || r.intr != j->intr ||
+		    (r.reason == VMX_REASON_EPT_VIOLATION && r.gpa != j->gpa))
+			fail_msg("case %u: interpreter exit %llu at %#llx (qual %#llx, intr %#llx), JIT exit %llu at %#llx "
+				 "(qual %#llx, intr %#llx)", i, (unsigned long long)r.reason, (unsigned long long)r.rip,
+				 (unsigned long long)r.qual, (unsigned long long)r.intr, (unsigned long long)j->reason,
+				 (unsigned long long)j->rip, (unsigned long long)j->qual, (unsigned long long)j->intr);
+		for (int k = 0; k < 16; k++)
+			if (r.gpr[k] != j->gpr[k])
+				fail_msg("case %u: gpr %d interpreter %#llx JIT %#llx (exit %llu)", i, k,
+					 (unsigned long long)r.gpr[k], (unsigned long long)j->gpr[k],
+					 (unsigned long long)r.reason);
+		/* Shifts and rotates leave OF (and AF) undefined: the interpreter picks values, the JIT has the host's. */
+		uint64_t fm = r.reason == VMX_REASON_HLT ? 0x8d5u : 0xc5u;
+		if ((r.rflags ^ j->rflags) & (fm | ~0xfffull))
+			fail_msg("case %u: rflags interpreter %#llx JIT %#llx", i, (unsigned long long)r.rflags,
+				 (unsigned long long)j->rflags);
+		assert_true(r.mem_hash == j->mem_hash);
+		assert_true(r.stack_hash == j->stack_hash);
+		if (r.reason == VMX_REASON_HLT) {
+			if (r.icount != j->icount)
+				fail_msg("case %u: instructions retired interpreter %llu JIT %llu", i,
+					 (unsigned long long)r.icount, (unsigned long long)j->icount);
+			hlt++;
+		} else {
+			other++;
+		}
+	}
+	assert_true(jit_stat_translated == t1); /* HVX_EMU_JIT=0: the interpreter only */
+	eg_destroy(&g);
+	setenv("HVX_EMU_JIT", "1", 1);
+	assert_true(hlt > NCASES / 4);
+	if (faults)
+		assert_true(other > 20);
+}
+
+static void test_jit_vs_interpreter(void **state)
+{
+	(void)state;
+	campaign(false);
+}
+
+static void test_jit_vs_interpreter_faults(void **state)
+{
+	(void)state;
+	campaign(true);
+}
+
+static void *kicker(void *arg)
+{
+	hv_vcpuid_t id = *(hv_vcpuid_t *)arg;
+	usleep(30000);
+	hv_vcpu_interrupt(&id, 1);
+	return NULL;
+}
+
+/* A translated tight loop (INC; JMP back) ends the run promptly when the vCPU is kicked. */
+static void test_jit_kick_ends_loop(void **state)
+{
+	(void)state;
+	setenv("HVX_EMU_JIT", "1", 1);
+	struct eg g;
+	eg_create(&g);
+	eg_long64(&g, EG_CODE);
+	static const uint8_t spin[] = {0x48, 0xff, 0xc0, 0xeb, 0xfb}; /* inc rax; jmp -5 */
+	eg_load(&g, EG_CODE, spin, sizeof spin);
+	eg_setreg(&g, HV_X86_RAX, 0);
+	for (int round = 0; round < 2; round++) {
+		unsigned long long e0 = jit_stat_entered;
+		uint64_t rax0 = eg_reg(&g, HV_X86_RAX);
+		pthread_t t;
+		pthread_create(&t, NULL, kicker, &g.vcpu);
+		assert_int_equal(hv_vcpu_run(g.vcpu), HV_SUCCESS);
+		pthread_join(t, NULL);
+		assert_int_equal(eg_rd(&g, VMCS_RO_EXIT_REASON), VMX_REASON_IRQ);
+		uint64_t rip = eg_reg(&g, HV_X86_RIP);
+		assert_true(rip == EG_CODE || rip == EG_CODE + 3);
+		assert_true(eg_reg(&g, HV_X86_RAX) - rax0 > 100000); /* it ran translated for 30 ms */
+		assert_true(jit_stat_entered > e0);
+	}
+	eg_destroy(&g);
+}
+
+/* A translated loop (one block that branches to itself) that rewrites the immediate of its own first instruction
+ * every iteration: each iteration must see the value the previous one stored. */
+static void test_jit_self_modifying_loop(void **state)
+{
+	(void)state;
+	setenv("HVX_EMU_JIT", "1", 1);
+	struct eg g;
+	eg_create(&g);
+	eg_long64(&g, EG_CODE);
+	uint8_t code[128];
+	struct xbuf b = {code, code + sizeof code, false};
+	xmov_ri(&b, RCX, 100);
+	xop_rr(&b, true, 0x31, RBX, RBX);
+	uint8_t *loop = b.p + 10, *mov_rdx = b.p; /* loop: after the MOV RDX below */
+	xmov_ri(&b, RDX, 0x1122334455667788ull); /* patched to the immediate's address */
+	uint8_t *imm_at = b.p + 1;
+	x1(&b, 0xb8);
+	x4(&b, 1);                                /* loop: mov eax, 1 (the immediate is rewritten) */
+	xop_rr(&b, true, 0x01, RAX, RBX);         /* add rbx, rax */
+	xstore(&b, false, xm(RDX, 0), RCX);       /* mov [rdx], ecx */
+	xgrp_r(&b, false, 0xff, 1, RCX);          /* dec ecx */
+	xpatch(xjcc32(&b, 5), loop);              /* jnz loop */
+	x1(&b, 0xf4);
+	uint64_t imm_gpa = EG_CODE + (uint64_t)(imm_at - code);
+	memcpy(mov_rdx + 2, &imm_gpa, 8);
+	assert_true(loop == imm_at - 1);
+	eg_load(&g, EG_CODE, code, (size_t)(b.p - code));
+	unsigned long long t0 = jit_stat_translated;
+	assert_int_equal(eg_run(&g), VMX_REASON_HLT);
+	uint64_t want = 0, val = 1;
+	for (unsigned ecx = 100; ecx; ecx--) {
+		want += val;
+		val = ecx;
+	}
+	assert_int_equal(eg_reg(&g, HV_X86_RBX), want);
+	assert_int_equal(g.mem[imm_gpa], 1);
+	assert_true(jit_stat_translated - t0 >= 2); /* translated, then again after the write */
+	eg_destroy(&g);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		EG_TEST(test_jit_vs_interpreter),
+		EG_TEST(test_jit_vs_interpreter_faults),
+		EG_TEST(test_jit_kick_ends_loop),
+		EG_TEST(test_jit_self_modifying_loop),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
+
+#else
+int main(void)
+{
+	return 0;
+}
+#endif
