@@ -351,6 +351,28 @@ static void test_jit_self_modifying_loop(void **state)
 	eg_destroy(&g);
 }
 
+/* Instructions that cross a page are decoded into a one-off slot each time: two different ones in a loop must not
+ * share a translation. */
+static void test_jit_page_crossing_insns(void **state)
+{
+	(void)state;
+	setenv("HVX_EMU_JIT", "1", 1);
+	struct eg g;
+	eg_create(&g);
+	eg_long64(&g, EG_CODE);
+	static const uint8_t start[] = {0xb9, 10, 0, 0, 0, 0x31, 0xc0, 0xe9, 0xf1, 0x0f, 0, 0}; /* mov ecx,10; xor eax,eax; jmp 0x10ffd */
+	static const uint8_t add5[] = {0x48, 0x05, 5, 0, 0, 0, 0xe9, 0xf5, 0x0f, 0, 0};      /* add rax,5; jmp 0x11ffd */
+	static const uint8_t sub2[] = {0x48, 0x2d, 2, 0, 0, 0, 0xff, 0xc9, 0x0f, 0x85, 0xf2, 0xef, 0xff, 0xff, 0xf4};
+	/* sub rax,2; dec ecx; jnz 0x10ffd; hlt */
+	eg_load(&g, EG_CODE, start, sizeof start);
+	eg_load(&g, EG_CODE + 0xffd, add5, sizeof add5);
+	eg_load(&g, EG_CODE + 0x1ffd, sub2, sizeof sub2);
+	assert_int_equal(eg_run(&g), VMX_REASON_HLT);
+	assert_int_equal(eg_reg(&g, HV_X86_RIP), EG_CODE + 0x1ffd + sizeof sub2 - 1); /* at the HLT */
+	assert_int_equal(eg_reg(&g, HV_X86_RAX), 30);
+	eg_destroy(&g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -358,6 +380,7 @@ int main(void)
 		EG_TEST(test_jit_vs_interpreter_faults),
 		EG_TEST(test_jit_kick_ends_loop),
 		EG_TEST(test_jit_self_modifying_loop),
+		EG_TEST(test_jit_page_crossing_insns),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -372,6 +372,8 @@ extern _Atomic uint64_t emu_stat_ud;
 struct emu_bcache *bc_create(void);
 void bc_destroy(struct emu_bcache *bc);
 void bc_flush(struct emu_bcache *bc);
+/* Is `in` part of a cached block (stable until the cache is flushed), not the one-off slot of a page-crossing instruction? */
+bool bc_cached(const struct emu_bcache *bc, const struct emu_insn *in);
 /* The decoded instruction sequence starting at the current RIP (NULL and a fault on fetch errors). */
 const struct emu_insn *bc_lookup(struct emu_cpu *c, unsigned *count);
 int emu_decode_one(struct emu_cpu *c, const uint8_t *bytes, unsigned n, struct emu_insn *out);

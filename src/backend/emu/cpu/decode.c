@@ -69,6 +69,11 @@ void bc_destroy(struct emu_bcache *bc)
 	}
 }
 
+bool bc_cached(const struct emu_bcache *bc, const struct emu_insn *in)
+{
+	return in != bc->single;
+}
+
 void bc_flush(struct emu_bcache *bc)
 {
 	memset(bc->buckets, 0, sizeof bc->buckets);
