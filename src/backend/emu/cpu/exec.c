@@ -308,10 +308,11 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 			in = bc_lookup(c, &n);
 		}
 		bool tf = c->s->rflags & FL_TF;
-		/* The JIT tier: translated code keeps every per-block duty above (see jit/jit.c) */
+		/* The JIT tier (jit/jit.c) runs translated blocks and counts their instructions itself; the duties after a
+		 * block below still apply. */
 		if (c->jit_on && !tf && !c->shadow && !c->icls[IC_MTF] && jit_exec(c, in, n))
-			continue;
-		if (c->shadow || tf || c->icls[IC_MTF])
+			n = 0;
+		else if (c->shadow || tf || c->icls[IC_MTF])
 			n = 1; /* after STI / MOV SS, and under single-step, one instruction at a time */
 		uint64_t rip = c->s->rip;
 		for (unsigned i = 0; i < n; i++, in++) {

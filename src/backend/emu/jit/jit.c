@@ -1025,7 +1025,8 @@ static struct jit_tb *tb_get(struct emu_cpu *c, struct emu_jit *j, const struct 
 bool jit_exec(struct emu_cpu *c, const struct emu_insn *in, unsigned n)
 {
 	if (c->mode != EM_LONG64 || atomic_load_explicit(&c->events, memory_order_relaxed) ||
-	    c->icls[IC_IRQ_WND] || c->icls[IC_NMI_WND] || !bc_cached(c->bc, in))
+	    c->icls[IC_IRQ_WND] || c->icls[IC_NMI_WND] || !bc_cached(c->bc, in) || c->phys ||
+	    ((c->proc2 & CPU_BASED2_VIRT_INTR_DELIVERY) && apicv_virq_ready(c)))
 		return false;
 	struct emu_jit *j = c->jit;
 	if (!j) {
