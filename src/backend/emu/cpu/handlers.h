@@ -41,6 +41,7 @@ void h_jcxz(struct emu_cpu *c, const struct emu_insn *in);
 void h_jmp(struct emu_cpu *c, const struct emu_insn *in);
 void h_lahf(struct emu_cpu *c, const struct emu_insn *in);
 void h_ldtr_tr(struct emu_cpu *c, const struct emu_insn *in);
+void h_segchk(struct emu_cpu *c, const struct emu_insn *in);
 void h_lea(struct emu_cpu *c, const struct emu_insn *in);
 void h_leave(struct emu_cpu *c, const struct emu_insn *in);
 void h_lmsw(struct emu_cpu *c, const struct emu_insn *in);

@@ -152,6 +152,7 @@ static const struct {
 	{M(RDMSR), h_msr, 0}, {M(WRMSR), h_msr, 1}, {M(CLTS), h_clts, 0}, {M(LMSW), h_lmsw, 0}, {M(SMSW), h_smsw, 0},
 	{M(SGDT), h_dtable, 0}, {M(SIDT), h_dtable, 1}, {M(LGDT), h_dtable, 2}, {M(LIDT), h_dtable, 3},
 	{M(SLDT), h_ldtr_tr, 0}, {M(STR), h_ldtr_tr, 1}, {M(LLDT), h_ldtr_tr, 2}, {M(LTR), h_ldtr_tr, 3},
+	{M(VERR), h_segchk, 0}, {M(VERW), h_segchk, 1}, {M(LAR), h_segchk, 2}, {M(LSL), h_segchk, 3},
 	{M(INVLPG), h_invlpg, 0}, {M(INVPCID), h_invpcid, 0},
 	{M(VMCLEAR), h_vmx, 0}, {M(VMLAUNCH), h_vmx, 1}, {M(VMPTRLD), h_vmx, 2}, {M(VMPTRST), h_vmx, 3},
 	{M(VMREAD), h_vmx, 4}, {M(VMRESUME), h_vmx, 5}, {M(VMWRITE), h_vmx, 6}, {M(VMXOFF), h_vmx, 7},
