@@ -8,14 +8,14 @@ static void str4(uint32_t *r, const char *s)
 	memcpy(r, s, 4);
 }
 
-void vmm_cpuid_default(unsigned cpus, unsigned apic_id, uint32_t leaf, uint32_t sub, uint32_t r[4])
+void vmm_cpuid_default(unsigned cpus, unsigned apic_id, uint32_t tsc_hz, uint32_t leaf, uint32_t sub, uint32_t r[4])
 {
 	static const char brand[48] = "hvx virtual CPU";
 	memset(r, 0, 4 * sizeof *r);
 	(void)sub;
 	switch (leaf) {
 	case 0x0:
-		r[0] = 7;
+		r[0] = tsc_hz ? 0x16 : 7;
 		str4(&r[1], "Genu");
 		str4(&r[3], "ineI");
 		str4(&r[2], "ntel");
@@ -28,6 +28,20 @@ void vmm_cpuid_default(unsigned cpus, unsigned apic_id, uint32_t leaf, uint32_t 
 		       (1u << 13) | (1u << 15) | (1u << 16) | (1u << 19) | (1u << 23) | (1u << 24) | (1u << 25) |
 		       (1u << 26) | (cpus > 1 ? 1u << 28 : 0);
 		/* FPU PSE TSC MSR PAE CX8 APIC SEP PGE CMOV PAT CLFSH MMX FXSR SSE SSE2 (HTT) */
+		break;
+	case 0x15: /* TSC / core crystal clock: TSC = crystal * EBX / EAX; Linux also clocks the LAPIC timer by it */
+		if (tsc_hz) {
+			r[0] = 1;
+			r[1] = 1;
+			r[2] = tsc_hz;
+		}
+		break;
+	case 0x16: /* base, maximum and bus (LAPIC timer input) frequencies in MHz */
+		if (tsc_hz) {
+			r[0] = tsc_hz / 1000000;
+			r[1] = tsc_hz / 1000000;
+			r[2] = tsc_hz / 1000000;
+		}
 		break;
 	case 0x40000000:
 		r[0] = 0x40000000;
@@ -58,7 +72,7 @@ void vmm_cpuid_default(unsigned cpus, unsigned apic_id, uint32_t leaf, uint32_t 
 void vmm_cpuid(const struct vmm_config *cfg, unsigned cpus, unsigned apic_id, uint32_t leaf, uint32_t sub,
 	       uint32_t r[4])
 {
-	vmm_cpuid_default(cpus, apic_id, leaf, sub, r);
+	vmm_cpuid_default(cpus, apic_id, cfg->tsc_hz, leaf, sub, r);
 	for (unsigned i = 0; i < cfg->ncpuid; i++) {
 		const struct vmm_cpuid_override *o = &cfg->cpuid[i];
 		if (o->leaf == leaf && (o->any_subleaf || o->subleaf == sub))

@@ -9,7 +9,8 @@
 
 #include "vmm.h"
 
-void vmm_cpuid_default(unsigned cpus, unsigned apic_id, uint32_t leaf, uint32_t sub, uint32_t r[4]);
+/* tsc_hz != 0: maximum leaf 0x16, leaf 0x15 = crystal tsc_hz with a 1:1 TSC ratio, leaf 0x16 = its MHz. */
+void vmm_cpuid_default(unsigned cpus, unsigned apic_id, uint32_t tsc_hz, uint32_t leaf, uint32_t sub, uint32_t r[4]);
 /* Defaults, then the matching --cpuid overrides (later ones win). */
 void vmm_cpuid(const struct vmm_config *cfg, unsigned cpus, unsigned apic_id, uint32_t leaf, uint32_t sub,
 	       uint32_t r[4]);

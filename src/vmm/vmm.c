@@ -460,6 +460,9 @@ int vmm_run(const struct vmm_config *cfg, struct vmm_stats *stats_out, char *err
 	}
 	vm_created = true;
 	status = VMM_EXIT_GUEST_ERROR;
+	/* The emu guest TSC counts nanoseconds (hv_tsc_clock), the rate of the LAPIC timer input: tell the guest. */
+	if (!cfg->tsc_hz && hvx_vm_backend_name() && !strcmp(hvx_vm_backend_name(), "emu"))
+		vm->cfg.tsc_hz = (uint32_t)LAPIC_BUS_HZ;
 	if (map_memory(vm, err, errsz))
 		goto out;
 	read_caps(vm);

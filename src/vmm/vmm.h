@@ -56,6 +56,8 @@ struct vmm_config {
 	struct vmm_msr_override msr[VMM_MAX_OVERRIDES];
 	unsigned nmsr;
 	bool ignore_msrs;             /* unknown MSRs read 0 / ignore writes instead of #GP */
+	uint32_t tsc_hz;              /* guest TSC rate when the backend fixes it (emu: 1 GHz); CPUID 0x15/0x16 report
+	                               * it as the crystal, which also clocks the LAPIC timer (0: leaves not offered) */
 	double timeout;               /* seconds, 0 = none */
 	bool trace;
 	FILE *trace_out;

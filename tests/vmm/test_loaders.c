@@ -376,6 +376,41 @@ static void option_parsers(void **state)
 	assert_int_equal(r[1], 0);
 }
 
+/* With a known guest TSC rate the policy reports it in CPUID 0x15 (crystal = TSC, ratio 1:1) and 0x16 (MHz) and
+ * raises the maximum basic leaf to 0x16; without one, neither leaf exists. */
+static void cpuid_tsc_leaves(void **state)
+{
+	(void)state;
+	uint32_t r[4];
+	struct vmm_config cfg = {0};
+	vmm_cpuid(&cfg, 1, 0, 0, 0, r);
+	assert_int_equal(r[0], 7);
+	vmm_cpuid(&cfg, 1, 0, 0x15, 0, r);
+	assert_true(!r[0] && !r[1] && !r[2] && !r[3]);
+	cfg.tsc_hz = 1000000000u;
+	vmm_cpuid(&cfg, 1, 0, 0, 0, r);
+	assert_int_equal(r[0], 0x16);
+	assert_memory_equal(&r[1], "Genu", 4);
+	vmm_cpuid(&cfg, 1, 0, 0x15, 0, r);
+	assert_int_equal(r[0], 1);
+	assert_int_equal(r[1], 1);
+	assert_int_equal(r[2], 1000000000u);
+	assert_int_equal(r[3], 0);
+	vmm_cpuid(&cfg, 1, 0, 0x16, 0, r);
+	assert_int_equal(r[0], 1000);
+	assert_int_equal(r[1], 1000);
+	assert_int_equal(r[2], 1000);
+	for (uint32_t leaf = 8; leaf < 0x15; leaf++) {
+		vmm_cpuid(&cfg, 1, 0, leaf, 0, r);
+		assert_true(!r[0] && !r[1] && !r[2] && !r[3]); /* the leaves below report nothing */
+	}
+	cfg.cpuid[0] = (struct vmm_cpuid_override){.leaf = 0x15, .any_subleaf = true, .regs = {2, 5, 0, 0}};
+	cfg.ncpuid = 1;
+	vmm_cpuid(&cfg, 1, 0, 0x15, 0, r);
+	assert_int_equal(r[0], 2); /* --cpuid still wins */
+	assert_int_equal(r[1], 5);
+}
+
 static void e820_map(void **state)
 {
 	(void)state;
@@ -442,6 +477,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(bzimage_corrupt, setup, teardown),
 		cmocka_unit_test_setup_teardown(pvh_note, setup, teardown),
 		cmocka_unit_test(option_parsers),
+		cmocka_unit_test(cpuid_tsc_leaves),
 		cmocka_unit_test(e820_map),
 		cmocka_unit_test_setup_teardown(acpi_tables, setup, teardown),
 	};
