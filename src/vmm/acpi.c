@@ -1,4 +1,4 @@
-/* acpi.c: minimal ACPI tables in the BIOS area (RSDP, RSDT, MADT with one local APIC per vCPU) so guests can count CPUs. */
+/* acpi.c: minimal ACPI tables in the BIOS area (RSDP, RSDT, MADT: one local APIC per vCPU, the I/O APIC, IRQ 0 -> GSI 2). */
 #include <string.h>
 
 #include "acpi.h"
@@ -37,8 +37,8 @@ int vmm_acpi_write(const struct vmm_mem *mem, unsigned cpus)
 {
 	if (cpus < 1 || cpus > 64)
 		return -1;
-	uint8_t madt[44 + 8 * 64 + 6] = {0};
-	uint32_t mlen = 44 + 8 * cpus + 6;
+	uint8_t madt[44 + 8 * 64 + 6 + 12 + 10] = {0};
+	uint32_t mlen = 44 + 8 * cpus + 6 + 12 + 10;
 	header(madt, "APIC", mlen, 3);
 	put_le(madt + 36, LAPIC_ADDR, 4);
 	put_le(madt + 40, 1, 4);                  /* PCAT_COMPAT: the 8259 pair is present */
@@ -55,6 +55,14 @@ int vmm_acpi_write(const struct vmm_mem *mem, unsigned cpus)
 	e[2] = 0xff;
 	put_le(e + 3, 0, 2);
 	e[5] = 1;
+	e += 6;
+	e[0] = 1;                                 /* I/O APIC: ID 0, GSI base 0 */
+	e[1] = 12;
+	put_le(e + 4, IOAPIC_ADDR, 4);
+	e += 12;
+	e[0] = 2;                                 /* interrupt source override: ISA IRQ 0 -> GSI 2, bus defaults */
+	e[1] = 10;
+	put_le(e + 4, 2, 4);
 	madt[9] = checksum(madt, mlen);
 
 	uint8_t rsdt[40] = {0};

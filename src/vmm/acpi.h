@@ -10,10 +10,12 @@
 #define VMM_ACPI_RSDP 0xf0000ull   /* 16-byte aligned, inside the reserved BIOS area the e820 map lists */
 #define VMM_ACPI_END 0x100000ull
 #define LAPIC_ADDR 0xfee00000u
+#define IOAPIC_ADDR 0xfec00000u
 
 /* Whether an image occupying [lo, hi) leaves the BIOS area free for the tables. */
 bool vmm_acpi_fits(uint64_t image_lo, uint64_t image_hi);
-/* RSDP, RSDT and a MADT with `cpus` enabled local APICs (IDs 0..cpus-1), the 8259 flag and LINT1 as NMI. */
+/* RSDP, RSDT and a MADT with `cpus` enabled local APICs (IDs 0..cpus-1), the 8259 flag, LINT1 as NMI, the I/O
+ * APIC (ID 0, GSI base 0, at IOAPIC_ADDR) and the ISA IRQ 0 -> GSI 2 override. */
 int vmm_acpi_write(const struct vmm_mem *mem, unsigned cpus);
 
 #endif

@@ -398,6 +398,15 @@ static bool in_lapic(struct vmm_vcpu *v, uint64_t gpa)
 	return (base & (1ull << 11)) && (gpa & ~0xfffull) == (base & ~0xfffull);
 }
 
+/* The vector an EOI would retire: the highest in service, or -1. */
+static int isr_highest(const struct lapic *l)
+{
+	for (int i = 7; i >= 0; i--)
+		if (l->isr[i])
+			return i * 32 + 31 - __builtin_clz(l->isr[i]);
+	return -1;
+}
+
 static void route_ipi(struct vmm_vcpu *from, const struct lapic_ipi *ipi)
 {
 	struct vmm *vm = from->vm;
@@ -446,6 +455,8 @@ static int mmio_read(void *ctx, uint64_t gpa, unsigned size, uint64_t *value)
 		unsigned off = (unsigned)(gpa & 0xfff);
 		uint32_t x = lapic_read(&vm->dev->lapic[v->index], off & ~3u, vmm_now_ns());
 		*value = size >= 4 ? x : (x >> (8 * (off & 3)));
+	} else if ((gpa & ~0xfffull) == IOAPIC_BASE) {
+		*value = ioapic_read(&vm->dev->ioapic, (unsigned)(gpa & 0xfff));
 	} else {
 		*value = ~0ull; /* nothing there: the bus floats high */
 	}
@@ -459,14 +470,21 @@ static int mmio_write(void *ctx, uint64_t gpa, unsigned size, uint64_t value)
 	struct vmm *vm = v->vm;
 	(void)size;
 	pthread_mutex_lock(&vm->lock);
+	struct ioapic_msg msgs[IOAPIC_PINS];
 	if (in_lapic(v, gpa)) {
-		struct lapic_ipi ipi = lapic_write(&vm->dev->lapic[v->index], (unsigned)(gpa & 0xff0), (uint32_t)value,
-						   vmm_now_ns());
+		struct lapic *l = &vm->dev->lapic[v->index];
+		int eoi = (gpa & 0xff0) == LAPIC_EOI ? isr_highest(l) : -1;
+		struct lapic_ipi ipi = lapic_write(l, (unsigned)(gpa & 0xff0), (uint32_t)value, vmm_now_ns());
 		if (ipi.kind != IPI_NONE)
 			route_ipi(v, &ipi);
+		if (eoi >= 0) /* the EOI broadcast: level pins waiting for this vector may send again */
+			vmm_ioapic_deliver_locked(vm, msgs, ioapic_eoi(&vm->dev->ioapic, (uint8_t)eoi, msgs));
 		/* EOI, TPR or timer changes may make something deliverable or move a deadline. */
 		atomic_store(&v->irq_hint, true);
 		pthread_cond_signal(&vm->dev->clock_cond);
+	} else if ((gpa & ~0xfffull) == IOAPIC_BASE) {
+		unsigned n = ioapic_write(&vm->dev->ioapic, (unsigned)(gpa & 0xfff), (uint32_t)value, msgs);
+		vmm_ioapic_deliver_locked(vm, msgs, n);
 	}
 	pthread_mutex_unlock(&vm->lock);
 	return 0;

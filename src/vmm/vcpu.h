@@ -13,6 +13,7 @@ struct vmm_devices {
 	struct pic8259 pic;
 	struct cmos cmos;
 	struct lapic lapic[VMM_MAX_CPUS];
+	struct ioapic ioapic;
 	pthread_cond_t clock_cond;    /* wakes the clock thread when a timer is programmed */
 };
 
@@ -40,6 +41,8 @@ struct vmm_vcpu {
 
 /* Tell vCPU `cpu` that an interrupt may be deliverable (kick it out of the guest, wake it from HLT). Lock held. */
 void vmm_irq_notify_locked(struct vmm *vm, unsigned cpu);
+/* Deliver I/O APIC messages to the local APICs they name (vm->lock held). */
+void vmm_ioapic_deliver_locked(struct vmm *vm, const struct ioapic_msg *m, unsigned n);
 void *vmm_vcpu_thread(void *arg);
 
 #endif

@@ -77,13 +77,37 @@ void vmm_irq_notify_locked(struct vmm *vm, unsigned cpu)
 	pthread_cond_broadcast(&vm->wake);
 }
 
-/* Device interrupt lines go to the PIC; its output reaches vCPU 0 through LINT0. */
+void vmm_ioapic_deliver_locked(struct vmm *vm, const struct ioapic_msg *m, unsigned n)
+{
+	for (unsigned k = 0; k < n; k++) {
+		for (unsigned i = 0; i < vm->ncpus; i++) {
+			struct lapic *l = &vm->dev->lapic[i];
+			if (!lapic_matches(l, m[k].logical, m[k].dest))
+				continue;
+			if (m[k].mode == 0 || m[k].mode == 1)
+				lapic_accept(l, m[k].vector);
+			else if (m[k].mode == 4)
+				l->nmi_pending = true;
+			else
+				continue; /* SMI, INIT and ExtINT messages are not modelled */
+			vmm_irq_notify_locked(vm, i);
+			if (m[k].mode == 1)
+				break; /* lowest priority: one target, the first that matches */
+		}
+	}
+}
+
+/* Device interrupt lines go to the PIC (its output reaches vCPU 0 through LINT0) and to the I/O APIC pin the MADT
+ * maps the ISA IRQ to; the guest masks whichever it does not use. */
 static void dev_irq(void *ctx, unsigned line, int level)
 {
 	struct vmm *vm = ctx;
 	pic_set_irq(&vm->dev->pic, line, level);
 	if (pic_pending(&vm->dev->pic) >= 0 && lapic_accepts_pic(&vm->dev->lapic[0]))
 		vmm_irq_notify_locked(vm, 0);
+	struct ioapic_msg m;
+	if (ioapic_set_irq(&vm->dev->ioapic, ioapic_isa_gsi(line), level, &m))
+		vmm_ioapic_deliver_locked(vm, &m, 1);
 }
 
 /* ---------------------------------------------------------------- port I/O */
@@ -376,6 +400,7 @@ static int devices_init(struct vmm *vm, char *err, size_t errsz)
 	uart_init(&d->uart, vm->cfg.serial_out, dev_irq, vm, UART_COM1_IRQ);
 	pit_init(&d->pit, dev_irq, vm);
 	pic_init(&d->pic);
+	ioapic_init(&d->ioapic);
 	cmos_init(&d->cmos, vm->mem.size, vm->ncpus);
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		lapic_init(&d->lapic[i], i, i == 0);

@@ -328,6 +328,70 @@ static void lapic_registers_and_interrupts(void **state)
 	assert_false(lapic_accepts_pic(&ap));
 }
 
+static uint32_t ioapic_reg(struct ioapic *a, uint32_t reg)
+{
+	struct ioapic_msg m[IOAPIC_PINS];
+	assert_int_equal(ioapic_write(a, IOAPIC_REGSEL, reg, m), 0);
+	return ioapic_read(a, IOAPIC_WIN);
+}
+
+static unsigned ioapic_set_reg(struct ioapic *a, uint32_t reg, uint32_t v, struct ioapic_msg *m)
+{
+	assert_int_equal(ioapic_write(a, IOAPIC_REGSEL, reg, m), 0);
+	return ioapic_write(a, IOAPIC_WIN, v, m);
+}
+
+/* Identification, masked reset state, edge pins (a message per rising edge, none while masked), level pins (Remote
+ * IRR holds the line until the EOI, by vector, through the broadcast or the EOI register), read-only bits. */
+static void ioapic_pins(void **state)
+{
+	(void)state;
+	struct ioapic a;
+	struct ioapic_msg m[IOAPIC_PINS];
+	ioapic_init(&a);
+	assert_int_equal(ioapic_reg(&a, 1), 0x00170020); /* version 0x20, 24 entries */
+	assert_int_equal(ioapic_set_reg(&a, 0, 0x0f000000u, m), 0);
+	assert_int_equal(ioapic_reg(&a, 0), 0x0f000000u);
+	for (unsigned pin = 0; pin < IOAPIC_PINS; pin++)
+		assert_int_equal(ioapic_reg(&a, 0x10 + 2 * pin) & (1u << 16), 1u << 16); /* masked after reset */
+	/* Edge pin 2 (the PIT through the IRQ 0 override), vector 0x30, physical destination 1. */
+	assert_int_equal(ioapic_isa_gsi(0), 2);
+	assert_int_equal(ioapic_isa_gsi(4), 4);
+	assert_int_equal(ioapic_set_irq(&a, 2, 1, m), 0); /* masked: the edge is lost */
+	assert_int_equal(ioapic_set_irq(&a, 2, 0, m), 0);
+	assert_int_equal(ioapic_set_reg(&a, 0x15, 0x01000000u, m), 0);
+	assert_int_equal(ioapic_set_reg(&a, 0x14, 0x30 | (1u << 14) | (1u << 12), m), 0); /* RO bits ignored */
+	assert_int_equal(ioapic_reg(&a, 0x14), 0x30);
+	assert_int_equal(ioapic_reg(&a, 0x15), 0x01000000u);
+	assert_int_equal(ioapic_set_irq(&a, 2, 1, m), 1);
+	assert_int_equal(m[0].vector, 0x30);
+	assert_int_equal(m[0].mode, 0);
+	assert_false(m[0].logical);
+	assert_int_equal(m[0].dest, 1);
+	assert_int_equal(ioapic_set_irq(&a, 2, 1, m), 0); /* no new edge */
+	assert_int_equal(ioapic_set_irq(&a, 2, 0, m), 0);
+	assert_int_equal(ioapic_set_irq(&a, 2, 1, m), 1);
+	/* Level pin 9, vector 0x41, logical destination 3, lowest priority. */
+	assert_int_equal(ioapic_set_reg(&a, 0x23, 0x03000000u, m), 0);
+	assert_int_equal(ioapic_set_irq(&a, 9, 1, m), 0); /* still masked */
+	assert_int_equal(ioapic_set_reg(&a, 0x22, 0x41 | (1u << 8) | (1u << 11) | (1u << 15), m), 1); /* unmask */
+	assert_int_equal(m[0].vector, 0x41);
+	assert_int_equal(m[0].mode, 1);
+	assert_true(m[0].logical);
+	assert_int_equal(m[0].dest, 3);
+	assert_int_equal(ioapic_reg(&a, 0x22) & (1u << 14), 1u << 14); /* Remote IRR */
+	assert_int_equal(ioapic_set_irq(&a, 9, 1, m), 0);        /* held until the EOI */
+	assert_int_equal(ioapic_eoi(&a, 0x42, m), 0);            /* another vector */
+	assert_int_equal(ioapic_eoi(&a, 0x41, m), 1);            /* still asserted: sends again */
+	assert_int_equal(m[0].vector, 0x41);
+	assert_int_equal(ioapic_set_irq(&a, 9, 0, m), 0);
+	assert_int_equal(ioapic_write(&a, IOAPIC_EOIR, 0x41, m), 0); /* the EOI register; line now low */
+	assert_int_equal(ioapic_reg(&a, 0x22) & (1u << 14), 0);
+	assert_int_equal(ioapic_set_irq(&a, 9, 1, m), 1);
+	assert_int_equal(ioapic_set_irq(&a, IOAPIC_PINS, 1, m), 0); /* no such pin */
+	assert_int_equal(ioapic_reg(&a, 0x10 + 2 * IOAPIC_PINS), 0);   /* past the table */
+}
+
 static void power_ports(void **state)
 {
 	(void)state;
@@ -356,6 +420,7 @@ int main(void)
 		cmocka_unit_test(cmos_time_and_memory),
 		cmocka_unit_test(fw_cfg_items),
 		cmocka_unit_test(lapic_registers_and_interrupts),
+		cmocka_unit_test(ioapic_pins),
 		cmocka_unit_test(power_ports),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

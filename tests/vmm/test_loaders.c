@@ -458,6 +458,25 @@ static void acpi_tables(void **state)
 		if (madt[off] == 0 && (madt[off + 4] & 1))
 			assert_int_equal(madt[off + 3], cpus++);
 	assert_int_equal(cpus, 3);
+	unsigned ioapics = 0, overrides = 0;
+	for (uint32_t off = 44; off < len; off += madt[off + 1]) {
+		if (madt[off] == 1) { /* the I/O APIC: ID 0 at 0xfec00000, GSI base 0 */
+			assert_int_equal(madt[off + 1], 12);
+			assert_int_equal(madt[off + 2], 0);
+			assert_int_equal(get_le(madt + off + 4, 4), 0xfec00000);
+			assert_int_equal(get_le(madt + off + 8, 4), 0);
+			ioapics++;
+		} else if (madt[off] == 2) { /* ISA IRQ 0 -> GSI 2, bus-default polarity and trigger */
+			assert_int_equal(madt[off + 1], 10);
+			assert_int_equal(madt[off + 2], 0);
+			assert_int_equal(madt[off + 3], 0);
+			assert_int_equal(get_le(madt + off + 4, 4), 2);
+			assert_int_equal(get_le(madt + off + 8, 2), 0);
+			overrides++;
+		}
+	}
+	assert_int_equal(ioapics, 1);
+	assert_int_equal(overrides, 1);
 	assert_true(vmm_acpi_fits(0x100000, 0x200000));
 	assert_true(vmm_acpi_fits(0x7c00, 0x7e00));
 	assert_false(vmm_acpi_fits(0xe8000, 0xf0001));

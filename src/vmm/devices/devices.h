@@ -1,4 +1,4 @@
-/* devices.h: the VMM's device models (8250 UART, debugcon, isa-debug-exit, fw_cfg, 8254 PIT, 8259 PIC, CMOS RTC, power/reset, local APIC). */
+/* devices.h: the VMM's device models (8250 UART, debugcon, isa-debug-exit, fw_cfg, 8254 PIT, 8259 PIC, CMOS RTC, power/reset, local APIC, I/O APIC). */
 #ifndef HVX_VMM_DEVICES_H
 #define HVX_VMM_DEVICES_H
 
@@ -192,5 +192,42 @@ uint64_t lapic_tick(struct lapic *l, uint64_t now_ns);
 /* Does the PIC's INTR reach this CPU (LINT0 in ExtINT mode, or APIC globally disabled)? */
 bool lapic_accepts_pic(const struct lapic *l);
 bool lapic_matches(const struct lapic *l, bool logical, uint8_t dest);
+
+/* ---------------------------------------------------------------- I/O APIC (82093AA-style, version 0x20, MMIO) */
+#define IOAPIC_BASE 0xfec00000ull
+#define IOAPIC_PINS 24
+#define IOAPIC_REGSEL 0x00            /* MMIO offsets */
+#define IOAPIC_WIN 0x10
+#define IOAPIC_EOIR 0x40
+#define IOAPIC_RTE_MASKED (1ull << 16)
+#define IOAPIC_RTE_LEVEL (1ull << 15)
+#define IOAPIC_RTE_REMOTE_IRR (1ull << 14)
+
+/* An interrupt message the I/O APIC sends; the VMM delivers it to the local APICs it names. */
+struct ioapic_msg {
+	uint8_t vector;
+	uint8_t mode;                 /* delivery mode: 0 fixed, 1 lowest priority, 4 NMI, 7 ExtINT, ... */
+	bool logical;
+	uint8_t dest;
+};
+struct ioapic {
+	uint32_t id, sel;
+	uint64_t rte[IOAPIC_PINS];
+	uint32_t asserted;            /* line levels (logical: 1 = asserted; polarity is recorded, not applied) */
+};
+void ioapic_init(struct ioapic *a);
+/* MMIO at offset off (IOREGSEL, IOWIN, EOI); writes return how many messages (pins now due) went to out[]. */
+uint32_t ioapic_read(struct ioapic *a, unsigned off);
+unsigned ioapic_write(struct ioapic *a, unsigned off, uint32_t value, struct ioapic_msg out[IOAPIC_PINS]);
+/* A pin's line changes: edge pins send on 0 -> 1, level pins while asserted with Remote IRR clear (0 or 1 message). */
+unsigned ioapic_set_irq(struct ioapic *a, unsigned pin, int level, struct ioapic_msg *out);
+/* End of interrupt for vector (local APIC EOI broadcast or the EOI register): clears Remote IRR of the level pins
+ * with that vector; those still asserted send again. */
+unsigned ioapic_eoi(struct ioapic *a, uint8_t vector, struct ioapic_msg out[IOAPIC_PINS]);
+/* The ISA IRQ -> GSI map the MADT describes (IRQ 0 -> GSI 2 override, the others identity). */
+static inline unsigned ioapic_isa_gsi(unsigned irq)
+{
+	return irq == 0 ? 2 : irq;
+}
 
 #endif
