@@ -21,10 +21,10 @@ _Atomic unsigned long long jit_stat_translated, jit_stat_entered;
 #define JIT_CODE_SIZE (8u << 20)   /* code cache per vCPU; flushed whole when full */
 #define JIT_TB_MAX 32768           /* translations per cache generation */
 #define JIT_HASH 8192
-#define JIT_FUEL 256               /* chained blocks per entry before the run loop's own checks run again */
+#define JIT_FUEL 8192              /* instructions per entry before the run loop's own checks run again */
 #define JIT_BLOCK_ROOM 16384       /* the most one translation may need */
 #define MAX_STUBS 160
-#define NCACHE 8
+#define NCACHE 7
 
 struct jit_slot {
 	uint64_t la;        /* guest RIP this exit goes to */
@@ -58,7 +58,15 @@ _Static_assert(sizeof(struct emu_tlb_entry) == 48, "the TLB probe indexes entrie
 #define GPR(g) xm(RBX, (int32_t)(8 * (g)))
 #define ARITH_MASK 0x8d5u
 
-static const int cache_regs[NCACHE] = {RBP, R14, R15, RDX, R8, R9, R10, R11};
+static const int cache_regs[NCACHE] = {RBP, R14, RDX, R8, R9, R10, R11};
+
+/*
+ * Register conventions inside translated code: r12 = the emu_cpu, rbx = &gpr[0], r13 = 12 (shift count for the
+ * TLB probe), r15 = instruction fuel: it drops by each block's instruction count, and translated code returns to the
+ * run loop once it is below FUEL_FLOOR. Instructions retired = c->icount + (c->jit_fuel - r15), committed into
+ * c->icount (and c->jit_fuel = r15) before every helper call and at every exit.
+ */
+#define FUEL_FLOOR 4096u
 
 /* ---- helpers called from translated code (slow paths) ---- */
 
@@ -323,12 +331,19 @@ static void flags_load(struct xbuf *b)
 	x1(b, 0x9d);       /* popfq */
 }
 
-/* mov qword [r12 + off] += n without touching flags (through rcx) */
-static void add_mem_noflags(struct tr *t, int32_t off, int64_t n)
+/* A block's instructions are retired: r15 -= n (flag-free). */
+static void retire(struct tr *t, unsigned n)
 {
-	xload(&t->b, true, RCX, xm(R12, off));
-	xlea(&t->b, true, RCX, xm(RCX, (int32_t)n));
-	xstore(&t->b, true, xm(R12, off), RCX);
+	xlea(&t->b, true, R15, xm(R15, -(int32_t)n));
+}
+
+/* c->icount += c->jit_fuel - r15; c->jit_fuel = r15 (flags clobbered: only where they are saved). */
+static void commit_icount(struct xbuf *b)
+{
+	xload(b, true, RAX, xm(R12, OFF_C(jit_fuel)));
+	xop_rr(b, true, 0x29, R15, RAX);                 /* sub rax, r15 */
+	xop_rm(b, true, 0x01, RAX, xm(R12, OFF_C(icount))); /* add [icount], rax */
+	xstore(b, true, xm(R12, OFF_C(jit_fuel)), R15);
 }
 
 /* An exit to the run loop with RIP = rip (flags live in the host unless stored). */
@@ -344,9 +359,7 @@ static struct stub *exit_stub(struct tr *t, uint64_t rip, struct jit_slot *slot)
 static void duties(struct tr *t, struct stub *ex)
 {
 	struct xbuf *b = &t->b;
-	xload(b, true, RCX, xm(R12, OFF_C(jit_fuel)));
-	xlea(b, true, RCX, xm(RCX, -1));
-	xstore(b, true, xm(R12, OFF_C(jit_fuel)), RCX);
+	xshx(b, 3, RCX, R15, R13); /* rcx = r15 >> 12: zero once below FUEL_FLOOR */
 	site(ex, xjmp_if_rcx0(b));
 	xload(b, false, RCX, xm(R12, OFF_C(events)));
 	site(ex, xjmp_unless_rcx0(b));
@@ -563,6 +576,7 @@ static void emit_slow_stub(struct tr *t, struct stub *s)
 			m == ZYDIS_MNEMONIC_RET) ? SEG_SS : in->seg;
 	flags_save(b);
 	writeback(t);
+	commit_icount(b);
 	xmov_ri(b, RAX, s->rip);
 	xstore(b, true, xm(RBX, OFF_G(rip)), RAX);
 	xmov_ri(b, RAX, (uint64_t)(uintptr_t)in);
@@ -616,6 +630,7 @@ static void emit_exit_stub(struct tr *t, struct stub *s)
 		xmov_ri(b, RAX, s->rip);
 		xstore(b, true, xm(RBX, OFF_G(rip)), RAX);
 	}
+	commit_icount(b);
 	if (s->icount_add) {
 		xmov_ri(b, RAX, s->icount_add);
 		xop_rm(b, true, 0x01, RAX, xm(R12, OFF_C(icount)));
@@ -822,7 +837,7 @@ static const uint8_t *translate(struct emu_cpu *c, struct emu_jit *j, const stru
 	unsigned lm = last->mnem;
 	uint64_t end_rip = r;
 	if (lm != ZYDIS_MNEMONIC_RET)
-		add_mem_noflags(&t, OFF_C(icount), k);
+		retire(&t, k);
 	if (jcc_cc(lm) >= 0) {
 		uint8_t *taken = xjcc32(b, (unsigned)jcc_cc(lm));
 		chain(&t, end_rip);
@@ -853,7 +868,7 @@ static const uint8_t *translate(struct emu_cpu *c, struct emu_jit *j, const stru
 			xlea(b, true, RCX, xm(RCX, 8));
 			xstore(b, true, GPR(HVX_RSP), RCX);
 		}
-		add_mem_noflags(&t, OFF_C(icount), k);
+		retire(&t, k);
 		struct stub *ex = exit_stub(&t, 0, NULL);
 		ex->rip_in_rax = 1;
 		duties(&t, ex);
@@ -876,6 +891,7 @@ static const uint8_t *translate(struct emu_cpu *c, struct emu_jit *j, const stru
 			xmov_rr(b, true, RSI, RAX);
 			flags_save(b);
 			writeback(&t);
+			commit_icount(b);
 			xmov_ri(b, RAX, s->rip);
 			xstore(b, true, xm(RBX, OFF_G(rip)), RAX);
 			xmov_ri(b, RAX, (uint64_t)(uintptr_t)s->in);
@@ -934,6 +950,7 @@ static void emit_base(struct emu_jit *j)
 	xmov_rr(&b, true, R12, RDI);
 	xmov_rr(&b, true, RBX, RSI);
 	xmov_ri(&b, R13, 12);
+	xload(&b, true, R15, xm(R12, OFF_C(jit_fuel)));
 	flags_load(&b);
 	x1(&b, 0xff);
 	x1(&b, 0xe2); /* jmp rdx */
@@ -1054,14 +1071,16 @@ bool jit_exec(struct emu_cpu *c, const struct emu_insn *in, unsigned n)
 		}
 	}
 	emu_flags(c);
-	uint64_t fuel = c->budget ? 1 : JIT_FUEL;
-	c->jit_fuel = fuel;
+	/* With an instruction budget, one block per entry so that the run loop checks it after every block. */
+	c->jit_fuel = FUEL_FLOOR + (c->budget ? 0 : JIT_FUEL);
+	uint64_t icount0 = c->icount;
 	atomic_fetch_add_explicit(&jit_stat_entered, 1, memory_order_relaxed);
 	j->enter(c, c->s->gpr, tb->code);
 	c->stop = false;
 	if (c->deadline_ns != ~0ull) {
-		uint32_t ran = (uint32_t)(fuel - c->jit_fuel) + 1, old = c->block_tick;
-		c->block_tick += ran;
+		/* the deadline is read every 64 blocks; count 8 translated instructions as a block */
+		uint32_t old = c->block_tick;
+		c->block_tick += (uint32_t)((c->icount - icount0) >> 3) + 1;
 		if ((old ^ c->block_tick) & ~63u)
 			vmx_check_deadline(c);
 	}
