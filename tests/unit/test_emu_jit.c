@@ -36,7 +36,7 @@ static void gen_insn(struct xbuf *b, uint8_t *code, bool allow_fault)
 {
 	bool w = rnd() & 1;
 	int r = preg(), s = preg();
-	switch (rnd() % 15) {
+	switch (rnd() % 21) {
 	case 0: case 1: {
 		static const unsigned opc[] = {0x01, 0x09, 0x11, 0x19, 0x21, 0x29, 0x31, 0x39, 0x85};
 		xop_rr(b, w, opc[rnd() % 9], s, r);
@@ -116,6 +116,67 @@ static void gen_insn(struct xbuf *b, uint8_t *code, bool allow_fault)
 		case 1: xop_rr(b, false, 0x0fb7, r, s); break;
 		default: xrex(b, w, 0, 0, r, false); x1(b, 0x0f); x1(b, (uint8_t)(0xc8 | (r & 7))); break;
 		}
+		break;
+	case 15: { /* ALU reg, [mem]; CMP/TEST [mem], reg/imm */
+		static const unsigned opc[] = {0x03, 0x0b, 0x13, 0x1b, 0x23, 0x2b, 0x33, 0x3b, 0x85};
+		struct xmem m = xm(RBX, (int32_t)(rnd() % (DATA_SZ - 8)));
+		switch (rnd() % 4) {
+		case 0: case 1: xop_rm(b, w, opc[rnd() % 9], r, m); break;
+		case 2: xop_rm(b, w, (rnd() & 1) ? 0x39 : 0x85, r, m); break;
+		default:
+			if (rnd() & 1) {
+				xop_rm(b, w, 0x81, 7, m);
+			} else {
+				xop_rm(b, w, 0xf7, 0, m);
+			}
+			x4(b, (uint32_t)rnd());
+			break;
+		}
+		break;
+	}
+	case 16: { /* MOVZX / MOVSX / MOVSXD from memory or a register */
+		static const unsigned opc[] = {0x0fb6, 0x0fb7, 0x0fbe, 0x0fbf, 0x63};
+		unsigned o = opc[rnd() % 5];
+		bool ww = o == 0x63 ? true : w;
+		if (rnd() & 1)
+			xop_rm(b, ww, o, r, xm(RBX, (int32_t)(rnd() % (DATA_SZ - 8))));
+		else {
+			xrex(b, ww, r, 0, s, true); /* REX: byte registers are SPL..R15B, never AH..BH */
+			x1(b, 0x0f == (o >> 8) ? 0x0f : (uint8_t)o);
+			if (o >> 8)
+				x1(b, (uint8_t)o);
+			x1(b, (uint8_t)(0xc0 | (r & 7) << 3 | (s & 7)));
+		}
+		break;
+	}
+	case 17: { /* CMOVcc reg, reg / [mem] */
+		unsigned cc = conds[rnd() % 10];
+		if (rnd() & 1)
+			xop_rr(b, w, 0x0f40u | cc, r, s);
+		else
+			xop_rm(b, w, 0x0f40u | cc, r, xm(RBX, (int32_t)(rnd() % (DATA_SZ - 8))));
+		break;
+	}
+	case 18: { /* byte / word loads and stores */
+		struct xmem m = xm(RBX, (int32_t)(rnd() % (DATA_SZ - 8)));
+		bool word = rnd() & 1;
+		if (word)
+			x1(b, 0x66);
+		switch (rnd() % 3) {
+		case 0: xrex(b, false, r, 0, RBX, true); x1(b, word ? 0x8b : 0x8a); xmodrm_mem(b, r, m); break;
+		case 1: xrex(b, false, r, 0, RBX, true); x1(b, word ? 0x89 : 0x88); xmodrm_mem(b, r, m); break;
+		default:
+			xop_rm(b, false, word ? 0xc7 : 0xc6, 0, m);
+			x1(b, (uint8_t)rnd());
+			if (word)
+				x1(b, (uint8_t)rnd());
+			break;
+		}
+		break;
+	}
+	case 19: /* a load through a register holding a data address */
+		xlea(b, true, RSI, xm(RBX, (int32_t)(rnd() % 2048)));
+		xload(b, w, r == RSI ? RAX : r, xm(RSI, (int32_t)(rnd() % 1024)));
 		break;
 	default:
 		if (allow_fault && rnd() % 8 == 0) {

@@ -102,6 +102,7 @@ struct stub {
 	uint8_t rip_in_rax;
 	uint8_t store;        /* S_SLOW: store (else load) */
 	uint8_t idx;          /* instruction index in the block */
+	uint8_t late;         /* S_SLOW: back to `resume` before the completion, flags restored (completion may set them) */
 	uint8_t *sites[4];
 	unsigned nsites;
 	uint64_t rip;
@@ -209,6 +210,40 @@ static int shift_n(unsigned mnem)
 	}
 }
 
+static int cmov_cc(unsigned mnem)
+{
+	switch (mnem) {
+	case ZYDIS_MNEMONIC_CMOVO: return 0;
+	case ZYDIS_MNEMONIC_CMOVNO: return 1;
+	case ZYDIS_MNEMONIC_CMOVB: return 2;
+	case ZYDIS_MNEMONIC_CMOVNB: return 3;
+	case ZYDIS_MNEMONIC_CMOVZ: return 4;
+	case ZYDIS_MNEMONIC_CMOVNZ: return 5;
+	case ZYDIS_MNEMONIC_CMOVBE: return 6;
+	case ZYDIS_MNEMONIC_CMOVNBE: return 7;
+	case ZYDIS_MNEMONIC_CMOVS: return 8;
+	case ZYDIS_MNEMONIC_CMOVNS: return 9;
+	case ZYDIS_MNEMONIC_CMOVP: return 10;
+	case ZYDIS_MNEMONIC_CMOVNP: return 11;
+	case ZYDIS_MNEMONIC_CMOVL: return 12;
+	case ZYDIS_MNEMONIC_CMOVNL: return 13;
+	case ZYDIS_MNEMONIC_CMOVLE: return 14;
+	case ZYDIS_MNEMONIC_CMOVNLE: return 15;
+	default: return -1;
+	}
+}
+
+static bool is_ext(unsigned m)
+{
+	return m == ZYDIS_MNEMONIC_MOVZX || m == ZYDIS_MNEMONIC_MOVSX || m == ZYDIS_MNEMONIC_MOVSXD;
+}
+
+/* A byte or word register operand (not AH..BH). */
+static bool small_reg(const struct emu_op *o)
+{
+	return o->kind == OK_REG && !o->hi8 && (o->size == 1 || o->size == 2) && o->reg < 16;
+}
+
 static bool gpr_op(const struct emu_op *o)
 {
 	return o->kind == OK_REG && !o->hi8 && (o->size == 4 || o->size == 8) && o->reg < 16;
@@ -247,6 +282,34 @@ static bool supported(const struct emu_insn *in, uint64_t rip)
 	if (in->nops < 1)
 		return false;
 	unsigned w = o0->size;
+	if (m == ZYDIS_MNEMONIC_MOV && in->nops == 2 && (w == 1 || w == 2)) {
+		if (small_reg(o0) && o1->kind == OK_MEM)
+			return mem_ok(in) && o1->size == w;
+		if (o0->kind == OK_MEM && small_reg(o1))
+			return mem_ok(in) && o1->size == w;
+		if (o0->kind == OK_MEM && o1->kind == OK_IMM)
+			return mem_ok(in);
+		return false;
+	}
+	if (is_ext(m)) {
+		if (in->nops != 2 || !gpr_op(o0))
+			return false;
+		unsigned sw = o1->size;
+		if (m == ZYDIS_MNEMONIC_MOVSXD ? (sw != 4 || w != 8) : (sw != 1 && sw != 2))
+			return false;
+		if (o1->kind == OK_MEM)
+			return mem_ok(in);
+		return o1->kind == OK_REG && !o1->hi8 && o1->reg < 16;
+	}
+	if (cmov_cc(m) >= 0)
+		return in->nops == 2 && gpr_op(o0) && o1->size == w &&
+		       (gpr_op(o1) || (o1->kind == OK_MEM && mem_ok(in)));
+	if (alu_n(m) >= 0 && in->nops == 2 && o0->kind == OK_MEM && (w == 4 || w == 8)) {
+		/* CMP/TEST with a memory destination only read it */
+		if (alu_n(m) < 7 || !mem_ok(in))
+			return false;
+		return (gpr_op(o1) && o1->size == w) || (o1->kind == OK_IMM && imm32_ok(in, w));
+	}
 	if (m == ZYDIS_MNEMONIC_MOV) {
 		if (in->nops != 2 || (w != 4 && w != 8))
 			return false;
@@ -272,6 +335,8 @@ static bool supported(const struct emu_insn *in, uint64_t rip)
 			return false;
 		if (gpr_op(o1))
 			return o1->size == w;
+		if (o1->kind == OK_MEM)
+			return mem_ok(in) && o1->size == w;
 		return o1->kind == OK_IMM && imm32_ok(in, w);
 	}
 	if (m == ZYDIS_MNEMONIC_INC || m == ZYDIS_MNEMONIC_DEC || m == ZYDIS_MNEMONIC_NEG || m == ZYDIS_MNEMONIC_NOT)
@@ -322,13 +387,20 @@ static void flags_save(struct xbuf *b)
 	xstore(b, true, xm(RBX, OFF_G(rflags)), RAX);
 }
 
-/* Guest RFLAGS arithmetic bits -> host flags. Clobbers rcx. */
+/* Guest RFLAGS arithmetic bits -> host flags (OF through an overflowing add, the rest through SAHF; no POPF).
+ * Clobbers rax, rcx. */
 static void flags_load(struct xbuf *b)
 {
 	xload(b, true, RCX, xm(RBX, OFF_G(rflags)));
-	xalu_ri(b, false, 4, RCX, ARITH_MASK);
-	xpush(b, RCX);
-	x1(b, 0x9d);       /* popfq */
+	xmov_rr(b, false, RAX, RCX);
+	xgrp_r(b, false, 0xc1, 5, RAX);
+	x1(b, 11);             /* shr eax, 11 */
+	xalu_ri(b, false, 4, RAX, 1);
+	x1(b, 0x04);
+	x1(b, 0x7f);           /* add al, 0x7f: OF = old OF */
+	x1(b, 0x88);
+	x1(b, 0xcc);           /* mov ah, cl */
+	x1(b, 0x9e);           /* sahf: SF ZF AF PF CF */
 }
 
 /* A block's instructions are retired: r15 -= n (flag-free). */
@@ -486,6 +558,76 @@ static void complete(struct tr *t, const struct emu_insn *in)
 	}
 }
 
+/* Does this load use the late completion (the new value is used by a second host instruction)? */
+static bool late_load(const struct emu_insn *in)
+{
+	unsigned m = in->mnem;
+	return is_ext(m) || cmov_cc(m) >= 0 || alu_n(m) >= 0 || (m == ZYDIS_MNEMONIC_MOV && in->op[0].size < 4);
+}
+
+/* Completion of a late load: rax = the zero-extended memory value. May set flags. */
+static void complete_late(struct tr *t, const struct emu_insn *in)
+{
+	struct xbuf *b = &t->b;
+	unsigned m = in->mnem;
+	const struct emu_op *o0 = &in->op[0], *o1 = &in->op[1];
+	unsigned w = o0->size;
+	bool w8 = w == 8;
+	int n = alu_n(m);
+	if (n >= 0 && o0->kind == OK_MEM) { /* CMP/TEST [m], src */
+		if (o1->kind == OK_IMM) {
+			if (n == 8) {
+				xrex(b, w8, 0, 0, RAX, false);
+				x1(b, 0xf7);
+				x1(b, 0xc0);
+				x4(b, (uint32_t)in->imm);
+			} else {
+				xalu_ri(b, w8, (unsigned)n, RAX, (int32_t)in->imm);
+			}
+		} else {
+			int h = H(t, o1->reg);
+			if (h != NOREG)
+				xop_rr(b, w8, n == 8 ? 0x85 : 0x39, h, RAX);
+			else
+				xop_rm(b, w8, n == 8 ? 0x85 : 0x3b, RAX, GPR(o1->reg));
+		}
+		return;
+	}
+	int d = H(t, o0->reg);
+	int dh = d == NOREG ? RCX : d;
+	if (m == ZYDIS_MNEMONIC_MOV) { /* byte / word register: merge into the low bits */
+		if (d != NOREG) {
+			if (w == 2)
+				x1(b, 0x66);
+			xrex(b, false, RAX, 0, d, w == 1);
+			x1(b, w == 1 ? 0x88 : 0x89);
+			x1(b, (uint8_t)(0xc0 | (d & 7)));
+		} else {
+			if (w == 2)
+				x1(b, 0x66);
+			xop_rm(b, false, w == 1 ? 0x88 : 0x89, RAX, GPR(o0->reg));
+		}
+		return;
+	}
+	if (d == NOREG && (n >= 0 || cmov_cc(m) >= 0))
+		xload(b, w8, RCX, GPR(o0->reg));
+	if (n >= 0) {
+		xop_rr(b, w8, n == 8 ? 0x85 : (unsigned)(n * 8 + 1), RAX, dh);
+		if (n == 7 || n == 8)
+			return;
+	} else if (cmov_cc(m) >= 0) {
+		xop_rr(b, w8, 0x0f40u | (unsigned)cmov_cc(m), dh, RAX);
+	} else if (m == ZYDIS_MNEMONIC_MOVZX) {
+		xmov_rr(b, false, dh, RAX);
+	} else if (m == ZYDIS_MNEMONIC_MOVSX) {
+		xop_rr(b, w8, o1->size == 1 ? 0x0fbe : 0x0fbf, dh, RAX);
+	} else { /* MOVSXD */
+		xop_rr(b, true, 0x63, dh, RAX);
+	}
+	if (d == NOREG)
+		xstore(b, true, GPR(o0->reg), RCX);
+}
+
 /* The value a store writes: into rdi (or an immediate) for the fast path. */
 static void store_fast(struct tr *t, const struct emu_insn *in, uint64_t next, unsigned w)
 {
@@ -496,15 +638,31 @@ static void store_fast(struct tr *t, const struct emu_insn *in, uint64_t next, u
 		xmov_ri(b, RDI, next);
 		xstore(b, true, HOSTMEM, RDI);
 	} else if (src->kind == OK_IMM) {
-		xop_rm(b, w == 8, 0xc7, 0, HOSTMEM);
-		x4(b, (uint32_t)in->imm);
+		if (w == 2)
+			x1(b, 0x66);
+		xop_rm(b, w == 8, w == 1 ? 0xc6 : 0xc7, 0, HOSTMEM);
+		if (w == 1)
+			x1(b, (uint8_t)in->imm);
+		else if (w == 2) {
+			x1(b, (uint8_t)in->imm);
+			x1(b, (uint8_t)(in->imm >> 8));
+		} else
+			x4(b, (uint32_t)in->imm);
 	} else {
 		int h = H(t, src->reg);
 		if (h == NOREG) {
 			xload(b, true, RDI, GPR(src->reg));
 			h = RDI;
 		}
-		xstore(b, w == 8, HOSTMEM, h);
+		if (w == 1) {
+			xrex(b, false, h, RAX, RCX, true); /* REX: SPL/BPL/SIL/DIL rather than AH..BH */
+			x1(b, 0x88);
+			xmodrm_mem(b, h, HOSTMEM);
+		} else {
+			if (w == 2)
+				x1(b, 0x66);
+			xstore(b, w == 8, HOSTMEM, h);
+		}
 	}
 }
 
@@ -557,8 +715,21 @@ static void mem_access(struct tr *t, const struct emu_insn *in, unsigned idx, ui
 	probe(t, store, w, s);
 	if (store)
 		store_fast(t, in, next, w);
+	else if (w < 4)
+		xop_rm(b, false, w == 1 ? 0x0fb6 : 0x0fb7, RAX, HOSTMEM);
 	else
 		xload(b, w == 8, RAX, HOSTMEM);
+	if (!store && late_load(in)) {
+		s->late = 1;
+		s->resume = b->p;
+		complete_late(t, in);
+		/* a helper on the slow path may have asked to end the block (decoded code written, APIC access) */
+		xop_rm(b, false, 0x0fb6, RCX, xm(R12, OFF_C(stop)));
+		struct stub *ex = exit_stub(t, next, NULL);
+		ex->icount_add = idx + 1u;
+		site(ex, xjmp_unless_rcx0(b));
+		return;
+	}
 	if (m != ZYDIS_MNEMONIC_RET)
 		complete(t, in);
 	s->resume = b->p;
@@ -594,15 +765,26 @@ static void emit_slow_stub(struct tr *t, struct stub *s)
 	xmov_rr(b, true, RDI, R12);
 	xcall_abs(b, s->store ? (const void *)jit_h_store : (const void *)jit_h_load);
 	reload(t);
+	if (s->late) {
+		xmov_rr(b, true, RSI, RAX); /* flags_load uses rax */
+		flags_load(b);
+		xmov_rr(b, true, RAX, RSI);
+		xpatch(xjmp32(b), s->resume);
+		return;
+	}
 	if (m == ZYDIS_MNEMONIC_RET) {
 		/* rax = the target; a write to decoded code (A/D update) still lets the RET finish, through its miss path */
 		xop_rm(b, false, 0x80, 7, xm(R12, OFF_C(stop)));
 		x1(b, 0);
 		uint8_t *cont = xjcc32(b, 4);
+		xmov_rr(b, true, RSI, RAX);
 		flags_load(b);
+		xmov_rr(b, true, RAX, RSI);
 		site(t->retmiss, xjmp32(b));
 		xpatch(cont, b->p);
+		xmov_rr(b, true, RSI, RAX);
 		flags_load(b);
+		xmov_rr(b, true, RAX, RSI);
 	} else {
 		complete(t, in);
 		/* A write that hit decoded code (or an A/D update there) ends the block after this instruction. */
@@ -672,6 +854,29 @@ static void emit_alu(struct tr *t, const struct emu_insn *in, uint64_t next)
 		}
 		if (d == NOREG)
 			xstore(b, true, GPR(o0->reg), RCX);
+		return;
+	}
+	if (is_ext(m) || cmov_cc(m) >= 0) {
+		/* the source register into rcx, then one host MOVZX/MOVSX/MOVSXD/CMOVcc */
+		int d = H(t, o0->reg), sh = H(t, o1->reg);
+		int dh = d == NOREG ? RAX : d;
+		if (sh != NOREG)
+			xmov_rr(b, true, RCX, sh);
+		else
+			xload(b, true, RCX, GPR(o1->reg));
+		if (cmov_cc(m) >= 0) {
+			if (d == NOREG)
+				xload(b, true, RAX, GPR(o0->reg));
+			xop_rr(b, w8, 0x0f40u | (unsigned)cmov_cc(m), dh, RCX);
+		} else if (m == ZYDIS_MNEMONIC_MOVZX) {
+			xop_rr(b, false, o1->size == 1 ? 0x0fb6 : 0x0fb7, dh, RCX);
+		} else if (m == ZYDIS_MNEMONIC_MOVSX) {
+			xop_rr(b, w8, o1->size == 1 ? 0x0fbe : 0x0fbf, dh, RCX);
+		} else {
+			xop_rr(b, true, 0x63, dh, RCX);
+		}
+		if (d == NOREG)
+			xstore(b, true, GPR(o0->reg), RAX);
 		return;
 	}
 	if (m == ZYDIS_MNEMONIC_MOV) {
@@ -791,7 +996,9 @@ static const uint8_t *translate(struct emu_cpu *c, struct emu_jit *j, const stru
 			break;
 		}
 	}
-	if (!k)
+	/* A short straight-line prefix before an instruction the JIT cannot do is cheaper in the interpreter than an
+	 * entry into and exit from translated code. */
+	if (!k || (k < n && k < 6 && !is_branch_end(ins[k - 1].mnem)))
 		return NULL;
 	static __thread struct tr t;
 	memset(&t, 0, sizeof t);
@@ -823,8 +1030,8 @@ static const uint8_t *translate(struct emu_cpu *c, struct emu_jit *j, const stru
 			mem_access(&t, in, i, r, false, 8);
 		} else if (m == ZYDIS_MNEMONIC_MOV && in->op[0].kind == OK_MEM) {
 			mem_access(&t, in, i, r, true, in->op[0].size);
-		} else if (m == ZYDIS_MNEMONIC_MOV && in->op[1].kind == OK_MEM) {
-			mem_access(&t, in, i, r, false, in->op[1].size);
+		} else if (in->memop != 0xff && m != ZYDIS_MNEMONIC_LEA && m != ZYDIS_MNEMONIC_NOP) {
+			mem_access(&t, in, i, r, false, in->op[in->memop].size);
 		} else if (jcc_cc(m) >= 0 || m == ZYDIS_MNEMONIC_JMP) {
 			/* handled below as the block end */
 		} else {
