@@ -32,11 +32,18 @@ static int preg(void)
  * undefined for counts above 1). */
 static const unsigned conds[] = {2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
 
+/* A data offset from RBX: mostly inside the first page, sometimes an access that crosses into the second (the
+ * slow path of the translated code). */
+static int32_t doff(void)
+{
+	return (rnd() % 6 == 0) ? (int32_t)(DATA_SZ - 7 + rnd() % 6) : (int32_t)(rnd() % (DATA_SZ - 8));
+}
+
 static void gen_insn(struct xbuf *b, uint8_t *code, bool allow_fault)
 {
 	bool w = rnd() & 1;
 	int r = preg(), s = preg();
-	switch (rnd() % 21) {
+	switch (rnd() % 23) {
 	case 0: case 1: {
 		static const unsigned opc[] = {0x01, 0x09, 0x11, 0x19, 0x21, 0x29, 0x31, 0x39, 0x85};
 		xop_rr(b, w, opc[rnd() % 9], s, r);
@@ -76,13 +83,13 @@ static void gen_insn(struct xbuf *b, uint8_t *code, bool allow_fault)
 		break;
 	}
 	case 7: /* load */
-		xload(b, w, r, xm(RBX, (int32_t)(rnd() % (DATA_SZ - 8))));
+		xload(b, w, r, xm(RBX, doff()));
 		break;
 	case 8: /* store */
 		if (rnd() & 1) {
-			xstore(b, w, xm(RBX, (int32_t)(rnd() % (DATA_SZ - 8))), s);
+			xstore(b, w, xm(RBX, doff()), s);
 		} else {
-			xop_rm(b, w, 0xc7, 0, xm(RBX, (int32_t)(rnd() % (DATA_SZ - 8))));
+			xop_rm(b, w, 0xc7, 0, xm(RBX, doff()));
 			x4(b, (uint32_t)rnd());
 		}
 		break;
@@ -119,7 +126,7 @@ static void gen_insn(struct xbuf *b, uint8_t *code, bool allow_fault)
 		break;
 	case 15: { /* ALU reg, [mem]; CMP/TEST [mem], reg/imm */
 		static const unsigned opc[] = {0x03, 0x0b, 0x13, 0x1b, 0x23, 0x2b, 0x33, 0x3b, 0x85};
-		struct xmem m = xm(RBX, (int32_t)(rnd() % (DATA_SZ - 8)));
+		struct xmem m = xm(RBX, doff());
 		switch (rnd() % 4) {
 		case 0: case 1: xop_rm(b, w, opc[rnd() % 9], r, m); break;
 		case 2: xop_rm(b, w, (rnd() & 1) ? 0x39 : 0x85, r, m); break;
@@ -139,7 +146,7 @@ static void gen_insn(struct xbuf *b, uint8_t *code, bool allow_fault)
 		unsigned o = opc[rnd() % 5];
 		bool ww = o == 0x63 ? true : w;
 		if (rnd() & 1)
-			xop_rm(b, ww, o, r, xm(RBX, (int32_t)(rnd() % (DATA_SZ - 8))));
+			xop_rm(b, ww, o, r, xm(RBX, doff()));
 		else {
 			xrex(b, ww, r, 0, s, true); /* REX: byte registers are SPL..R15B, never AH..BH */
 			x1(b, 0x0f == (o >> 8) ? 0x0f : (uint8_t)o);
@@ -154,11 +161,11 @@ static void gen_insn(struct xbuf *b, uint8_t *code, bool allow_fault)
 		if (rnd() & 1)
 			xop_rr(b, w, 0x0f40u | cc, r, s);
 		else
-			xop_rm(b, w, 0x0f40u | cc, r, xm(RBX, (int32_t)(rnd() % (DATA_SZ - 8))));
+			xop_rm(b, w, 0x0f40u | cc, r, xm(RBX, doff()));
 		break;
 	}
 	case 18: { /* byte / word loads and stores */
-		struct xmem m = xm(RBX, (int32_t)(rnd() % (DATA_SZ - 8)));
+		struct xmem m = xm(RBX, doff());
 		bool word = rnd() & 1;
 		if (word)
 			x1(b, 0x66);
@@ -178,11 +185,46 @@ static void gen_insn(struct xbuf *b, uint8_t *code, bool allow_fault)
 		xlea(b, true, RSI, xm(RBX, (int32_t)(rnd() % 2048)));
 		xload(b, w, r == RSI ? RAX : r, xm(RSI, (int32_t)(rnd() % 1024)));
 		break;
+	case 20: case 21: { /* read-modify-write memory destinations */
+		struct xmem m = xm(RBX, doff());
+		switch (rnd() % 4) {
+		case 0: {
+			static const unsigned opc[] = {0x01, 0x09, 0x11, 0x19, 0x21, 0x29, 0x31};
+			xop_rm(b, w, opc[rnd() % 7], r, m);
+			break;
+		}
+		case 1:
+			if (rnd() & 1) {
+				xop_rm(b, w, 0x83, (unsigned)(rnd() % 7), m);
+				x1(b, (uint8_t)rnd());
+			} else {
+				xop_rm(b, w, 0x81, (unsigned)(rnd() % 7), m);
+				x4(b, (uint32_t)rnd());
+			}
+			break;
+		case 2: {
+			static const unsigned g[][2] = {{0xff, 0}, {0xff, 1}, {0xf7, 2}, {0xf7, 3}};
+			unsigned k = (unsigned)(rnd() % 4);
+			xop_rm(b, w, g[k][0], g[k][1], m);
+			break;
+		}
+		default: {
+			static const unsigned sn[] = {0, 1, 2, 3, 4, 5, 7};
+			unsigned f = (unsigned)(rnd() % 3);
+			xop_rm(b, w, f == 0 ? 0xc1 : f == 1 ? 0xd1 : 0xd3, sn[rnd() % 7], m);
+			if (f == 0)
+				x1(b, (uint8_t)(rnd() % 64));
+			break;
+		}
+		}
+		break;
+	}
 	default:
 		if (allow_fault && rnd() % 8 == 0) {
-			switch (rnd() % 3) {
+			switch (rnd() % 4) {
 			case 0: xload(b, true, r, xm(RBX, 0x200000)); break;       /* not-present page: #PF */
 			case 1: xstore(b, true, xm(R15, 8), r); break;              /* non-canonical: #GP */
+			case 2: xop_rm(b, true, 0x01, r, xm(RBX, 0x200000)); break; /* read-modify-write: #PF (write) */
 			default: xload(b, true, r, xm(RBX, 0x1000000)); break;     /* beyond guest RAM: EPT violation */
 			}
 		} else {
@@ -245,7 +287,7 @@ static void run_case(struct eg *g, unsigned i, bool faults, struct result *out)
 {
 	gen_prog(g->mem + EG_CODE, i, faults);
 	seed_state = i * 0x2545f4914f6cdd1dull + 7;
-	for (unsigned k = 0; k < DATA_SZ; k++)
+	for (unsigned k = 0; k < 2 * DATA_SZ; k++)
 		g->mem[EG_DATA + k] = (uint8_t)rnd();
 	memset(g->mem + EG_STACK - 4096, 0, 4096);
 	for (int r = 0; r < 16; r++)
@@ -266,7 +308,7 @@ static void run_case(struct eg *g, unsigned i, bool faults, struct result *out)
 	out->qual = eg_rd(g, VMCS_RO_EXIT_QUALIFIC);
 	out->gpa = eg_rd(g, VMCS_GUEST_PHYSICAL_ADDRESS);
 	out->intr = eg_rd(g, VMCS_RO_VMEXIT_IRQ_INFO);
-	out->mem_hash = hash(g->mem + EG_DATA, DATA_SZ);
+	out->mem_hash = hash(g->mem + EG_DATA, 2 * DATA_SZ);
 	out->stack_hash = hash(g->mem + EG_STACK - 4096, 4096);
 }
 

@@ -80,6 +80,13 @@ static void jit_h_store(struct emu_cpu *c, uint64_t off, uint32_t segsize, uint6
 	mem_write(c, segsize & 0xff, off, segsize >> 8, val);
 }
 
+/* The read of a read-modify-write memory destination: the write access is checked first, as the interpreter does. */
+static uint64_t jit_h_rmw_load(struct emu_cpu *c, uint64_t off, uint32_t segsize)
+{
+	mem_rmw_check(c, segsize & 0xff, off, segsize >> 8);
+	return mem_read(c, segsize & 0xff, off, segsize >> 8);
+}
+
 /* RET whose target missed the block's link: #GP on a non-canonical target (RSP unchanged), else commit and leave. */
 static void jit_h_ret(struct emu_cpu *c, uint64_t target, struct jit_slot *slot, uint64_t ninsns)
 {
@@ -102,6 +109,7 @@ struct stub {
 	uint8_t rip_in_rax;
 	uint8_t store;        /* S_SLOW: store (else load) */
 	uint8_t idx;          /* instruction index in the block */
+	uint8_t rmw;          /* S_SLOW: read-modify-write memory destination */
 	uint8_t late;         /* S_SLOW: back to `resume` before the completion, flags restored (completion may set them) */
 	uint8_t *sites[4];
 	unsigned nsites;
@@ -305,11 +313,17 @@ static bool supported(const struct emu_insn *in, uint64_t rip)
 		return in->nops == 2 && gpr_op(o0) && o1->size == w &&
 		       (gpr_op(o1) || (o1->kind == OK_MEM && mem_ok(in)));
 	if (alu_n(m) >= 0 && in->nops == 2 && o0->kind == OK_MEM && (w == 4 || w == 8)) {
-		/* CMP/TEST with a memory destination only read it */
-		if (alu_n(m) < 7 || !mem_ok(in))
+		/* CMP/TEST only read their memory operand; the others are read-modify-write */
+		if (!mem_ok(in))
 			return false;
 		return (gpr_op(o1) && o1->size == w) || (o1->kind == OK_IMM && imm32_ok(in, w));
 	}
+	if (o0->kind == OK_MEM && (w == 4 || w == 8) && mem_ok(in) &&
+	    (m == ZYDIS_MNEMONIC_INC || m == ZYDIS_MNEMONIC_DEC || m == ZYDIS_MNEMONIC_NEG || m == ZYDIS_MNEMONIC_NOT))
+		return in->nops == 1;
+	if (o0->kind == OK_MEM && (w == 4 || w == 8) && mem_ok(in) && shift_n(m) >= 0)
+		return in->nops == 1 || (in->nops == 2 && (o1->kind == OK_IMM ||
+			(o1->kind == OK_REG && o1->reg == HVX_RCX && o1->size == 1 && !o1->hi8)));
 	if (m == ZYDIS_MNEMONIC_MOV) {
 		if (in->nops != 2 || (w != 4 && w != 8))
 			return false;
@@ -628,6 +642,83 @@ static void complete_late(struct tr *t, const struct emu_insn *in)
 		xstore(b, true, GPR(o0->reg), RCX);
 }
 
+static bool is_rmw(const struct emu_insn *in)
+{
+	unsigned m = in->mnem;
+	int n = alu_n(m);
+	return in->op[0].kind == OK_MEM && ((n >= 0 && n < 7) || shift_n(m) >= 0 || m == ZYDIS_MNEMONIC_INC ||
+					    m == ZYDIS_MNEMONIC_DEC || m == ZYDIS_MNEMONIC_NEG || m == ZYDIS_MNEMONIC_NOT);
+}
+
+/*
+ * The operation of a read-modify-write instruction on `dst` (memory [rdi] when mem, else the register rdi); the
+ * source register comes from its host register or gpr[] (through rsi), CL through rcx. Sets the host flags.
+ */
+static void rmw_op(struct tr *t, const struct emu_insn *in, bool mem)
+{
+	struct xbuf *b = &t->b;
+	unsigned m = in->mnem;
+	const struct emu_op *o1 = &in->op[1];
+	bool w8 = in->op[0].size == 8;
+	int n = alu_n(m);
+	struct xmem dm = xm(RDI, 0);
+	if (n >= 0) {
+		if (o1->kind == OK_IMM) {
+			if (mem) {
+				int32_t imm = (int32_t)in->imm;
+				bool i8 = imm >= -128 && imm <= 127;
+				xop_rm(b, w8, i8 ? 0x83 : 0x81, (unsigned)n, dm);
+				if (i8)
+					x1(b, (uint8_t)imm);
+				else
+					x4(b, (uint32_t)imm);
+			} else {
+				xalu_ri(b, w8, (unsigned)n, RDI, (int32_t)in->imm);
+			}
+			return;
+		}
+		int h = H(t, o1->reg);
+		if (h == NOREG) {
+			xload(b, true, RSI, GPR(o1->reg));
+			h = RSI;
+		}
+		if (mem)
+			xop_rm(b, w8, (unsigned)(n * 8 + 1), h, dm);
+		else
+			xop_rr(b, w8, (unsigned)(n * 8 + 1), h, RDI);
+		return;
+	}
+	unsigned op, sub;
+	int sn = shift_n(m);
+	if (sn >= 0) {
+		sub = (unsigned)sn;
+		if (in->nops == 1) {
+			op = 0xd1;
+		} else if (o1->kind == OK_IMM) {
+			op = 0xc1;
+		} else {
+			op = 0xd3;
+			int h = H(t, HVX_RCX);
+			if (h != NOREG)
+				xmov_rr(b, false, RCX, h);
+			else
+				xload(b, false, RCX, GPR(HVX_RCX));
+		}
+	} else if (m == ZYDIS_MNEMONIC_INC || m == ZYDIS_MNEMONIC_DEC) {
+		op = 0xff;
+		sub = m == ZYDIS_MNEMONIC_DEC;
+	} else {
+		op = 0xf7;
+		sub = m == ZYDIS_MNEMONIC_NEG ? 3 : 2;
+	}
+	if (mem)
+		xop_rm(b, w8, op, sub, dm);
+	else
+		xgrp_r(b, w8, op, sub, RDI);
+	if (op == 0xc1)
+		x1(b, (uint8_t)in->imm);
+}
+
 /* The value a store writes: into rdi (or an immediate) for the fast path. */
 static void store_fast(struct tr *t, const struct emu_insn *in, uint64_t next, unsigned w)
 {
@@ -712,7 +803,15 @@ static void mem_access(struct tr *t, const struct emu_insn *in, unsigned idx, ui
 	s->idx = (uint8_t)idx;
 	s->rip = rip;
 	s->store = store;
-	probe(t, store, w, s);
+	s->rmw = is_rmw(in);
+	probe(t, store || s->rmw, w, s);
+	if (s->rmw) {
+		/* the write tag implies read access: one host read-modify-write on guest memory */
+		xlea(b, true, RDI, HOSTMEM);
+		rmw_op(t, in, true);
+		s->resume = b->p;
+		return;
+	}
 	if (store)
 		store_fast(t, in, next, w);
 	else if (w < 4)
@@ -759,12 +858,33 @@ static void emit_slow_stub(struct tr *t, struct stub *s)
 					       (int32_t)offsetof(struct emu_seg_cache, base)));
 		xop_rr(b, true, 0x29, RAX, RSI); /* sub rsi, rax: back to the offset */
 	}
-	if (s->store)
-		store_value_slow(t, in, next, w);
-	xmov_ri(b, RDX, seg | w << 8);
-	xmov_rr(b, true, RDI, R12);
-	xcall_abs(b, s->store ? (const void *)jit_h_store : (const void *)jit_h_load);
-	reload(t);
+	if (s->rmw) {
+		/* check the write, read, operate with the guest's flags, store; then as for a store */
+		xpush(b, RSI);
+		xpush(b, RSI);
+		xmov_ri(b, RDX, seg | w << 8);
+		xmov_rr(b, true, RDI, R12);
+		xcall_abs(b, (const void *)jit_h_rmw_load);
+		reload(t);
+		xmov_rr(b, true, RDI, RAX);
+		flags_load(b);
+		rmw_op(t, in, false);
+		flags_save(b);
+		xmov_rr(b, true, RCX, RDI);
+		xpop(b, RSI);
+		xpop(b, RSI);
+		xmov_ri(b, RDX, seg | w << 8);
+		xmov_rr(b, true, RDI, R12);
+		xcall_abs(b, (const void *)jit_h_store);
+		reload(t);
+	} else {
+		if (s->store)
+			store_value_slow(t, in, next, w);
+		xmov_ri(b, RDX, seg | w << 8);
+		xmov_rr(b, true, RDI, R12);
+		xcall_abs(b, s->store ? (const void *)jit_h_store : (const void *)jit_h_load);
+		reload(t);
+	}
 	if (s->late) {
 		xmov_rr(b, true, RSI, RAX); /* flags_load uses rax */
 		flags_load(b);
@@ -1030,6 +1150,8 @@ static const uint8_t *translate(struct emu_cpu *c, struct emu_jit *j, const stru
 			mem_access(&t, in, i, r, false, 8);
 		} else if (m == ZYDIS_MNEMONIC_MOV && in->op[0].kind == OK_MEM) {
 			mem_access(&t, in, i, r, true, in->op[0].size);
+		} else if (is_rmw(in)) {
+			mem_access(&t, in, i, r, false, in->op[0].size);
 		} else if (in->memop != 0xff && m != ZYDIS_MNEMONIC_LEA && m != ZYDIS_MNEMONIC_NOP) {
 			mem_access(&t, in, i, r, false, in->op[in->memop].size);
 		} else if (jcc_cc(m) >= 0 || m == ZYDIS_MNEMONIC_JMP) {
