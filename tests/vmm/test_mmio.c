@@ -542,6 +542,53 @@ static void reentry(void **state)
 	assert_int_equal(c.rip, 0x400003);
 }
 
+/* A long REP string instruction stops after the emu's chunk (65536 elements) with RIP on it and the registers
+ * advanced; calling again finishes it. CMPXCHG8B and REP MOVS from device to device complete too. */
+static void long_rep_and_wide(void **state)
+{
+	(void)state;
+	struct mmio_cpu c;
+	struct hvx_mmio_access a;
+	cpu64(&c);
+	c.gpr[7] = DEV;
+	c.gpr[0] = 0x5a;
+	c.gpr[1] = 70000;
+
+	uint64_t rip = c.rip;
+	assert_int_equal(run(&c, "\xf3\xaa", 2, &a), HV_SUCCESS);                 /* rep stosb */
+	assert_int_equal(a.repeats, 65536);
+	assert_int_equal(c.rip, rip);                                               /* not finished: RIP stays */
+	assert_int_equal(c.gpr[1], 70000 - 65536);
+	assert_int_equal(c.gpr[7], DEV + 65536);
+	assert_int_equal(dev_writes, 65536);
+	assert_int_equal(run(&c, "\xf3\xaa", 2, &a), HV_SUCCESS);
+	assert_int_equal(a.repeats, 70000 - 65536);
+	assert_int_equal(c.rip, rip + 2);
+	assert_int_equal(c.gpr[1], 0);
+	assert_int_equal(dev_writes, 70000);
+	/* cmpxchg8b [rbx]: equal -> ECX:EBX stored, ZF */
+	cpu64(&c);
+	c.gpr[3] = DEV;
+	memcpy(dev, "\x01\x00\x00\x00\x02\x00\x00\x00", 8);
+	c.gpr[0] = 1;
+	c.gpr[2] = 2;
+	c.gpr[1] = 0x44;
+	c.gpr[3] = DEV;
+	c.gpr[6] = DEV;                                                             /* address in rsi */
+	assert_int_equal(run(&c, "\x0f\xc7\x0e", 3, &a), HV_SUCCESS);             /* cmpxchg8b [rsi] */
+	assert_true(c.rflags & 0x40);
+	assert_int_equal(dev[0], DEV & 0xff);                                       /* EBX low byte */
+	assert_int_equal(dev[4], 0x44);                                             /* ECX */
+	/* rep movsb device -> device, 4 bytes, forward */
+	memcpy(dev, "abcd", 4);
+	c.gpr[6] = DEV;
+	c.gpr[7] = DEV + 8;
+	c.gpr[1] = 4;
+	assert_int_equal(run(&c, "\xf3\xa4", 2, &a), HV_SUCCESS);
+	assert_memory_equal(dev + 8, "abcd", 4);
+	assert_int_equal(a.repeats, 4);
+}
+
 /* ---- random instructions: whatever the bytes and the state, a defined result and no stray access ---- */
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 static uint64_t rnd(void)
@@ -641,6 +688,7 @@ int main(void)
 		cmocka_unit_test(fetch_and_failures),
 		cmocka_unit_test(sse_moves),
 		cmocka_unit_test(reentry),
+		cmocka_unit_test(long_rep_and_wide),
 		cmocka_unit_test(random_instructions),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
