@@ -12,7 +12,7 @@ DEB_PACKAGES := build-essential cmake pkg-config clang libclang-rt-14-dev nasm p
 # The benchmark's peers (make bench only): QEMU TCG, Bochs 2.7 with its BIOS images, Unicorn 2.
 BENCH_PACKAGES := qemu-system-x86 bochs bochsbios vgabios libunicorn-dev
 
-.PHONY: all deps bench-deps build build-asan run test test-asan install bench clean help fuzz
+.PHONY: all deps bench-deps build build-asan run test test-asan install bench clean help fuzz fuzz-mmio
 
 all: build
 
@@ -23,6 +23,7 @@ help:
 	@echo "make fuzz     build the emu libFuzzer target with clang in build-fuzz/ and run it for 10 minutes"
 	@echo "make bench    install the peers (QEMU, Bochs, Unicorn), build, run bench/ and write bench/RESULTS.md"
 	@echo "make exit-matrix  regenerate docs/exit-matrix.md from the conformance suite"
+	@echo "make fuzz-mmio  10 minutes of the MMIO emulator's fuzz target (libFuzzer)"
 	@echo "make clean    remove build directories"
 
 deps:
@@ -68,6 +69,13 @@ fuzz: deps
 	cmake --build $(BUILD_FUZZ) --target emu_fuzz -j $(JOBS)
 	mkdir -p $(BUILD_FUZZ)/corpus
 	$(BUILD_FUZZ)/tests/emu_fuzz -max_total_time=$(FUZZ_TIME) -timeout=10 -artifact_prefix=$(BUILD_FUZZ)/ $(BUILD_FUZZ)/corpus tests/fuzz/regressions
+
+fuzz-mmio: deps
+	CC=clang CXX=clang++ cmake -S . -B $(BUILD_FUZZ) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHVX_SANITIZE=ON -DHVX_FUZZ=ON \
+	  -DCMAKE_C_FLAGS=-fsanitize=fuzzer-no-link
+	cmake --build $(BUILD_FUZZ) --target mmio_fuzz -j $(JOBS)
+	mkdir -p $(BUILD_FUZZ)/mmio_corpus
+	$(BUILD_FUZZ)/tests/mmio_fuzz -max_total_time=$(FUZZ_TIME) -timeout=10 -artifact_prefix=$(BUILD_FUZZ)/mmio- $(BUILD_FUZZ)/mmio_corpus tests/fuzz/mmio_regressions
 
 bench-deps:
 	@missing=""; for p in $(BENCH_PACKAGES); do \

@@ -1,13 +1,24 @@
-# tests/fuzz/tests.cmake: the emu libFuzzer target (only with -DHVX_FUZZ=ON and clang; `make fuzz` builds and runs it), and a replay of the saved regression inputs as a normal test.
+# tests/fuzz/tests.cmake: the emu and MMIO-emulator libFuzzer targets (only with -DHVX_FUZZ=ON and clang; `make fuzz` builds and runs the emu one), and replays of the saved regression inputs as normal tests.
 option(HVX_FUZZ "Build the libFuzzer targets (clang)" OFF)
 if(HVX_FUZZ)
   add_executable(emu_fuzz ${CMAKE_CURRENT_LIST_DIR}/emu_fuzz.c)
   target_compile_options(emu_fuzz PRIVATE -fsanitize=fuzzer)
   target_link_options(emu_fuzz PRIVATE -fsanitize=fuzzer)
   target_link_libraries(emu_fuzz PRIVATE hvx_static)
+  add_executable(mmio_fuzz ${CMAKE_CURRENT_LIST_DIR}/mmio_fuzz.c)
+  target_compile_options(mmio_fuzz PRIVATE -fsanitize=fuzzer)
+  target_link_options(mmio_fuzz PRIVATE -fsanitize=fuzzer)
+  target_include_directories(mmio_fuzz PRIVATE ${PROJECT_SOURCE_DIR}/src/mmio)
+  target_link_libraries(mmio_fuzz PRIVATE hvx_static)
 endif()
 
 add_executable(emu_fuzz_replay ${CMAKE_CURRENT_LIST_DIR}/emu_fuzz.c ${CMAKE_CURRENT_LIST_DIR}/replay_main.c)
 target_link_libraries(emu_fuzz_replay PRIVATE hvx_static)
 add_test(NAME unit_emu_fuzz_replay COMMAND emu_fuzz_replay ${CMAKE_CURRENT_LIST_DIR}/regressions)
 set_tests_properties(unit_emu_fuzz_replay PROPERTIES LABELS "unit;sanitize" TIMEOUT 300)
+
+add_executable(mmio_fuzz_replay ${CMAKE_CURRENT_LIST_DIR}/mmio_fuzz.c ${CMAKE_CURRENT_LIST_DIR}/replay_main.c)
+target_include_directories(mmio_fuzz_replay PRIVATE ${PROJECT_SOURCE_DIR}/src/mmio)
+target_link_libraries(mmio_fuzz_replay PRIVATE hvx_static)
+add_test(NAME unit_mmio_fuzz_replay COMMAND mmio_fuzz_replay ${CMAKE_CURRENT_LIST_DIR}/mmio_regressions)
+set_tests_properties(unit_mmio_fuzz_replay PROPERTIES LABELS "unit;sanitize" TIMEOUT 300)
