@@ -289,11 +289,13 @@ static void bad_arguments(void **state)
 	ke_set(&k, HV_X86_RIP, 0x8000000000ull);
 	assert_int_equal(hvx_mmio_emulate(k.vcpu, &ops, NULL, NULL), HV_ERROR);
 	assert_int_equal(ke_reg(&k, HV_X86_RIP), 0x8000000000ull);
-	/* and the real one still completes */
+	/* and the real one still completes; blocking by STI ends with it */
 	ke_set(&k, HV_X86_RIP, KE_CODE);
+	ke_w(&k, VMCS_GUEST_INTERRUPTIBILITY, 1);
 	memcpy(dev, "\x21\x43\x65\x87", 4);
 	assert_int_equal(hvx_mmio_emulate(k.vcpu, &ops, NULL, NULL), HV_SUCCESS);
 	assert_int_equal(ke_reg(&k, HV_X86_RAX), 0x87654321);
+	assert_int_equal(ke_r(&k, VMCS_GUEST_INTERRUPTIBILITY), 0);
 	ke_expect_reason(&k, VMX_REASON_HLT);
 	ke_teardown(&k);
 }
