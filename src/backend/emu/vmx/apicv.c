@@ -71,7 +71,7 @@ static unsigned vec_highest(struct emu_cpu *c, unsigned base)
 static _Noreturn void access_exit(struct emu_cpu *c, unsigned type, unsigned off)
 {
 	struct hvx_exit *e = c->exit;
-	memset(e, 0, sizeof *e);
+	hvx_exit_clear(e);
 	bool idt = c->vect.valid;
 	if (idt) {
 		emu_delivery_restore(c);
@@ -96,7 +96,7 @@ static _Noreturn void access_exit(struct emu_cpu *c, unsigned type, unsigned off
 static _Noreturn void trap_exit(struct emu_cpu *c, unsigned reason, uint64_t qual)
 {
 	struct hvx_exit *e = c->exit;
-	memset(e, 0, sizeof *e);
+	hvx_exit_clear(e);
 	e->reason = reason;
 	e->qualification = qual;
 	vmx_exit_finish(c);

@@ -83,7 +83,7 @@ static bool load_one(struct emu_cpu *c, const struct hvx_msr_entry *e)
 
 static bool entry_failure(struct emu_cpu *c, unsigned reason, uint64_t qual)
 {
-	memset(c->exit, 0, sizeof *c->exit);
+	hvx_exit_clear(c->exit);
 	c->exit->reason = reason | ENTRY_FAILURE;
 	c->exit->qualification = qual;
 	return false;

@@ -75,7 +75,7 @@ void vmx_io_smi(struct emu_cpu *c)
 {
 	c->smm.io.pending = false;
 	struct hvx_exit *e = c->exit;
-	memset(e, 0, sizeof *e);
+	hvx_exit_clear(e);
 	e->reason = VMX_REASON_IO_SMI | (c->icls[IC_MTF] ? REASON_PENDING_MTF : 0);
 	e->qualification = c->smm.io.qual;
 	e->guest_linear = c->smm.io.gla;
@@ -105,7 +105,7 @@ _Noreturn void vmx_sipi_wait(struct emu_cpu *c)
 		unsigned ev = atomic_load(&c->events);
 		if ((ev & EMU_EV_SIPI) &&
 		    atomic_compare_exchange_strong(&c->events, &ev, ev & ~(EMU_EV_SIPI | 0xff0000u))) {
-			memset(c->exit, 0, sizeof *c->exit);
+			hvx_exit_clear(c->exit);
 			c->exit->reason = VMX_REASON_SIPI;
 			c->exit->qualification = (ev >> 16) & 0xff;
 			vmx_exit_finish(c);

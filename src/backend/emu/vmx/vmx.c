@@ -91,7 +91,7 @@ _Noreturn void vmx_exit_insn(struct emu_cpu *c, unsigned reason, uint64_t qual, 
 {
 	struct hvx_exit *e = c->exit;
 	bool idt = c->vect.valid;
-	memset(e, 0, sizeof *e);
+	hvx_exit_clear(e);
 	e->reason = reason;
 	e->qualification = qual;
 	e->instr_info = info;
@@ -111,14 +111,14 @@ _Noreturn void vmx_exit_insn(struct emu_cpu *c, unsigned reason, uint64_t qual, 
 
 _Noreturn void vmx_exit_event(struct emu_cpu *c, unsigned reason)
 {
-	memset(c->exit, 0, sizeof *c->exit);
+	hvx_exit_clear(c->exit);
 	c->exit->reason = reason;
 	finish(c);
 }
 
 _Noreturn void vmx_triple_fault(struct emu_cpu *c)
 {
-	memset(c->exit, 0, sizeof *c->exit);
+	hvx_exit_clear(c->exit);
 	c->exit->reason = VMX_REASON_TRIPLE_FAULT;
 	finish(c);
 }
@@ -138,7 +138,7 @@ _Noreturn void vmx_exit_exception(struct emu_cpu *c, unsigned vec, unsigned type
 				   unsigned ilen, uint64_t qual)
 {
 	struct hvx_exit *e = c->exit;
-	memset(e, 0, sizeof *e);
+	hvx_exit_clear(e);
 	e->reason = VMX_REASON_EXC_NMI;
 	e->intr_info = vec | (type << 8) | ((uint32_t)has_err << 11) | (1u << 31);
 	if (c->iret_nmi_unblocked && !c->vect.valid && vec != EXC_DF)
@@ -166,7 +166,7 @@ _Noreturn void vmx_exit_ept(struct emu_cpu *c, uint64_t gpa, uint64_t la, bool l
 			     uint32_t perms, bool misconfig)
 {
 	struct hvx_exit *e = c->exit;
-	memset(e, 0, sizeof *e);
+	hvx_exit_clear(e);
 	bool idt = c->vect.valid;
 	if (idt) {
 		emu_delivery_restore(c);
@@ -216,7 +216,7 @@ _Noreturn void vmx_exit_ept(struct emu_cpu *c, uint64_t gpa, uint64_t la, bool l
 _Noreturn void vmx_exit_access(struct emu_cpu *c, unsigned reason, uint64_t qual, uint64_t gpa, uint64_t la)
 {
 	struct hvx_exit *e = c->exit;
-	memset(e, 0, sizeof *e);
+	hvx_exit_clear(e);
 	bool idt = c->vect.valid;
 	if (idt) {
 		emu_delivery_restore(c);
@@ -312,7 +312,7 @@ void vmx_io(struct emu_cpu *c, const struct emu_insn *in, uint16_t port, unsigne
 	uint64_t la;
 	uint64_t q = vmx_io_qual(c, in, port, size, in_dir, string, imm, &la, &info);
 	struct hvx_exit *e = c->exit;
-	memset(e, 0, sizeof *e);
+	hvx_exit_clear(e);
 	e->reason = VMX_REASON_IO;
 	e->qualification = q;
 	e->instr_len = in->len;
@@ -435,7 +435,7 @@ bool vmx_lmsw(struct emu_cpu *c, const struct emu_insn *in, uint16_t src, bool m
 	uint64_t mask = c->v[HVX_SLOT_CTRL_CR0_MASK], shadow = c->v[HVX_SLOT_CTRL_CR0_SHADOW];
 	if (((mask & 1) && (src & 1) && !(shadow & 1)) || ((src ^ shadow) & mask & 0xe)) {
 		struct hvx_exit *e = c->exit;
-		memset(e, 0, sizeof *e);
+		hvx_exit_clear(e);
 		e->reason = VMX_REASON_MOV_CR;
 		e->qualification = (3u << 4) | ((uint64_t)mem << 6) | ((uint64_t)src << 16);
 		e->instr_len = c->cur->len;
@@ -460,7 +460,7 @@ bool vmx_lmsw(struct emu_cpu *c, const struct emu_insn *in, uint16_t src, bool m
 /* ---- VM entry ---- */
 static bool entry_fail(struct emu_cpu *c, uint64_t qual)
 {
-	memset(c->exit, 0, sizeof *c->exit);
+	hvx_exit_clear(c->exit);
 	c->exit->reason = VMX_REASON_VMENTRY_GUEST | 0x80000000u;
 	c->exit->qualification = qual;
 	return false;
@@ -657,7 +657,7 @@ void vmx_nmi(struct emu_cpu *c)
 	atomic_fetch_and(&c->events, ~EMU_EV_NMI);
 	if (c->pin & PIN_BASED_NMI) {
 		/* Exit 0, interruption info: vector 2, type NMI; RIP = the next instruction; no blocking set. */
-		memset(c->exit, 0, sizeof *c->exit);
+		hvx_exit_clear(c->exit);
 		c->exit->reason = VMX_REASON_EXC_NMI;
 		c->exit->intr_info = EXC_NMI | (EV_NMI << 8) | (1u << 31);
 		finish(c);
@@ -690,7 +690,7 @@ void vmx_extint(struct emu_cpu *c)
 				return;
 			info = vec | (1u << 31);
 		}
-		memset(c->exit, 0, sizeof *c->exit);
+		hvx_exit_clear(c->exit);
 		c->exit->reason = VMX_REASON_IRQ;
 		c->exit->intr_info = info;
 		finish(c);
