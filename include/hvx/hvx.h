@@ -88,16 +88,28 @@ hv_return_t hvx_vcpu_raise_init(hv_vcpuid_t vcpu);
 
 /*
  * The guest activity state beyond Apple's rule (hv_vmx_vcpu_write_vmcs accepts only 0 active and 1 HLT):
- * HVX_ACTIVITY_WAIT_FOR_SIPI (3), advertised by IA32_VMX_MISC bit 8. Owner thread. In wait-for-SIPI the vCPU runs no
- * instruction; NMIs, external interrupts, INIT and SMIs stay pending; a SIPI exits with reason 4 (SIPI,
- * qualification = vector, RIP unchanged, activity state still 3: the VMM then sets CS:IP and the active state); a
- * kick (hv_vcpu_interrupt) ends the run with reason 1 and the run deadline with reason 52, the preemption timer does
- * not count. Entering wait-for-SIPI from another state discards a SIPI raised before. VM entry fails (reason 33) in wait-for-SIPI with an
- * injected event, STI/MOV-SS blocking or entry to SMM. HV_BAD_ARGUMENT for another state (2 shutdown is not
- * supported) or a vCPU the thread does not own, HV_UNSUPPORTED on backends without wait-for-SIPI (kvm).
+ * HVX_ACTIVITY_SHUTDOWN (2) and HVX_ACTIVITY_WAIT_FOR_SIPI (3), advertised by IA32_VMX_MISC bits 7 and 8. Owner
+ * thread.
+ * In wait-for-SIPI the vCPU runs no instruction; NMIs, external interrupts, INIT and SMIs stay pending; a SIPI exits
+ * with reason 4 (SIPI, qualification = vector, RIP unchanged, activity state still 3: the VMM then sets CS:IP and the
+ * active state); a kick (hv_vcpu_interrupt) ends the run with reason 1 and the run deadline with reason 52, the
+ * preemption timer does not count. Entering wait-for-SIPI from another state discards a SIPI raised before. VM entry
+ * fails (reason 33) in wait-for-SIPI with an injected event, STI/MOV-SS blocking or entry to SMM.
+ * In shutdown the vCPU runs no instruction; external interrupts stay pending (even with external-interrupt exiting),
+ * SIPIs are discarded, interrupt-window and MTF exits do not occur. INIT exits (reason 3), an SMI exits (reason 6,
+ * dual-monitor model), the preemption timer and the run deadline end the run with reason 52, NMI-window exiting exits
+ * (reason 8), an NMI exits with reason 0 (interruption info 0x80000202) under NMI exiting: each of these saves
+ * activity state 2 and RIP unchanged. Without NMI exiting an NMI (unless blocked by NMI) leaves shutdown: it is
+ * delivered through the guest IDT, the vCPU is active again, and with MTF an MTF exit follows the delivery. A kick
+ * ends the run with reason 1. VM entry in shutdown may inject only an NMI or a machine check (then the vCPU is
+ * active), else it fails with reason 33 (qualification 0); STI/MOV-SS blocking needs the active state (HLT also
+ * takes only an external interrupt, NMI, #DB, #MC or pending-MTF injection).
+ * HV_BAD_ARGUMENT for a state above 3 or a vCPU the thread does not own, HV_UNSUPPORTED on backends without these
+ * states (kvm).
  */
 #define HVX_ACTIVITY_ACTIVE 0u
 #define HVX_ACTIVITY_HLT 1u
+#define HVX_ACTIVITY_SHUTDOWN 2u
 #define HVX_ACTIVITY_WAIT_FOR_SIPI 3u
 hv_return_t hvx_vcpu_set_activity_state(hv_vcpuid_t vcpu, uint32_t state);
 /*

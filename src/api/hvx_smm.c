@@ -1,9 +1,10 @@
-/* hvx_smm.c: hvx_ extensions for the states and VM-entry steps Apple's API keeps out of reach: wait-for-SIPI, the dual-monitor SMM model and its SMI ports, the VM-entry MSR-load list, injected entry machine checks. */
+/* hvx_smm.c: hvx_ extensions for the states and VM-entry steps Apple's API keeps out of reach: the shutdown and wait-for-SIPI activity states, the dual-monitor SMM model and its SMI ports, the VM-entry MSR-load list, injected entry machine checks. */
 #include <hvx/hvx.h>
 
 #include "api.h"
 
 #define BASIC_DUAL_MONITOR (1ull << 49)
+#define MISC_SHUTDOWN (1ull << 7)
 #define MISC_WAIT_FOR_SIPI (1ull << 8)
 
 static bool backend_has(const struct hvx_vcpu *vcpu, hv_vmx_capability_t cap, uint64_t bit)
@@ -19,8 +20,10 @@ HVX_EXPORT hv_return_t hvx_vcpu_set_activity_state(hv_vcpuid_t id, uint32_t stat
 		return ret;
 	if (!vcpu->vm->backend->vcpu_set_activity || !backend_has(vcpu, HV_VMX_CAP_MISC, MISC_WAIT_FOR_SIPI))
 		return HV_UNSUPPORTED;
-	if (state != HVX_ACTIVITY_ACTIVE && state != HVX_ACTIVITY_HLT && state != HVX_ACTIVITY_WAIT_FOR_SIPI)
+	if (state > HVX_ACTIVITY_WAIT_FOR_SIPI)
 		return HV_BAD_ARGUMENT;
+	if (state == HVX_ACTIVITY_SHUTDOWN && !backend_has(vcpu, HV_VMX_CAP_MISC, MISC_SHUTDOWN))
+		return HV_UNSUPPORTED;
 	hvx_vcpu_fresh(vcpu, HVX_GROUP_EVENT);
 	ret = vcpu->vm->backend->vcpu_set_activity(vcpu, state);
 	if (ret != HV_SUCCESS)

@@ -85,7 +85,7 @@ struct hvx_backend_ops {
 	 */
 	hv_return_t (*vcpu_raise_event)(struct hvx_vcpu *vcpu, enum hvx_event kind, uint8_t vector);
 	/*
-	 * Optional (NULL: HV_UNSUPPORTED), owner thread. The API is about to write activity state `state` (0, 1 or 3,
+	 * Optional (NULL: HV_UNSUPPORTED), owner thread. The API is about to write activity state `state` (0 to 3,
 	 * supported per the backend's IA32_VMX_MISC) into the VMCS field (which still holds the old state); entering
 	 * wait-for-SIPI from another state discards an earlier SIPI.
 	 */

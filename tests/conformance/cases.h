@@ -12,6 +12,7 @@
 #define C_KVM_NO_EXEC 2u /* needs execute permission enforced: KVM memory slots have no no-execute flag */
 #define C_SOFT_KVM_REAL_IVT 4u /* needs the real-mode IVT limit honoured: a software KVM (PVM) ignores it */
 #define C_KVM_NO_IRET_MMIO 8u /* IRET with its stack in memory without a slot: KVM's emulator cannot complete it */
+#define C_KVM_NO_PENDING_DBG 16u /* needs the pending-debug-exceptions field loaded and saved: kvm keeps it unsynced */
 
 struct conf_case {
 	const char *reason;     /* short Apple name of the exit reason this case proves ("IO") */
@@ -31,6 +32,7 @@ extern const struct conf_case conf_cases_mem[];
 extern const struct conf_case conf_cases_misc[]; /* cases_misc.c */
 extern const struct conf_case conf_cases_apic[]; /* cases_apic.c */
 extern const struct conf_case conf_cases_smm[];  /* cases_smm.c */
+extern const struct conf_case conf_cases_activity[]; /* cases_activity.c */
 
 /* A case body may decline at run time (a capability it needs is missing): the case is reported as skipped. */
 void h_decline(struct h_ctx *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -19,7 +19,7 @@
 extern char **environ;
 
 static const struct conf_case *const tables[] = {conf_cases_event, conf_cases_insn, conf_cases_mem, conf_cases_misc,
-						  conf_cases_apic, conf_cases_smm};
+						  conf_cases_apic, conf_cases_smm, conf_cases_activity};
 
 /* ------------------------------------------------------------------ helpers used by the case bodies */
 
@@ -108,6 +108,7 @@ static const struct {
 	{C_KVM_NO_EXEC, false, "kvm cannot enforce execute permission: KVM memory slots have no no-execute flag (docs/kvm.md)"},
 	{C_SOFT_KVM_REAL_IVT, true, "this host's software KVM (PVM) ignores the real-mode IVT limit (docs/kvm.md)"},
 	{C_KVM_NO_IRET_MMIO, false, "KVM's instruction emulator cannot complete an IRET whose stack has no memory slot (docs/kvm.md)"},
+	{C_KVM_NO_PENDING_DBG, false, "the kvm backend does not sync the pending-debug-exceptions field with KVM (docs/kvm.md)"},
 };
 
 /* Is /dev/kvm a software KVM here (no hardware virtualisation flag)? */

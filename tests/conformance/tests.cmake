@@ -22,7 +22,7 @@ add_executable(conformance
   ${HVX_CONF_SRC}/conformance.c ${HVX_CONF_SRC}/harness.c
   ${HVX_CONF_SRC}/cases_insn.c ${HVX_CONF_SRC}/cases_event.c ${HVX_CONF_SRC}/cases_mem.c
   ${HVX_CONF_SRC}/cases_misc.c ${HVX_CONF_SRC}/cases_apic.c
-  ${HVX_CONF_SRC}/cases_smm.c)
+  ${HVX_CONF_SRC}/cases_smm.c ${HVX_CONF_SRC}/cases_activity.c)
 target_include_directories(conformance PRIVATE ${HVX_CONF_SRC})
 target_compile_definitions(conformance PRIVATE CONF_GUEST_DIR="${HVX_CONF_BIN}/guests")
 target_link_libraries(conformance PRIVATE hvx_static Threads::Threads)

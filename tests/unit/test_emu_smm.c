@@ -32,6 +32,7 @@ static void test_no_vm(void **state)
 	(void)state;
 	struct hvx_msr_entry e = {0xc0000103u, 0, 1};
 	assert_int_equal(hvx_vcpu_set_activity_state(0, 3), HV_NO_DEVICE);
+	assert_int_equal(hvx_vcpu_set_activity_state(0, 2), HV_NO_DEVICE);
 	assert_int_equal(hvx_vcpu_raise_sipi(0, 1), HV_NO_DEVICE);
 	assert_int_equal(hvx_vcpu_set_dual_monitor(0, true), HV_NO_DEVICE);
 	assert_int_equal(hvx_vcpu_raise_smi(0), HV_NO_DEVICE);
@@ -46,12 +47,20 @@ static void test_arguments(void **state)
 	struct eg g;
 	guest(&g);
 	hv_vcpuid_t other = g.vcpu + 1;
-	/* activity state: 0, 1, 3 only; Apple's VMCS write rule is kept */
-	assert_int_equal(hvx_vcpu_set_activity_state(g.vcpu, 2), HV_BAD_ARGUMENT);
+	/* activity state: 0 to 3 (IA32_VMX_MISC bits 6-8 advertise HLT, shutdown, wait-for-SIPI); Apple's VMCS write
+	 * rule (0 or 1) is kept */
+	uint64_t misc = 0;
+	assert_int_equal(hv_vmx_read_capability(HV_VMX_CAP_MISC, &misc), HV_SUCCESS);
+	assert_int_equal((misc >> 6) & 7, 7);
 	assert_int_equal(hvx_vcpu_set_activity_state(g.vcpu, 4), HV_BAD_ARGUMENT);
 	assert_int_equal(hvx_vcpu_set_activity_state(g.vcpu, 0xffffffffu), HV_BAD_ARGUMENT);
 	assert_int_equal(hvx_vcpu_set_activity_state(other, 3), HV_BAD_ARGUMENT);
+	assert_int_equal(hvx_vcpu_set_activity_state(other, 2), HV_BAD_ARGUMENT);
 	assert_int_equal(hv_vmx_vcpu_write_vmcs(g.vcpu, VMCS_GUEST_ACTIVITY_STATE, 3), HV_BAD_ARGUMENT);
+	assert_int_equal(hv_vmx_vcpu_write_vmcs(g.vcpu, VMCS_GUEST_ACTIVITY_STATE, 2), HV_BAD_ARGUMENT);
+	assert_int_equal(eg_rd(&g, VMCS_GUEST_ACTIVITY_STATE), 0); /* refused writes left it alone */
+	assert_int_equal(hvx_vcpu_set_activity_state(g.vcpu, 2), HV_SUCCESS);
+	assert_int_equal(eg_rd(&g, VMCS_GUEST_ACTIVITY_STATE), 2);
 	assert_int_equal(hvx_vcpu_set_activity_state(g.vcpu, 3), HV_SUCCESS);
 	assert_int_equal(eg_rd(&g, VMCS_GUEST_ACTIVITY_STATE), 3);
 	assert_int_equal(hvx_vcpu_set_activity_state(g.vcpu, 1), HV_SUCCESS);
@@ -142,7 +151,7 @@ static void test_capabilities(void **state)
 	assert_int_equal(hvx_backend_read_capability("emu", HV_VMX_CAP_ENTRY, &entry), HV_SUCCESS);
 	assert_true(basic & (1ull << 49));               /* dual-monitor treatment */
 	assert_true(misc & (1ull << 8));                 /* wait-for-SIPI */
-	assert_false(misc & (1ull << 7));                /* no shutdown state */
+	assert_true(misc & (1ull << 7));                 /* shutdown */
 	assert_int_equal((misc >> 25) & 7, 0);           /* 512 MSR-list entries */
 	assert_int_equal((entry >> 32) & (3u << 10), 3u << 10); /* may be 1 */
 	assert_int_equal(entry & (3u << 10), 0);                 /* may be 0 */
@@ -259,6 +268,7 @@ static void test_kvm_unsupported(void **state)
 	assert_int_equal(hv_vcpu_create(&v, HV_VCPU_DEFAULT), HV_SUCCESS);
 	struct hvx_msr_entry e = {0xc0000103u, 0, 1};
 	assert_int_equal(hvx_vcpu_set_activity_state(v, 3), HV_UNSUPPORTED);
+	assert_int_equal(hvx_vcpu_set_activity_state(v, 2), HV_UNSUPPORTED);
 	assert_int_equal(hvx_vcpu_raise_sipi(v, 1), HV_UNSUPPORTED);
 	assert_int_equal(hvx_vcpu_set_dual_monitor(v, true), HV_UNSUPPORTED);
 	assert_int_equal(hvx_vcpu_raise_smi(v), HV_UNSUPPORTED);

@@ -206,6 +206,8 @@ struct emu_cpu {
 	bool stop;        /* end the current block after this instruction */
 	uint8_t shadow;   /* 1: STI/MOV SS blocking for the next instruction */
 	uint8_t shadow_kind;
+	bool step_tf;     /* the executing instruction began with RFLAGS.TF = 1 (its single-step trap is due) */
+	uint64_t pend_dbg; /* pending debug exceptions (VMCS 0x6822 format: B3-B0, enabled breakpoint, BS) */
 	uint64_t icount;
 	uint64_t deadline_ns;  /* run deadline / preemption-timer expiry (CLOCK_MONOTONIC ns), ~0 = none */
 	uint64_t timer_expiry; /* preemption-timer expiry when the timer is active, else ~0 */
@@ -489,6 +491,12 @@ bool vmx_nmi_window(struct emu_cpu *c);     /* NMI-window exiting and the window
 void vmx_check_deadline(struct emu_cpu *c);
 void vmx_tpr_below_threshold(struct emu_cpu *c); /* TPR virtualization after a VTPR write: exit 43 if below */ /* exit 52 when the deadline or the preemption timer has passed */
 void vmx_single_step(struct emu_cpu *c);
+/* Pending debug exceptions (bits of VMCS 0x6822): a #DB trap as "traps on the previous instruction" unless MOV-SS
+ * blocking holds it; true if one was delivered through the IDT (an exit through the exception bitmap longjmps). */
+#define DBG_B0_3 0xfull
+#define DBG_EN (1ull << 12)
+#define DBG_BS (1ull << 14)
+bool vmx_debug_trap(struct emu_cpu *c);
 _Noreturn void vmx_exit_finish(struct emu_cpu *c); /* save guest state and leave (c->exit already filled) */
 
 /* ---- apicv.c: APIC virtualization ---- */
@@ -518,6 +526,7 @@ void vmx_io_smi(struct emu_cpu *c);            /* exit IO_SMI after the I/O inst
 bool vmx_smi_wakes(struct emu_cpu *c);         /* does a pending SMI end HLT? */
 void vmx_rsm(struct emu_cpu *c);               /* RSM in an SMM guest exits (17); returns outside SMM (#UD then) */
 _Noreturn void vmx_sipi_wait(struct emu_cpu *c); /* wait-for-SIPI: exits on SIPI, kick or the run deadline */
+void vmx_shutdown_wait(struct emu_cpu *c);       /* shutdown: exits, or returns once an NMI was delivered */
 void emu_smm_fini(struct emu_cpu *c);
 /* ---- entry_ext.c: the VM-entry MSR-load list and injected machine checks, after the guest-state checks ---- */
 bool vmx_entry_late(struct emu_cpu *c);        /* false: exit 34 or 41 filled */

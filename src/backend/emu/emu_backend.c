@@ -53,9 +53,9 @@ static const struct hvx_caps emu_caps = {
 		[HV_VMX_CAP_TRUE_PROCBASED] = (uint64_t)PROC_ALLOWED << 32 | PROC_FIXED1,
 		[HV_VMX_CAP_TRUE_ENTRY] = (uint64_t)ENTRY_ALLOWED << 32 | ENTRY_FIXED1,
 		[HV_VMX_CAP_TRUE_EXIT] = (uint64_t)EXIT_ALLOWED << 32 | EXIT_FIXED1,
-		/* LMA saved into the IA-32e entry control, HLT and wait-for-SIPI activity states, 4 CR3-target values,
-		 * MSR lists of up to 512 entries (bits 27:25 = 0) */
-		[HV_VMX_CAP_MISC] = (1ull << 5) | (1ull << 6) | (1ull << 8) | (4ull << 16) | (0ull << 25),
+		/* LMA saved into the IA-32e entry control, HLT, shutdown and wait-for-SIPI activity states, 4 CR3-target
+		 * values, MSR lists of up to 512 entries (bits 27:25 = 0) */
+		[HV_VMX_CAP_MISC] = (1ull << 5) | (1ull << 6) | (1ull << 7) | (1ull << 8) | (4ull << 16) | (0ull << 25),
 		[HV_VMX_CAP_CR0_FIXED0] = 0x20,          /* NE; PE and PG are free (the emu is always unrestricted) */
 		[HV_VMX_CAP_CR0_FIXED1] = 0x8005003f,    /* no CD/NW */
 		[HV_VMX_CAP_CR4_FIXED0] = 0x2000,        /* VMXE */

@@ -744,6 +744,11 @@ static bool guest_state_valid(const struct hvx_vcpu_state *s)
 		return false; /* activity active or HLT */
 	if (v[HVX_SLOT_GUEST_ACTIVITY_STATE] == 1 && ((v[HVX_SLOT_GUEST_SS_AR] >> 5) & 3) != 0)
 		return false; /* HLT only with SS.DPL 0 */
+	uint32_t inj = (uint32_t)v[HVX_SLOT_CTRL_VMENTRY_IRQ_INFO];
+	unsigned inj_type = (inj >> 8) & 7, inj_vec = inj & 0xff;
+	if (v[HVX_SLOT_GUEST_ACTIVITY_STATE] == 1 && (inj & (1u << 31)) && inj_type != 0 && inj_type != 2 &&
+	    inj_type != 7 && !(inj_type == 3 && (inj_vec == 1 || inj_vec == 18)))
+		return false; /* HLT takes only an external interrupt, NMI, #DB, #MC or pending MTF (SDM 26.3.1.5) */
 	return true;
 }
 

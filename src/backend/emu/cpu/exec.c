@@ -213,6 +213,8 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 	c->depth = 0;
 	c->iret_nmi_unblocked = false;
 	c->in_iret = false;
+	c->step_tf = false;
+	c->pend_dbg = 0; /* vmx_inject loads the field (SDM 26.6.3) */
 	uint32_t dirty = c->vcpu->dirty;
 	c->vcpu->dirty = 0;
 	if (c->mode == 0xff || (dirty & (HVX_GROUP_SEG | HVX_GROUP_CR | HVX_GROUP_MSR | HVX_GROUP_CONTROL |
@@ -245,6 +247,7 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 	int code = setjmp(c->jb);
 	if (code == JMP_EXIT)
 		goto out;
+	c->step_tf = false;
 	if (code == JMP_FAULT) {
 		c->icount++; /* a delivered fault counts against the budget (fault loops end too) */
 		c->smm.io.pending = false; /* the I/O instruction did not complete: no I/O SMI */
@@ -258,6 +261,9 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 			apicv_write_emulation(c); /* after the fault's delivery, before its handler (SDM 29.4.3.2) */
 		if (c->icls[IC_MTF])
 			vmx_exit_event(c, VMX_REASON_MTF); /* MTF after delivery of the instruction's fault */
+		c->shadow = 0; /* the exception ends STI / MOV-SS blocking */
+		if (c->pend_dbg)
+			vmx_debug_trap(c); /* a #DB MOV SS held follows the fault's delivery */
 	}
 	else if (code != JMP_EVENT)
 		vmx_inject(c);
@@ -315,6 +321,7 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 		else if (c->shadow || tf || c->icls[IC_MTF])
 			n = 1; /* after STI / MOV SS, and under single-step, one instruction at a time */
 		uint64_t rip = c->s->rip;
+		c->step_tf = tf;
 		for (unsigned i = 0; i < n; i++, in++) {
 			c->cur = in;
 			c->next_rip = (rip + in->len) & c->ip_mask;
@@ -328,6 +335,9 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 		c->shadow = c->shadow == 2 ? 1 : 0;
 		c->stop = false;
 		c->icount += n;
+		if (tf)
+			c->pend_dbg |= DBG_BS; /* the single-step trap: pending below the trap-like exits, SMI, INIT, MTF */
+		c->step_tf = false;
 		if (c->apicv_pend)
 			apicv_write_emulation(c); /* trap-like, above INIT and MTF (SDM 29.4.3.2) */
 		if (c->smm.io.pending)
@@ -338,8 +348,8 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 				vmx_init(c); /* INIT is above MTF (spec 7.1 item 3) */
 			vmx_exit_event(c, VMX_REASON_MTF); /* above the single-step trap in priority */
 		}
-		if (tf)
-			vmx_single_step(c);
+		if (c->pend_dbg)
+			vmx_debug_trap(c); /* held while the instruction left MOV-SS blocking */
 	}
 out:
 	emu_flags(c);

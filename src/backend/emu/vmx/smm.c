@@ -1,4 +1,4 @@
-/* smm.c: the emu's dual-monitor SMM model (SMM VM exits IO_SMI / OTHER_SMI, RSM in an SMM guest) and the wait-for-SIPI activity state with its SIPI exit. */
+/* smm.c: the emu's dual-monitor SMM model (SMM VM exits IO_SMI / OTHER_SMI, RSM in an SMM guest) and the inactive activity states wait-for-SIPI (with its SIPI exit) and shutdown. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -112,6 +112,35 @@ _Noreturn void vmx_sipi_wait(struct emu_cpu *c)
 		}
 		if (c->smm.run_deadline != ~0ull && hvx_now_ns() >= c->smm.run_deadline)
 			vmx_exit_event(c, VMX_REASON_VMX_TIMER_EXPIRED);
+		struct timespec ts = {0, 200000};
+		nanosleep(&ts, NULL);
+		mmu_sync_gen(c);
+	}
+}
+
+/* Shutdown (SDM 26.6.2, spec 7.1): nothing executes; external interrupts stay pending (even with external-interrupt
+ * exiting), SIPIs are discarded, the interrupt window and MTF do not exit. In priority order: a kick ends the run
+ * (exit 1); an SMI (dual-monitor model) and INIT exit; the preemption timer and the run deadline exit 52; the NMI
+ * window exits 8; an NMI exits 0 under NMI exiting, else (unless NMIs are blocked) it is delivered through the IDT,
+ * which leaves shutdown: then an MTF exit follows its delivery when MTF is on, else this returns and the guest runs
+ * the handler. An exit from shutdown saves activity state shutdown (the vCPU becomes active only after the exit). */
+void vmx_shutdown_wait(struct emu_cpu *c)
+{
+	c->shadow = 0;
+	for (;;) {
+		if (atomic_load(&c->vcpu->kick_pending) && atomic_exchange(&c->vcpu->kick_pending, false))
+			vmx_exit_event(c, VMX_REASON_IRQ);
+		vmx_smi(c, false); /* also drops a SIPI */
+		vmx_init(c);
+		vmx_check_deadline(c);
+		if (vmx_nmi_window(c))
+			vmx_exit_event(c, VMX_REASON_VIRTUAL_NMI_WND);
+		vmx_nmi(c);
+		if (c->v[HVX_SLOT_GUEST_ACTIVITY_STATE] == 0) {
+			if (c->icls[IC_MTF])
+				vmx_exit_event(c, VMX_REASON_MTF); /* MTF after the NMI's delivery (spec 6.37) */
+			return;
+		}
 		struct timespec ts = {0, 200000};
 		nanosleep(&ts, NULL);
 		mmu_sync_gen(c);

@@ -55,6 +55,32 @@ bool vmx_nmi_window(struct emu_cpu *c)
 	       !(c->shadow && (c->shadow_kind & 2));
 }
 
+/* SDM 27.3.4, spec 2.7: the pending debug exceptions an exit saves. Kept for INIT, SMIs and the trap-like exits MTF,
+ * TPR below threshold, virtualized EOI and APIC write (those three end the instruction that began with TF = 1: its
+ * single-step trap is pending), and for any exit not caused by a #DB under MOV-SS blocking; else cleared. */
+static uint64_t saved_debug_exc(struct emu_cpu *c)
+{
+	const struct hvx_exit *e = c->exit;
+	switch (e->reason & 0xffff) {
+	case VMX_REASON_INIT:
+	case VMX_REASON_IO_SMI:
+	case VMX_REASON_OTHER_SMI:
+	case VMX_REASON_MTF:
+		return c->pend_dbg;
+	case VMX_REASON_TPR_THRESHOLD:
+	case VMX_REASON_VIRTUALIZED_EOI:
+	case VMX_REASON_APIC_WRITE:
+		return c->pend_dbg | (c->step_tf ? DBG_BS : 0);
+	case VMX_REASON_EXC_NMI:
+		if ((e->intr_info & 0xff) == EXC_DB && ((e->intr_info >> 8) & 7) != EV_NMI)
+			return 0; /* caused by a debug exception */
+		break;
+	default:
+		break;
+	}
+	return c->shadow && (c->shadow_kind & 2) ? c->pend_dbg : 0;
+}
+
 /* Common end of every exit: architectural state as hardware saves it. */
 static _Noreturn void finish(struct emu_cpu *c)
 {
@@ -73,7 +99,7 @@ static _Noreturn void finish(struct emu_cpu *c)
 	else
 		v[HVX_SLOT_CTRL_VMENTRY_CONTROLS] &= ~(uint64_t)VMENTRY_GUEST_IA32E;
 	c->entryc = (uint32_t)v[HVX_SLOT_CTRL_VMENTRY_CONTROLS];
-	v[HVX_SLOT_GUEST_DEBUG_EXC] = 0;
+	v[HVX_SLOT_GUEST_DEBUG_EXC] = saved_debug_exc(c);
 	if ((c->pin & PIN_BASED_PREEMPTION_TIMER) && (c->exitc & VMEXIT_SAVE_VMX_TIMER)) {
 		uint64_t now = hvx_now_ns();
 		uint64_t left = c->timer_expiry > now ? c->timer_expiry - now : 0;
@@ -484,13 +510,30 @@ bool vmx_entry_checks(struct emu_cpu *c)
 		return entry_fail(c, 0);
 	if (!(rf & 2) || (rf & 0xffffffffffc08028ull) || ((rf & FL_VM) && (ia32e || !(cr0 & CR0_PE))))
 		return entry_fail(c, 0);
-	/* Activity states: active, HLT, wait-for-SIPI (IA32_VMX_MISC bits 6 and 8; no shutdown); an inactive state has
-	 * no STI / MOV-SS blocking; wait-for-SIPI takes no injection and no entry to SMM (SDM 26.3.1.5). */
+	/* Activity states: active, HLT, shutdown, wait-for-SIPI (IA32_VMX_MISC bits 6-8); an inactive state has no STI /
+	 * MOV-SS blocking; HLT takes only an external interrupt, NMI, #DB, #MC or pending MTF as injection, shutdown only
+	 * an NMI or #MC, wait-for-SIPI none and no entry to SMM (SDM 26.3.1.5). */
 	uint64_t act = v[HVX_SLOT_GUEST_ACTIVITY_STATE];
 	uint32_t inj0 = (uint32_t)v[HVX_SLOT_CTRL_VMENTRY_IRQ_INFO];
-	if (act == 2 || act > 3 || (act && (v[HVX_SLOT_GUEST_INTERRUPTIBILITY] & 3)))
+	if (act > 3 || (act && (v[HVX_SLOT_GUEST_INTERRUPTIBILITY] & 3)))
 		return entry_fail(c, 0);
 	if (act == 3 && ((inj0 & (1u << 31)) || (v[HVX_SLOT_CTRL_VMENTRY_CONTROLS] & VMENTRY_SMM)))
+		return entry_fail(c, 0);
+	if (act && act != 3 && (inj0 & (1u << 31))) {
+		unsigned type = (inj0 >> 8) & 7, vec = inj0 & 0xff;
+		bool mc = type == EV_HWEXC && vec == 18, ok = type == EV_NMI || mc;
+		if (act == 1)
+			ok = ok || type == EV_EXTINT || type == 7 || (type == EV_HWEXC && vec == EXC_DB);
+		if (!ok)
+			return entry_fail(c, 0);
+	}
+	/* Pending debug exceptions: bits 11:4, 13, 15 and 63:17 reserved, bit 16 (RTM) too (the emu CPU has no RTM);
+	 * with STI or MOV-SS blocking or in HLT, BS = 1 exactly when RFLAGS.TF = 1 and IA32_DEBUGCTL.BTF = 0. */
+	uint64_t pd = v[HVX_SLOT_GUEST_DEBUG_EXC];
+	if (pd & ~(DBG_B0_3 | DBG_EN | DBG_BS))
+		return entry_fail(c, 0);
+	if (((v[HVX_SLOT_GUEST_INTERRUPTIBILITY] & 3) || act == 1) &&
+	    !!(pd & DBG_BS) != ((rf & FL_TF) && !(v[HVX_SLOT_GUEST_IA32_DEBUGCTL] & 2)))
 		return entry_fail(c, 0);
 	/* Blocking by SMI (interruptibility bit 2) is set exactly when the guest is entered in SMM (docs/emu.md). */
 	if (!!(v[HVX_SLOT_GUEST_INTERRUPTIBILITY] & 4) != !!(v[HVX_SLOT_CTRL_VMENTRY_CONTROLS] & VMENTRY_SMM))
@@ -535,16 +578,47 @@ static void halt_wait(struct emu_cpu *c)
 	}
 }
 
+/* SDM 26.6.3: the pending debug exceptions after VM entry. None when the entry injects an external interrupt, NMI,
+ * hardware or privileged software exception (or a software one without MOV-SS blocking), nor in shutdown and
+ * wait-for-SIPI; otherwise the field's bits when valid (BS or enabled breakpoint set). */
+static void entry_debug_exc(struct emu_cpu *c)
+{
+	const uint64_t *v = c->v;
+	uint64_t pd = v[HVX_SLOT_GUEST_DEBUG_EXC], act = v[HVX_SLOT_GUEST_ACTIVITY_STATE];
+	uint32_t info = (uint32_t)v[HVX_SLOT_CTRL_VMENTRY_IRQ_INFO];
+	unsigned type = (info >> 8) & 7;
+	c->pend_dbg = 0;
+	if (!(pd & (DBG_BS | DBG_EN)))
+		return;
+	if (info & (1u << 31)) {
+		if (type == 7 || ((type == EV_SWINT || type == EV_SWEXC) && (v[HVX_SLOT_GUEST_INTERRUPTIBILITY] & 2)))
+			c->pend_dbg = pd;
+	} else if (act != 2 && act != 3) {
+		c->pend_dbg = pd;
+	}
+}
+
 void vmx_inject(struct emu_cpu *c)
 {
 	uint64_t *v = c->v;
+	entry_debug_exc(c);
 	if (v[HVX_SLOT_GUEST_ACTIVITY_STATE] == 3)
 		vmx_sipi_wait(c); /* executes nothing until SIPI, a kick or the run deadline */
+	if (v[HVX_SLOT_GUEST_ACTIVITY_STATE] == 2 && !(v[HVX_SLOT_CTRL_VMENTRY_IRQ_INFO] & (1u << 31))) {
+		vmx_shutdown_wait(c); /* executes nothing until an event exits or an NMI is delivered */
+		return;
+	}
 	if (!(v[HVX_SLOT_CTRL_VMENTRY_IRQ_INFO] & (1u << 31)))
 		apicv_entry_tpr(c); /* spec 7.2 item 1: above everything after entry (not in wait-for-SIPI) */
 	/* Spec 7.2 item 2: then an SMI, before a pending MTF exit and the zero timer. */
 	if (!(v[HVX_SLOT_CTRL_VMENTRY_IRQ_INFO] & (1u << 31)))
 		vmx_smi(c, false);
+	/* Spec 7.2 item 4: pending debug exceptions (after SMI and INIT, above the zero timer); they wake HLT. */
+	if (c->pend_dbg && !(v[HVX_SLOT_CTRL_VMENTRY_IRQ_INFO] & (1u << 31))) {
+		vmx_init(c);
+		if (vmx_debug_trap(c) && c->icls[IC_MTF])
+			vmx_exit_event(c, VMX_REASON_MTF); /* MTF after the delivery of the pending #DB */
+	}
 	if (c->timer_expiry != ~0ull && v[HVX_SLOT_GUEST_VMX_TIMER_VALUE] == 0 &&
 	    !(v[HVX_SLOT_CTRL_VMENTRY_IRQ_INFO] & (1u << 31)))
 		vmx_exit_event(c, VMX_REASON_VMX_TIMER_EXPIRED);
@@ -569,10 +643,16 @@ void vmx_inject(struct emu_cpu *c)
 			    (unsigned)v[HVX_SLOT_CTRL_VMENTRY_INSTR_LEN]);
 		apicv_entry_tpr(c); /* after the injected event's delivery */
 		vmx_smi(c, c->icls[IC_MTF]);
-		if (c->timer_expiry != ~0ull && v[HVX_SLOT_GUEST_VMX_TIMER_VALUE] == 0 && !c->icls[IC_MTF])
-			vmx_exit_event(c, VMX_REASON_VMX_TIMER_EXPIRED);
 		if (c->icls[IC_MTF])
 			vmx_exit_event(c, VMX_REASON_MTF); /* MTF after the injected event's delivery */
+		if (c->pend_dbg) {
+			/* A software interrupt / exception injected under MOV-SS blocking: the held #DB follows its delivery,
+			 * as after an INT n that followed MOV SS (its delivery ends the blocking). */
+			c->shadow = 0;
+			vmx_debug_trap(c);
+		}
+		if (c->timer_expiry != ~0ull && v[HVX_SLOT_GUEST_VMX_TIMER_VALUE] == 0)
+			vmx_exit_event(c, VMX_REASON_VMX_TIMER_EXPIRED);
 		return;
 	}
 	if (v[HVX_SLOT_GUEST_ACTIVITY_STATE] == 1) {
@@ -592,6 +672,14 @@ void vmx_inject(struct emu_cpu *c)
 /* HLT without HLT exiting: the vCPU halts (activity state HLT, RIP after the HLT) until a kick ends the run. */
 _Noreturn void vmx_halt(struct emu_cpu *c)
 {
+	if (c->step_tf) {
+		/* HLT with RFLAGS.TF = 1: its single-step trap wakes the HLT state at once (a pending debug exception ends
+		 * HLT), so the vCPU stays active: the #DB is delivered (or exits) with RIP after the HLT. */
+		c->step_tf = false;
+		c->pend_dbg |= DBG_BS;
+		if (vmx_debug_trap(c))
+			longjmp(c->jb, JMP_EVENT);
+	}
 	c->v[HVX_SLOT_GUEST_ACTIVITY_STATE] = 1;
 	c->shadow = 0; /* STI / MOV-SS blocking ends with the HLT */
 	if (c->deadline_ns != ~0ull)
@@ -704,13 +792,36 @@ void vmx_extint(struct emu_cpu *c)
 	c->depth = 0;
 }
 
+/* The pending debug exceptions as a #DB trap (spec 7.1 item 5): held while MOV-SS blocking lasts; dropped if not
+ * valid (neither BS nor enabled breakpoint). Through the exception bitmap: exit 0 with qualification B3-B0 and BS,
+ * DR6 untouched; else DR6 gets those bits and the #DB is delivered through the IDT (it wakes HLT). */
+bool vmx_debug_trap(struct emu_cpu *c)
+{
+	uint64_t p = c->pend_dbg;
+	if (!(p & (DBG_BS | DBG_EN))) {
+		c->pend_dbg = 0;
+		return false;
+	}
+	if (c->shadow && (c->shadow_kind & 2))
+		return false;
+	c->pend_dbg = 0;
+	c->shadow = 0; /* incurring the #DB ends STI blocking */
+	if (vmx_exception_exits(c, EXC_DB, 0))
+		vmx_exit_exception(c, EXC_DB, EV_HWEXC, false, 0, 0, p & (DBG_B0_3 | DBG_BS));
+	c->s->dr[6] |= p & (DBG_B0_3 | DBG_BS);
+	c->v[HVX_SLOT_GUEST_ACTIVITY_STATE] = 0;
+	c->cur = NULL;
+	emu_deliver(c, EXC_DB, EV_HWEXC, false, 0, 0);
+	c->vect.valid = false;
+	c->depth = 0;
+	return true;
+}
+
 /* Single-step trap after an instruction that began with RFLAGS.TF = 1. */
 void vmx_single_step(struct emu_cpu *c)
 {
-	if (vmx_exception_exits(c, EXC_DB, 0))
-		vmx_exit_exception(c, EXC_DB, EV_HWEXC, false, 0, 0, 0x4000); /* BS */
-	c->s->dr[6] |= 0x4000;
-	emu_deliver(c, EXC_DB, EV_HWEXC, false, 0, 0);
+	c->pend_dbg |= DBG_BS;
+	vmx_debug_trap(c);
 }
 
 void vmx_check_deadline(struct emu_cpu *c)
