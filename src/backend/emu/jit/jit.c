@@ -2,6 +2,7 @@
 #include "backend/emu/jit/jit.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,6 +44,7 @@ struct jit_tb {
 struct emu_jit {
 	uint8_t *code;
 	size_t used, base_used;
+	size_t wlo, wlen;     /* the window made writable for the translation in progress */
 	void (*enter)(struct emu_cpu *c, uint64_t *gpr, const uint8_t *code);
 	uint8_t *epilogue;
 	struct jit_tb *hash[JIT_HASH];
@@ -1130,10 +1132,14 @@ static const uint8_t *translate(struct emu_cpu *c, struct emu_jit *j, const stru
 	t.k = k;
 	uint8_t *start = j->code + j->used;
 	t.b.p = start;
-	t.b.end = j->code + JIT_CODE_SIZE;
-	if (mprotect(j->code + (j->used & ~(size_t)4095), ((JIT_CODE_SIZE - (j->used & ~(size_t)4095)) < JIT_BLOCK_ROOM + 4096 ?
-			JIT_CODE_SIZE - (j->used & ~(size_t)4095) : JIT_BLOCK_ROOM + 4096), PROT_READ | PROT_WRITE))
+	/* W^X: only the pages this translation may write become writable (and not executable) meanwhile */
+	j->wlo = j->used & ~(size_t)4095;
+	j->wlen = JIT_CODE_SIZE - j->wlo < JIT_BLOCK_ROOM + 4096 ? JIT_CODE_SIZE - j->wlo : JIT_BLOCK_ROOM + 4096;
+	if (mprotect(j->code + j->wlo, j->wlen, PROT_READ | PROT_WRITE)) {
+		j->wlen = 0;
 		return NULL;
+	}
+	t.b.end = j->code + j->wlo + j->wlen;
 	alloc_regs(&t, ins, k);
 	reload(&t);
 	t.body = t.b.p;
@@ -1342,6 +1348,27 @@ void jit_destroy(struct emu_cpu *c)
 	c->jit_slot = NULL;
 }
 
+/* HVX_EMU_JIT_PERFMAP=1: name each translation "guest_<rip>" in /tmp/perf-<pid>.map for perf. */
+static void perf_map(const uint8_t *code, size_t size, uint64_t rip)
+{
+	static int on = -1;
+	static FILE *f;
+	if (on < 0) {
+		const char *e = getenv("HVX_EMU_JIT_PERFMAP");
+		on = e && e[0] == '1';
+		if (on) {
+			char path[64];
+			snprintf(path, sizeof path, "/tmp/perf-%d.map", (int)getpid());
+			f = fopen(path, "a");
+			on = f != NULL;
+		}
+	}
+	if (on) {
+		fprintf(f, "%lx %zx guest_%llx\n", (unsigned long)(uintptr_t)code, size, (unsigned long long)rip);
+		fflush(f);
+	}
+}
+
 static struct jit_tb *tb_get(struct emu_cpu *c, struct emu_jit *j, const struct emu_insn *in, unsigned n)
 {
 	unsigned h = (unsigned)(((uintptr_t)in >> 4) ^ ((uintptr_t)in >> 17)) & (JIT_HASH - 1);
@@ -1356,12 +1383,14 @@ static struct jit_tb *tb_get(struct emu_cpu *c, struct emu_jit *j, const struct 
 	memset(tb, 0, sizeof *tb);
 	tb->key = in;
 	tb->code = translate(c, j, in, n, tb);
-	if (tb->code)
+	if (tb->code) {
 		atomic_fetch_add_explicit(&jit_stat_translated, 1, memory_order_relaxed);
-	/* W^X: the cache is executable and read-only again before anything runs */
-	size_t lo = j->base_used & ~(size_t)4095;
-	if (mprotect(j->code + lo, JIT_CODE_SIZE - lo, PROT_READ | PROT_EXEC))
+		perf_map(tb->code, (size_t)(j->code + j->used - tb->code), c->s->rip);
+	}
+	/* W^X: those pages are executable and read-only again before anything runs */
+	if (j->wlen && mprotect(j->code + j->wlo, j->wlen, PROT_READ | PROT_EXEC))
 		tb->code = NULL;
+	j->wlen = 0;
 	j->ntb++;
 	tb->next = j->hash[h];
 	j->hash[h] = tb;
