@@ -117,9 +117,27 @@ static void gen_insn(struct xbuf *b, uint8_t *code, bool allow_fault)
 		xpatch(at, b->p);
 		break;
 	}
-	case 13: /* interpreted instructions in between (IMUL, MOVZX, BSWAP) */
+	case 13: /* IMUL, SETcc, XCHG; MOVZX; BSWAP (interpreted) */
 		switch (rnd() % 3) {
-		case 0: xop_rr(b, w, 0x0faf, r, s); break;
+		case 0: /* IMUL (SF/ZF/AF/PF undefined: defined again right after), SETcc, XCHG */
+			switch (rnd() % 5) {
+			case 0: xop_rr(b, w, 0x0faf, r, s); break;
+			case 1: xop_rm(b, w, 0x0faf, r, xm(RBX, doff())); break;
+			case 2: xop_rr(b, w, 0x6b, r, s); x1(b, (uint8_t)rnd()); break;
+			case 3: xop_rm(b, w, 0x69, r, xm(RBX, doff())); x4(b, (uint32_t)rnd()); break;
+			default:
+				if (rnd() & 1) {
+					xrex(b, false, 0, 0, r, true);
+					x1(b, 0x0f);
+					x1(b, (uint8_t)(0x90 | conds[rnd() % 10]));
+					x1(b, (uint8_t)(0xc0 | (r & 7)));
+				} else {
+					xop_rr(b, w, 0x87, r, s);
+				}
+				break;
+			}
+			xalu_ri(b, true, 0, preg(), (int8_t)rnd()); /* ADD: every flag defined again */
+			break;
 		case 1: xop_rr(b, false, 0x0fb7, r, s); break;
 		default: xrex(b, w, 0, 0, r, false); x1(b, 0x0f); x1(b, (uint8_t)(0xc8 | (r & 7))); break;
 		}

@@ -243,6 +243,29 @@ static int cmov_cc(unsigned mnem)
 	}
 }
 
+static int setcc_cc(unsigned mnem)
+{
+	switch (mnem) {
+	case ZYDIS_MNEMONIC_SETO: return 0;
+	case ZYDIS_MNEMONIC_SETNO: return 1;
+	case ZYDIS_MNEMONIC_SETB: return 2;
+	case ZYDIS_MNEMONIC_SETNB: return 3;
+	case ZYDIS_MNEMONIC_SETZ: return 4;
+	case ZYDIS_MNEMONIC_SETNZ: return 5;
+	case ZYDIS_MNEMONIC_SETBE: return 6;
+	case ZYDIS_MNEMONIC_SETNBE: return 7;
+	case ZYDIS_MNEMONIC_SETS: return 8;
+	case ZYDIS_MNEMONIC_SETNS: return 9;
+	case ZYDIS_MNEMONIC_SETP: return 10;
+	case ZYDIS_MNEMONIC_SETNP: return 11;
+	case ZYDIS_MNEMONIC_SETL: return 12;
+	case ZYDIS_MNEMONIC_SETNL: return 13;
+	case ZYDIS_MNEMONIC_SETLE: return 14;
+	case ZYDIS_MNEMONIC_SETNLE: return 15;
+	default: return -1;
+	}
+}
+
 static bool is_ext(unsigned m)
 {
 	return m == ZYDIS_MNEMONIC_MOVZX || m == ZYDIS_MNEMONIC_MOVSX || m == ZYDIS_MNEMONIC_MOVSXD;
@@ -310,6 +333,17 @@ static bool supported(const struct emu_insn *in, uint64_t rip)
 		if (o1->kind == OK_MEM)
 			return mem_ok(in);
 		return o1->kind == OK_REG && !o1->hi8 && o1->reg < 16;
+	}
+	if (setcc_cc(m) >= 0)
+		return in->nops == 1 && o0->kind == OK_REG && o0->size == 1 && !o0->hi8 && o0->reg < 16;
+	if (m == ZYDIS_MNEMONIC_XCHG)
+		return in->nops == 2 && gpr_op(o0) && gpr_op(o1) && o1->size == w;
+	if (m == ZYDIS_MNEMONIC_IMUL) {
+		if ((in->nops != 2 && in->nops != 3) || !gpr_op(o0) || o1->size != w)
+			return false;
+		if (in->nops == 3 && (in->op[2].kind != OK_IMM || !imm32_ok(in, w)))
+			return false;
+		return gpr_op(o1) || (o1->kind == OK_MEM && mem_ok(in));
 	}
 	if (cmov_cc(m) >= 0)
 		return in->nops == 2 && gpr_op(o0) && o1->size == w &&
@@ -574,11 +608,29 @@ static void complete(struct tr *t, const struct emu_insn *in)
 	}
 }
 
+/* IMUL dst, src (two operands) or dst = src * imm (three); host registers. */
+static void emit_imul(struct xbuf *b, const struct emu_insn *in, int dh, int src)
+{
+	bool w8 = in->op[0].size == 8;
+	if (in->nops == 2) {
+		xop_rr(b, w8, 0x0faf, dh, src);
+		return;
+	}
+	int32_t imm = (int32_t)in->imm;
+	bool i8 = imm >= -128 && imm <= 127;
+	xop_rr(b, w8, i8 ? 0x6b : 0x69, dh, src);
+	if (i8)
+		x1(b, (uint8_t)imm);
+	else
+		x4(b, (uint32_t)imm);
+}
+
 /* Does this load use the late completion (the new value is used by a second host instruction)? */
 static bool late_load(const struct emu_insn *in)
 {
 	unsigned m = in->mnem;
-	return is_ext(m) || cmov_cc(m) >= 0 || alu_n(m) >= 0 || (m == ZYDIS_MNEMONIC_MOV && in->op[0].size < 4);
+	return is_ext(m) || cmov_cc(m) >= 0 || alu_n(m) >= 0 || m == ZYDIS_MNEMONIC_IMUL ||
+	       (m == ZYDIS_MNEMONIC_MOV && in->op[0].size < 4);
 }
 
 /* Completion of a late load: rax = the zero-extended memory value. May set flags. */
@@ -625,9 +677,11 @@ static void complete_late(struct tr *t, const struct emu_insn *in)
 		}
 		return;
 	}
-	if (d == NOREG && (n >= 0 || cmov_cc(m) >= 0))
+	if (d == NOREG && (n >= 0 || cmov_cc(m) >= 0 || (m == ZYDIS_MNEMONIC_IMUL && in->nops == 2)))
 		xload(b, w8, RCX, GPR(o0->reg));
-	if (n >= 0) {
+	if (m == ZYDIS_MNEMONIC_IMUL) {
+		emit_imul(b, in, dh, RAX);
+	} else if (n >= 0) {
 		xop_rr(b, w8, n == 8 ? 0x85 : (unsigned)(n * 8 + 1), RAX, dh);
 		if (n == 7 || n == 8)
 			return;
@@ -978,6 +1032,53 @@ static void emit_alu(struct tr *t, const struct emu_insn *in, uint64_t next)
 			xstore(b, true, GPR(o0->reg), RCX);
 		return;
 	}
+	if (setcc_cc(m) >= 0) {
+		int d = H(t, o0->reg);
+		unsigned op = 0x0f90u | (unsigned)setcc_cc(m);
+		if (d != NOREG) {
+			xrex(b, false, 0, 0, d, true); /* REX: SPL..DIL, never AH..BH */
+			x1(b, 0x0f);
+			x1(b, (uint8_t)op);
+			x1(b, (uint8_t)(0xc0 | (d & 7)));
+		} else {
+			xop_rm(b, false, op, 0, GPR(o0->reg)); /* the low byte of gpr[] */
+		}
+		return;
+	}
+	if (m == ZYDIS_MNEMONIC_XCHG) {
+		int a = H(t, o0->reg), c2 = H(t, o1->reg);
+		if (a != NOREG)
+			xmov_rr(b, w8, RAX, a);
+		else
+			xload(b, w8, RAX, GPR(o0->reg));
+		if (c2 != NOREG)
+			xmov_rr(b, w8, RCX, c2);
+		else
+			xload(b, w8, RCX, GPR(o1->reg));
+		if (a != NOREG)
+			xmov_rr(b, true, a, RCX);
+		else
+			xstore(b, true, GPR(o0->reg), RCX);
+		if (c2 != NOREG)
+			xmov_rr(b, true, c2, RAX);
+		else
+			xstore(b, true, GPR(o1->reg), RAX);
+		return;
+	}
+	if (m == ZYDIS_MNEMONIC_IMUL) {
+		int d = H(t, o0->reg), sh = H(t, o1->reg);
+		int dh = d == NOREG ? RAX : d;
+		if (sh != NOREG)
+			xmov_rr(b, true, RCX, sh);
+		else
+			xload(b, true, RCX, GPR(o1->reg));
+		if (d == NOREG && in->nops == 2)
+			xload(b, w8, RAX, GPR(o0->reg));
+		emit_imul(b, in, dh, RCX);
+		if (d == NOREG)
+			xstore(b, true, GPR(o0->reg), RAX);
+		return;
+	}
 	if (is_ext(m) || cmov_cc(m) >= 0) {
 		/* the source register into rcx, then one host MOVZX/MOVSX/MOVSXD/CMOVcc */
 		int d = H(t, o0->reg), sh = H(t, o1->reg);
@@ -1257,9 +1358,11 @@ static const uint8_t *translate(struct emu_cpu *c, struct emu_jit *j, const stru
 static bool host_ok(void)
 {
 	unsigned a, b, c, d;
-	if (!__get_cpuid_count(7, 0, &a, &b, &c, &d))
+	if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || !((b >> 8) & 1))
+		return false; /* BMI2 (SHLX/SHRX for the flag-free TLB probe) */
+	if (!__get_cpuid(0x80000001, &a, &b, &c, &d))
 		return false;
-	return (b >> 8) & 1; /* BMI2 (SHLX/SHRX for the flag-free TLB probe) */
+	return c & 1; /* LAHF/SAHF in 64-bit mode (the flag load) */
 }
 
 bool jit_wanted(void)
