@@ -472,6 +472,44 @@ static void hlt_with_tf_traps_at_once(struct h_ctx *h)
 	event_exc_exit(h, DB_EXIT, BS, rip + 1, 0);
 }
 
+/* Spec 7.2: INIT, an SMI and an injected pending MTF rank above the pending #DB after entry; their exits keep it. */
+static void entry_event_keeps_pending_db(struct h_ctx *h, uint32_t reason)
+{
+	uint64_t rip = AT(h, H_SLOT(0), REST);
+	h_start(h, rip);
+	h_set_vmcs(h, VMCS_CTRL_EXC_BITMAP, 1u << 1);
+	h_set_vmcs(h, VMCS_GUEST_DEBUG_EXC, BS | 8); /* BS and B3 */
+	hv_return_t r = HV_SUCCESS;
+	if (reason == VMX_REASON_INIT)
+		r = hvx_vcpu_raise_init(h->vcpu);
+	else if (reason == VMX_REASON_OTHER_SMI)
+		r = hvx_vcpu_set_dual_monitor(h->vcpu, true) == HV_SUCCESS ? hvx_vcpu_raise_smi(h->vcpu) : HV_UNSUPPORTED;
+	else
+		h_set_vmcs(h, VMCS_CTRL_VMENTRY_IRQ_INFO, INTR_VALID | (7u << 8)); /* pending MTF */
+	if (!ext_ok(h, r, "raising the event"))
+		return;
+	h_run(h);
+	if (!plain_exit(h, reason, 0, rip, 0, 0, BS | 8))
+		return;
+	h_run(h);
+	event_exc_exit(h, DB_EXIT, BS | 8, rip, 0); /* the next entry takes it */
+}
+
+static void init_keeps_pending_db(struct h_ctx *h)
+{
+	entry_event_keeps_pending_db(h, VMX_REASON_INIT);
+}
+
+static void smi_keeps_pending_db(struct h_ctx *h)
+{
+	entry_event_keeps_pending_db(h, VMX_REASON_OTHER_SMI);
+}
+
+static void injected_mtf_keeps_pending_db(struct h_ctx *h)
+{
+	entry_event_keeps_pending_db(h, VMX_REASON_MTF);
+}
+
 /* Entry with `pdbg` pending, TF per `rflags`, interruptibility `intr_st`, activity `act`, DEBUGCTL `dbgctl`: fails. */
 static void dbg_entry_fails(struct h_ctx *h, uint64_t pdbg, uint64_t rflags, uint64_t intr_st, uint64_t act,
 			    uint64_t dbgctl)
@@ -572,5 +610,11 @@ const struct conf_case conf_cases_activity[] = {
 	 pending_dbg_reserved_bits_fail_entry, NULL},
 	{"VMENTRY_GUEST", "pending_bs_must_match_tf_under_sti_mov_ss_or_hlt", "act_long", H_LONG64, {0}, {0}, NOKD,
 	 pending_bs_must_match_tf_under_blocking, NULL},
+	{"INIT", "init_after_entry_ranks_above_pending_db_and_keeps_it", "act_long", H_LONG64, {0}, {"EXC_NMI"}, NOKD,
+	 init_keeps_pending_db, NULL},
+	{"OTHER_SMI", "smi_after_entry_ranks_above_pending_db_and_keeps_it", "act_long", H_LONG64, {0}, {"EXC_NMI"},
+	 NOKD, smi_keeps_pending_db, NULL},
+	{"MTF", "injected_pending_mtf_ranks_above_pending_db_and_keeps_it", "act_long", H_LONG64,
+	 CTL(.proc_off = MTF), {"EXC_NMI"}, NOKD, injected_mtf_keeps_pending_db, NULL},
 	{NULL, NULL, NULL, 0, {0}, {0}, 0, NULL, NULL},
 };

@@ -259,6 +259,50 @@ static void tpr_write_below_threshold(struct h_ctx *h)
 	h_expect(h, "HV_X86_TPR (VTPR)", h_reg(h, HV_X86_TPR), 0x20);
 }
 
+/* Trap-like exits keep the single-step trap of the instruction that caused them pending (SDM 27.3.4): BS saved, and
+ * the next entry takes the #DB (here through the exception bitmap, RIP after the write). */
+static void trap_exit_keeps_single_step(struct h_ctx *h, uint32_t reason, uint64_t rip, uint64_t qual)
+{
+	expect_trap(h, reason, rip, qual);
+	h_expect(h, "pending debug exceptions (BS of the single-stepped write)", h_vmcs(h, VMCS_GUEST_DEBUG_EXC), 0x4000);
+	h_expect_masked(h, "guest RFLAGS.TF", h->x.rflags, 0x100, 0x100);
+	if (reason == VMX_REASON_TPR_THRESHOLD) {
+		/* VTPR is still below the threshold: the post-entry TPR exit ranks above the pending #DB (spec 7.2) and
+		 * keeps it; the VMM then lowers the threshold. */
+		h_run(h);
+		expect_trap(h, reason, rip, qual);
+		h_expect(h, "pending debug exceptions (still BS)", h_vmcs(h, VMCS_GUEST_DEBUG_EXC), 0x4000);
+		h_set_vmcs(h, VMCS_CTRL_TPR_THRESHOLD, 2);
+	}
+	h_run(h);
+	h_expect_exception(h, INTR_VALID | INTR_HW_EXC | 1, 0, rip, 0x4000);
+	h_expect(h, "pending debug exceptions (delivered)", h_vmcs(h, VMCS_GUEST_DEBUG_EXC), 0);
+}
+
+static void tpr_write_below_threshold_single_stepped(struct h_ctx *h)
+{
+	if (!apic_page(h, HV_MEMORY_READ | HV_MEMORY_WRITE))
+		return;
+	uint64_t rip = START(h, 1, "\x89\x03", APIC_GPA + 0x80, 0x20);
+	SET(h, TPR, 0x50);
+	SET(h, RFLAGS, 0x102);
+	h_set_vmcs(h, VMCS_CTRL_TPR_THRESHOLD, 4);
+	h_set_vmcs(h, VMCS_CTRL_EXC_BITMAP, 1u << 1);
+	h_run(h);
+	trap_exit_keeps_single_step(h, VMX_REASON_TPR_THRESHOLD, rip + 2, 0);
+}
+
+static void apic_write_single_stepped(struct h_ctx *h)
+{
+	if (!apic_page(h, HV_MEMORY_READ | HV_MEMORY_WRITE))
+		return;
+	uint64_t rip = START(h, 1, "\x89\x03", APIC_GPA + 0x320, 0x000200ef);
+	SET(h, RFLAGS, 0x102);
+	h_set_vmcs(h, VMCS_CTRL_EXC_BITMAP, 1u << 1);
+	h_run(h);
+	trap_exit_keeps_single_step(h, VMX_REASON_APIC_WRITE, rip + 2, 0x320);
+}
+
 /* With APIC-access virtualization (and no virtual-interrupt delivery) entry with threshold[3:0] > VTPR[7:4] is valid
  * and exits with 43 right after entry, before the first instruction (SDM 26.6.7). */
 static void tpr_below_threshold_at_entry(struct h_ctx *h)
@@ -597,12 +641,17 @@ const struct conf_case conf_cases_apic[] = {
 	 CTL(.proc = TPRS | IOX, .proc2 = VAPIC, .proc2_off = REGV | VID), {"IO"}, 0, tpr_write_virtualized, NULL},
 	{"TPR_THRESHOLD", "apic_page_tpr_write_below_threshold_exits", "apic_long", H_LONG64,
 	 CTL(.proc = TPRS, .proc2 = VAPIC, .proc2_off = VID), {0}, 0, tpr_write_below_threshold, NULL},
+	{"TPR_THRESHOLD", "single_stepped_tpr_write_below_threshold_keeps_bs_pending", "apic_long", H_LONG64,
+	 CTL(.proc = TPRS, .proc2 = VAPIC, .proc2_off = VID), {"EXC_NMI"}, C_KVM_NO_PENDING_DBG,
+	 tpr_write_below_threshold_single_stepped, NULL},
 	{"TPR_THRESHOLD", "threshold_above_vtpr_exits_right_after_entry", "apic_long", H_LONG64,
 	 CTL(.proc = TPRS, .proc2 = VAPIC, .proc2_off = VID), {0}, 0, tpr_below_threshold_at_entry, NULL},
 	{"APIC_WRITE", "eoi_write_without_vid_exits", "apic_long", H_LONG64,
 	 CTL(.proc = TPRS, .proc2 = VAPIC | REGV, .proc2_off = VID), {0}, 0, eoi_write_without_vid, NULL},
 	{"APIC_WRITE", "lvt_timer_write_lands_in_virtual_apic_page_then_exits", "apic_long", H_LONG64,
 	 CTL(.proc = TPRS, .proc2 = VAPIC | REGV), {0}, 0, lvt_timer_write, NULL},
+	{"APIC_WRITE", "single_stepped_lvt_write_keeps_bs_pending", "apic_long", H_LONG64,
+	 CTL(.proc = TPRS, .proc2 = VAPIC | REGV), {"EXC_NMI"}, C_KVM_NO_PENDING_DBG, apic_write_single_stepped, NULL},
 	{"APIC_WRITE", "icr_low_write_of_non_self_ipi_exits", "apic_long", H_LONG64, APICV(.proc2 = VAPIC | VID,
 	 .proc2_off = REGV), {0}, 0, icr_low_fixed_ipi, NULL},
 	{"APIC_WRITE", "icr_high_write_completes_clearing_bits_23_0", "apic_long", H_LONG64,
