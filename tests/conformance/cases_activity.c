@@ -16,12 +16,13 @@
 #define NMI_EXIT 0x80000202u
 
 /* Guest act_long: slot 0 two NOPs then the sentinel, slot 2 the handler (the sentinel), slot 4 MOV SS, AX; CPUID,
- * slot 6 OUT 0x70, AL, slot 8 HLT. */
+ * slot 6 OUT 0x70, AL, slot 8 HLT, slot 10 MOV SS, AX; UD2. */
 #define REST "\x90\x90"
 #define HANDLER "\xe6\xf4"
 #define MOVSS_CPUID "\x8e\xd0\x0f\xa2"
 #define OUT70 "\xe6\x70"
 #define HLT_NOP "\xf4\x90"
+#define MOVSS_UD2 "\x8e\xd0\x0f\x0b"
 
 /* ------------------------------------------------------------------ helpers */
 
@@ -426,6 +427,56 @@ static void exit_under_mov_ss_keeps_single_step(struct h_ctx *h)
 	event_exc_exit(h, DB_EXIT, BS, rip + 4, 0);
 }
 
+static void fault_under_mov_ss_then_db(struct h_ctx *h)
+{
+	uint64_t rip = AT(h, H_SLOT(10), MOVSS_UD2);
+	h_start(h, rip);
+	handler_gate(h, 6);
+	SET(h, RAX, H_SEL_DATA64);
+	SET(h, RFLAGS, 0x102);
+	h_set_vmcs(h, VMCS_CTRL_EXC_BITMAP, (1u << 1) | (1u << 6));
+	h_run(h);
+	/* The #UD exit (not caused by a #DB) under MOV-SS blocking keeps the held single-step trap pending. */
+	if (!h_expect_reason(h, VMX_REASON_EXC_NMI))
+		return;
+	h_expect(h, "VM-exit interruption information (#UD)", h->x.intr, INTR_VALID | INTR_HW_EXC | 6);
+	h_expect(h, "guest RIP (the UD2)", h->x.rip, rip + 2);
+	h_expect(h, "exit qualification", h->x.qual, 0);
+	h_expect(h, "IDT-vectoring information", h->x.idt, 0);
+	h_expect(h, "guest interruptibility (blocking by MOV SS)", h->x.interruptibility, 2);
+	h_expect(h, "pending debug exceptions (BS)", pending_dbg(h), BS);
+	/* Without #UD exiting the #UD is delivered and the held #DB follows its delivery (the fault ends the blocking):
+	 * it exits at the #UD handler's first instruction. */
+	h_set_vmcs(h, VMCS_CTRL_EXC_BITMAP, 1u << 1);
+	h_run(h);
+	event_exc_exit(h, DB_EXIT, BS, H_SLOT(2), 0);
+	EXPECT_REG(h, RSP, H_STACK_TOP - 40);
+	uint64_t ret = 0;
+	memcpy(&ret, h->mem + H_STACK_TOP - 40, sizeof ret);
+	h_expect(h, "pushed RIP of the #UD (the UD2)", ret, rip + 2);
+}
+
+static void injected_int3_under_mov_ss_then_db(struct h_ctx *h)
+{
+	uint64_t rip = AT(h, H_SLOT(0), REST);
+	h_start(h, rip);
+	handler_gate(h, 3);
+	SET(h, RFLAGS, 0x102);
+	h_set_vmcs(h, VMCS_GUEST_INTERRUPTIBILITY, 2);
+	h_set_vmcs(h, VMCS_GUEST_DEBUG_EXC, BS);
+	h_set_vmcs(h, VMCS_CTRL_EXC_BITMAP, 1u << 1);
+	h_set_vmcs(h, VMCS_CTRL_VMENTRY_IRQ_INFO, INTR_VALID | INTR_SW_EXC | 3);
+	h_set_vmcs(h, VMCS_CTRL_VMENTRY_INSTR_LEN, 1);
+	h_run(h);
+	/* SDM 26.6.3: a #BP injected under MOV-SS blocking behaves as INT3 after a MOV SS that hit a debug trap: the
+	 * INT3 is delivered, then the pending #DB (here exiting) at its handler's first instruction. */
+	event_exc_exit(h, DB_EXIT, BS, H_SLOT(2), 0);
+	EXPECT_REG(h, RSP, H_STACK_TOP - 40);
+	uint64_t ret = 0;
+	memcpy(&ret, h->mem + H_STACK_TOP - 40, sizeof ret);
+	h_expect(h, "pushed RIP of the INT3 (RIP + entry instruction length)", ret, rip + 1);
+}
+
 static void io_smi_after_single_stepped_out_keeps_bs(struct h_ctx *h)
 {
 	uint64_t rip = AT(h, H_SLOT(6), OUT70);
@@ -616,5 +667,9 @@ const struct conf_case conf_cases_activity[] = {
 	 NOKD, smi_keeps_pending_db, NULL},
 	{"MTF", "injected_pending_mtf_ranks_above_pending_db_and_keeps_it", "act_long", H_LONG64,
 	 CTL(.proc_off = MTF), {"EXC_NMI"}, NOKD, injected_mtf_keeps_pending_db, NULL},
+	{"EXC_NMI", "fault_under_mov_ss_keeps_single_step_then_db_follows_fault_delivery", "act_long", H_LONG64, {0},
+	 {0}, NOKD, fault_under_mov_ss_then_db, NULL},
+	{"EXC_NMI", "int3_injected_under_mov_ss_then_pending_db_at_its_handler", "act_long", H_LONG64, {0}, {0}, NOKD,
+	 injected_int3_under_mov_ss_then_db, NULL},
 	{NULL, NULL, NULL, 0, {0}, {0}, 0, NULL, NULL},
 };
