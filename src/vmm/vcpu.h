@@ -14,6 +14,7 @@ struct vmm_devices {
 	struct cmos cmos;
 	struct lapic lapic[VMM_MAX_CPUS];
 	struct ioapic ioapic;
+	struct pm1_evt pm1;
 	pthread_cond_t clock_cond;    /* wakes the clock thread when a timer is programmed */
 };
 

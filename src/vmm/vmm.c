@@ -252,6 +252,19 @@ static void power_out(void *d, uint16_t port, unsigned size, uint32_t v)
 		break;
 	}
 }
+static uint32_t pm_timer_in(void *d, uint16_t port, unsigned size)
+{
+	(void)d, (void)port, (void)size;
+	return pm_timer_read(vmm_now_ns());
+}
+static uint32_t pm1_evt_in(void *d, uint16_t port, unsigned size)
+{
+	return pm1_evt_read(&((struct vmm *)d)->dev->pm1, port - PM_PORT_EVT, size);
+}
+static void pm1_evt_out(void *d, uint16_t port, unsigned size, uint32_t v)
+{
+	pm1_evt_write(&((struct vmm *)d)->dev->pm1, port - PM_PORT_EVT, size, v);
+}
 static uint32_t zero_in(void *d, uint16_t port, unsigned size)
 {
 	(void)d, (void)port, (void)size;
@@ -273,7 +286,9 @@ static const struct vmm_pio_handler port_table[] = {
 	{0xa0, 2, "pic-slave", pic_in, pic_out, NULL},
 	{0x4d0, 2, "pic-elcr", pic_in, pic_out, NULL},
 	{0x70, 2, "cmos", cmos_in, cmos_out, NULL},
+	{PM_PORT_EVT, 4, "acpi-pm1a-evt", pm1_evt_in, pm1_evt_out, NULL},
 	{PM_PORT_PIIX4, 2, "acpi-pm1a-cnt", zero_in, power_out, NULL},
+	{PM_PORT_TMR, 4, "acpi-pm-timer", pm_timer_in, ignore_out, NULL},
 	{PM_PORT_BOCHS, 2, "acpi-bochs", zero_in, power_out, NULL},
 	{RESET_PORT_CF9, 1, "reset-cf9", zero_in, power_out, NULL},
 	{RESET_PORT_KBD, 1, "kbc", power_in, power_out, NULL},

@@ -392,6 +392,32 @@ static void ioapic_pins(void **state)
 	assert_int_equal(ioapic_reg(&a, 0x10 + 2 * IOAPIC_PINS), 0);   /* past the table */
 }
 
+/* The ACPI PM timer counts at 3.579545 MHz and wraps at 2^24; the PM1a event block keeps the enable bits ACPI sets
+ * (and only those) and its status reads 0. */
+static void acpi_pm_timer_and_pm1(void **state)
+{
+	(void)state;
+	assert_int_equal(pm_timer_read(0), 0);
+	assert_int_equal(pm_timer_read(1000000000ull), 3579545);
+	assert_int_equal(pm_timer_read(1000ull), 3);
+	uint64_t wrap_ns = (uint64_t)(((1ull << 24) * 1000000000ull + PM_TMR_HZ - 1) / PM_TMR_HZ); /* 2^24 ticks */
+	assert_int_equal(pm_timer_read(wrap_ns), 0);
+	assert_int_equal(pm_timer_read(wrap_ns - 200), 0xffffff); /* one tick is 279 ns */
+	struct pm1_evt p = {0};
+	assert_int_equal(pm1_evt_read(&p, 0, 4), 0);
+	pm1_evt_write(&p, 2, 2, 0xffff);
+	assert_int_equal(pm1_evt_read(&p, 2, 2), PM1_ENABLE_BITS);
+	assert_int_equal(pm1_evt_read(&p, 0, 2), 0);      /* status */
+	assert_int_equal(pm1_evt_read(&p, 0, 4), PM1_ENABLE_BITS << 16);
+	pm1_evt_write(&p, 0, 2, 0xffff);                  /* W1C status: enable untouched */
+	assert_int_equal(pm1_evt_read(&p, 2, 2), PM1_ENABLE_BITS);
+	pm1_evt_write(&p, 3, 1, 0);                       /* the high enable byte alone */
+	assert_int_equal(pm1_evt_read(&p, 2, 2), 0x21);
+	assert_int_equal(pm1_evt_read(&p, 3, 1), 0);
+	pm1_evt_write(&p, 0, 4, 0x00200000u);             /* GBL_EN through a dword write */
+	assert_int_equal(pm1_evt_read(&p, 2, 2), 0x20);
+}
+
 static void power_ports(void **state)
 {
 	(void)state;
@@ -421,6 +447,7 @@ int main(void)
 		cmocka_unit_test(fw_cfg_items),
 		cmocka_unit_test(lapic_registers_and_interrupts),
 		cmocka_unit_test(ioapic_pins),
+		cmocka_unit_test(acpi_pm_timer_and_pm1),
 		cmocka_unit_test(power_ports),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

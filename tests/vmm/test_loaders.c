@@ -477,6 +477,31 @@ static void acpi_tables(void **state)
 	}
 	assert_int_equal(ioapics, 1);
 	assert_int_equal(overrides, 1);
+	/* The FADT (second RSDT entry): FACS, DSDT, SCI 9, PM1a event/control blocks, PM timer, no SMI command port. */
+	assert_int_equal(get_le(rsdt + 4, 4), 44);
+	const uint8_t *fadt = f->mem.host + get_le(rsdt + 40, 4);
+	assert_memory_equal(fadt, "FACP", 4);
+	assert_int_equal(get_le(fadt + 4, 4), 116);
+	assert_int_equal(sum8(fadt, 116), 0);
+	assert_int_equal(get_le(fadt + 46, 2), 9);
+	assert_int_equal(get_le(fadt + 48, 4), 0);
+	assert_int_equal(get_le(fadt + 56, 4), 0x600);
+	assert_int_equal(get_le(fadt + 64, 4), 0x604);
+	assert_int_equal(get_le(fadt + 76, 4), 0x608);
+	assert_int_equal(fadt[88], 4);
+	assert_int_equal(fadt[89], 2);
+	assert_int_equal(fadt[91], 4);
+	uint64_t facs_at = get_le(fadt + 36, 4);
+	assert_int_equal(facs_at % 64, 0);
+	assert_memory_equal(f->mem.host + facs_at, "FACS", 4);
+	assert_int_equal(get_le(f->mem.host + facs_at + 4, 4), 64);
+	const uint8_t *dsdt = f->mem.host + get_le(fadt + 40, 4);
+	assert_memory_equal(dsdt, "DSDT", 4);
+	uint32_t dlen = (uint32_t)get_le(dsdt + 4, 4);
+	assert_int_equal(sum8(dsdt, dlen), 0);
+	static const uint8_t s5[] = {0x08, '_', 'S', '5', '_', 0x12, 0x06, 0x04, 0, 0, 0, 0};
+	assert_int_equal(dlen, 36 + sizeof s5);
+	assert_memory_equal(dsdt + 36, s5, sizeof s5); /* Name (_S5, Package (4) {0, 0, 0, 0}) */
 	assert_true(vmm_acpi_fits(0x100000, 0x200000));
 	assert_true(vmm_acpi_fits(0x7c00, 0x7e00));
 	assert_false(vmm_acpi_fits(0xe8000, 0xf0001));

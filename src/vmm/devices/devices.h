@@ -141,6 +141,19 @@ void cmos_write(struct cmos *c, unsigned port, uint8_t value);
 /* ---------------------------------------------------------------- power-off and reset */
 #define PM_PORT_PIIX4 0x604          /* PM1a_CNT of QEMU's i440fx/PIIX4 ACPI */
 #define PM_PORT_BOCHS 0xb004         /* older Bochs/QEMU ACPI */
+#define PM_PORT_EVT 0x600            /* PM1a_EVT_BLK: status and enable, no events are ever raised */
+#define PM_PORT_TMR 0x608            /* PM_TMR_BLK: 24-bit ACPI PM timer */
+#define PM_TMR_HZ 3579545ull
+/* The PM timer's count at now_ns (it wraps at 2^24). */
+uint32_t pm_timer_read(uint64_t now_ns);
+/* PM1a event block: status (offsets 0-1: write 1 to clear; no event ever sets a bit) and enable (2-3: TMR_EN,
+ * GBL_EN, PWRBTN_EN, SLPBTN_EN, RTC_EN are writable, so ACPI can enable the fixed events it checks). */
+#define PM1_ENABLE_BITS 0x0721u
+struct pm1_evt {
+	uint16_t enable;
+};
+uint32_t pm1_evt_read(const struct pm1_evt *p, unsigned off, unsigned size);
+void pm1_evt_write(struct pm1_evt *p, unsigned off, unsigned size, uint32_t value);
 #define RESET_PORT_CF9 0xcf9
 #define RESET_PORT_KBD 0x64
 #define RESET_PORT_92 0x92
