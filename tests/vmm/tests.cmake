@@ -76,6 +76,10 @@ hvx_vmm_boot(overrides 0 "vendor abcdefghijkl" "IA32_APIC_BASE = 0x12345000" "RA
 foreach(backend emu kvm)
   add_test(NAME vmm_linux_${backend} COMMAND sh ${HVX_VMM_DIR}/linux_boot.sh ${HVX_RUN} ${backend})
   set_tests_properties(vmm_linux_${backend} PROPERTIES LABELS "vmm;e2e" SKIP_RETURN_CODE 77 TIMEOUT 300)
+  # ... and to user space: an initramfs built at test time, /init prints a line and powers off (ACPI).
+  add_test(NAME vmm_linux_init_${backend}
+    COMMAND sh ${HVX_VMM_DIR}/linux_init.sh ${HVX_RUN} ${backend} ${CMAKE_C_COMPILER} ${HVX_VMM_DIR}/linux)
+  set_tests_properties(vmm_linux_init_${backend} PROPERTIES LABELS "vmm;e2e" SKIP_RETURN_CODE 77 TIMEOUT 300)
 endforeach()
 
 # Bad images and options: exit status 2 with a message, nothing run.
