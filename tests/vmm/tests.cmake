@@ -53,6 +53,10 @@ hvx_vmm_boot(bzimage64 33 "cmdline=console=ttyS0 64$" "bzimage64: PASS" -- --mod
 hvx_vmm_boot(smp 33 "smp: AP started by INIT/SIPI: PASS" -- --cpus 2 --format flat ${HVX_VMM_GUESTS}/smp.bin)
 hvx_vmm_boot(demo 0 "CPUID .*vendor GenuineIntel" "IA32_PAT = 0x0007010500070406" "version 0x00050014" "signature QEMU, RAM 64 MiB"
   "REP OUTSB to debugcon" "3 timer interrupts injected" "powering off" -- --memory 64M ${CMAKE_BINARY_DIR}/src/vmm/demo.bin)
+# emu only: --stats also counts the retired (and unimplemented) instructions.
+add_test(NAME vmm_boot_emu_stats_insns COMMAND sh ${HVX_VMM_DIR}/run_guest.sh ${HVX_RUN} emu 33 "flat32: PASS"
+  "ERR:^emu: [1-9][0-9]* instructions retired, 0 unimplemented \\(#UD\\)$" -- --stats --format flat ${HVX_VMM_GUESTS}/flat32.bin)
+set_tests_properties(vmm_boot_emu_stats_insns PROPERTIES LABELS "vmm;e2e;sanitize" SKIP_RETURN_CODE 77 TIMEOUT 120)
 hvx_vmm_boot(timeout 124 "ERR:timeout" -- --timeout 1 --format flat ${HVX_VMM_GUESTS}/spin.bin)
 hvx_vmm_boot(lapic64 33 "lapic64: 3 timer interrupts" "lapic64: self-IPI delivered: PASS"
   -- --mode long --load-addr 0x100000 ${HVX_VMM_GUESTS}/lapic64.bin)

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <hvx/hvx.h>
+
 #include "cli.h"
 #include "cpuid.h"
 #include "vmm.h"
@@ -38,7 +40,8 @@ static void usage(FILE *out)
 		"  --timeout SECONDS      stop the guest after this long (exit status 124)\n"
 		"  --no-input             do not read stdin for COM1\n"
 		"  --trace                print every exit, decoded, on stderr\n"
-		"  --stats                print exit statistics (count, share, latency mean/p50/p99) on stderr\n"
+		"  --stats                print exit statistics (count, share, latency mean/p50/p99) on stderr;\n"
+		"                         emu: also the instructions retired and the unimplemented ones\n"
 		"  --stats-json FILE      write the statistics as JSON (for 'hvx stat')\n"
 		"\n"
 		"exit status: the guest's (see above); 2 bad options or image; 4 guest error (triple fault,\n"
@@ -208,6 +211,9 @@ need:
 	bool ran = status != VMM_EXIT_USAGE || st.total;
 	if (stats && ran)
 		vmm_stats_print_table(&st, stderr);
+	if (stats && ran && !strcmp(st.backend, "emu"))
+		fprintf(stderr, "emu: %llu instructions retired, %llu unimplemented (#UD)\n",
+			(unsigned long long)hvx_emu_instructions_retired(), (unsigned long long)hvx_emu_unimplemented_count());
 	if (json) {
 		if (ran && vmm_stats_write_json(&st, json))
 			fprintf(stderr, "hvx run: error writing '%s'\n", stats_json);
