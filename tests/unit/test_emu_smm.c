@@ -1,5 +1,7 @@
-/* test_emu_smm.c: the hvx_ extensions for wait-for-SIPI / SIPI, the dual-monitor SMM model, the VM-entry MSR-load list and injected entry machine checks: argument and thread checks, capabilities, control checks, kvm refusals, and emu behaviour the conformance cases do not cover. */
+/* test_emu_smm.c: the hvx_ extensions for wait-for-SIPI / SIPI, the dual-monitor SMM model, the VM-entry MSR-load list and injected entry machine checks: argument and thread checks, capabilities, control checks, kvm refusals, and emu behaviour the conformance cases do not cover (the shutdown wait's CPU use). */
 #include <pthread.h>
+#include <stdio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <hvx/hvx.h>
@@ -220,6 +222,43 @@ static void test_wait_for_sipi_entry_checks(void **state)
 	eg_destroy(&g);
 }
 
+static uint64_t clock_ns(clockid_t id)
+{
+	struct timespec t;
+	clock_gettime(id, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+/* Shutdown waits in sleeps (no busy loop): a 100-ms run deadline ends it with exit 52 (activity state 2 saved, RIP
+ * unchanged) after at least 100 ms, having used a small part of that in CPU time; the entry checks of the state. */
+static void test_shutdown_wait(void **state)
+{
+	(void)state;
+	struct eg g;
+	guest(&g);
+	assert_int_equal(hvx_vcpu_set_activity_state(g.vcpu, HVX_ACTIVITY_SHUTDOWN), HV_SUCCESS);
+	uint64_t wall0 = clock_ns(CLOCK_MONOTONIC), cpu0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	assert_int_equal(hv_vcpu_run_until(g.vcpu, wall0 + 100000000ull), HV_SUCCESS);
+	uint64_t wall = clock_ns(CLOCK_MONOTONIC) - wall0, cpu = clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0;
+	struct eg_exit e = eg_exit_info(&g);
+	assert_int_equal(e.reason, VMX_REASON_VMX_TIMER_EXPIRED);
+	assert_int_equal(e.rip, EG_CODE);
+	assert_int_equal(eg_rd(&g, VMCS_GUEST_ACTIVITY_STATE), 2);
+	assert_true(wall >= 100000000ull);
+	printf("shutdown wait: %.1f ms wall, %.1f ms CPU\n", wall / 1e6, cpu / 1e6);
+	assert_true(cpu * 4 < wall); /* sleeps, not a spin */
+	/* STI / MOV-SS blocking needs the active state; shutdown takes only NMI / #MC injection (SDM 26.3.1.5). */
+	eg_wr(&g, VMCS_GUEST_RFLAGS, 0x202);
+	eg_wr(&g, VMCS_GUEST_INTERRUPTIBILITY, 1);
+	expect_exit(&g, 0x80000000u | VMX_REASON_VMENTRY_GUEST, 0, EG_CODE);
+	eg_wr(&g, VMCS_GUEST_INTERRUPTIBILITY, 0);
+	eg_wr(&g, VMCS_CTRL_VMENTRY_EXC_ERROR, 0);
+	eg_wr(&g, VMCS_CTRL_VMENTRY_IRQ_INFO, 0x80000b00u | 13); /* #GP with its error code */
+	expect_exit(&g, 0x80000000u | VMX_REASON_VMENTRY_GUEST, 0, EG_CODE);
+	assert_int_equal(eg_rd(&g, VMCS_CTRL_VMENTRY_IRQ_INFO), 0x80000b00u | 13); /* kept by the failed entry */
+	eg_destroy(&g);
+}
+
 /* The list is processed at every entry; managed MSRs load too; value rules of WRMSR hold. */
 static void test_entry_msr_values(void **state)
 {
@@ -291,6 +330,7 @@ int main(void)
 		EG_TEST(test_capabilities),
 		EG_TEST(test_smm_entry_controls),
 		EG_TEST(test_wait_for_sipi_entry_checks),
+		EG_TEST(test_shutdown_wait),
 		EG_TEST(test_entry_msr_values),
 		EG_TEST(test_kvm_unsupported),
 	};
