@@ -561,6 +561,31 @@ static void injected_mtf_keeps_pending_db(struct h_ctx *h)
 	entry_event_keeps_pending_db(h, VMX_REASON_MTF);
 }
 
+/* MTF is not blocked in HLT: HLT under MTF exits 37 after the HLT with activity state HLT saved; with TF = 1 its
+ * single-step trap is pending (BS, consistent with the HLT entry check), and the next entry delivers it, which wakes
+ * HLT, then exits MTF at the handler. */
+static void hlt_under_mtf(struct h_ctx *h)
+{
+	uint64_t rip = AT(h, H_SLOT(8), HLT_NOP);
+	h_start(h, rip);
+	h_run(h);
+	if (!plain_exit(h, VMX_REASON_MTF, 0, rip + 1, 1, 0, 0))
+		return;
+	h_start(h, rip);
+	handler_gate(h, 1);
+	SET(h, RFLAGS, 0x102);
+	h_set_vmcs(h, VMCS_GUEST_ACTIVITY_STATE, 0);
+	h_run(h);
+	if (!plain_exit(h, VMX_REASON_MTF, 0, rip + 1, 1, 0, BS))
+		return;
+	h_run(h);
+	if (!plain_exit(h, VMX_REASON_MTF, 0, H_SLOT(2), 0, 0, 0))
+		return;
+	uint64_t ret = 0;
+	memcpy(&ret, h->mem + H_STACK_TOP - 40, sizeof ret);
+	h_expect(h, "pushed RIP of the #DB (after the HLT)", ret, rip + 1);
+}
+
 /* Entry with `pdbg` pending, TF per `rflags`, interruptibility `intr_st`, activity `act`, DEBUGCTL `dbgctl`: fails. */
 static void dbg_entry_fails(struct h_ctx *h, uint64_t pdbg, uint64_t rflags, uint64_t intr_st, uint64_t act,
 			    uint64_t dbgctl)
@@ -671,5 +696,7 @@ const struct conf_case conf_cases_activity[] = {
 	 {0}, NOKD, fault_under_mov_ss_then_db, NULL},
 	{"EXC_NMI", "int3_injected_under_mov_ss_then_pending_db_at_its_handler", "act_long", H_LONG64, {0}, {0}, NOKD,
 	 injected_int3_under_mov_ss_then_db, NULL},
+	{"MTF", "hlt_under_mtf_exits_in_hlt_state_keeping_its_single_step", "act_long", H_LONG64,
+	 CTL(.proc = MTF, .proc_off = CPU_BASED_HLT), {0}, NOKD, hlt_under_mtf, NULL},
 	{NULL, NULL, NULL, 0, {0}, {0}, 0, NULL, NULL},
 };

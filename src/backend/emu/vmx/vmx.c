@@ -673,13 +673,22 @@ void vmx_inject(struct emu_cpu *c)
 _Noreturn void vmx_halt(struct emu_cpu *c)
 {
 	if (c->step_tf) {
-		/* HLT with RFLAGS.TF = 1: its single-step trap wakes the HLT state at once (a pending debug exception ends
-		 * HLT), so the vCPU stays active: the #DB is delivered (or exits) with RIP after the HLT. */
 		c->step_tf = false;
-		c->pend_dbg |= DBG_BS;
-		if (vmx_debug_trap(c))
-			longjmp(c->jb, JMP_EVENT);
+		c->pend_dbg |= DBG_BS; /* the HLT's single-step trap */
 	}
+	if (c->icls[IC_MTF]) {
+		/* MTF is not blocked in HLT (spec 6.37): after SMI and INIT it exits with activity state HLT saved (and the
+		 * single-step trap pending); the vCPU becomes active only after the exit. */
+		c->v[HVX_SLOT_GUEST_ACTIVITY_STATE] = 1;
+		c->shadow = 0;
+		vmx_smi(c, true);
+		vmx_init(c);
+		vmx_exit_event(c, VMX_REASON_MTF);
+	}
+	/* With RFLAGS.TF = 1 the single-step trap wakes the HLT state at once (a pending debug exception ends HLT), so
+	 * the vCPU stays active: the #DB is delivered (or exits) with RIP after the HLT. */
+	if (c->pend_dbg && vmx_debug_trap(c))
+		longjmp(c->jb, JMP_EVENT);
 	c->v[HVX_SLOT_GUEST_ACTIVITY_STATE] = 1;
 	c->shadow = 0; /* STI / MOV-SS blocking ends with the HLT */
 	if (c->deadline_ns != ~0ull)
