@@ -183,13 +183,14 @@ static inline void xpop(struct xbuf *b, int r)
 	x1(b, (uint8_t)(0x58 | (r & 7)));
 }
 
-/* jmp / jcc rel32 to a target known later: returns the position of the rel32 */
+/* jmp / jcc rel32 to a target known later: returns the position of the rel32, NULL if the buffer ran out (xpatch
+ * ignores NULL, so a full buffer is never written past its end) */
 static inline uint8_t *xjmp32(struct xbuf *b)
 {
 	x1(b, 0xe9);
 	uint8_t *at = b->p;
 	x4(b, 0);
-	return at;
+	return b->full ? NULL : at; /* no room for the rel32: nothing to patch (the translation is dropped) */
 }
 
 static inline uint8_t *xjcc32(struct xbuf *b, unsigned cc)
@@ -198,7 +199,7 @@ static inline uint8_t *xjcc32(struct xbuf *b, unsigned cc)
 	x1(b, (uint8_t)(0x80 | cc));
 	uint8_t *at = b->p;
 	x4(b, 0);
-	return at;
+	return b->full ? NULL : at;
 }
 
 static inline void xpatch(uint8_t *at, const uint8_t *target)
