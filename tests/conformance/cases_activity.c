@@ -230,6 +230,24 @@ static void shutdown_holds_interrupt_window_mtf_sipi(struct h_ctx *h)
 	}
 }
 
+/* Blocking by NMI (a shutdown inside an NMI handler) holds a new NMI: only the kick ends the run; the NMI comes out
+ * once the VMM clears the blocking. */
+static void blocked_nmi_stays_in_shutdown(struct h_ctx *h)
+{
+	uint64_t rip = AT(h, H_SLOT(0), REST);
+	h_start(h, rip);
+	handler_gate(h, 2);
+	h_set_vmcs(h, VMCS_GUEST_INTERRUPTIBILITY, 8);
+	if (!shutdown_state(h) || !ext_ok(h, hvx_vcpu_raise_nmi(h->vcpu), "hvx_vcpu_raise_nmi"))
+		return;
+	h_run_kick_after(h, 50);
+	if (!plain_exit(h, VMX_REASON_IRQ, 0, rip, 2, 8, 0))
+		return;
+	h_set_vmcs(h, VMCS_GUEST_INTERRUPTIBILITY, 0);
+	h_run(h);
+	delivered_to_handler(h, rip, 2, 2);
+}
+
 static void preemption_timer_exits_from_shutdown(struct h_ctx *h)
 {
 	uint64_t rip = AT(h, H_SLOT(0), REST);
@@ -642,6 +660,8 @@ const struct conf_case conf_cases_activity[] = {
 	 CTL(.pin = PIN_BASED_NMI, .proc = IOX), {0}, 0, nmi_exits_from_shutdown, NULL},
 	{"EXC_NMI", "nmi_without_exiting_leaves_shutdown_through_idt", "act_long", H_LONG64,
 	 CTL(.proc = IOX, .pin_off = PIN_BASED_NMI), {"IO"}, 0, nmi_leaves_shutdown_through_idt, NULL},
+	{"IRQ", "nmi_blocked_by_nmi_stays_pending_in_shutdown_until_kick", "act_long", H_LONG64,
+	 CTL(.proc = IOX, .pin_off = PIN_BASED_NMI), {"IO"}, 0, blocked_nmi_stays_in_shutdown, NULL},
 	{"MTF", "nmi_leaving_shutdown_makes_mtf_pending", "act_long", H_LONG64,
 	 CTL(.proc = MTF, .pin_off = PIN_BASED_NMI), {0}, 0, nmi_leaving_shutdown_makes_mtf_pending, NULL},
 	{"IRQ", "shutdown_holds_interrupt_window_mtf_and_sipi_until_kick", "act_long", H_LONG64,
