@@ -1535,7 +1535,9 @@ bool jit_exec(struct emu_cpu *c, const struct emu_insn *in, unsigned n)
 	/* With an instruction budget, one block per entry so that the run loop checks it after every block. */
 	c->jit_fuel = FUEL_FLOOR + (c->budget ? 0 : JIT_FUEL);
 	uint64_t icount0 = c->icount;
-	atomic_fetch_add_explicit(&jit_stat_entered, 1, memory_order_relaxed);
+	/* no locked add on this path: concurrent vCPUs may lose an increment of this statistic */
+	atomic_store_explicit(&jit_stat_entered, atomic_load_explicit(&jit_stat_entered, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
 	j->enter(c, c->s->gpr, tb->code);
 	c->stop = false;
 	if (c->deadline_ns != ~0ull) {

@@ -17,7 +17,8 @@ bool jit_wanted(void);
 bool jit_exec(struct emu_cpu *c, const struct emu_insn *in, unsigned n);
 void jit_destroy(struct emu_cpu *c);
 
-/* Process-wide counters (tests and profiling): blocks translated, entries into translated code. */
+/* Process-wide counters (tests and profiling): blocks translated, entries into translated code (the latter is not
+ * incremented atomically: with several vCPUs running it may undercount). */
 extern _Atomic unsigned long long jit_stat_translated, jit_stat_entered;
 
 #endif
