@@ -158,7 +158,8 @@ static struct stub *new_stub(struct tr *t, enum stub_kind k)
 static void site(struct stub *s, uint8_t *at)
 {
 	if (s->nsites < 4)
-		s->sites[s->nsites++] = at;
+		s->sites[s->nsites] = at;
+	s->nsites++; /* more than 4: the translation is abandoned (see translate) */
 }
 
 static bool canon48(uint64_t v)
@@ -1343,6 +1344,9 @@ static const uint8_t *translate(struct emu_cpu *c, struct emu_jit *j, const stru
 			emit_exit_stub(&t, s);
 		}
 	}
+	for (unsigned i = 0; i < t.nst; i++)
+		if (t.st[i].nsites > 4)
+			t.fail = true;
 	if (t.fail || b->full)
 		return NULL;
 	for (unsigned i = 0; i < t.nst; i++)
