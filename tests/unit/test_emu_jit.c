@@ -1,5 +1,6 @@
 /* test_emu_jit.c: the emu JIT tier against the interpreter: random 64-bit loops (ALU, loads/stores, PUSH/POP/CALL/RET, branches, faults) run with HVX_EMU_JIT=1 and =0 must end in the same state; kicks end a translated loop; self-modifying code in a translated loop is honoured. */
 #include <pthread.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "emu_guest.h"
@@ -43,7 +44,7 @@ static void gen_insn(struct xbuf *b, uint8_t *code, bool allow_fault)
 {
 	bool w = rnd() & 1;
 	int r = preg(), s = preg();
-	switch (rnd() % 23) {
+	switch (rnd() % 25) {
 	case 0: case 1: {
 		static const unsigned opc[] = {0x01, 0x09, 0x11, 0x19, 0x21, 0x29, 0x31, 0x39, 0x85};
 		xop_rr(b, w, opc[rnd() % 9], s, r);
@@ -237,6 +238,34 @@ static void gen_insn(struct xbuf *b, uint8_t *code, bool allow_fault)
 		}
 		break;
 	}
+	case 22: case 23: { /* indirect CALL / JMP through a register or memory */
+		struct xmem m = xm(RBX, (int32_t)(rnd() % (DATA_SZ / 8 - 1)) * 8);
+		if (rnd() & 1) {
+			xmov_ri(b, r, EG_CODE + FN_OFF);
+			if (rnd() & 1) {
+				xgrp_r(b, false, 0xff, 2, r);                  /* call r */
+			} else {
+				xstore(b, true, m, r);
+				xop_rm(b, false, 0xff, 2, m);                  /* call [m] */
+			}
+		} else {
+			xmov_ri(b, r, 0x7fffffff);                             /* patched: the target below */
+			uint8_t *imm = b->p - 4;
+			bool mem = rnd() & 1;
+			if (mem) {
+				xstore(b, true, m, r);
+				xop_rm(b, false, 0xff, 4, m);                  /* jmp [m] */
+			} else {
+				xgrp_r(b, false, 0xff, 4, r);                  /* jmp r */
+			}
+			gen_insn(b, code, false);                              /* skipped */
+			uint32_t target = EG_CODE + (uint32_t)(b->p - code);
+			memcpy(imm, &target, 4);
+		}
+		if (allow_fault && rnd() % 16 == 0)
+			xgrp_r(b, false, 0xff, (rnd() & 1) ? 2 : 4, R15); /* to a non-canonical address: #GP */
+		break;
+	}
 	default:
 		if (allow_fault && rnd() % 8 == 0) {
 			switch (rnd() % 4) {
@@ -301,6 +330,22 @@ static void setup(struct eg *g)
 	eg_wr(g, VMCS_CTRL_EXC_BITMAP, 0xffffffff);
 }
 
+/* Run to an exit other than IRQ, but at most 10 s: a broken translation that loops forever fails the test. */
+static uint64_t run_bounded(struct eg *g)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	uint64_t end = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec + 10000000000ull;
+	uint64_t r;
+	do {
+		assert_int_equal(hv_vcpu_run_until(g->vcpu, end), HV_SUCCESS);
+		r = eg_rd(g, VMCS_RO_EXIT_REASON);
+	} while (r == VMX_REASON_IRQ);
+	if (r == VMX_REASON_VMX_TIMER_EXPIRED)
+		fail_msg("the program did not finish in 10 s");
+	return r;
+}
+
 static void run_case(struct eg *g, unsigned i, bool faults, struct result *out)
 {
 	gen_prog(g->mem + EG_CODE, i, faults);
@@ -317,7 +362,7 @@ static void run_case(struct eg *g, unsigned i, bool faults, struct result *out)
 	eg_setreg(g, HV_X86_RFLAGS, 2 | (rnd() & 0x8d5));
 	eg_wr(g, VMCS_GUEST_INTERRUPTIBILITY, 0);
 	uint64_t before = hvx_emu_instructions_retired();
-	out->reason = eg_run(g);
+	out->reason = run_bounded(g);
 	out->icount = hvx_emu_instructions_retired() - before;
 	for (int r = 0; r < 16; r++)
 		out->gpr[r] = eg_reg(g, regs[r]);
@@ -460,7 +505,7 @@ static void test_jit_self_modifying_loop(void **state)
 	assert_true(loop == imm_at - 1);
 	eg_load(&g, EG_CODE, code, (size_t)(b.p - code));
 	unsigned long long t0 = jit_stat_translated;
-	assert_int_equal(eg_run(&g), VMX_REASON_HLT);
+	assert_int_equal(run_bounded(&g), VMX_REASON_HLT);
 	uint64_t want = 0, val = 1;
 	for (unsigned ecx = 100; ecx; ecx--) {
 		want += val;
@@ -488,7 +533,7 @@ static void test_jit_page_crossing_insns(void **state)
 	eg_load(&g, EG_CODE, start, sizeof start);
 	eg_load(&g, EG_CODE + 0xffd, add5, sizeof add5);
 	eg_load(&g, EG_CODE + 0x1ffd, sub2, sizeof sub2);
-	assert_int_equal(eg_run(&g), VMX_REASON_HLT);
+	assert_int_equal(run_bounded(&g), VMX_REASON_HLT);
 	assert_int_equal(eg_reg(&g, HV_X86_RIP), EG_CODE + 0x1ffd + sizeof sub2 - 1); /* at the HLT */
 	assert_int_equal(eg_reg(&g, HV_X86_RAX), 30);
 	eg_destroy(&g);

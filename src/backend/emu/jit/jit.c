@@ -89,11 +89,20 @@ static uint64_t jit_h_rmw_load(struct emu_cpu *c, uint64_t off, uint32_t segsize
 	return mem_read(c, segsize & 0xff, off, segsize >> 8);
 }
 
-/* RET whose target missed the block's link: #GP on a non-canonical target (RSP unchanged), else commit and leave. */
-static void jit_h_ret(struct emu_cpu *c, uint64_t target, struct jit_slot *slot, uint64_t ninsns)
+/*
+ * RET / indirect JMP / indirect CALL (kind 0/1/2 in bits 15:8 of kk, the block's instruction count in 7:0) whose
+ * target is not the block's linked one: #GP on a non-canonical target with nothing changed, then the CALL's push
+ * (which may fault), then commit and leave.
+ */
+static void jit_h_indirect(struct emu_cpu *c, uint64_t target, struct jit_slot *slot, uint64_t kk, uint64_t ret_addr)
 {
+	unsigned kind = (unsigned)(kk >> 8) & 0xff;
+	uint64_t ninsns = kk & 0xff;
 	emu_branch(c, target, 8);
-	c->s->gpr[HVX_RSP] += 8;
+	if (kind == 0)
+		c->s->gpr[HVX_RSP] += 8;
+	else if (kind == 2)
+		emu_push(c, 8, ret_addr);
 	c->s->rip = target;
 	c->icount += ninsns;
 	slot->la = target;
@@ -112,12 +121,15 @@ struct stub {
 	uint8_t store;        /* S_SLOW: store (else load) */
 	uint8_t idx;          /* instruction index in the block */
 	uint8_t rmw;          /* S_SLOW: read-modify-write memory destination */
+	uint8_t seg, size;    /* S_SLOW: the access */
+	uint8_t indirect;     /* S_SLOW: the target load of RET / indirect JMP / CALL (rax = target, no completion) */
 	uint8_t late;         /* S_SLOW: back to `resume` before the completion, flags restored (completion may set them) */
 	uint8_t *sites[4];
 	unsigned nsites;
 	uint64_t rip;
 	uint64_t icount_add;
 	struct jit_slot *slot;
+	struct jit_slot *rip_slot; /* S_EXIT: RIP is this slot's la (an indirect CALL's target) */
 	const struct emu_insn *in;
 	uint8_t *resume;      /* S_SLOW: where to continue after completion */
 	uint8_t *addr;        /* where the stub was emitted */
@@ -139,6 +151,7 @@ struct tr {
 	struct jit_tb *tb;
 	unsigned nslots, k;
 	struct stub *retmiss;
+	bool ind_call;        /* the block ends in an indirect CALL: its push's stop exit goes to the linked target */
 };
 
 static struct stub *new_stub(struct tr *t, enum stub_kind k)
@@ -304,10 +317,13 @@ static bool supported(const struct emu_insn *in, uint64_t rip)
 	const struct emu_op *o0 = &in->op[0], *o1 = &in->op[1];
 	if (m == ZYDIS_MNEMONIC_NOP)
 		return true;
-	if (jcc_cc(m) >= 0 || m == ZYDIS_MNEMONIC_JMP || m == ZYDIS_MNEMONIC_CALL)
+	if (jcc_cc(m) >= 0 || ((m == ZYDIS_MNEMONIC_JMP || m == ZYDIS_MNEMONIC_CALL) && o0->kind == OK_IMM))
 		return in->osz != 2 && !in->far && in->nops == 1 && o0->kind == OK_IMM && canon48(next + in->imm);
 	if (m == ZYDIS_MNEMONIC_RET)
 		return in->osz != 2 && !in->far && in->nops == 0;
+	if ((m == ZYDIS_MNEMONIC_JMP || m == ZYDIS_MNEMONIC_CALL) && in->nops == 1 && !in->far && in->osz != 2)
+		return (o0->kind == OK_REG && o0->size == 8 && !o0->hi8 && o0->reg < 16) ||
+		       (o0->kind == OK_MEM && o0->size == 8 && mem_ok(in));
 	if (m == ZYDIS_MNEMONIC_PUSH)
 		return in->nops == 1 && ((o0->kind == OK_REG && o0->size == 8 && !o0->hi8) ||
 					 (o0->kind == OK_IMM && in->osz == 8 && imm32_ok(in, 8)));
@@ -400,6 +416,14 @@ static bool supported(const struct emu_insn *in, uint64_t rip)
 		return o1->kind == OK_IMM || (o1->kind == OK_REG && o1->reg == HVX_RCX && o1->size == 1 && !o1->hi8);
 	}
 	return false;
+}
+
+/* RET, or JMP/CALL through a register or memory: the target is known only at run time. */
+static bool is_indirect(const struct emu_insn *in)
+{
+	unsigned m = in->mnem;
+	return m == ZYDIS_MNEMONIC_RET ||
+	       ((m == ZYDIS_MNEMONIC_JMP || m == ZYDIS_MNEMONIC_CALL) && in->op[0].kind != OK_IMM);
 }
 
 static bool is_branch_end(unsigned m)
@@ -829,19 +853,21 @@ static void store_value_slow(struct tr *t, const struct emu_insn *in, uint64_t n
 }
 
 /* A load or store through the TLB probe, with its slow-path stub. */
-static void mem_access(struct tr *t, const struct emu_insn *in, unsigned idx, uint64_t rip, bool store, unsigned w)
+static void mem_access(struct tr *t, const struct emu_insn *in, unsigned idx, uint64_t rip, bool store, unsigned w,
+		       bool stack)
 {
 	struct xbuf *b = &t->b;
 	uint64_t next = rip + in->len;
 	unsigned m = in->mnem;
-	if (m == ZYDIS_MNEMONIC_PUSH || m == ZYDIS_MNEMONIC_CALL) {
+	bool ind = !stack ? is_indirect(in) : m == ZYDIS_MNEMONIC_RET;
+	if (stack && store) {
 		int hs = H(t, HVX_RSP);
 		if (hs == NOREG) {
 			xload(b, true, RSI, GPR(HVX_RSP));
 			hs = RSI;
 		}
 		xlea(b, true, RSI, xm(hs, -8));
-	} else if (m == ZYDIS_MNEMONIC_POP || m == ZYDIS_MNEMONIC_RET) {
+	} else if (stack) {
 		int hs = H(t, HVX_RSP);
 		if (hs == NOREG)
 			xload(b, true, RSI, GPR(HVX_RSP));
@@ -850,17 +876,20 @@ static void mem_access(struct tr *t, const struct emu_insn *in, unsigned idx, ui
 	} else {
 		emit_addr(t, in, next);
 	}
-	if (m == ZYDIS_MNEMONIC_RET) {
+	if (ind && !store) {
 		t->retmiss = new_stub(t, S_RETMISS);
 		t->retmiss->in = in;
 		t->retmiss->rip = rip;
 	}
 	struct stub *s = new_stub(t, S_SLOW);
+	s->seg = (uint8_t)(stack ? SEG_SS : in->seg);
+	s->size = (uint8_t)w;
+	s->indirect = ind && !store;
 	s->in = in;
 	s->idx = (uint8_t)idx;
 	s->rip = rip;
 	s->store = store;
-	s->rmw = is_rmw(in);
+	s->rmw = !stack && is_rmw(in);
 	probe(t, store || s->rmw, w, s);
 	if (s->rmw) {
 		/* the write tag implies read access: one host read-modify-write on guest memory */
@@ -875,7 +904,7 @@ static void mem_access(struct tr *t, const struct emu_insn *in, unsigned idx, ui
 		xop_rm(b, false, w == 1 ? 0x0fb6 : 0x0fb7, RAX, HOSTMEM);
 	else
 		xload(b, w == 8, RAX, HOSTMEM);
-	if (!store && late_load(in)) {
+	if (!store && !stack && !ind && late_load(in)) {
 		s->late = 1;
 		s->resume = b->p;
 		complete_late(t, in);
@@ -886,7 +915,7 @@ static void mem_access(struct tr *t, const struct emu_insn *in, unsigned idx, ui
 		site(ex, xjmp_unless_rcx0(b));
 		return;
 	}
-	if (m != ZYDIS_MNEMONIC_RET)
+	if (!s->indirect)
 		complete(t, in);
 	s->resume = b->p;
 }
@@ -897,10 +926,7 @@ static void emit_slow_stub(struct tr *t, struct stub *s)
 	const struct emu_insn *in = s->in;
 	uint64_t next = s->rip + in->len;
 	unsigned m = in->mnem;
-	unsigned w = (m == ZYDIS_MNEMONIC_PUSH || m == ZYDIS_MNEMONIC_POP || m == ZYDIS_MNEMONIC_CALL ||
-		      m == ZYDIS_MNEMONIC_RET) ? 8 : in->op[in->memop == 0xff ? 0 : in->memop].size;
-	unsigned seg = (m == ZYDIS_MNEMONIC_PUSH || m == ZYDIS_MNEMONIC_POP || m == ZYDIS_MNEMONIC_CALL ||
-			m == ZYDIS_MNEMONIC_RET) ? SEG_SS : in->seg;
+	unsigned w = s->size, seg = s->seg;
 	flags_save(b);
 	writeback(t);
 	commit_icount(b);
@@ -949,7 +975,7 @@ static void emit_slow_stub(struct tr *t, struct stub *s)
 		xpatch(xjmp32(b), s->resume);
 		return;
 	}
-	if (m == ZYDIS_MNEMONIC_RET) {
+	if (s->indirect) {
 		/* rax = the target; a write to decoded code (A/D update) still lets the RET finish, through its miss path */
 		xop_rm(b, false, 0x80, 7, xm(R12, OFF_C(stop)));
 		x1(b, 0);
@@ -968,6 +994,8 @@ static void emit_slow_stub(struct tr *t, struct stub *s)
 		xop_rm(b, false, 0x80, 7, xm(R12, OFF_C(stop)));
 		x1(b, 0);
 		struct stub *ex = exit_stub(t, m == ZYDIS_MNEMONIC_CALL ? next + in->imm : next, NULL);
+		if (m == ZYDIS_MNEMONIC_CALL && t->ind_call)
+			ex->rip_slot = &t->tb->slot[0];
 		ex->flags_stored = 1;
 		ex->icount_add = s->idx + 1u;
 		site(ex, xjcc32(b, 5));
@@ -985,7 +1013,11 @@ static void emit_exit_stub(struct tr *t, struct stub *s)
 	writeback(t);
 	if (!s->flags_stored)
 		flags_save(b);
-	if (!s->rip_in_rax) {
+	if (s->rip_slot) {
+		xmov_ri(b, RAX, (uint64_t)(uintptr_t)s->rip_slot);
+		xload(b, true, RAX, xm(RAX, (int32_t)offsetof(struct jit_slot, la)));
+		xstore(b, true, xm(RBX, OFF_G(rip)), RAX);
+	} else if (!s->rip_in_rax) {
 		xmov_ri(b, RAX, s->rip);
 		xstore(b, true, xm(RBX, OFF_G(rip)), RAX);
 	}
@@ -1252,16 +1284,20 @@ static const uint8_t *translate(struct emu_cpu *c, struct emu_jit *j, const stru
 		uint64_t next = r + in->len;
 		unsigned m = in->mnem;
 		if (m == ZYDIS_MNEMONIC_NOP) {
-		} else if (m == ZYDIS_MNEMONIC_PUSH || m == ZYDIS_MNEMONIC_CALL) {
-			mem_access(&t, in, i, r, true, 8);
+		} else if (m == ZYDIS_MNEMONIC_PUSH || (m == ZYDIS_MNEMONIC_CALL && !is_indirect(in))) {
+			mem_access(&t, in, i, r, true, 8, true);
 		} else if (m == ZYDIS_MNEMONIC_POP || m == ZYDIS_MNEMONIC_RET) {
-			mem_access(&t, in, i, r, false, 8);
+			mem_access(&t, in, i, r, false, 8, true);
+		} else if (is_indirect(in)) {
+			/* JMP/CALL through memory: the target load (into rax); through a register: at the block end */
+			if (in->op[0].kind == OK_MEM)
+				mem_access(&t, in, i, r, false, 8, false);
 		} else if (m == ZYDIS_MNEMONIC_MOV && in->op[0].kind == OK_MEM) {
-			mem_access(&t, in, i, r, true, in->op[0].size);
+			mem_access(&t, in, i, r, true, in->op[0].size, false);
 		} else if (is_rmw(in)) {
-			mem_access(&t, in, i, r, false, in->op[0].size);
+			mem_access(&t, in, i, r, false, in->op[0].size, false);
 		} else if (in->memop != 0xff && m != ZYDIS_MNEMONIC_LEA && m != ZYDIS_MNEMONIC_NOP) {
-			mem_access(&t, in, i, r, false, in->op[in->memop].size);
+			mem_access(&t, in, i, r, false, in->op[in->memop].size, false);
 		} else if (jcc_cc(m) >= 0 || m == ZYDIS_MNEMONIC_JMP) {
 			/* handled below as the block end */
 		} else {
@@ -1273,18 +1309,29 @@ static const uint8_t *translate(struct emu_cpu *c, struct emu_jit *j, const stru
 	struct xbuf *b = &t.b;
 	unsigned lm = last->mnem;
 	uint64_t end_rip = r;
-	if (lm != ZYDIS_MNEMONIC_RET)
+	if (!is_indirect(last))
 		retire(&t, k);
 	if (jcc_cc(lm) >= 0) {
 		uint8_t *taken = xjcc32(b, (unsigned)jcc_cc(lm));
 		chain(&t, end_rip);
 		xpatch(taken, b->p);
 		chain(&t, end_rip + last->imm);
-	} else if (lm == ZYDIS_MNEMONIC_JMP || lm == ZYDIS_MNEMONIC_CALL) {
+	} else if ((lm == ZYDIS_MNEMONIC_JMP || lm == ZYDIS_MNEMONIC_CALL) && !is_indirect(last)) {
 		chain(&t, end_rip + last->imm);
-	} else if (lm == ZYDIS_MNEMONIC_RET) {
-		/* rax = the popped target: link check against the block's slot, else the helper validates it */
+	} else if (is_indirect(last)) {
+		/* rax = the target (popped, loaded, or from the register): link check against the block's slot, else
+		 * the helper validates it */
 		struct jit_slot *slot = &tb->slot[0];
+		if (last->op[0].kind == OK_REG && lm != ZYDIS_MNEMONIC_RET) {
+			t.retmiss = new_stub(&t, S_RETMISS);
+			t.retmiss->in = last;
+			t.retmiss->rip = end_rip - last->len;
+			int h = H(&t, last->op[0].reg);
+			if (h != NOREG)
+				xmov_rr(b, true, RAX, h);
+			else
+				xload(b, true, RAX, GPR(last->op[0].reg));
+		}
 		struct stub *miss = t.retmiss;
 		t.nslots = 1;
 		xmov_ri(b, RDI, (uint64_t)(uintptr_t)slot);
@@ -1297,13 +1344,21 @@ static const uint8_t *translate(struct emu_cpu *c, struct emu_jit *j, const stru
 		xgrp_r(b, true, 0xf7, 2, RCX);
 		xlea(b, true, RCX, xmi(RCX, RAX, 1, 1));
 		site(miss, xjmp_unless_rcx0(b));
-		int hs = H(&t, HVX_RSP);
-		if (hs != NOREG) {
-			xlea(b, true, hs, xm(hs, 8));
-		} else {
-			xload(b, true, RCX, GPR(HVX_RSP));
-			xlea(b, true, RCX, xm(RCX, 8));
-			xstore(b, true, GPR(HVX_RSP), RCX);
+		if (lm == ZYDIS_MNEMONIC_RET) {
+			int hs = H(&t, HVX_RSP);
+			if (hs != NOREG) {
+				xlea(b, true, hs, xm(hs, 8));
+			} else {
+				xload(b, true, RCX, GPR(HVX_RSP));
+				xlea(b, true, RCX, xm(RCX, 8));
+				xstore(b, true, GPR(HVX_RSP), RCX);
+			}
+		} else if (lm == ZYDIS_MNEMONIC_CALL) {
+			/* the target is the linked one (so canonical): now the push of the return address */
+			t.ind_call = true;
+			mem_access(&t, last, k - 1, end_rip - last->len, true, 8, true);
+			xmov_ri(b, RDI, (uint64_t)(uintptr_t)slot);
+			xload(b, true, RAX, xm(RDI, (int32_t)offsetof(struct jit_slot, la)));
 		}
 		retire(&t, k);
 		struct stub *ex = exit_stub(&t, 0, NULL);
@@ -1324,7 +1379,7 @@ static const uint8_t *translate(struct emu_cpu *c, struct emu_jit *j, const stru
 		if (s->kind == S_SLOW) {
 			emit_slow_stub(&t, s);
 		} else if (s->kind == S_RETMISS) {
-			/* RET whose target is not the linked one: RSP not yet popped, rax = target */
+			/* RET / indirect JMP / CALL whose target is not the linked one: RSP unchanged, rax = target */
 			xmov_rr(b, true, RSI, RAX);
 			flags_save(b);
 			writeback(&t);
@@ -1335,10 +1390,12 @@ static const uint8_t *translate(struct emu_cpu *c, struct emu_jit *j, const stru
 			xstore(b, true, xm(R12, OFF_C(cur)), RAX);
 			xmov_ri(b, RAX, s->rip + s->in->len);
 			xstore(b, true, xm(R12, OFF_C(next_rip)), RAX);
+			unsigned kind = s->in->mnem == ZYDIS_MNEMONIC_RET ? 0 : s->in->mnem == ZYDIS_MNEMONIC_JMP ? 1 : 2;
 			xmov_ri(b, RDX, (uint64_t)(uintptr_t)&tb->slot[0]);
-			xmov_ri(b, RCX, k);
+			xmov_ri(b, RCX, k | kind << 8);
+			xmov_ri(b, R8, s->rip + s->in->len);
 			xmov_rr(b, true, RDI, R12);
-			xcall_abs(b, (const void *)jit_h_ret);
+			xcall_abs(b, (const void *)jit_h_indirect);
 			xpatch(xjmp32(b), t.j->epilogue);
 		} else {
 			emit_exit_stub(&t, s);
