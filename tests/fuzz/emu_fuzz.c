@@ -85,9 +85,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	hv_vmx_read_capability(HV_VMX_CAP_ENTRY, &en);
 	hv_vmx_read_capability(HV_VMX_CAP_EXIT, &ex);
 	uint64_t proc = (ctl & 1) ? ~0ull : CPU_BASED_HLT | CPU_BASED_UNCOND_IO;
-	wr(VMCS_CTRL_PIN_BASED, cap2ctrl(pin, 0));
+	/* With ctl bit 1, a subset of the secondary controls picked by a hash of the input (APIC virtualization, PML,
+	 * SPP, user wait, XSAVES, ENCLS exiting ... in combinations), made consistent with the SDM's dependencies so that
+	 * entry succeeds and the guest code runs under them. */
+	uint64_t sel = 0x9e3779b97f4a7c15ull * (ctl + 1);
+	for (size_t i = 0; i < size && i < 16; i++)
+		sel = (sel ^ data[i]) * 0x100000001b3ull;
+	uint64_t proc2 = (ctl & 2) ? (sel >> 7) : 0, pin_want = 0;
+	if (proc2 & (CPU_BASED2_X2APIC | CPU_BASED2_APIC_REG_VIRT | CPU_BASED2_VIRT_INTR_DELIVERY))
+		proc |= CPU_BASED_TPR_SHADOW;
+	if ((proc2 & CPU_BASED2_X2APIC) && (proc2 & CPU_BASED2_VIRTUAL_APIC))
+		proc2 &= ~(uint64_t)((sel & 1) ? CPU_BASED2_X2APIC : CPU_BASED2_VIRTUAL_APIC);
+	if (proc2 & CPU_BASED2_VIRT_INTR_DELIVERY)
+		pin_want |= PIN_BASED_INTR;
+	if (proc2 & (CPU_BASED2_PML | CPU_BASED2_EPT_SUBPAGE_WRITE))
+		proc2 |= CPU_BASED2_EPT;
+	wr(VMCS_CTRL_PIN_BASED, cap2ctrl(pin, pin_want));
 	wr(VMCS_CTRL_CPU_BASED, cap2ctrl(pc, proc | CPU_BASED_SECONDARY_CTLS));
-	wr(VMCS_CTRL_CPU_BASED2, cap2ctrl(pc2, (ctl & 2) ? ~0ull : 0));
+	wr(VMCS_CTRL_CPU_BASED2, cap2ctrl(pc2, proc2));
+	wr(VMCS_CTRL_TPR_THRESHOLD, 0);
+	hv_vcpu_write_register(vcpu, HV_X86_TPR, (sel >> 3) & 0xf0);
+	wr(VMCS_CTRL_PML_ADDR, 0x9000);
+	wr(VMCS_GUESTPML_INDEX, (sel >> 40) & 0x1ff);
+	hv_vmx_vcpu_set_apic_address(vcpu, (sel & 4) ? 0x8000 : 0xa000);
 	wr(VMCS_CTRL_VMEXIT_CONTROLS, cap2ctrl(ex, 0));
 	wr(VMCS_CTRL_EXC_BITMAP, (ctl & 4) ? 0xffffffff : 0);
 	wr(VMCS_CTRL_CR0_MASK, (ctl & 8) ? 0xe005003f : 0x60000000);
