@@ -23,7 +23,7 @@ _Atomic unsigned long long jit_stat_translated, jit_stat_entered;
 #define JIT_TB_MAX 32768           /* translations per cache generation */
 #define JIT_HASH 8192
 #define JIT_FUEL 8192              /* instructions per entry before the run loop's own checks run again */
-#define JIT_BLOCK_ROOM 16384       /* the most one translation may need */
+#define JIT_BLOCK_ROOM 49152       /* the most one translation may need (48 memory instructions with their stubs) */
 #define MAX_STUBS 160
 #define NCACHE 7
 
@@ -46,7 +46,9 @@ struct emu_jit {
 	size_t used, base_used;
 	size_t wlo, wlen;     /* the window made writable for the translation in progress */
 	void (*enter)(struct emu_cpu *c, uint64_t *gpr, const uint8_t *code);
-	uint8_t *epilogue;
+	uint8_t *epilogue;    /* in the write view (jumps to it are patched there) */
+	uint8_t *xcode;       /* the executable view of the cache (== code when one mapping is flipped by mprotect) */
+	bool dual;            /* two views of one memfd: written through `code`, run through `xcode`, never remapped */
 	struct jit_tb *hash[JIT_HASH];
 	struct jit_tb *tbs;
 	unsigned ntb;
@@ -1266,14 +1268,16 @@ static const uint8_t *translate(struct emu_cpu *c, struct emu_jit *j, const stru
 	t.k = k;
 	uint8_t *start = j->code + j->used;
 	t.b.p = start;
-	/* W^X: only the pages this translation may write become writable (and not executable) meanwhile */
+	/* W^X without a second view: only the pages this translation may write become writable (not executable) */
 	j->wlo = j->used & ~(size_t)4095;
 	j->wlen = JIT_CODE_SIZE - j->wlo < JIT_BLOCK_ROOM + 4096 ? JIT_CODE_SIZE - j->wlo : JIT_BLOCK_ROOM + 4096;
-	if (mprotect(j->code + j->wlo, j->wlen, PROT_READ | PROT_WRITE)) {
+	t.b.end = j->code + j->wlo + j->wlen;
+	if (j->dual) {
+		j->wlen = 0;
+	} else if (mprotect(j->code + j->wlo, j->wlen, PROT_READ | PROT_WRITE)) {
 		j->wlen = 0;
 		return NULL;
 	}
-	t.b.end = j->code + j->wlo + j->wlen;
 	alloc_regs(&t, ins, k);
 	reload(&t);
 	t.body = t.b.p;
@@ -1411,7 +1415,7 @@ static const uint8_t *translate(struct emu_cpu *c, struct emu_jit *j, const stru
 			xpatch(t.st[i].sites[q], t.st[i].addr);
 	j->used = (size_t)(b->p - j->code + 15) & ~(size_t)15;
 	__builtin___clear_cache((char *)start, (char *)b->p);
-	return start;
+	return j->xcode + (start - j->code); /* where it runs */
 }
 
 /* ---- the code cache ---- */
@@ -1438,7 +1442,7 @@ bool jit_wanted(void)
 static void emit_base(struct emu_jit *j)
 {
 	struct xbuf b = {j->code, j->code + 4096, false};
-	j->enter = (void (*)(struct emu_cpu *, uint64_t *, const uint8_t *))(void *)b.p;
+	j->enter = (void (*)(struct emu_cpu *, uint64_t *, const uint8_t *))(void *)j->xcode;
 	xpush(&b, RBX);
 	xpush(&b, RBP);
 	xpush(&b, R12);
@@ -1482,15 +1486,40 @@ static struct emu_jit *jit_create(struct emu_cpu *c)
 	if (!j)
 		return NULL;
 	j->tbs = calloc(JIT_TB_MAX, sizeof *j->tbs);
-	void *m = mmap(NULL, JIT_CODE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (!j->tbs || m == MAP_FAILED) {
-		free(j->tbs);
+	if (!j->tbs) {
 		free(j);
 		return NULL;
 	}
-	j->code = m;
+	/*
+	 * W^X through two views of one memory file: written only through a read-write mapping, run only through a
+	 * read+execute one, so no page is ever writable and executable and no mprotect (VMA split, TLB shootdown to the
+	 * VMM's other threads) is needed per translation. Without memfd: one mapping flipped with mprotect.
+	 */
+	int fd = memfd_create("hvx-emu-jit", MFD_CLOEXEC);
+	if (fd >= 0 && ftruncate(fd, JIT_CODE_SIZE) == 0) {
+		void *w = mmap(NULL, JIT_CODE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		void *x = w == MAP_FAILED ? MAP_FAILED : mmap(NULL, JIT_CODE_SIZE, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0);
+		if (x != MAP_FAILED) {
+			j->code = w;
+			j->xcode = x;
+			j->dual = true;
+		} else if (w != MAP_FAILED) {
+			munmap(w, JIT_CODE_SIZE);
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	if (!j->dual) {
+		void *m = mmap(NULL, JIT_CODE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (m == MAP_FAILED) {
+			free(j->tbs);
+			free(j);
+			return NULL;
+		}
+		j->code = j->xcode = m;
+	}
 	emit_base(j);
-	if (mprotect(j->code, JIT_CODE_SIZE, PROT_READ | PROT_EXEC)) {
+	if (!j->dual && mprotect(j->code, JIT_CODE_SIZE, PROT_READ | PROT_EXEC)) {
 		munmap(j->code, JIT_CODE_SIZE);
 		free(j->tbs);
 		free(j);
@@ -1506,6 +1535,8 @@ void jit_destroy(struct emu_cpu *c)
 	if (!j)
 		return;
 	munmap(j->code, JIT_CODE_SIZE);
+	if (j->dual)
+		munmap(j->xcode, JIT_CODE_SIZE);
 	free(j->tbs);
 	free(j);
 	c->jit = NULL;
@@ -1549,7 +1580,7 @@ static struct jit_tb *tb_get(struct emu_cpu *c, struct emu_jit *j, const struct 
 	tb->code = translate(c, j, in, n, tb);
 	if (tb->code) {
 		atomic_fetch_add_explicit(&jit_stat_translated, 1, memory_order_relaxed);
-		perf_map(tb->code, (size_t)(j->code + j->used - tb->code), c->s->rip);
+		perf_map(tb->code, (size_t)(j->xcode + j->used - tb->code), c->s->rip);
 	}
 	/* W^X: those pages are executable and read-only again before anything runs */
 	if (j->wlen && mprotect(j->code + j->wlo, j->wlen, PROT_READ | PROT_EXEC))
