@@ -488,6 +488,33 @@ static void test_jit_kick_ends_loop(void **state)
 	eg_destroy(&g);
 }
 
+/* Code caches of destroyed vCPUs are reused by the next VM: a new program at the same guest address must run as
+ * itself, never as the previous VM's translation. Six VMs in turn (more than the pool keeps), each summing a
+ * different constant in a translated loop. */
+static void test_jit_cache_reused_across_vms(void **state)
+{
+	(void)state;
+	need_jit();
+	setenv("HVX_EMU_JIT", "1", 1);
+	for (uint32_t k = 1; k <= 6; k++) {
+		struct eg g;
+		eg_create(&g);
+		eg_long64(&g, EG_CODE);
+		/* mov ecx, 1000; xor eax, eax; L: add eax, k; add ebx, eax; dec ecx; jnz L; hlt */
+		uint8_t prog[] = {0xb9, 0xe8, 0x03, 0x00, 0x00, 0x31, 0xc0, 0x05, 0, 0, 0, 0, 0x01, 0xc3,
+				  0xff, 0xc9, 0x75, 0xf5, 0xf4};
+		memcpy(prog + 8, &k, 4);
+		eg_load(&g, EG_CODE, prog, sizeof prog);
+		eg_setreg(&g, HV_X86_RBX, 0);
+		unsigned long long t0 = jit_stat_translated;
+		assert_int_equal(run_bounded(&g), VMX_REASON_HLT);
+		assert_true(jit_stat_translated > t0); /* the loop ran translated */
+		assert_int_equal(eg_reg(&g, HV_X86_RAX), 1000ull * k);
+		assert_int_equal(eg_reg(&g, HV_X86_RBX), 500500ull * k);
+		eg_destroy(&g);
+	}
+}
+
 /* A translated loop (one block that branches to itself) that rewrites the immediate of its own first instruction
  * every iteration: each iteration must see the value the previous one stored. */
 static void test_jit_self_modifying_loop(void **state)
@@ -560,6 +587,7 @@ int main(void)
 		EG_TEST(test_jit_kick_ends_loop),
 		EG_TEST(test_jit_self_modifying_loop),
 		EG_TEST(test_jit_page_crossing_insns),
+		EG_TEST(test_jit_cache_reused_across_vms),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,6 +12,7 @@ _Atomic unsigned long long jit_stat_translated, jit_stat_entered;
 
 #if defined(__x86_64__) && defined(__linux__)
 #include <cpuid.h>
+#include <pthread.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -1435,7 +1436,14 @@ bool jit_wanted(void)
 	const char *e = getenv("HVX_EMU_JIT");
 	if (e && e[0] == '0')
 		return false;
-	return host_ok();
+	/* CPUID once per process: in a virtual machine each CPUID is a VM exit (it cost 16 us per vCPU creation) */
+	static _Atomic int host = -1;
+	int h = atomic_load_explicit(&host, memory_order_relaxed);
+	if (h < 0) {
+		h = host_ok() ? 1 : 0;
+		atomic_store_explicit(&host, h, memory_order_relaxed);
+	}
+	return h;
 }
 
 /* The fixed entry and exit code at the start of the cache. */
@@ -1480,16 +1488,33 @@ static void jit_flush(struct emu_cpu *c, struct emu_jit *j)
 	c->jit_slot = NULL;
 }
 
+/* Code caches of destroyed vCPUs kept for the next ones (creating one is a memfd, two 8-MiB mappings and a page of
+ * entry code: about 30 us, most of a short VM's lifecycle). Their old translations are unreachable once flushed. */
+#define JIT_POOL 4
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct emu_jit *pool[JIT_POOL];
+static unsigned pool_n;
+
 static struct emu_jit *jit_create(struct emu_cpu *c)
 {
-	struct emu_jit *j = calloc(1, sizeof *j);
+	pthread_mutex_lock(&pool_lock);
+	struct emu_jit *j = pool_n ? pool[--pool_n] : NULL;
+	pthread_mutex_unlock(&pool_lock);
+	if (j) {
+		jit_flush(c, j);
+		return j;
+	}
+	j = calloc(1, sizeof *j);
 	if (!j)
 		return NULL;
-	j->tbs = calloc(JIT_TB_MAX, sizeof *j->tbs);
-	if (!j->tbs) {
+	/* Mapped, not calloc'ed: zero pages on demand. After the first free of a block this size glibc serves the next
+	 * calloc from the heap and clears all 2 MiB (it was a quarter of a VM lifecycle). */
+	void *tbs = mmap(NULL, JIT_TB_MAX * sizeof *j->tbs, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (tbs == MAP_FAILED) {
 		free(j);
 		return NULL;
 	}
+	j->tbs = tbs;
 	/*
 	 * W^X through two views of one memory file: written only through a read-write mapping, run only through a
 	 * read+execute one, so no page is ever writable and executable and no mprotect (VMA split, TLB shootdown to the
@@ -1512,7 +1537,7 @@ static struct emu_jit *jit_create(struct emu_cpu *c)
 	if (!j->dual) {
 		void *m = mmap(NULL, JIT_CODE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (m == MAP_FAILED) {
-			free(j->tbs);
+			munmap(j->tbs, JIT_TB_MAX * sizeof *j->tbs);
 			free(j);
 			return NULL;
 		}
@@ -1521,7 +1546,7 @@ static struct emu_jit *jit_create(struct emu_cpu *c)
 	emit_base(j);
 	if (!j->dual && mprotect(j->code, JIT_CODE_SIZE, PROT_READ | PROT_EXEC)) {
 		munmap(j->code, JIT_CODE_SIZE);
-		free(j->tbs);
+		munmap(j->tbs, JIT_TB_MAX * sizeof *j->tbs);
 		free(j);
 		return NULL;
 	}
@@ -1534,13 +1559,20 @@ void jit_destroy(struct emu_cpu *c)
 	struct emu_jit *j = c->jit;
 	if (!j)
 		return;
+	c->jit = NULL;
+	c->jit_slot = NULL;
+	pthread_mutex_lock(&pool_lock);
+	bool kept = pool_n < JIT_POOL;
+	if (kept)
+		pool[pool_n++] = j;
+	pthread_mutex_unlock(&pool_lock);
+	if (kept)
+		return;
 	munmap(j->code, JIT_CODE_SIZE);
 	if (j->dual)
 		munmap(j->xcode, JIT_CODE_SIZE);
-	free(j->tbs);
+	munmap(j->tbs, JIT_TB_MAX * sizeof *j->tbs);
 	free(j);
-	c->jit = NULL;
-	c->jit_slot = NULL;
 }
 
 /* HVX_EMU_JIT_PERFMAP=1: name each translation "guest_<rip>" in /tmp/perf-<pid>.map for perf. */
