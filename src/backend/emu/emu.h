@@ -12,6 +12,15 @@
 #include "core/vcpu.h"
 #include "core/vm.h"
 
+/* AddressSanitizer build? (EMU_SETJMP below) */
+#if defined(__SANITIZE_ADDRESS__)
+#define EMU_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define EMU_ASAN 1
+#endif
+#endif
+
 /* ---- modes ---- */
 enum emu_mode { EM_REAL, EM_V86, EM_PROT16, EM_PROT32, EM_COMPAT16, EM_COMPAT32, EM_LONG64 };
 enum emu_seg { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG_TR, SEG_NONE = 15 };
@@ -200,7 +209,12 @@ struct emu_cpu {
 	uint32_t run_epoch;
 
 	/* execution */
+#if defined(__x86_64__) && !defined(EMU_ASAN)
+	void *jb[5];      /* __builtin_setjmp buffer (EMU_SETJMP) */
+#else
 	jmp_buf jb;
+#endif
+	int jmp_code;
 	uint64_t next_rip;
 	const struct emu_insn *cur;
 	bool stop;        /* end the current block after this instruction */
@@ -304,6 +318,21 @@ static inline bool pml_on(const struct emu_cpu *c) { return c->proc2 & CPU_BASED
 
 /* longjmp codes */
 enum { JMP_FAULT = 1, JMP_EXIT = 2, JMP_EVENT = 3 /* HLT ended by a delivered event */ };
+
+/*
+ * The run loop's non-local exit (every VM exit and guest fault leaves the handlers through it). On x86-64 without
+ * AddressSanitizer it is the compiler's __builtin_setjmp/__builtin_longjmp (frame, stack and resume address only; the
+ * function holding the receiver treats every register as clobbered there), which skips glibc's signal-mask-free but
+ * still costly register mangling and cleanup-handler unwinding; the code travels in c->jmp_code. Elsewhere, and under
+ * ASan (whose longjmp interceptor unpoisons the abandoned stack), setjmp/longjmp.
+ */
+#if defined(__x86_64__) && !defined(EMU_ASAN)
+#define EMU_SETJMP(c) (__builtin_setjmp((c)->jb) ? (c)->jmp_code : 0)
+#define EMU_LONGJMP(c, code) ((c)->jmp_code = (code), __builtin_longjmp((c)->jb, 1))
+#else
+#define EMU_SETJMP(c) setjmp((c)->jb)
+#define EMU_LONGJMP(c, code) longjmp((c)->jb, (code))
+#endif
 
 /* ---- flags.c ---- */
 uint64_t emu_flags(struct emu_cpu *c);            /* materialize arithmetic flags into s->rflags, return rflags */

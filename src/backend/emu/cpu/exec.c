@@ -158,7 +158,7 @@ _Noreturn void emu_fault(struct emu_cpu *c, unsigned vec, bool has_err, uint32_t
 	c->exc.vec = (uint8_t)vec;
 	c->exc.has_err = has_err;
 	c->exc.err = err;
-	longjmp(c->jb, JMP_FAULT);
+	EMU_LONGJMP(c, JMP_FAULT);
 }
 
 _Noreturn void emu_ud(struct emu_cpu *c)
@@ -244,7 +244,7 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 	c->shadow_kind = (uint8_t)(ii & 3);
 
 	apicv_entry(c);
-	int code = setjmp(c->jb);
+	int code = EMU_SETJMP(c);
 	if (code == JMP_EXIT)
 		goto out;
 	c->step_tf = false;

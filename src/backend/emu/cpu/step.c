@@ -81,7 +81,7 @@ static bool runnable(const struct emu_insn *in)
 static _Noreturn void phys_fail(struct emu_cpu *c, int err)
 {
 	c->phys->err = err;
-	longjmp(c->jb, JMP_EXIT);
+	EMU_LONGJMP(c, JMP_EXIT);
 }
 
 static unsigned piece(unsigned n)
@@ -327,7 +327,7 @@ static enum emu_step_result step_run(struct step_cpu *sc, const uint8_t *bytes, 
 				     struct emu_step_info *info)
 {
 	struct emu_cpu *c = &sc->c;
-	int code = setjmp(c->jb);
+	int code = EMU_SETJMP(c);
 	if (code)
 		return ended(sc, code, info);
 	enum emu_step_result r = fetch_decode(sc, bytes, n);
@@ -397,7 +397,7 @@ enum emu_step_result emu_step(struct emu_step_state *st, const uint8_t *bytes, u
 static enum emu_step_result translate_run(struct step_cpu *sc, uint64_t la, uint64_t *gpa)
 {
 	struct emu_cpu *c = &sc->c;
-	int code = setjmp(c->jb);
+	int code = EMU_SETJMP(c);
 	if (code) {
 		struct emu_step_info info;
 		return ended(sc, code, &info);

@@ -105,7 +105,7 @@ static _Noreturn void finish(struct emu_cpu *c)
 		uint64_t left = c->timer_expiry > now ? c->timer_expiry - now : 0;
 		v[HVX_SLOT_GUEST_VMX_TIMER_VALUE] = left > 0xffffffffull ? 0xffffffffull : left;
 	}
-	longjmp(c->jb, JMP_EXIT);
+	EMU_LONGJMP(c, JMP_EXIT);
 }
 
 static uint64_t trunc_la(struct emu_cpu *c, uint64_t la)
@@ -688,7 +688,7 @@ _Noreturn void vmx_halt(struct emu_cpu *c)
 	/* With RFLAGS.TF = 1 the single-step trap wakes the HLT state at once (a pending debug exception ends HLT), so
 	 * the vCPU stays active: the #DB is delivered (or exits) with RIP after the HLT. */
 	if (c->pend_dbg && vmx_debug_trap(c))
-		longjmp(c->jb, JMP_EVENT);
+		EMU_LONGJMP(c, JMP_EVENT);
 	c->v[HVX_SLOT_GUEST_ACTIVITY_STATE] = 1;
 	c->shadow = 0; /* STI / MOV-SS blocking ends with the HLT */
 	if (c->deadline_ns != ~0ull)
@@ -699,10 +699,10 @@ _Noreturn void vmx_halt(struct emu_cpu *c)
 		vmx_exit_event(c, VMX_REASON_IRQ_WND); /* the window wakes HLT */
 	if (apicv_virq_ready(c)) {
 		apicv_deliver(c); /* a pending virtual interrupt wakes HLT */
-		longjmp(c->jb, JMP_EVENT);
+		EMU_LONGJMP(c, JMP_EVENT);
 	}
 	halt_wait(c);
-	longjmp(c->jb, JMP_EVENT); /* a raised event was delivered: run on from its handler */
+	EMU_LONGJMP(c, JMP_EVENT); /* a raised event was delivered: run on from its handler */
 }
 
 static bool nmi_blocked(struct emu_cpu *c)
