@@ -500,6 +500,8 @@ _Noreturn void vmx_exit_exception(struct emu_cpu *c, unsigned vec, unsigned type
 _Noreturn void vmx_exit_ept(struct emu_cpu *c, uint64_t gpa, uint64_t la, bool la_valid, bool final, unsigned acc,
 			     uint32_t perms, bool misconfig);
 _Noreturn void vmx_triple_fault(struct emu_cpu *c);
+void vmx_exit_idt_vectoring(struct emu_cpu *c, struct hvx_exit *e); /* the event being delivered, into the record */
+uint64_t vmx_access_exit_rflags(struct emu_cpu *c, bool idt);      /* RFLAGS (RF rule) of a memory-access exit */
 /* Fault-like exit of a guest-physical access other than an EPT violation (PML full, SPP): IDT vectoring, RF as 48. */
 _Noreturn void vmx_exit_access(struct emu_cpu *c, unsigned reason, uint64_t qual, uint64_t gpa, uint64_t la);
 uint32_t vmx_mem_info(struct emu_cpu *c, const struct emu_insn *in);  /* addressing part of instruction info */

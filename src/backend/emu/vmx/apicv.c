@@ -76,18 +76,12 @@ static _Noreturn void access_exit(struct emu_cpu *c, unsigned type, unsigned off
 	if (idt) {
 		emu_delivery_restore(c);
 		type = type == AT_GPA_INSN ? AT_GPA_EVENT : AT_LIN_EVENT;
-		e->idt_info = c->vect.vec | ((uint32_t)c->vect.type << 8) | ((uint32_t)c->vect.has_err << 11) | (1u << 31);
-		e->idt_error = c->vect.has_err ? c->vect.err : 0;
-		if (c->vect.type == EV_SWINT || c->vect.type == EV_SWEXC || c->vect.type == EV_PRIVSW)
-			e->instr_len = c->vect.len; /* spec 2.5: APIC access during delivery of a software event */
+		vmx_exit_idt_vectoring(c, e); /* spec 2.5: with the length of a software event */
 	}
 	e->reason = VMX_REASON_APIC_ACCESS;
 	/* Bits 11:0 are undefined for guest-physical accesses: hvx writes 0 there. */
 	e->qualification = ((uint64_t)type << 12) | (type >= AT_GPA_EVENT ? 0 : (off & 0xfff));
-	uint64_t f = emu_flags(c);
-	if (!idt || (c->vect.type == EV_HWEXC && c->vect.vec != EXC_DB))
-		f |= FL_RF; /* spec 2.7: as in the image the interrupted delivery would push, else 1 */
-	c->s->rflags = f;
+	c->s->rflags = vmx_access_exit_rflags(c, idt);
 	c->apicv_pend = false;
 	vmx_exit_finish(c);
 }

@@ -124,10 +124,7 @@ _Noreturn void vmx_exit_insn(struct emu_cpu *c, unsigned reason, uint64_t qual, 
 	if (idt) {
 		/* A task-gate exit during delivery: IDT-vectoring names the event. */
 		emu_delivery_restore(c);
-		e->idt_info = c->vect.vec | ((uint32_t)c->vect.type << 8) | ((uint32_t)c->vect.has_err << 11) | (1u << 31);
-		e->idt_error = c->vect.has_err ? c->vect.err : 0;
-		bool soft = c->vect.type == EV_SWINT || c->vect.type == EV_SWEXC || c->vect.type == EV_PRIVSW;
-		e->instr_len = soft ? c->vect.len : 0;
+		vmx_exit_idt_vectoring(c, e);
 	} else {
 		e->instr_len = c->cur ? c->cur->len : 0;
 		c->s->rflags = emu_flags(c) & ~FL_RF;
@@ -175,10 +172,7 @@ _Noreturn void vmx_exit_exception(struct emu_cpu *c, unsigned vec, unsigned type
 	if (soft)
 		e->instr_len = ilen;
 	if (c->vect.valid) {
-		e->idt_info = c->vect.vec | ((uint32_t)c->vect.type << 8) | ((uint32_t)c->vect.has_err << 11) | (1u << 31);
-		e->idt_error = c->vect.has_err ? c->vect.err : 0;
-		if (c->vect.type == EV_SWINT || c->vect.type == EV_SWEXC || c->vect.type == EV_PRIVSW)
-			e->instr_len = c->vect.len;
+		vmx_exit_idt_vectoring(c, e);
 	}
 	/* RF as in the image delivery would push: set for faults other than #DB. */
 	uint64_t f = emu_flags(c);
@@ -186,6 +180,26 @@ _Noreturn void vmx_exit_exception(struct emu_cpu *c, unsigned vec, unsigned type
 		f |= FL_RF;
 	c->s->rflags = f;
 	finish(c);
+}
+
+/* The event being delivered as the exit's IDT-vectoring information and error code, with the instruction length of a
+ * software interrupt or exception (the record was cleared: 0 otherwise). */
+void vmx_exit_idt_vectoring(struct emu_cpu *c, struct hvx_exit *e)
+{
+	e->idt_info = c->vect.vec | ((uint32_t)c->vect.type << 8) | ((uint32_t)c->vect.has_err << 11) | (1u << 31);
+	e->idt_error = c->vect.has_err ? c->vect.err : 0;
+	if (c->vect.type == EV_SWINT || c->vect.type == EV_SWEXC || c->vect.type == EV_PRIVSW)
+		e->instr_len = c->vect.len;
+}
+
+/* RFLAGS saved by an exit a memory access causes (EPT violation/misconfiguration, APIC access): RF as in the image
+ * the interrupted delivery would push (set for faults other than #DB), else 1 (spec 2.7). */
+uint64_t vmx_access_exit_rflags(struct emu_cpu *c, bool idt)
+{
+	uint64_t f = emu_flags(c);
+	if (!idt || (c->vect.type == EV_HWEXC && c->vect.vec != EXC_DB))
+		f |= FL_RF;
+	return f;
 }
 
 _Noreturn void vmx_exit_ept(struct emu_cpu *c, uint64_t gpa, uint64_t la, bool la_valid, bool final, unsigned acc,
@@ -196,10 +210,7 @@ _Noreturn void vmx_exit_ept(struct emu_cpu *c, uint64_t gpa, uint64_t la, bool l
 	bool idt = c->vect.valid;
 	if (idt) {
 		emu_delivery_restore(c);
-		e->idt_info = c->vect.vec | ((uint32_t)c->vect.type << 8) | ((uint32_t)c->vect.has_err << 11) | (1u << 31);
-		e->idt_error = c->vect.has_err ? c->vect.err : 0;
-		if (c->vect.type == EV_SWINT || c->vect.type == EV_SWEXC || c->vect.type == EV_PRIVSW)
-			e->instr_len = c->vect.len;
+		vmx_exit_idt_vectoring(c, e);
 	}
 	e->guest_physical = gpa;
 	if (misconfig) {
@@ -232,10 +243,7 @@ _Noreturn void vmx_exit_ept(struct emu_cpu *c, uint64_t gpa, uint64_t la, bool l
 		}
 		e->qualification = q;
 	}
-	uint64_t f = emu_flags(c);
-	if (!idt || (c->vect.type == EV_HWEXC && c->vect.vec != EXC_DB))
-		f |= FL_RF; /* as in the image the interrupted delivery would push (faults), else 1 */
-	c->s->rflags = f;
+	c->s->rflags = vmx_access_exit_rflags(c, idt);
 	finish(c);
 }
 
@@ -246,19 +254,13 @@ _Noreturn void vmx_exit_access(struct emu_cpu *c, unsigned reason, uint64_t qual
 	bool idt = c->vect.valid;
 	if (idt) {
 		emu_delivery_restore(c);
-		e->idt_info = c->vect.vec | ((uint32_t)c->vect.type << 8) | ((uint32_t)c->vect.has_err << 11) | (1u << 31);
-		e->idt_error = c->vect.has_err ? c->vect.err : 0;
-		if (c->vect.type == EV_SWINT || c->vect.type == EV_SWEXC || c->vect.type == EV_PRIVSW)
-			e->instr_len = c->vect.len;
+		vmx_exit_idt_vectoring(c, e);
 	}
 	e->reason = reason;
 	e->qualification = qual | ((c->iret_nmi_unblocked && !idt) ? 1u << 12 : 0); /* NMI unblocking due to IRET */
 	e->guest_physical = gpa;
 	e->guest_linear = trunc_la(c, la);
-	uint64_t f = emu_flags(c);
-	if (!idt || (c->vect.type == EV_HWEXC && c->vect.vec != EXC_DB))
-		f |= FL_RF;
-	c->s->rflags = f;
+	c->s->rflags = vmx_access_exit_rflags(c, idt);
 	finish(c);
 }
 
