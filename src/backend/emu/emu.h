@@ -12,13 +12,16 @@
 #include "core/vcpu.h"
 #include "core/vm.h"
 
-/* AddressSanitizer build? (EMU_SETJMP below) */
+/* The compiler's setjmp/longjmp for the run loop (EMU_SETJMP below): x86-64, not under AddressSanitizer. */
 #if defined(__SANITIZE_ADDRESS__)
 #define EMU_ASAN 1
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer)
 #define EMU_ASAN 1
 #endif
+#endif
+#if defined(__x86_64__) && !defined(EMU_ASAN)
+#define EMU_BUILTIN_SJLJ 1
 #endif
 
 /* ---- modes ---- */
@@ -209,7 +212,7 @@ struct emu_cpu {
 	uint32_t run_epoch;
 
 	/* execution */
-#if defined(__x86_64__) && !defined(EMU_ASAN)
+#ifdef EMU_BUILTIN_SJLJ
 	void *jb[5];      /* __builtin_setjmp buffer (EMU_SETJMP) */
 #else
 	jmp_buf jb;
@@ -326,7 +329,7 @@ enum { JMP_FAULT = 1, JMP_EXIT = 2, JMP_EVENT = 3 /* HLT ended by a delivered ev
  * still costly register mangling and cleanup-handler unwinding; the code travels in c->jmp_code. Elsewhere, and under
  * ASan (whose longjmp interceptor unpoisons the abandoned stack), setjmp/longjmp.
  */
-#if defined(__x86_64__) && !defined(EMU_ASAN)
+#ifdef EMU_BUILTIN_SJLJ
 #define EMU_SETJMP(c) (__builtin_setjmp((c)->jb) ? (c)->jmp_code : 0)
 #define EMU_LONGJMP(c, code) ((c)->jmp_code = (code), __builtin_longjmp((c)->jb, 1))
 #else

@@ -72,6 +72,9 @@ static bool kvm_available(const char **why)
 
 /* Why each reason the kvm backend does not produce is missing (docs/exit-matrix.md, hvx_backend_reason_note). */
 #define KERNEL(what) "KVM " what " in the kernel and never reports it to user space"
+#define VMX_INSN KERNEL("handles VMX instructions (nested VMX or #UD)")
+#define NO_APICV                                                                                                 \
+	"TPR shadowing and APIC virtualization exist only with KVM's in-kernel local APIC, which hvx does not use"
 static const char *const kvm_reason_notes[128] = {
 	[VMX_REASON_EXC_NMI] = "KVM delivers exceptions and NMIs to the guest itself; the exception bitmap is not honoured "
 			       "(guest-debug #DB/#BP interception works only on hardware KVM and is not advertised)",
@@ -91,15 +94,15 @@ static const char *const kvm_reason_notes[128] = {
 	[VMX_REASON_RDTSC] = KERNEL("handles RDTSC (or the guest executes it natively)"),
 	[VMX_REASON_RSM] = KERNEL("emulates RSM"),
 	[VMX_REASON_VMCALL] = KERNEL("handles VMCALL as its own hypercall") " (on a PVM host VMCALL hangs KVM_RUN)",
-	[VMX_REASON_VMCLEAR] = KERNEL("handles VMX instructions (nested VMX or #UD)"),
-	[VMX_REASON_VMLAUNCH] = KERNEL("handles VMX instructions (nested VMX or #UD)"),
-	[VMX_REASON_VMPTRLD] = KERNEL("handles VMX instructions (nested VMX or #UD)"),
-	[VMX_REASON_VMPTRST] = KERNEL("handles VMX instructions (nested VMX or #UD)"),
-	[VMX_REASON_VMREAD] = KERNEL("handles VMX instructions (nested VMX or #UD)"),
-	[VMX_REASON_VMRESUME] = KERNEL("handles VMX instructions (nested VMX or #UD)"),
-	[VMX_REASON_VMWRITE] = KERNEL("handles VMX instructions (nested VMX or #UD)"),
-	[VMX_REASON_VMOFF] = KERNEL("handles VMX instructions (nested VMX or #UD)"),
-	[VMX_REASON_VMON] = KERNEL("handles VMX instructions (nested VMX or #UD)"),
+	[VMX_REASON_VMCLEAR] = VMX_INSN,
+	[VMX_REASON_VMLAUNCH] = VMX_INSN,
+	[VMX_REASON_VMPTRLD] = VMX_INSN,
+	[VMX_REASON_VMPTRST] = VMX_INSN,
+	[VMX_REASON_VMREAD] = VMX_INSN,
+	[VMX_REASON_VMRESUME] = VMX_INSN,
+	[VMX_REASON_VMWRITE] = VMX_INSN,
+	[VMX_REASON_VMOFF] = VMX_INSN,
+	[VMX_REASON_VMON] = VMX_INSN,
 	[VMX_REASON_MOV_CR] = KERNEL("handles control-register accesses"),
 	[VMX_REASON_MOV_DR] = KERNEL("handles debug-register accesses"),
 	[VMX_REASON_VMENTRY_MSR] = "KVM has no VM-entry MSR-load list for user space",
@@ -107,21 +110,17 @@ static const char *const kvm_reason_notes[128] = {
 	[VMX_REASON_MONITOR] = KERNEL("handles MONITOR"),
 	[VMX_REASON_PAUSE] = KERNEL("handles PAUSE (pause-loop exiting is its own scheduling hint)"),
 	[VMX_REASON_VMENTRY_MC] = "machine checks during VM entry are handled by the host kernel",
-	[VMX_REASON_TPR_THRESHOLD] = "TPR shadowing and APIC virtualization exist only with KVM's in-kernel local APIC, "
-				     "which hvx does not use",
-	[VMX_REASON_APIC_ACCESS] = "TPR shadowing and APIC virtualization exist only with KVM's in-kernel local APIC, "
-				   "which hvx does not use",
-	[VMX_REASON_VIRTUALIZED_EOI] = "TPR shadowing and APIC virtualization exist only with KVM's in-kernel local APIC, "
-				       "which hvx does not use",
-	[VMX_REASON_APIC_WRITE] = "TPR shadowing and APIC virtualization exist only with KVM's in-kernel local APIC, "
-				  "which hvx does not use",
+	[VMX_REASON_TPR_THRESHOLD] = NO_APICV,
+	[VMX_REASON_APIC_ACCESS] = NO_APICV,
+	[VMX_REASON_VIRTUALIZED_EOI] = NO_APICV,
+	[VMX_REASON_APIC_WRITE] = NO_APICV,
 	[VMX_REASON_GDTR_IDTR] = KERNEL("handles descriptor-table instructions"),
 	[VMX_REASON_LDTR_TR] = KERNEL("handles descriptor-table instructions"),
 	[VMX_REASON_EPT_MISCONFIG] = "KVM uses EPT misconfigurations for its own MMIO caching and reports them as "
 				     "KVM_EXIT_MMIO, which becomes an EPT violation (48)",
-	[VMX_REASON_EPT_INVEPT] = KERNEL("handles VMX instructions (nested VMX or #UD)"),
+	[VMX_REASON_EPT_INVEPT] = VMX_INSN,
 	[VMX_REASON_RDTSCP] = KERNEL("handles RDTSCP (or the guest executes it natively)"),
-	[VMX_REASON_INVVPID] = KERNEL("handles VMX instructions (nested VMX or #UD)"),
+	[VMX_REASON_INVVPID] = VMX_INSN,
 	[VMX_REASON_WBINVD] = KERNEL("handles WBINVD"),
 	[VMX_REASON_XSETBV] = KERNEL("handles XSETBV"),
 	[VMX_REASON_RDRAND] = KERNEL("handles RDRAND (or the guest executes it natively)"),
