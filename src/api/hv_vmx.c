@@ -21,36 +21,59 @@ hv_return_t hvx_vmcs_check_value(uint32_t encoding, uint64_t value)
 	}
 }
 
+/* The error of a VMCS access that is refused before the field is looked at: no VM, or the calling thread does not own
+ * vCPU id. Out of line, so that the accessors below keep their fast path free of calls. */
+static __attribute__((noinline, cold)) hv_return_t vmcs_access_refused(void)
+{
+	return hvx_the_vm ? HV_BAD_ARGUMENT : HV_NO_DEVICE;
+}
+
+/* The accessors' path when the field's group is still held by the backend (backends that cache state): bring it back,
+ * then access again. A tail call, so that the fast path keeps nothing live across a call. */
+static __attribute__((noinline)) hv_return_t vmcs_fetch_then_read(struct hvx_vcpu *vcpu, uint32_t groups, uint32_t field,
+								  uint64_t *value)
+{
+	hvx_vcpu_fresh(vcpu, groups);
+	return hv_vmx_vcpu_read_vmcs(vcpu->id, field, value);
+}
+
+static __attribute__((noinline)) hv_return_t vmcs_fetch_then_write(struct hvx_vcpu *vcpu, uint32_t groups,
+								   uint32_t field, uint64_t value)
+{
+	hvx_vcpu_fresh(vcpu, groups);
+	return hv_vmx_vcpu_write_vmcs(vcpu->id, field, value);
+}
+
 HVX_EXPORT hv_return_t hv_vmx_vcpu_read_vmcs(hv_vcpuid_t id, uint32_t field, uint64_t *value)
 {
-	struct hvx_vcpu *vcpu;
-	hv_return_t ret = hvx_owned_vcpu(id, &vcpu);
-	if (ret != HV_SUCCESS)
-		return ret;
+	struct hvx_vcpu *vcpu = hvx_current_vcpu();
+	if (__builtin_expect(!vcpu || vcpu->id != id, 0))
+		return vmcs_access_refused();
 	const struct hvx_vmcs_field *f = hvx_vmcs_field_find(field);
 	if (!f || f->access == HVX_ACCESS_NONE || !value)
 		return HV_BAD_ARGUMENT;
-	hvx_vcpu_fresh(vcpu, f->group);
+	if (__builtin_expect(vcpu->stale & f->group, 0))
+		return vmcs_fetch_then_read(vcpu, f->group, field, value);
 	uint64_t v = *hvx_state_slot(&vcpu->state, f->offset);
-	*value = (field & 1) ? v >> 32 : v & hvx_vmcs_width_mask(field);
+	*value = ((field & 1) ? v >> 32 : v) & hvx_vmcs_width_mask(field);
 	return HV_SUCCESS;
 }
 
 HVX_EXPORT hv_return_t hv_vmx_vcpu_write_vmcs(hv_vcpuid_t id, uint32_t field, uint64_t value)
 {
-	struct hvx_vcpu *vcpu;
-	hv_return_t ret = hvx_owned_vcpu(id, &vcpu);
-	if (ret != HV_SUCCESS)
-		return ret;
+	struct hvx_vcpu *vcpu = hvx_current_vcpu();
+	if (__builtin_expect(!vcpu || vcpu->id != id, 0))
+		return vmcs_access_refused();
 	const struct hvx_vmcs_field *f = hvx_vmcs_field_find(field);
 	if (!f || f->access == HVX_ACCESS_NONE || f->access == HVX_ACCESS_RO)
 		return HV_BAD_ARGUMENT;
-	hvx_vcpu_fresh(vcpu, f->group);
+	if (__builtin_expect(vcpu->stale & f->group, 0))
+		return vmcs_fetch_then_write(vcpu, f->group, field, value);
 	uint64_t *slot = hvx_state_slot(&vcpu->state, f->offset);
 	/* A high-half encoding writes bits 63:32; narrower fields keep only their width (as VMWRITE does). */
 	uint64_t full = (field & 1) ? (*slot & 0xffffffffull) | (value << 32) : value & hvx_vmcs_width_mask(field);
 	if (f->access == HVX_ACCESS_CONDITIONAL) {
-		ret = hvx_vmcs_check_value(f->encoding, full);
+		hv_return_t ret = hvx_vmcs_check_value(f->encoding, full);
 		if (ret != HV_SUCCESS)
 			return ret;
 	}

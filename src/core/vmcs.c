@@ -1,5 +1,4 @@
 /* vmcs.c: the VMCS field table built from vmcs_fields.def, and lookup of a field by encoding. */
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -21,23 +20,18 @@ const struct hvx_vmcs_field hvx_vmcs_fields[] = {
 
 const size_t hvx_vmcs_field_count = sizeof hvx_vmcs_fields / sizeof hvx_vmcs_fields[0];
 
-/* The lookup table of hvx_vmcs_field_find (vmcs.h). */
-uint8_t hvx_vmcs_slot_by_key[512];
-_Atomic bool hvx_vmcs_slots_built;
+/* The lookup table of hvx_vmcs_field_find (vmcs.h), built by the compiler: two fields with the same key would be an
+ * overriding initializer, an error under -Werror. */
+enum {
+#define HVX_VMCS_FIELD(name, enc, access, group) HVX_FIELD_INDEX_##name,
+#include "vmcs_fields.def"
+#undef HVX_VMCS_FIELD
+	HVX_FIELD_INDEX_COUNT
+};
+_Static_assert(HVX_FIELD_INDEX_COUNT < 256, "table indexes + 1 must fit the uint8_t lookup entries");
 
-/* Built at library load, so lookups on the run path need no once-guard. */
-__attribute__((constructor)) void hvx_vmcs_build_slots(void)
-{
-	for (size_t i = 0; i < hvx_vmcs_field_count; i++)
-		hvx_vmcs_slot_by_key[hvx_vmcs_key_of(hvx_vmcs_fields[i].encoding)] = (uint8_t)(i + 1);
-	atomic_store_explicit(&hvx_vmcs_slots_built, true, memory_order_release);
-}
-
-uint64_t hvx_vmcs_width_mask(uint32_t enc)
-{
-	switch (hvx_vmcs_width_of(enc)) {
-	case HVX_VMCS_W16: return 0xffffull;
-	case HVX_VMCS_W32: return 0xffffffffull;
-	default: return (enc & 1) ? 0xffffffffull : ~0ull;
-	}
-}
+const uint8_t hvx_vmcs_slot_by_key[512] = {
+#define HVX_VMCS_FIELD(name, enc, access, group) [HVX_VMCS_KEY(enc)] = HVX_FIELD_INDEX_##name + 1,
+#include "vmcs_fields.def"
+#undef HVX_VMCS_FIELD
+};

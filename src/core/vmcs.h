@@ -65,16 +65,14 @@ static inline unsigned hvx_vmcs_type_of(uint32_t enc) { return (enc >> 10) & 3; 
 
 /*
  * Encodings are width(14:13) type(11:10) index(9:1) high(0); every index used is below 32, so (width, type, index)
- * packs into 9 bits. hvx_vmcs_slot_by_key[key] = table index + 1 (0 = no such field), built at library load.
+ * packs into 9 bits. hvx_vmcs_slot_by_key[key] = table index + 1 (0 = no such field), a constant table.
  */
-extern uint8_t hvx_vmcs_slot_by_key[512];
-extern _Atomic bool hvx_vmcs_slots_built;
-void hvx_vmcs_build_slots(void);
+#define HVX_VMCS_KEY(enc) (((((enc) >> 13) & 3u) << 7) | ((((enc) >> 10) & 3u) << 5) | (((enc) >> 1) & 31u))
+extern const uint8_t hvx_vmcs_slot_by_key[512];
 static inline unsigned hvx_vmcs_key_of(uint32_t enc)
 {
-	return (hvx_vmcs_width_of(enc) << 7) | (hvx_vmcs_type_of(enc) << 5) | ((enc >> 1) & 31);
+	return HVX_VMCS_KEY(enc);
 }
-
 /* The field for an encoding (a high-half encoding of a 64-bit field yields that field), or NULL. Inline: it is on
  * every VMCS read and write. */
 static inline const struct hvx_vmcs_field *hvx_vmcs_field_find(uint32_t enc)
@@ -84,13 +82,18 @@ static inline const struct hvx_vmcs_field *hvx_vmcs_field_find(uint32_t enc)
 		return NULL;
 	if ((enc & 1) && hvx_vmcs_width_of(enc) != HVX_VMCS_W64)
 		return NULL;
-	if (!atomic_load_explicit(&hvx_vmcs_slots_built, memory_order_acquire))
-		hvx_vmcs_build_slots(); /* only a lookup from another constructor can come first; building twice is harmless */
 	unsigned idx = hvx_vmcs_slot_by_key[hvx_vmcs_key_of(enc)];
 	return idx ? &hvx_vmcs_fields[idx - 1] : NULL;
 }
 
-/* Mask of the bits a field of this encoding's width can hold. */
-uint64_t hvx_vmcs_width_mask(uint32_t encoding);
+/* Mask of the bits a field of this encoding's width can hold (a high-half encoding: 32 bits). Inline: it is on
+ * every VMCS read and write. */
+static inline uint64_t hvx_vmcs_width_mask(uint32_t enc)
+{
+	/* by (width << 1 | high): W16, -, W64, W64 high, W32, -, natural width, - */
+	static const uint64_t masks[8] = {0xffffull, 0xffffull, ~0ull, 0xffffffffull,
+					  0xffffffffull, 0xffffffffull, ~0ull, 0xffffffffull};
+	return masks[(hvx_vmcs_width_of(enc) << 1) | (enc & 1)];
+}
 
 #endif
