@@ -5,21 +5,32 @@
 #define VMX_INSTR_ERROR_BAD_CONTROLS 7
 #define RFLAGS_ZF (1u << 6)
 
-/* Do the five control words fit the backend's capabilities (SDM 26.2.1.1-26.2.1.3, in terms of allowed-0/1)? */
-static bool controls_valid(struct hvx_vcpu *vcpu, const struct hvx_caps *c)
+/* The TPR-threshold checks (SDM 26.2.1.1), which also depend on the VTPR the guest itself may change: run every entry.
+ * TPR shadow without virtual-interrupt delivery: threshold bits 31:4 are 0 and, without APIC-access virtualization,
+ * threshold[3:0] <= VTPR[7:4] (VTPR = HV_X86_TPR). */
+static bool tpr_threshold_valid(const struct hvx_vcpu *vcpu, uint32_t proc, uint32_t proc2)
 {
-	const uint64_t *v = vcpu->state.vmcs;
-	uint32_t proc = (uint32_t)v[HVX_SLOT_CTRL_CPU_BASED];
-	uint32_t proc2 = (proc & CPU_BASED_SECONDARY_CTLS) ? (uint32_t)v[HVX_SLOT_CTRL_CPU_BASED2] : 0;
-	uint32_t pin = (uint32_t)v[HVX_SLOT_CTRL_PIN_BASED];
+	if ((proc & CPU_BASED_TPR_SHADOW) && !(proc2 & CPU_BASED2_VIRT_INTR_DELIVERY)) {
+		uint64_t thr = vcpu->state.vmcs[HVX_SLOT_CTRL_TPR_THRESHOLD];
+		if ((thr & ~0xfull) || (!(proc2 & CPU_BASED2_VIRTUAL_APIC) && (thr & 0xf) > ((vcpu->state.tpr >> 4) & 0xf)))
+			return false;
+	}
+	return true;
+}
+
+/* Do the five control words fit the backend's capabilities (SDM 26.2.1.1-26.2.1.3, in terms of allowed-0/1), and
+ * do the controls agree with each other? Everything here depends only on the memo's inputs. */
+static bool controls_fit(const struct hvx_controls_memo *m, const struct hvx_caps *c)
+{
+	uint32_t proc = m->proc, proc2 = m->proc2, pin = m->pin;
 	/* SDM 26.2.1.1: virtual NMIs require NMI exiting; NMI-window exiting requires virtual NMIs. */
 	if ((pin & PIN_BASED_VIRTUAL_NMI) && !(pin & PIN_BASED_NMI))
 		return false;
 	if ((proc & CPU_BASED_VIRTUAL_NMI_WND) && !(pin & PIN_BASED_VIRTUAL_NMI))
 		return false;
 	/* SDM 26.2.1.1: "enable PML" requires "enable EPT" and a 4-KiB-aligned PML address (here guest-physical). */
-	if ((proc2 & CPU_BASED2_PML) && (!(proc2 & CPU_BASED2_EPT) || (v[HVX_SLOT_CTRL_PML_ADDR] & 0xfff) ||
-					v[HVX_SLOT_CTRL_PML_ADDR] >= HVX_GPA_LIMIT))
+	if ((proc2 & CPU_BASED2_PML) && (!(proc2 & CPU_BASED2_EPT) || (m->pml_addr & 0xfff) ||
+					m->pml_addr >= HVX_GPA_LIMIT))
 		return false;
 	/* SDM 26.2.1.1: "sub-page write permissions for EPT" requires "enable EPT". */
 	if ((proc2 & CPU_BASED2_EPT_SUBPAGE_WRITE) && !(proc2 & CPU_BASED2_EPT))
@@ -36,22 +47,35 @@ static bool controls_valid(struct hvx_vcpu *vcpu, const struct hvx_caps *c)
 		return false;
 	/* SDM 26.2.1.3: entry to SMM and deactivate dual-monitor treatment only from SMM (here: under the vCPU's
 	 * dual-monitor model, hvx_vcpu_set_dual_monitor), and not both. */
-	uint32_t entry = (uint32_t)v[HVX_SLOT_CTRL_VMENTRY_CONTROLS];
-	uint32_t smm = entry & (VMENTRY_SMM | VMENTRY_DEACTIVATE_DUAL_MONITOR);
-	if (smm && (!atomic_load(&vcpu->dual_monitor) || smm == (VMENTRY_SMM | VMENTRY_DEACTIVATE_DUAL_MONITOR)))
+	uint32_t smm = m->entry & (VMENTRY_SMM | VMENTRY_DEACTIVATE_DUAL_MONITOR);
+	if (smm && (!m->dual_monitor || smm == (VMENTRY_SMM | VMENTRY_DEACTIVATE_DUAL_MONITOR)))
 		return false;
-	/* TPR shadow without virtual-interrupt delivery: threshold bits 31:4 are 0 and, without APIC-access
-	 * virtualization, threshold[3:0] <= VTPR[7:4] (VTPR = HV_X86_TPR). */
-	if ((proc & CPU_BASED_TPR_SHADOW) && !(proc2 & CPU_BASED2_VIRT_INTR_DELIVERY)) {
-		uint64_t thr = v[HVX_SLOT_CTRL_TPR_THRESHOLD];
-		if ((thr & ~0xfull) || (!(proc2 & CPU_BASED2_VIRTUAL_APIC) && (thr & 0xf) > ((vcpu->state.tpr >> 4) & 0xf)))
-			return false;
-	}
-	return hvx_ctrl_allowed(c->vmx[HV_VMX_CAP_PINBASED], (uint32_t)v[HVX_SLOT_CTRL_PIN_BASED]) &&
-	       hvx_ctrl_allowed(c->vmx[HV_VMX_CAP_PROCBASED], proc) &&
+	return hvx_ctrl_allowed(c->vmx[HV_VMX_CAP_PINBASED], pin) && hvx_ctrl_allowed(c->vmx[HV_VMX_CAP_PROCBASED], proc) &&
 	       hvx_ctrl_allowed(c->vmx[HV_VMX_CAP_PROCBASED2], proc2) &&
-	       hvx_ctrl_allowed(c->vmx[HV_VMX_CAP_ENTRY], (uint32_t)v[HVX_SLOT_CTRL_VMENTRY_CONTROLS]) &&
-	       hvx_ctrl_allowed(c->vmx[HV_VMX_CAP_EXIT], (uint32_t)v[HVX_SLOT_CTRL_VMEXIT_CONTROLS]);
+	       hvx_ctrl_allowed(c->vmx[HV_VMX_CAP_ENTRY], m->entry) && hvx_ctrl_allowed(c->vmx[HV_VMX_CAP_EXIT], m->exit);
+}
+
+/* All the VM-entry control checks. The part that depends only on the controls (and the dual-monitor model) is
+ * skipped when its inputs are those of the last entry that passed it. */
+static bool controls_valid(struct hvx_vcpu *vcpu, const struct hvx_caps *c)
+{
+	const uint64_t *v = vcpu->state.vmcs;
+	struct hvx_controls_memo m;
+	memset(&m, 0, sizeof m); /* padding included: the memo is compared as bytes */
+	m.pin = (uint32_t)v[HVX_SLOT_CTRL_PIN_BASED];
+	m.proc = (uint32_t)v[HVX_SLOT_CTRL_CPU_BASED];
+	m.proc2 = (m.proc & CPU_BASED_SECONDARY_CTLS) ? (uint32_t)v[HVX_SLOT_CTRL_CPU_BASED2] : 0;
+	m.entry = (uint32_t)v[HVX_SLOT_CTRL_VMENTRY_CONTROLS];
+	m.exit = (uint32_t)v[HVX_SLOT_CTRL_VMEXIT_CONTROLS];
+	m.dual_monitor = atomic_load_explicit(&vcpu->dual_monitor, memory_order_relaxed);
+	m.pml_addr = v[HVX_SLOT_CTRL_PML_ADDR];
+	m.passed = 1;
+	if (memcmp(&m, &vcpu->controls_ok_for, sizeof m)) {
+		if (!controls_fit(&m, c))
+			return false;
+		vcpu->controls_ok_for = m;
+	}
+	return tpr_threshold_valid(vcpu, m.proc, m.proc2);
 }
 
 HVX_EXPORT hv_return_t hv_vcpu_run_until(hv_vcpuid_t id, uint64_t deadline)

@@ -92,6 +92,14 @@ struct hvx_vcpu {
 	uint64_t apic_gpa;          /* hv_vmx_vcpu_set_apic_address; ~0 = none */
 	hv_vm_space_t apic_space;
 	uint64_t tsc_sync_gen;      /* last hv_vm_sync_tsc generation applied */
+	/* The inputs for which hv_vcpu_run_until last found the controls valid (passed = 0: none yet); a run with the
+	 * same inputs skips those checks. */
+	struct hvx_controls_memo {
+		uint32_t pin, proc, proc2, entry, exit;
+		uint16_t dual_monitor;
+		uint16_t passed; /* 1 in a memo of inputs that passed */
+		uint64_t pml_addr;
+	} controls_ok_for;
 	struct hvx_managed_msr *managed; /* hv_vcpu_enable_managed_msr entries */
 	unsigned managed_count;
 	uint64_t *shadow_vmcs;      /* shadow VMCS storage by slot (allocated on first use) */

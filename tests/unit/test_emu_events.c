@@ -498,6 +498,22 @@ static void test_tpr_shadow_threshold(void **state)
 	assert_int_equal(e.len, 0);
 	assert_int_equal(eg_reg(&g, HV_X86_RBX), 7);
 	assert_int_equal(eg_reg(&g, HV_X86_TPR), 0x30);
+	/* The guest itself left VTPR[7:4] = 3 below the threshold 5: entering again unchanged is VMfail 7 (the control
+	 * checks passed with these very controls before, but this one depends on VTPR) until the VMM lowers it. */
+	uint64_t x;
+	assert_int_equal(hv_vcpu_run(g.vcpu), HV_ERROR);
+	assert_int_equal(hv_vmx_vcpu_read_vmcs(g.vcpu, VMCS_RO_INSTR_ERROR, &x), HV_SUCCESS);
+	assert_int_equal(x, 7);
+	eg_wr(&g, VMCS_CTRL_TPR_THRESHOLD, 3);
+	assert_int_equal(eg_run(&g), VMX_REASON_HLT);
+	/* Controls that passed before and are now changed to a value outside the capability fail at the next entry. */
+	uint64_t cap, proc = eg_rd(&g, VMCS_CTRL_CPU_BASED);
+	assert_int_equal(hv_vmx_read_capability(HV_VMX_CAP_PROCBASED, &cap), HV_SUCCESS);
+	assert_true((uint32_t)cap != 0); /* some bits must be 1 */
+	eg_wr(&g, VMCS_CTRL_CPU_BASED, proc & ~(uint64_t)(uint32_t)cap);
+	assert_int_equal(hv_vcpu_run(g.vcpu), HV_ERROR);
+	eg_wr(&g, VMCS_CTRL_CPU_BASED, proc);
+	assert_int_equal(eg_run(&g), VMX_REASON_HLT);
 	eg_destroy(&g);
 }
 
