@@ -1,4 +1,4 @@
-/* test_emu_bcache.c: the emu decoded-block cache under pressure: a code working set larger than the block arena must run correctly (the arena's reuse drops every stale jump-cache entry). */
+/* test_emu_bcache.c: the emu decoded-block cache: a code working set larger than the block arena must run correctly (the arena's reuse drops every stale jump-cache entry), and code the VMM rewrites between runs takes effect in the next run wherever it is reached. */
 #include "emu_guest.h"
 
 #define PAGES 48           /* 48 pages of 4095 NOPs: ~196k decoded instructions, more than the arena holds */
@@ -44,10 +44,65 @@ static void test_block_arena_recycling(void **state)
 	eg_destroy(&g);
 }
 
+/*
+ * The VMM rewrites guest code between runs in a block the next run reaches only through other blocks (a jump the
+ * JIT links directly, and the jump cache, which both outlive a run). A loop: HLT (the exit); INC EBX; JMP C;
+ * C: ADD EAX, imm32; JMP back to the HLT. After a few warm-up runs the VMM changes C's immediate from 1 to 5: the next
+ * run must add 5. Then it changes the first block of the run (INC EBX to DEC EBX) and also a byte the run reaches
+ * last (C's immediate again), in the interpreter and in the JIT tier.
+ */
+static void rewrite_between_runs(const char *jit)
+{
+	setenv("HVX_EMU_JIT", jit, 1);
+	struct eg g;
+	eg_create(&g);
+	eg_long64(&g, EG_CODE);
+	static const uint8_t a[] = {0xf4, 0xff, 0xc3, 0xe9, 0x38, 0x00, 0x00, 0x00}; /* hlt; inc ebx; jmp EG_CODE+0x40 */
+	static const uint8_t c[] = {0x05, 0x01, 0x00, 0x00, 0x00,                   /* add eax, 1 */
+				    0xe9, 0xb6, 0xff, 0xff, 0xff};                  /* jmp EG_CODE */
+	eg_load(&g, EG_CODE, a, sizeof a);
+	eg_load(&g, EG_CODE + 0x40, c, sizeof c);
+	eg_setreg(&g, HV_X86_RAX, 0);
+	eg_setreg(&g, HV_X86_RBX, 0);
+	uint64_t want_a = 0, want_b = 0;
+	for (unsigned i = 0; i < 40; i++) {
+		eg_expect_insn_exit(&g, VMX_REASON_HLT, EG_CODE, 1, 0, 0);
+		assert_int_equal(eg_reg(&g, HV_X86_RAX), want_a);
+		assert_int_equal(eg_reg(&g, HV_X86_RBX), want_b);
+		if (i == 10)
+			g.mem[EG_CODE + 0x41] = 5; /* C, reached from the run's first block by a direct jump */
+		if (i == 20) {
+			g.mem[EG_CODE + 2] = 0xcb; /* inc ebx -> dec ebx: the first block of the next run */
+			g.mem[EG_CODE + 0x41] = 7;
+		}
+		want_a += i < 10 ? 1 : i < 20 ? 5 : 7;
+		want_b += i < 20 ? 1 : (uint64_t)-1;
+		want_a &= 0xffffffff;
+		want_b &= 0xffffffff;
+		eg_skip(&g);
+	}
+	eg_destroy(&g);
+	unsetenv("HVX_EMU_JIT");
+}
+
+static void test_rewrite_between_runs_interpreter(void **state)
+{
+	(void)state;
+	rewrite_between_runs("0");
+}
+
+static void test_rewrite_between_runs_jit(void **state)
+{
+	(void)state;
+	rewrite_between_runs("1");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		EG_TEST(test_block_arena_recycling),
+		EG_TEST(test_rewrite_between_runs_interpreter),
+		EG_TEST(test_rewrite_between_runs_jit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -459,9 +459,42 @@ static void test_descriptor_table_exit_32bit(void **state)
 	eg_destroy(&g);
 }
 
+/* A failed VM entry (invalid guest state) fails again when retried unchanged; after an exit, a VMM change of RFLAGS
+ * alone is checked at the next entry, while a change of RIP alone runs from the new RIP. */
+static void test_entry_checks_after_failure_and_after_exits(void **state)
+{
+	(void)state;
+	struct eg g;
+	eg_create(&g);
+	eg_long64(&g, EG_CODE);
+	static const uint8_t code[] = {0xf4, 0xff, 0xc0, 0xf4, 0xf4}; /* hlt; inc eax; hlt; hlt */
+	eg_load(&g, EG_CODE, code, sizeof code);
+	eg_setreg(&g, HV_X86_RAX, 0);
+	eg_setreg(&g, HV_X86_RFLAGS, 2 | (1u << 3)); /* bit 3 is reserved */
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(hv_vcpu_run(g.vcpu), HV_SUCCESS);
+		assert_int_equal(eg_rd(&g, VMCS_RO_EXIT_REASON), VMX_REASON_VMENTRY_GUEST | 0x80000000u);
+		assert_int_equal(eg_rd(&g, VMCS_GUEST_RIP), EG_CODE);
+	}
+	eg_setreg(&g, HV_X86_RFLAGS, 2);
+	eg_expect_insn_exit(&g, VMX_REASON_HLT, EG_CODE, 1, 0, 0);
+	eg_skip(&g);
+	eg_expect_insn_exit(&g, VMX_REASON_HLT, EG_CODE + 3, 1, 0, 0);
+	assert_int_equal(eg_reg(&g, HV_X86_RAX), 1);
+	eg_setreg(&g, HV_X86_RFLAGS, 2 | (1u << 15)); /* RFLAGS alone, to a reserved bit */
+	assert_int_equal(hv_vcpu_run(g.vcpu), HV_SUCCESS);
+	assert_int_equal(eg_rd(&g, VMCS_RO_EXIT_REASON), VMX_REASON_VMENTRY_GUEST | 0x80000000u);
+	eg_setreg(&g, HV_X86_RFLAGS, 2);
+	eg_setreg(&g, HV_X86_RIP, EG_CODE + 1); /* RIP alone: back to the INC */
+	eg_expect_insn_exit(&g, VMX_REASON_HLT, EG_CODE + 3, 1, 0, 0);
+	assert_int_equal(eg_reg(&g, HV_X86_RAX), 2);
+	eg_destroy(&g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		EG_TEST(test_entry_checks_after_failure_and_after_exits),
 		EG_TEST(test_real_mode_hvdos_style),
 		EG_TEST(test_long_mode_instruction_exits),
 		EG_TEST(test_cr_shadows_and_tsc_offset),

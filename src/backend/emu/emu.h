@@ -197,19 +197,24 @@ struct emu_cpu {
 	/* events raised by the VMM (any thread): EMU_EV_* flags, the pending external interrupt's vector in bits 15:8 */
 	atomic_uint events;
 
-	/* decoded code: the jump cache maps a linear RIP to its decoded block while jc_gen is unchanged */
+	/* decoded code: the jump cache maps a linear RIP to its decoded block while jc_gen is unchanged (across runs
+	 * too); a block is compared with guest memory again at its first use in each run (its epoch is not run_epoch),
+	 * because the VMM may have rewritten guest code between runs */
 	struct {
 		uint64_t la;
 		const struct emu_insn *ins;
+		uint32_t *epoch; /* the block's run_epoch of its last check */
 		uint32_t gen;
 		uint16_t n;
 		uint8_t key;
 	} jc[1024];
 	uint32_t jc_gen;
+	uint32_t link_gen; /* the JIT's direct links between blocks hold while this is unchanged: one run, same jc_gen */
 	struct emu_bcache *bc;
 	uint64_t *code_bits;  /* bitmap of guest-physical pages holding decoded code */
 	bool code_dirty;   /* a write hit a decoded page: drop the cache at the next block boundary */
 	uint32_t run_epoch;
+	uint64_t rflags_at_exit; /* RFLAGS as the last run left it: an entry with only RIP changed skips the entry checks */
 
 	/* execution */
 #ifdef EMU_BUILTIN_SJLJ
@@ -338,6 +343,14 @@ enum { JMP_FAULT = 1, JMP_EXIT = 2, JMP_EVENT = 3 /* HLT ended by a delivered ev
 #endif
 
 /* ---- flags.c ---- */
+/* The jump cache and the JIT's links no longer hold (a TLB flush, a new CS, a flushed block cache, ...). */
+static inline void emu_jc_drop(struct emu_cpu *c)
+{
+	if (!++c->jc_gen)
+		c->jc_gen = 1; /* 0 is the generation of never-filled entries */
+	c->link_gen++;
+}
+
 uint64_t emu_flags(struct emu_cpu *c);            /* materialize arithmetic flags into s->rflags, return rflags */
 static inline void lf_set(struct emu_cpu *c, int op, int size, uint64_t res, uint64_t a, uint64_t b)
 {
@@ -410,6 +423,9 @@ void bc_flush(struct emu_bcache *bc);
 bool bc_cached(const struct emu_bcache *bc, const struct emu_insn *in);
 /* The decoded instruction sequence starting at the current RIP (NULL and a fault on fetch errors). */
 const struct emu_insn *bc_lookup(struct emu_cpu *c, unsigned *count);
+/* Jump-cache entry j names a block not yet checked in this run: compare it with guest memory through the TLB.
+ * false: not possible that way or rewritten (then bc_lookup, which decodes what is there now). */
+bool bc_recheck(struct emu_cpu *c, unsigned j);
 int emu_decode_one(struct emu_cpu *c, const uint8_t *bytes, unsigned n, struct emu_insn *out);
 /* The same without a block cache: key is a dec_key (mode << 2 | stack width). */
 int emu_decode_single(unsigned key, const uint8_t *bytes, unsigned n, struct emu_insn *out);

@@ -287,7 +287,7 @@ static struct emu_block *decode_block(struct emu_cpu *c, const uint8_t *page, un
 	need = (need + 15) & ~(size_t)15;
 	if (c->bc->used + need > BC_ARENA) {
 		bc_flush(c->bc);
-		c->jc_gen++;   /* jump-cache entries point into the arena */
+		emu_jc_drop(c); /* jump-cache entries point into the arena */
 		c->code_gen++; /* and so do JIT translations */
 	}
 	struct emu_block *b = (struct emu_block *)(void *)(c->bc->arena + c->bc->used);
@@ -307,6 +307,22 @@ static struct emu_block *decode_block(struct emu_cpu *c, const uint8_t *page, un
 	return b;
 }
 
+bool bc_recheck(struct emu_cpu *c, unsigned j)
+{
+	/* The jump-cache entry is still current, so the TLB, when it holds the page, maps it to the block's page. */
+	uint64_t la = c->jc[j].la;
+	const struct emu_tlb_entry *e = &c->tlb[(la >> 12) & (EMU_TLB_SIZE - 1)];
+	struct emu_block *b = (struct emu_block *)(void *)((char *)c->jc[j].epoch - offsetof(struct emu_block, epoch));
+	if (e->tag_x != ((la & ~0xfffull) | 1) || e->gpa != (b->gpa & ~0xfffull))
+		return false; /* bc_lookup walks and compares */
+	if (memcmp(b->bytes, (const uint8_t *)e->host + (la & 0xfff), b->nbytes)) {
+		b->gpa = ~0ull; /* rewritten: never matches again, bc_lookup decodes the new bytes */
+		return false;
+	}
+	b->epoch = c->run_epoch;
+	return true;
+}
+
 const struct emu_insn *bc_lookup(struct emu_cpu *c, unsigned *count)
 {
 	uint64_t rip = c->s->rip, la;
@@ -323,7 +339,7 @@ const struct emu_insn *bc_lookup(struct emu_cpu *c, unsigned *count)
 			limit = (unsigned)room;
 	}
 	unsigned j = (unsigned)(la ^ (la >> 10)) & 1023;
-	if (c->jc[j].la == la && c->jc[j].gen == c->jc_gen && c->jc[j].key == c->dec_key) {
+	if (c->jc[j].la == la && c->jc[j].gen == c->jc_gen && c->jc[j].key == c->dec_key && *c->jc[j].epoch == c->run_epoch) {
 		*count = c->jc[j].n;
 		return c->jc[j].ins;
 	}
@@ -378,6 +394,7 @@ hit:
 	c->jc[j].gen = c->jc_gen;
 	c->jc[j].key = c->dec_key;
 	c->jc[j].ins = b->ins;
+	c->jc[j].epoch = &b->epoch;
 	c->jc[j].n = b->n;
 	*count = b->n;
 	return b->ins;

@@ -42,6 +42,8 @@ static bool emu_cpu_alloc(struct emu_cpu *c)
 		c->bc = bc_create();
 	if (!c->code_bits)
 		c->code_bits = calloc(CODE_BITS / 64, sizeof(uint64_t));
+	if (!c->jc_gen)
+		c->jc_gen = 1; /* never-filled jump-cache entries (generation 0) never match */
 	return c->bc && c->code_bits;
 }
 
@@ -52,7 +54,7 @@ void emu_seg_update(struct emu_cpu *c, unsigned seg)
 	uint32_t ar = (uint32_t)c->v[HVX_SLOT_GUEST_ES_AR + seg];
 	sc->base = c->v[HVX_SLOT_GUEST_ES_BASE + seg];
 	if (seg == SEG_CS)
-		c->jc_gen++;
+		emu_jc_drop(c);
 	if (c->mode == EM_REAL || c->mode == EM_V86) {
 		sc->r = sc->w = 1;
 		sc->lo = 0;
@@ -188,7 +190,7 @@ void h_ud(struct emu_cpu *c, const struct emu_insn *in)
 
 static void code_flush(struct emu_cpu *c)
 {
-	c->jc_gen++;
+	emu_jc_drop(c);
 	bc_flush(c->bc);
 	memset(c->code_bits, 0, CODE_BITS / 8);
 	c->code_dirty = false;
@@ -205,8 +207,8 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 	atomic_store_explicit(&c->in_guest, 1, memory_order_relaxed);
 	atomic_thread_fence(memory_order_seq_cst);
 	mmu_sync_gen(c);
-	c->run_epoch++;
-	c->jc_gen++;
+	c->run_epoch++; /* every block is compared with guest memory again at its first use in this run */
+	c->link_gen++;  /* and no JIT link skips that */
 	c->lf_op = LF_NONE;
 	c->stop = false;
 	c->vect.valid = false;
@@ -222,11 +224,11 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 		emu_refresh(c);
 		if (!vmx_entry_checks(c))
 			goto out;
-	} else if (dirty & (HVX_GROUP_RIP_FLAGS | HVX_GROUP_EVENT)) {
+	} else if ((dirty & HVX_GROUP_EVENT) || ((dirty & HVX_GROUP_RIP_FLAGS) && c->s->rflags != c->rflags_at_exit)) {
 		emu_mode_update(c); /* RFLAGS.VM may have changed; flushes only if the context did */
 		if (!vmx_entry_checks(c))
 			goto out;
-	}
+	} /* a new RIP alone (the VMM skipping an instruction) needs neither: no entry check reads RIP */
 	c->smm.io.pending = false;
 	if ((c->smm.entry_msr_count || c->smm.entry_mc) && !vmx_entry_late(c))
 		goto out; /* VM-entry MSR-load list (exit 34), injected machine check (exit 41) */
@@ -307,7 +309,8 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 		const struct emu_insn *in;
 		uint64_t la = c->s->rip;
 		unsigned j = (unsigned)(la ^ (la >> 10)) & 1023;
-		if (c->mode == EM_LONG64 && c->jc[j].la == la && c->jc[j].gen == c->jc_gen && c->jc[j].key == c->dec_key) {
+		if (c->mode == EM_LONG64 && c->jc[j].la == la && c->jc[j].gen == c->jc_gen && c->jc[j].key == c->dec_key &&
+		    (*c->jc[j].epoch == c->run_epoch || bc_recheck(c, j))) {
 			in = c->jc[j].ins; /* the jump cache, inline for 64-bit code */
 			n = c->jc[j].n;
 		} else {
@@ -352,7 +355,7 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 			vmx_debug_trap(c); /* held while the instruction left MOV-SS blocking */
 	}
 out:
-	emu_flags(c);
+	c->rflags_at_exit = emu_flags(c);
 	/* Only this thread writes `retired`: a plain load and store, no locked add on the exit path. */
 	atomic_store_explicit(&c->retired, atomic_load_explicit(&c->retired, memory_order_relaxed) + c->icount,
 			      memory_order_relaxed);

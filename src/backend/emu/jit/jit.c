@@ -30,7 +30,7 @@ _Atomic unsigned long long jit_stat_translated, jit_stat_entered;
 
 struct jit_slot {
 	uint64_t la;        /* guest RIP this exit goes to */
-	uint32_t gen;       /* c->jc_gen when code was linked; 0 = not linked */
+	uint32_t gen;       /* c->link_gen when code was linked; 0 = not linked */
 	uint32_t pad;
 	const uint8_t *code;
 };
@@ -537,7 +537,7 @@ static void chain(struct tr *t, uint64_t la)
 	duties(t, exit_stub(t, la, NULL));
 	struct stub *miss = exit_stub(t, la, slot);
 	xmov_ri(b, RDI, (uint64_t)(uintptr_t)slot);
-	xload(b, false, RSI, xm(R12, OFF_C(jc_gen)));
+	xload(b, false, RSI, xm(R12, OFF_C(link_gen)));
 	xgrp_r(b, false, 0xf7, 2, RSI); /* not esi */
 	xload(b, false, RCX, xm(RDI, (int32_t)offsetof(struct jit_slot, gen)));
 	xlea(b, false, RCX, xmi(RCX, RSI, 1, 1));
@@ -1340,7 +1340,7 @@ static const uint8_t *translate(struct emu_cpu *c, struct emu_jit *j, const stru
 		struct stub *miss = t.retmiss;
 		t.nslots = 1;
 		xmov_ri(b, RDI, (uint64_t)(uintptr_t)slot);
-		xload(b, false, RSI, xm(R12, OFF_C(jc_gen)));
+		xload(b, false, RSI, xm(R12, OFF_C(link_gen)));
 		xgrp_r(b, false, 0xf7, 2, RSI);
 		xload(b, false, RCX, xm(RDI, (int32_t)offsetof(struct jit_slot, gen)));
 		xlea(b, false, RCX, xmi(RCX, RSI, 1, 1));
@@ -1645,14 +1645,14 @@ bool jit_exec(struct emu_cpu *c, const struct emu_insn *in, unsigned n)
 		c->jit_slot = NULL;
 		return false;
 	}
-	if (!c->jc_gen)
-		c->jc_gen = 1;
+	if (!c->link_gen)
+		c->link_gen = 1;
 	struct jit_slot *slot = c->jit_slot;
 	if (slot) {
 		c->jit_slot = NULL;
 		if (slot->la == c->s->rip) {
 			slot->code = tb->code;
-			slot->gen = c->jc_gen;
+			slot->gen = c->link_gen;
 		}
 	}
 	emu_flags(c);

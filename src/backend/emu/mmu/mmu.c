@@ -34,7 +34,7 @@ void mmu_mark_code(struct emu_cpu *c, uint64_t gpa)
 	if ((bm[p >> 6] >> (p & 63)) & 1)
 		return;
 	bm[p >> 6] |= 1ull << (p & 63);
-	c->jc_gen++;
+	emu_jc_drop(c);
 	/* Writes to this page must take the slow path from now on. */
 	for (unsigned i = 0; i < EMU_TLB_SIZE; i++)
 		if (((c->tlb[i].gpa ^ gpa) >> 12 & (CODE_BITS - 1)) == 0)
@@ -44,7 +44,7 @@ void mmu_mark_code(struct emu_cpu *c, uint64_t gpa)
 /* ---- TLB ---- */
 void mmu_flush(struct emu_cpu *c, bool include_global)
 {
-	c->jc_gen++;
+	emu_jc_drop(c);
 	for (unsigned i = 0; i < EMU_TLB_SIZE; i++)
 		if (include_global || !c->tlb[i].global)
 			memset(&c->tlb[i], 0, sizeof c->tlb[i]);
@@ -52,7 +52,7 @@ void mmu_flush(struct emu_cpu *c, bool include_global)
 
 void mmu_invlpg(struct emu_cpu *c, uint64_t la)
 {
-	c->jc_gen++;
+	emu_jc_drop(c);
 	/* Large pages may cover many 4-KiB entries: drop every entry of the same large-page frame conservatively. */
 	uint64_t page = la & ~0xfffull;
 	for (unsigned i = 0; i < EMU_TLB_SIZE; i++) {

@@ -491,6 +491,7 @@ static bool entry_fail(struct emu_cpu *c, uint64_t qual)
 	hvx_exit_clear(c->exit);
 	c->exit->reason = VMX_REASON_VMENTRY_GUEST | 0x80000000u;
 	c->exit->qualification = qual;
+	c->mode = 0xff; /* the next entry checks everything again, changed or not (it fails alike until fixed) */
 	return false;
 }
 
