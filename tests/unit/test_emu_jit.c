@@ -579,9 +579,38 @@ static void test_jit_page_crossing_insns(void **state)
 	eg_destroy(&g);
 }
 
+/* The same guest-physical code reached at two linear addresses (a second PDPT entry aliases the first GiB): a
+ * translation made at one must not send the other to the first one's addresses. */
+static void test_jit_aliased_code(void **state)
+{
+	(void)state;
+	need_jit();
+	setenv("HVX_EMU_JIT", "1", 1);
+	struct eg g;
+	eg_create(&g);
+	eg_long64(&g, EG_CODE);
+	/* mov ecx, 100; xor eax, eax; L: inc eax; dec ecx; jnz L; jmp M; nop; nop; M: inc ebx; jmp N; nop; N: hlt */
+	static const uint8_t prog[] = {0xb9, 0x64, 0x00, 0x00, 0x00, 0x31, 0xc0, 0xff, 0xc0, 0xff, 0xc9, 0x75, 0xfa,
+				       0xeb, 0x02, 0x90, 0x90, 0xff, 0xc3, 0xeb, 0x01, 0x90, 0xf4};
+	eg_load(&g, EG_CODE, prog, sizeof prog);
+	eg_put64(&g, EG_PDPT + 8, EG_PD | 0x7); /* linear 1 GiB + x -> x */
+	const uint64_t alias = 1ull << 30;
+	eg_setreg(&g, HV_X86_RBX, 0);
+	for (unsigned round = 0; round < 4; round++) {
+		uint64_t base = (round & 1) ? alias : 0;
+		eg_setreg(&g, HV_X86_RIP, base + EG_CODE);
+		assert_int_equal(run_bounded(&g), VMX_REASON_HLT);
+		assert_int_equal(eg_rd(&g, VMCS_GUEST_RIP), base + EG_CODE + sizeof prog - 1);
+		assert_int_equal(eg_reg(&g, HV_X86_RAX), 100);
+		assert_int_equal(eg_reg(&g, HV_X86_RBX), round + 1);
+	}
+	eg_destroy(&g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		EG_TEST(test_jit_aliased_code),
 		EG_TEST(test_jit_vs_interpreter),
 		EG_TEST(test_jit_vs_interpreter_faults),
 		EG_TEST(test_jit_kick_ends_loop),

@@ -37,6 +37,8 @@ struct jit_slot {
 
 struct jit_tb {
 	const struct emu_insn *key;
+	uint64_t rip; /* the linear address it was translated at: its branches and exits name linear addresses, and the
+		       * same decoded block (keyed by guest-physical address) may run at another one */
 	struct jit_tb *next;
 	const uint8_t *code; /* NULL: the first instruction cannot be translated */
 	struct jit_slot slot[2];
@@ -1600,7 +1602,7 @@ static struct jit_tb *tb_get(struct emu_cpu *c, struct emu_jit *j, const struct 
 {
 	unsigned h = (unsigned)(((uintptr_t)in >> 4) ^ ((uintptr_t)in >> 17)) & (JIT_HASH - 1);
 	for (struct jit_tb *tb = j->hash[h]; tb; tb = tb->next)
-		if (tb->key == in)
+		if (tb->key == in && tb->rip == c->s->rip)
 			return tb;
 	if (j->ntb >= JIT_TB_MAX || j->used + JIT_BLOCK_ROOM > JIT_CODE_SIZE) {
 		jit_flush(c, j);
@@ -1609,6 +1611,7 @@ static struct jit_tb *tb_get(struct emu_cpu *c, struct emu_jit *j, const struct 
 	struct jit_tb *tb = &j->tbs[j->ntb];
 	memset(tb, 0, sizeof *tb);
 	tb->key = in;
+	tb->rip = c->s->rip;
 	tb->code = translate(c, j, in, n, tb);
 	if (tb->code) {
 		atomic_fetch_add_explicit(&jit_stat_translated, 1, memory_order_relaxed);
