@@ -30,8 +30,10 @@ enum {
 };
 _Static_assert(HVX_FIELD_INDEX_COUNT < 256, "table indexes + 1 must fit the uint8_t lookup entries");
 
-const uint8_t hvx_vmcs_slot_by_key[512] = {
-#define HVX_VMCS_FIELD(name, enc, access, group) [HVX_VMCS_KEY(enc)] = HVX_FIELD_INDEX_##name + 1,
+const uint8_t hvx_vmcs_index_by_encoding[HVX_VMCS_ENCODING_LIMIT] = {
+#define HVX_VMCS_FIELD(name, enc, access, group)                                                                    \
+	[enc] = HVX_FIELD_INDEX_##name + 1,                                                                         \
+	[(enc) | 1] = (((enc) >> 13) & 3) == HVX_VMCS_W64 ? HVX_FIELD_INDEX_##name + 1 : 0, /* the high half */
 #include "vmcs_fields.def"
 #undef HVX_VMCS_FIELD
 };

@@ -64,25 +64,20 @@ static inline unsigned hvx_vmcs_width_of(uint32_t enc) { return (enc >> 13) & 3;
 static inline unsigned hvx_vmcs_type_of(uint32_t enc) { return (enc >> 10) & 3; }
 
 /*
- * Encodings are width(14:13) type(11:10) index(9:1) high(0); every index used is below 32, so (width, type, index)
- * packs into 9 bits. hvx_vmcs_slot_by_key[key] = table index + 1 (0 = no such field), a constant table.
+ * Encodings are width(14:13) type(11:10) index(9:1) high(0), with bits 12 and 31:15 reserved: every valid one is
+ * below 0x8000. hvx_vmcs_index_by_encoding[enc] = table index + 1 (0 = no such field; a high-half encoding of a
+ * 64-bit field names that field), a constant table: one load on every VMCS read and write.
  */
-#define HVX_VMCS_KEY(enc) (((((enc) >> 13) & 3u) << 7) | ((((enc) >> 10) & 3u) << 5) | (((enc) >> 1) & 31u))
-extern const uint8_t hvx_vmcs_slot_by_key[512];
-static inline unsigned hvx_vmcs_key_of(uint32_t enc)
-{
-	return HVX_VMCS_KEY(enc);
-}
+#define HVX_VMCS_ENCODING_LIMIT 0x8000u
+extern const uint8_t hvx_vmcs_index_by_encoding[HVX_VMCS_ENCODING_LIMIT];
+
 /* The field for an encoding (a high-half encoding of a 64-bit field yields that field), or NULL. Inline: it is on
  * every VMCS read and write. */
 static inline const struct hvx_vmcs_field *hvx_vmcs_field_find(uint32_t enc)
 {
-	/* Reserved bits 31:15 and 12 must be 0, indexes stay below 32, and only 64-bit fields have a high half. */
-	if (enc & 0xffff9000u || ((enc >> 1) & 0x1ff) >= 32)
+	if (enc >= HVX_VMCS_ENCODING_LIMIT)
 		return NULL;
-	if ((enc & 1) && hvx_vmcs_width_of(enc) != HVX_VMCS_W64)
-		return NULL;
-	unsigned idx = hvx_vmcs_slot_by_key[hvx_vmcs_key_of(enc)];
+	unsigned idx = hvx_vmcs_index_by_encoding[enc];
 	return idx ? &hvx_vmcs_fields[idx - 1] : NULL;
 }
 
