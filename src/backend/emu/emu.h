@@ -122,6 +122,8 @@ struct emu_insn {
 	uint8_t ends_block;
 	uint8_t memop;   /* index of the memory operand, 0xff = none */
 	uint8_t far;     /* far branch (JMP/CALL/RET) */
+	uint8_t no_jit;  /* first instruction of a cached block the JIT found no translation for: the run loop
+			  * interprets the block without asking again (until the block is decoded anew) */
 	int64_t disp;
 	uint64_t imm, imm2;
 	struct emu_op op[4];

@@ -1646,6 +1646,7 @@ bool jit_exec(struct emu_cpu *c, const struct emu_insn *in, unsigned n)
 	struct jit_tb *tb = tb_get(c, j, in, n);
 	if (!tb->code) {
 		c->jit_slot = NULL;
+		((struct emu_insn *)in)->no_jit = 1; /* a block of the cache (bc_cached), which is writable */
 		return false;
 	}
 	if (!c->link_gen)
