@@ -249,9 +249,66 @@ static void test_compiled_c_workload(void **state)
 }
 #endif
 
+/*
+ * Instructions retired (hvx_emu_instructions_retired) count every instruction that completed before an exit or a
+ * fault, also those earlier in the same decoded block, in the interpreter and the JIT alike. The guest: a counted
+ * loop of 5 instructions run 10 times, then 4 ALU instructions and an OUT (exit) in one block; after the OUT, 6
+ * instructions and a load from an unmapped page (EPT violation) in one block.
+ */
+static void retired_counts(const char *jit)
+{
+	setenv("HVX_EMU_JIT", jit, 1);
+	struct eg g;
+	eg_create(&g);
+	eg_long64(&g, EG_CODE);
+	eg_controls(&g, CPU_BASED_HLT | CPU_BASED_UNCOND_IO, 0);
+	static const uint8_t code[] = {
+		0xb9, 0x0a, 0x00, 0x00, 0x00, /* mov ecx, 10 */
+		0x31, 0xc0,                   /* L: xor eax, eax */
+		0x01, 0xc3,                   /* add ebx, eax */
+		0xff, 0xc0,                   /* inc eax */
+		0xff, 0xc9,                   /* dec ecx */
+		0x75, 0xf6,                   /* jnz L */
+		0x31, 0xd2,                   /* xor edx, edx */
+		0xff, 0xc2,                   /* inc edx */
+		0x01, 0xd0,                   /* add eax, edx */
+		0x09, 0xc0,                   /* or eax, eax */
+		0xe6, 0x80,                   /* out 0x80, al */
+		0xff, 0xc2, 0xff, 0xc2, 0xff, 0xc2, /* inc edx (x 6: long enough for the JIT to translate the block, */
+		0xff, 0xc2, 0xff, 0xc2, 0xff, 0xc2, /* whose load then faults in its slow path) */
+		0x8b, 0x04, 0x25, 0x00, 0x00, 0x00, 0x01, /* mov eax, [0x1000000] (beyond guest memory) */
+		0xf4,
+	};
+	eg_load(&g, EG_CODE, code, sizeof code);
+	uint64_t r0 = hvx_emu_instructions_retired();
+	assert_int_equal(eg_run(&g), VMX_REASON_IO);
+	assert_int_equal(hvx_emu_instructions_retired() - r0, 1 + 10 * 5 + 4);
+	eg_skip(&g);
+	r0 = hvx_emu_instructions_retired();
+	assert_int_equal(eg_run(&g), VMX_REASON_EPT_VIOLATION);
+	assert_int_equal(hvx_emu_instructions_retired() - r0, 6);
+	assert_int_equal(eg_reg(&g, HV_X86_RDX), 7);
+	eg_destroy(&g);
+	unsetenv("HVX_EMU_JIT");
+}
+
+static void test_retired_counts_interpreter(void **state)
+{
+	(void)state;
+	retired_counts("0");
+}
+
+static void test_retired_counts_jit(void **state)
+{
+	(void)state;
+	retired_counts("1");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		EG_TEST(test_retired_counts_interpreter),
+		EG_TEST(test_retired_counts_jit),
 		EG_TEST(test_sse2),
 		EG_TEST(test_rep_strings),
 		EG_TEST(test_locked_and_wide_exchange),

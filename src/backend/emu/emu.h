@@ -129,6 +129,9 @@ struct emu_insn {
 	struct emu_op op[4];
 };
 
+/* Instructions per decoded block, at most (a block also ends at its guest-physical page). */
+#define EMU_BLOCK_MAX 48
+
 /* ---- lazy flags ---- */
 enum { LF_NONE, LF_ADD, LF_ADC, LF_SUB, LF_SBB, LF_LOGIC, LF_INC, LF_DEC, LF_NEG };
 
@@ -217,6 +220,9 @@ struct emu_cpu {
 	bool code_dirty;   /* a write hit a decoded page: drop the cache at the next block boundary */
 	uint32_t run_epoch;
 	uint64_t rflags_at_exit; /* RFLAGS as the last run left it: an entry with only RIP changed skips the entry checks */
+	/* The first instruction of the block running in the interpreter (or of a translated block in one of its slow
+	 * paths); an exit or fault out of its middle counts the ones before c->cur as retired. NULL between blocks. */
+	const struct emu_insn *blk_first;
 
 	/* execution */
 #ifdef EMU_BUILTIN_SJLJ

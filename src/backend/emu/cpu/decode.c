@@ -9,7 +9,6 @@
 
 #define BC_BUCKETS 4096
 #define BC_ARENA (8u << 20)
-#define BLOCK_MAX 48
 
 struct emu_block {
 	struct emu_block *next;
@@ -268,9 +267,9 @@ extern bool emu_is_branch(unsigned mnem);
 
 static struct emu_block *decode_block(struct emu_cpu *c, const uint8_t *page, unsigned off, unsigned limit, uint64_t gpa)
 {
-	struct emu_insn tmp[BLOCK_MAX];
+	struct emu_insn tmp[EMU_BLOCK_MAX];
 	unsigned n = 0, pos = off;
-	while (n < BLOCK_MAX && pos < limit) {
+	while (n < EMU_BLOCK_MAX && pos < limit) {
 		if (emu_decode_one(c, page + pos, limit - pos, &tmp[n]) < 0)
 			break; /* crosses the page or the CS limit: the next block handles it */
 		tmp[n].ends_block |= emu_is_branch(tmp[n].mnem);

@@ -247,6 +247,13 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 
 	apicv_entry(c);
 	int code = EMU_SETJMP(c);
+	if (c->blk_first) {
+		/* An exit, fault or event out of the middle of a block: the instructions before c->cur completed. */
+		uintptr_t done = ((uintptr_t)c->cur - (uintptr_t)c->blk_first) / sizeof(struct emu_insn);
+		if (c->cur && (uintptr_t)c->cur >= (uintptr_t)c->blk_first && done < EMU_BLOCK_MAX)
+			c->icount += done;
+		c->blk_first = NULL;
+	}
 	if (code == JMP_EXIT)
 		goto out;
 	c->step_tf = false;
@@ -325,6 +332,7 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 			n = 1; /* after STI / MOV SS, and under single-step, one instruction at a time */
 		uint64_t rip = c->s->rip;
 		c->step_tf = tf;
+		c->blk_first = in;
 		for (unsigned i = 0; i < n; i++, in++) {
 			c->cur = in;
 			c->next_rip = (rip + in->len) & c->ip_mask;
@@ -338,6 +346,7 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 		c->shadow = c->shadow == 2 ? 1 : 0;
 		c->stop = false;
 		c->icount += n;
+		c->blk_first = NULL;
 		if (tf)
 			c->pend_dbg |= DBG_BS; /* the single-step trap: pending below the trap-like exits, SMI, INIT, MTF */
 		c->step_tf = false;

@@ -939,6 +939,8 @@ static void emit_slow_stub(struct tr *t, struct stub *s)
 	xstore(b, true, xm(RBX, OFF_G(rip)), RAX);
 	xmov_ri(b, RAX, (uint64_t)(uintptr_t)in);
 	xstore(b, true, xm(R12, OFF_C(cur)), RAX);
+	xmov_ri(b, RAX, (uint64_t)(uintptr_t)t->ins); /* an exit or fault in the helper: the ones before in retired */
+	xstore(b, true, xm(R12, OFF_C(blk_first)), RAX);
 	xmov_ri(b, RAX, next);
 	xstore(b, true, xm(R12, OFF_C(next_rip)), RAX);
 	if (seg == SEG_FS || seg == SEG_GS) {
@@ -1395,6 +1397,8 @@ static const uint8_t *translate(struct emu_cpu *c, struct emu_jit *j, const stru
 			xstore(b, true, xm(RBX, OFF_G(rip)), RAX);
 			xmov_ri(b, RAX, (uint64_t)(uintptr_t)s->in);
 			xstore(b, true, xm(R12, OFF_C(cur)), RAX);
+			xmov_ri(b, RAX, (uint64_t)(uintptr_t)t.ins);
+			xstore(b, true, xm(R12, OFF_C(blk_first)), RAX);
 			xmov_ri(b, RAX, s->rip + s->in->len);
 			xstore(b, true, xm(R12, OFF_C(next_rip)), RAX);
 			unsigned kind = s->in->mnem == ZYDIS_MNEMONIC_RET ? 0 : s->in->mnem == ZYDIS_MNEMONIC_JMP ? 1 : 2;
@@ -1667,6 +1671,7 @@ bool jit_exec(struct emu_cpu *c, const struct emu_insn *in, unsigned n)
 	atomic_store_explicit(&jit_stat_entered, atomic_load_explicit(&jit_stat_entered, memory_order_relaxed) + 1,
 			      memory_order_relaxed);
 	j->enter(c, c->s->gpr, tb->code);
+	c->blk_first = NULL; /* a slow path that returned: its block's instructions are in icount */
 	c->stop = false;
 	if (c->deadline_ns != ~0ull) {
 		/* the deadline is read every 64 blocks; count 8 translated instructions as a block */
