@@ -488,6 +488,46 @@ static void test_entry_checks_after_failure_and_after_exits(void **state)
 	eg_setreg(&g, HV_X86_RIP, EG_CODE + 1); /* RIP alone: back to the INC */
 	eg_expect_insn_exit(&g, VMX_REASON_HLT, EG_CODE + 3, 1, 0, 0);
 	assert_int_equal(eg_reg(&g, HV_X86_RAX), 2);
+	/* SDM 26.3.1.4 in 64-bit mode: bits 63:N of RIP identical (N = 57 linear-address bits, CPUID 80000008H), RIP
+	 * alone changed after an exit and with everything checked; bits N-1:0 are free (not a canonical check). */
+	static const uint64_t bad_rip[] = {1ull << 63 | EG_CODE, 1ull << 57 | EG_CODE, 1ull << 62 | EG_CODE};
+	for (size_t i = 0; i < sizeof bad_rip / sizeof bad_rip[0]; i++) {
+		eg_setreg(&g, HV_X86_RIP, bad_rip[i]);
+		if (i == 2)
+			eg_wr(&g, VMCS_GUEST_CR0, eg_rd(&g, VMCS_GUEST_CR0)); /* a CR write: the full checks */
+		assert_int_equal(hv_vcpu_run(g.vcpu), HV_SUCCESS);
+		assert_int_equal(eg_rd(&g, VMCS_RO_EXIT_REASON), VMX_REASON_VMENTRY_GUEST | 0x80000000u);
+		assert_int_equal(eg_rd(&g, VMCS_RO_EXIT_QUALIFIC), 0);
+	}
+	/* Bits 63:57 all ones (or all zeros) with bit 56 the other way: accepted by the entry; the fetch is then
+	 * non-canonical for 4-level paging, #GP(0) at that RIP (here an exception-bitmap exit). */
+	eg_wr(&g, VMCS_CTRL_EXC_BITMAP, 1u << 13);
+	static const uint64_t odd_rip[] = {0xfe00000000000000ull | EG_CODE, 0x0100000000000000ull | EG_CODE};
+	for (size_t i = 0; i < sizeof odd_rip / sizeof odd_rip[0]; i++) {
+		eg_setreg(&g, HV_X86_RIP, odd_rip[i]);
+		assert_int_equal(eg_run(&g), VMX_REASON_EXC_NMI);
+		struct eg_exit e = eg_exit_info(&g);
+		assert_int_equal(e.intr, 0x80000b0du); /* valid, hardware exception, error code, #GP */
+		assert_int_equal(e.intr_err, 0);
+		assert_int_equal(e.rip, odd_rip[i]);
+	}
+	eg_destroy(&g);
+}
+
+/* SDM 26.3.1.4 outside 64-bit mode: RIP[63:32] must be 0. */
+static void test_entry_rip_high_bits_outside_64bit(void **state)
+{
+	(void)state;
+	struct eg g;
+	eg_create(&g);
+	eg_prot32(&g, EG_CODE);
+	static const uint8_t code[] = {0xf4};
+	eg_load(&g, EG_CODE, code, sizeof code);
+	eg_setreg(&g, HV_X86_RIP, (1ull << 32) | EG_CODE);
+	assert_int_equal(hv_vcpu_run(g.vcpu), HV_SUCCESS);
+	assert_int_equal(eg_rd(&g, VMCS_RO_EXIT_REASON), VMX_REASON_VMENTRY_GUEST | 0x80000000u);
+	eg_setreg(&g, HV_X86_RIP, EG_CODE);
+	eg_expect_insn_exit(&g, VMX_REASON_HLT, EG_CODE, 1, 0, 0);
 	eg_destroy(&g);
 }
 
@@ -495,6 +535,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		EG_TEST(test_entry_checks_after_failure_and_after_exits),
+		EG_TEST(test_entry_rip_high_bits_outside_64bit),
 		EG_TEST(test_real_mode_hvdos_style),
 		EG_TEST(test_long_mode_instruction_exits),
 		EG_TEST(test_cr_shadows_and_tsc_offset),

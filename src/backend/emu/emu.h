@@ -129,6 +129,9 @@ struct emu_insn {
 	struct emu_op op[4];
 };
 
+/* Linear-address bits (CPUID 80000008H:EAX[15:8]): 57, as the CPU supports 5-level paging (CPUID 7.0:ECX[16]). */
+#define EMU_LINEAR_BITS 57
+
 /* Instructions per decoded block, at most (a block also ends at its guest-physical page). */
 #define EMU_BLOCK_MAX 48
 
@@ -351,6 +354,13 @@ enum { JMP_FAULT = 1, JMP_EXIT = 2, JMP_EVENT = 3 /* HLT ended by a delivered ev
 #endif
 
 /* ---- flags.c ---- */
+/* Is la canonical for the current paging mode (57 bits with CR4.LA57, else 48)? */
+static inline bool emu_canonical(const struct emu_cpu *c, uint64_t la)
+{
+	unsigned bits = (c->v[HVX_SLOT_GUEST_CR4] & CR4_LA57) ? 57 : 48;
+	return (uint64_t)(((int64_t)(la << (64 - bits))) >> (64 - bits)) == la;
+}
+
 /* The jump cache and the JIT's links no longer hold (a TLB flush, a new CS, a flushed block cache, ...). */
 static inline void emu_jc_drop(struct emu_cpu *c)
 {
@@ -537,6 +547,7 @@ uint64_t vmx_tsc(struct emu_cpu *c);
 void vmx_tsc_write(struct emu_cpu *c, uint64_t val);
 void vmx_pause(struct emu_cpu *c, const struct emu_insn *in);
 bool vmx_entry_checks(struct emu_cpu *c);  /* guest-state checks; false -> exit 33 filled */
+bool vmx_entry_rip_check(struct emu_cpu *c); /* the RIP check alone (SDM 26.3.1.4); false -> exit 33 filled */
 void vmx_inject(struct emu_cpu *c);        /* VM-entry event injection */
 _Noreturn void vmx_halt(struct emu_cpu *c);
 enum { EMU_EV_NMI = 1u, EMU_EV_EXTINT = 2u, EMU_EV_INIT = 4u, EMU_EV_SIPI = 8u /* vector in bits 23:16 */, EMU_EV_SMI = 16u };

@@ -328,6 +328,8 @@ const struct emu_insn *bc_lookup(struct emu_cpu *c, unsigned *count)
 	unsigned limit = 4096;
 	if (c->mode == EM_LONG64) {
 		la = rip;
+		if (!emu_canonical(c, la))
+			emu_fault(c, EXC_GP, true, 0); /* a fetch from a non-canonical RIP (entered so, or run up to the edge) */
 	} else {
 		const struct emu_seg_cache *cs = &c->sc[SEG_CS];
 		if (rip > cs->hi)

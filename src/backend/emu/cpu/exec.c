@@ -228,7 +228,9 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 		emu_mode_update(c); /* RFLAGS.VM may have changed; flushes only if the context did */
 		if (!vmx_entry_checks(c))
 			goto out;
-	} /* a new RIP alone (the VMM skipping an instruction) needs neither: no entry check reads RIP */
+	} else if ((dirty & HVX_GROUP_RIP_FLAGS) && !vmx_entry_rip_check(c)) {
+		goto out; /* a new RIP alone (the VMM skipping an instruction): only the RIP check reads it */
+	}
 	c->smm.io.pending = false;
 	if ((c->smm.entry_msr_count || c->smm.entry_mc) && !vmx_entry_late(c))
 		goto out; /* VM-entry MSR-load list (exit 34), injected machine check (exit 41) */

@@ -503,8 +503,7 @@ static _Noreturn void seg_fault(struct emu_cpu *c, unsigned seg)
 
 static inline bool canonical(struct emu_cpu *c, uint64_t la)
 {
-	unsigned bits = (c->v[HVX_SLOT_GUEST_CR4] & CR4_LA57) ? 57 : 48;
-	return (uint64_t)(((int64_t)(la << (64 - bits))) >> (64 - bits)) == la;
+	return emu_canonical(c, la);
 }
 
 uint64_t seg_linear(struct emu_cpu *c, unsigned seg, uint64_t off, unsigned size, unsigned acc)
