@@ -1,4 +1,4 @@
-/* emu_fuzz.c: libFuzzer target: random bytes run as guest code on the emu backend in every mode (real, v86, 16/32-bit protected, 32-bit and PAE paging, long mode at CPL 0 and 3), with a bounded instruction budget per run. */
+/* emu_fuzz.c: libFuzzer target: random bytes run as guest code on the emu backend in every mode (real, v86, 16/32-bit protected, 32-bit and PAE paging, long mode at CPL 0 and 3), with a bounded instruction budget per run, some inputs with the VMM rewriting guest code between runs. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -232,6 +232,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		hv_vcpu_read_register(vcpu, HV_X86_RIP, &rip);
 		hv_vcpu_write_register(vcpu, HV_X86_RIP, rip + len);
+		/* For some inputs the VMM rewrites a byte of the guest code between runs, near where the guest goes on
+		 * (decoded blocks and JIT translations of it must not run stale). */
+		if (((sel >> 62) & 1) && size) {
+			size_t at = (size_t)((rip + len - CODE + (sel >> (8 * run)) % 16) % size);
+			mem[CODE + at] ^= (uint8_t)(0x5a + run * 0x11);
+		}
 	}
 	return 0;
 }
