@@ -226,6 +226,8 @@ struct emu_cpu {
 	/* The first instruction of the block running in the interpreter (or of a translated block in one of its slow
 	 * paths); an exit or fault out of its middle counts the ones before c->cur as retired. NULL between blocks. */
 	const struct emu_insn *blk_first;
+	bool exit_by_return; /* the interpreter loop is calling a handler: instruction exits return to it (vmx.c) */
+	bool exit_returned;  /* and one did: the loop leaves the run */
 
 	/* execution */
 #ifdef EMU_BUILTIN_SJLJ
@@ -521,9 +523,13 @@ void emu_delivery_restore(struct emu_cpu *c);
 /* ---- vmx.c: the hooks ---- */
 void vmx_fold(struct emu_cpu *c);                        /* controls -> per-class table, at entry */
 _Noreturn void vmx_exit_insn(struct emu_cpu *c, unsigned reason, uint64_t qual, uint32_t info);
+/* The same from a handler in tail position: the handler must return right after it (it returns only when the
+ * interpreter loop called the handler and leaves the run itself; else it does not return). */
+void vmx_exit_insn_return(struct emu_cpu *c, unsigned reason, uint64_t qual, uint32_t info);
 _Noreturn void vmx_exit_event(struct emu_cpu *c, unsigned reason);
 static inline bool vmx_cls(struct emu_cpu *c, enum emu_icls k) { return c->icls[k]; }
-void vmx_io(struct emu_cpu *c, const struct emu_insn *in, uint16_t port, unsigned size, bool in_dir, bool string,
+/* The I/O exit check: true when the instruction exits (the handler must return at once), false when it executes. */
+bool vmx_io(struct emu_cpu *c, const struct emu_insn *in, uint16_t port, unsigned size, bool in_dir, bool string,
 	    bool imm);
 bool vmx_msr_exits(struct emu_cpu *c, uint32_t msr, bool write);
 /* MOV CR intercept: exits (longjmp) or returns the value to store (host-owned bits kept). */

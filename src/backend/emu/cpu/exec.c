@@ -249,6 +249,7 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 
 	apicv_entry(c);
 	int code = EMU_SETJMP(c);
+	c->exit_by_return = false; /* a fault or exit out of a handler's frames */
 	if (c->blk_first) {
 		/* An exit, fault or event out of the middle of a block: the instructions before c->cur completed. */
 		uintptr_t done = ((uintptr_t)c->cur - (uintptr_t)c->blk_first) / sizeof(struct emu_insn);
@@ -338,7 +339,16 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 		for (unsigned i = 0; i < n; i++, in++) {
 			c->cur = in;
 			c->next_rip = (rip + in->len) & c->ip_mask;
+			c->exit_by_return = true;
 			in->fn(c, in);
+			c->exit_by_return = false;
+			if (c->exit_returned) {
+				/* an instruction exit taken by returning (vmx.c): as after its longjmp */
+				c->exit_returned = false;
+				c->icount += i;
+				c->blk_first = NULL;
+				goto out;
+			}
 			rip = c->s->rip = c->next_rip;
 			if (c->stop) {
 				n = i + 1;

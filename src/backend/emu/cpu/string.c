@@ -219,7 +219,8 @@ void h_in(struct emu_cpu *c, const struct emu_insn *in)
 	uint16_t port = in->op[1].kind == OK_IMM ? (uint16_t)in->imm : (uint16_t)reg_get(c, HVX_RDX, 2, false);
 	unsigned size = in->op[0].size;
 	io_perm(c, port, size);
-	vmx_io(c, in, port, size, true, false, in->op[1].kind == OK_IMM);
+	if (vmx_io(c, in, port, size, true, false, in->op[1].kind == OK_IMM))
+		return;
 	reg_set(c, HVX_RAX, size, false, ~0ull);
 }
 
@@ -228,7 +229,8 @@ void h_out(struct emu_cpu *c, const struct emu_insn *in)
 	uint16_t port = in->op[0].kind == OK_IMM ? (uint16_t)in->imm : (uint16_t)reg_get(c, HVX_RDX, 2, false);
 	unsigned size = in->op[1].size;
 	io_perm(c, port, size);
-	vmx_io(c, in, port, size, false, false, in->op[0].kind == OK_IMM);
+	if (vmx_io(c, in, port, size, false, false, in->op[0].kind == OK_IMM))
+		return;
 }
 
 void h_ins(struct emu_cpu *c, const struct emu_insn *in)
@@ -236,7 +238,8 @@ void h_ins(struct emu_cpu *c, const struct emu_insn *in)
 	unsigned size = in->osz, asz = in->asz, it = 0;
 	uint16_t port = (uint16_t)reg_get(c, HVX_RDX, 2, false);
 	io_perm(c, port, size);
-	vmx_io(c, in, port, size, true, true, false);
+	if (vmx_io(c, in, port, size, true, true, false))
+		return;
 	int64_t d = step(c, size);
 	while (rep_more(c, in, &it)) {
 		mem_write(c, SEG_ES, areg(c, HVX_RDI, asz), size, sz_mask(size));
@@ -251,7 +254,8 @@ void h_outs(struct emu_cpu *c, const struct emu_insn *in)
 	unsigned size = in->osz, asz = in->asz, it = 0;
 	uint16_t port = (uint16_t)reg_get(c, HVX_RDX, 2, false);
 	io_perm(c, port, size);
-	vmx_io(c, in, port, size, false, true, false);
+	if (vmx_io(c, in, port, size, false, true, false))
+		return;
 	int64_t d = step(c, size);
 	while (rep_more(c, in, &it)) {
 		mem_read(c, in->sovr, areg(c, HVX_RSI, asz), size);

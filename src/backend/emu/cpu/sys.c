@@ -64,7 +64,7 @@ void emu_cpuid(struct emu_cpu *c, uint32_t leaf, uint32_t sub, uint32_t r[4])
 void h_cpuid(struct emu_cpu *c, const struct emu_insn *in)
 {
 	(void)in;
-	vmx_exit_insn(c, VMX_REASON_CPUID, 0, 0); /* unconditional in VMX non-root operation */
+	vmx_exit_insn_return(c, VMX_REASON_CPUID, 0, 0); /* unconditional in VMX non-root operation */
 }
 
 void h_simple_exit(struct emu_cpu *c, const struct emu_insn *in)
@@ -73,8 +73,10 @@ void h_simple_exit(struct emu_cpu *c, const struct emu_insn *in)
 	switch (in->aux) {
 	case 0:
 		need_cpl0(c);
-		if (vmx_cls(c, IC_HLT))
-			vmx_exit_insn(c, VMX_REASON_HLT, 0, 0);
+		if (vmx_cls(c, IC_HLT)) {
+			vmx_exit_insn_return(c, VMX_REASON_HLT, 0, 0);
+			return;
+		}
 		c->s->rip = c->next_rip;
 		vmx_halt(c);
 	case 1:

@@ -82,7 +82,7 @@ static uint64_t saved_debug_exc(struct emu_cpu *c)
 }
 
 /* Common end of every exit: architectural state as hardware saves it. */
-static _Noreturn void finish(struct emu_cpu *c)
+static void exit_save(struct emu_cpu *c)
 {
 	uint64_t *v = c->v;
 	if (c->in_iret) {
@@ -105,7 +105,27 @@ static _Noreturn void finish(struct emu_cpu *c)
 		uint64_t left = c->timer_expiry > now ? c->timer_expiry - now : 0;
 		v[HVX_SLOT_GUEST_VMX_TIMER_VALUE] = left > 0xffffffffull ? 0xffffffffull : left;
 	}
+}
+
+/* Every exit ends here, leaving the run by longjmp. */
+static _Noreturn void finish(struct emu_cpu *c)
+{
+	exit_save(c);
 	EMU_LONGJMP(c, JMP_EXIT);
+}
+
+/*
+ * The end of an instruction exit raised by a handler: when the interpreter loop called that handler itself
+ * (c->exit_by_return), the exit is taken by returning (the handler returns at once, the loop leaves the run), which
+ * keeps the host's return-address prediction in step; a longjmp past the handler's frames cost about 15 ns per exit
+ * in mispredicted returns. From anywhere else (the JIT's helpers, the one-instruction mode) it ends as every exit.
+ */
+static void finish_by_return(struct emu_cpu *c)
+{
+	if (!c->exit_by_return)
+		finish(c);
+	exit_save(c);
+	c->exit_returned = true;
 }
 
 static uint64_t trunc_la(struct emu_cpu *c, uint64_t la)
@@ -113,7 +133,7 @@ static uint64_t trunc_la(struct emu_cpu *c, uint64_t la)
 	return c->mode == EM_LONG64 ? la : la & 0xffffffffull;
 }
 
-_Noreturn void vmx_exit_insn(struct emu_cpu *c, unsigned reason, uint64_t qual, uint32_t info)
+static void exit_insn_record(struct emu_cpu *c, unsigned reason, uint64_t qual, uint32_t info)
 {
 	struct hvx_exit *e = c->exit;
 	bool idt = c->vect.valid;
@@ -129,7 +149,18 @@ _Noreturn void vmx_exit_insn(struct emu_cpu *c, unsigned reason, uint64_t qual, 
 		e->instr_len = c->cur ? c->cur->len : 0;
 		c->s->rflags = emu_flags(c) & ~FL_RF;
 	}
+}
+
+_Noreturn void vmx_exit_insn(struct emu_cpu *c, unsigned reason, uint64_t qual, uint32_t info)
+{
+	exit_insn_record(c, reason, qual, info);
 	finish(c);
+}
+
+void vmx_exit_insn_return(struct emu_cpu *c, unsigned reason, uint64_t qual, uint32_t info)
+{
+	exit_insn_record(c, reason, qual, info);
+	finish_by_return(c);
 }
 
 _Noreturn void vmx_exit_event(struct emu_cpu *c, unsigned reason)
@@ -321,7 +352,7 @@ void vmx_pause(struct emu_cpu *c, const struct emu_insn *in)
 }
 
 /* ---- I/O ---- */
-void vmx_io(struct emu_cpu *c, const struct emu_insn *in, uint16_t port, unsigned size, bool in_dir, bool string,
+bool vmx_io(struct emu_cpu *c, const struct emu_insn *in, uint16_t port, unsigned size, bool in_dir, bool string,
 	    bool imm)
 {
 	if (c->proc & CPU_BASED_IO_BITMAPS) {
@@ -347,10 +378,12 @@ void vmx_io(struct emu_cpu *c, const struct emu_insn *in, uint16_t port, unsigne
 	e->instr_info = info;
 	e->guest_linear = la;
 	c->s->rflags = emu_flags(c) & ~FL_RF;
-	finish(c);
+	finish_by_return(c);
+	return true;
 no_exit:
 	if (c->smm.smi_ports)
 		vmx_io_smi_latch(c, in, port, size, in_dir, string, imm); /* the instruction completes, then the SMI */
+	return false;
 }
 
 uint64_t vmx_io_qual(struct emu_cpu *c, const struct emu_insn *in, uint16_t port, unsigned size, bool in_dir,
