@@ -3,7 +3,7 @@ find_program(HVX_NASM nasm REQUIRED)
 set(HVX_KVM_GUEST_DIR ${CMAKE_BINARY_DIR}/tests/kvm_guests)
 file(MAKE_DIRECTORY ${HVX_KVM_GUEST_DIR})
 set(HVX_KVM_GUEST_BINS)
-foreach(g io bench)
+foreach(g io io_smc io_remap io_segs bench)
   add_custom_command(OUTPUT ${HVX_KVM_GUEST_DIR}/${g}.bin
     COMMAND ${HVX_NASM} -f bin -o ${HVX_KVM_GUEST_DIR}/${g}.bin ${CMAKE_CURRENT_LIST_DIR}/${g}.asm
     DEPENDS ${CMAKE_CURRENT_LIST_DIR}/${g}.asm
