@@ -93,7 +93,8 @@ HVX_EXPORT hv_return_t hv_vcpu_run_until(hv_vcpuid_t id, uint64_t deadline)
 	    !((caps->vmx[HV_VMX_CAP_PINBASED] >> 32) & PIN_BASED_PREEMPTION_TIMER))
 		return HV_UNSUPPORTED; /* as Apple: a finite deadline needs the preemption timer */
 
-	struct hvx_exit exit = {0};
+	struct hvx_exit exit;
+	hvx_exit_clear(&exit); /* field by field: an initializer compiles to `rep stos`, slow to start */
 	vcpu->has_run = true;
 	/* A kick that arrived while the vCPU was outside the guest ends this run before any guest instruction. */
 	if (atomic_load_explicit(&vcpu->kick_pending, memory_order_relaxed) && atomic_exchange(&vcpu->kick_pending, false)) {

@@ -2,12 +2,15 @@
 #ifndef HVX_BACKEND_KVM_H
 #define HVX_BACKEND_KVM_H
 
+#include <errno.h>
 #include <linux/kvm.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 
 #include "core/backend.h"
@@ -52,6 +55,23 @@ enum kvm_pending {
 	KVM_PENDING_FAST_PIO, /* IN/OUT: KVM completes it at the next KVM_RUN unless the linear RIP changed */
 };
 
+/* The translation of one guest-linear range (inside one guest page and one memory-map region), kept with the
+ * paging-structure entries the walk read (host address and value of each): a later read inside the range compares those
+ * few words instead of walking the tables and searching the memory map again (kvm_decode.c). */
+struct kvm_xlate {
+	uint64_t gen;                  /* memory-map generation of the walk (its host addresses are valid while it
+					* holds); 0: empty */
+	uint64_t lo, size;             /* linear range [lo, lo + size), addresses as the walk was asked for */
+	uint64_t cr3;
+	uint8_t mode;                  /* the paging-mode bits the walk used (kvm_xlate_mode) */
+	uint8_t count;                 /* entries read, at most 5 */
+	uint8_t entry_size;            /* 4 (32-bit paging) or 8 */
+	const uint8_t *host;           /* host address of lo (the region is mapped readable) */
+	const uint8_t *entry[5];       /* host addresses of the entries, in walk order */
+	uint64_t value[5];             /* the values they held */
+};
+#define KVM_XLATE_SLOTS 2              /* the ranges around the last exit RIPs (a window may straddle two) */
+
 struct kvm_vcpu {
 	int fd;
 	struct kvm_run *run;
@@ -67,9 +87,12 @@ struct kvm_vcpu {
 	uint32_t guest_debug;          /* KVM_SET_GUEST_DEBUG flags last set */
 	bool guest_debug_set;
 	struct kvm_regs exit_regs;     /* registers at the last exit, as the client sees them */
-	struct kvm_regs kvm_regs;      /* registers KVM holds (valid if kvm_regs_valid) */
-	bool kvm_regs_valid;
+	bool kvm_regs_valid;           /* run->s.regs.regs holds the registers KVM holds (after an exit, or as loaded) */
 	struct kvm_sregs exit_sregs;
+	bool sregs_converted;          /* the state's segment, control-register and descriptor-table fields are exit_sregs
+					* converted (kvm_state_sregs_from_kvm) and have not been loaded into KVM since */
+	struct kvm_xlate xlate[KVM_XLATE_SLOTS]; /* translations of the ranges around recent exit RIPs */
+	unsigned xlate_next;           /* the slot the next new translation replaces */
 };
 
 static inline struct kvm_vm *kvm_vm_of(struct hvx_vm *vm) { return vm->backend_data; }
@@ -84,12 +107,80 @@ void kvm_set_current_run(struct kvm_run *run);   /* the kvm_run the kick handler
 void kvm_msr_filter_update(struct hvx_vm *vm);  /* re-derive the VM-wide MSR filter from the vCPUs' native MSRs */
 uint32_t kvm_msr_filter_native(struct hvx_vm *vm);
 
-/* KVM_RUN on this vCPU, never while the memory slots are being changed. */
-int kvm_run_ioctl(struct hvx_vcpu *vcpu);
+/* KVM_RUN on this vCPU, never while the memory slots are being changed. Inline: on PVM the returns after KVM_RUN into
+ * frames entered before it measured among the costliest steps of an exit (the kernel's work leaves no predictions), so
+ * the run path keeps those frames few. */
+static inline int kvm_run_ioctl(struct hvx_vcpu *vcpu)
+{
+	struct kvm_vm *k = kvm_vm_of(vcpu->vm);
+	pthread_rwlock_rdlock(&k->run_lock);
+	int r = ioctl(kvm_vcpu_of(vcpu)->fd, KVM_RUN, 0);
+	if (r < 0) {
+		int err = errno;
+		pthread_rwlock_unlock(&k->run_lock);
+		errno = err;
+		return r;
+	}
+	pthread_rwlock_unlock(&k->run_lock);
+	return r;
+}
 
-/* kvm_state.c: vcpu->state <-> KVM. */
-void kvm_state_regs_to_kvm(const struct hvx_vcpu_state *s, struct kvm_regs *r);
-void kvm_state_regs_from_kvm(struct hvx_vcpu_state *s, const struct kvm_regs *r);
+/* kvm_state.c: vcpu->state <-> KVM. The general registers are inline: they are converted at every exit. */
+static inline void kvm_state_regs_to_kvm(const struct hvx_vcpu_state *s, struct kvm_regs *r)
+{
+	r->rax = s->gpr[HVX_RAX];
+	r->rcx = s->gpr[HVX_RCX];
+	r->rdx = s->gpr[HVX_RDX];
+	r->rbx = s->gpr[HVX_RBX];
+	r->rsp = s->gpr[HVX_RSP];
+	r->rbp = s->gpr[HVX_RBP];
+	r->rsi = s->gpr[HVX_RSI];
+	r->rdi = s->gpr[HVX_RDI];
+	r->r8 = s->gpr[HVX_R8];
+	r->r9 = s->gpr[HVX_R9];
+	r->r10 = s->gpr[HVX_R10];
+	r->r11 = s->gpr[HVX_R11];
+	r->r12 = s->gpr[HVX_R12];
+	r->r13 = s->gpr[HVX_R13];
+	r->r14 = s->gpr[HVX_R14];
+	r->r15 = s->gpr[HVX_R15];
+	r->rip = s->rip;
+	r->rflags = s->rflags | 2;
+}
+
+static inline void kvm_state_regs_from_kvm(struct hvx_vcpu_state *s, const struct kvm_regs *r)
+{
+	s->gpr[HVX_RAX] = r->rax;
+	s->gpr[HVX_RCX] = r->rcx;
+	s->gpr[HVX_RDX] = r->rdx;
+	s->gpr[HVX_RBX] = r->rbx;
+	s->gpr[HVX_RSP] = r->rsp;
+	s->gpr[HVX_RBP] = r->rbp;
+	s->gpr[HVX_RSI] = r->rsi;
+	s->gpr[HVX_RDI] = r->rdi;
+	s->gpr[HVX_R8] = r->r8;
+	s->gpr[HVX_R9] = r->r9;
+	s->gpr[HVX_R10] = r->r10;
+	s->gpr[HVX_R11] = r->r11;
+	s->gpr[HVX_R12] = r->r12;
+	s->gpr[HVX_R13] = r->r13;
+	s->gpr[HVX_R14] = r->r14;
+	s->gpr[HVX_R15] = r->r15;
+	s->rip = r->rip;
+	s->rflags = r->rflags;
+}
+
+/* Do two structures of whole 64-bit words differ? Branch-free over every word (no library call on the exit path). */
+static inline bool kvm_words_differ(const void *a, const void *b, size_t size)
+{
+	const uint64_t *x = a, *y = b;
+	uint64_t diff = 0;
+	for (size_t i = 0; i < size / 8; i++)
+		diff |= x[i] ^ y[i];
+	return diff != 0;
+}
+_Static_assert(sizeof(struct kvm_regs) % 8 == 0 && sizeof(struct kvm_sregs) % 8 == 0, "compared as 64-bit words");
+
 void kvm_state_sregs_to_kvm(const struct hvx_vcpu_state *s, struct kvm_sregs *sr);
 void kvm_state_sregs_from_kvm(struct hvx_vcpu_state *s, const struct kvm_sregs *sr);
 /* Load the dirty groups into KVM (regs/sregs through sync_regs where possible). false + *why on an ioctl failure. */
@@ -114,6 +205,55 @@ bool kvm_guest_translate(struct hvx_vm *vm, const struct kvm_cpu_mode *m, uint64
 bool kvm_guest_walk_fault(struct hvx_vm *vm, const struct kvm_cpu_mode *m, uint64_t lin, uint64_t *entry_gpa);
 /* Read up to len bytes of guest-linear memory; returns how many bytes could be read. */
 size_t kvm_guest_read_linear(struct hvx_vm *vm, const struct kvm_cpu_mode *m, uint64_t lin, void *dst, size_t len);
+/* The paging-mode bits a walk depends on (PG, PAE, LMA, LA57). */
+static inline uint8_t kvm_xlate_mode(const struct kvm_cpu_mode *m)
+{
+	return (uint8_t)(m->pg | m->pae << 1 | m->lma << 2 | m->la57 << 3);
+}
+
+/* Does the cached walk x still translate its range in mode m? The caller holds the memory map's lock and passes its
+ * generation: an unchanged generation keeps every host address in x valid and mapped as it was. The walk's result
+ * depends only on the mode bits, CR3 and the values of the entries it read, so equal values give the same translation
+ * (a guest that rewrote an entry, even with the A or D bit, takes a new walk). */
+static inline bool kvm_xlate_holds(const struct kvm_xlate *x, const struct kvm_cpu_mode *m, uint64_t gen)
+{
+	if (x->gen != gen || x->cr3 != m->cr3 || x->mode != kvm_xlate_mode(m))
+		return false;
+	uint64_t diff = 0;
+	for (unsigned i = 0; i < x->count; i++) {
+		uint64_t v = 0;
+		memcpy(&v, x->entry[i], x->entry_size);
+		diff |= v ^ x->value[i];
+	}
+	return diff == 0;
+}
+
+/* kvm_guest_read_linear_cached's walks, the caller holding the memory map's lock (kvm_decode.c). */
+size_t kvm_guest_read_linear_fill(struct hvx_vm *vm, struct kvm_xlate *xlate, unsigned *next,
+				  const struct kvm_cpu_mode *m, uint64_t lin, void *dst, size_t len, uint64_t gen);
+
+/* kvm_guest_read_linear through the vCPU's translation cache xlate[KVM_XLATE_SLOTS]: bytes inside a range whose cached
+ * walk still holds are copied without walking; others are read by walking (and the walk is cached). The bytes and the
+ * count are exactly those of kvm_guest_read_linear. Inline so that a constant len copies without a library call. */
+static inline size_t kvm_guest_read_linear_cached(struct hvx_vm *vm, struct kvm_xlate *xlate, unsigned *next,
+						  const struct kvm_cpu_mode *m, uint64_t lin, void *dst, size_t len)
+{
+	pthread_rwlock_rdlock(&vm->memmap.lock);
+	uint64_t gen = atomic_load_explicit(&vm->memmap.generation, memory_order_relaxed); /* changes under the write lock */
+	size_t n;
+	for (unsigned i = 0; i < KVM_XLATE_SLOTS; i++) {
+		const struct kvm_xlate *x = &xlate[i];
+		if (len <= x->size && lin - x->lo <= x->size - len && kvm_xlate_holds(x, m, gen)) {
+			memcpy(dst, x->host + (lin - x->lo), len);
+			n = len;
+			goto out;
+		}
+	}
+	n = kvm_guest_read_linear_fill(vm, xlate, next, m, lin, dst, len, gen);
+out:
+	pthread_rwlock_unlock(&vm->memmap.lock);
+	return n;
+}
 
 struct kvm_insn {
 	unsigned len;             /* total length with prefixes */

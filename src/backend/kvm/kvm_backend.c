@@ -428,17 +428,6 @@ static hv_return_t kvm_memmap_changed(struct hvx_vm *vm, hv_vm_space_t space, ui
 	return ret;
 }
 
-int kvm_run_ioctl(struct hvx_vcpu *vcpu)
-{
-	struct kvm_vm *k = kvm_vm_of(vcpu->vm);
-	pthread_rwlock_rdlock(&k->run_lock);
-	int r = ioctl(kvm_vcpu_of(vcpu)->fd, KVM_RUN, 0);
-	int err = errno;
-	pthread_rwlock_unlock(&k->run_lock);
-	errno = err;
-	return r;
-}
-
 /* ---- MSR filter: MSRs native on every vCPU pass; the rest exit (native ones are then completed per vCPU) ---- */
 
 void kvm_msr_filter_update(struct hvx_vm *vm)

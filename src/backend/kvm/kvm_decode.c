@@ -32,21 +32,30 @@ void kvm_cpu_mode_of(const struct kvm_sregs *sr, struct kvm_cpu_mode *m)
 /* Where a walk stopped because a paging-structure entry lies in guest-physical memory that is not readable. */
 static _Thread_local uint64_t walk_unreadable_gpa;
 
-static bool read_gpa64(const struct hvx_space *sp, uint64_t gpa, uint64_t *val, unsigned size)
+/* Read a paging-structure entry; a walk being recorded (rec) notes where it lies in host memory and what it held. */
+static bool read_gpa64(const struct hvx_space *sp, uint64_t gpa, uint64_t *val, unsigned size, struct kvm_xlate *rec)
 {
 	const struct hvx_region *r = hvx_memmap_lookup_locked(sp, gpa);
 	if (!r || !(r->perms & HV_MEMORY_READ)) {
 		walk_unreadable_gpa = gpa;
 		return false;
 	}
+	const uint8_t *p = r->hva + (gpa - r->gpa);
 	*val = 0;
-	memcpy(val, r->hva + (gpa - r->gpa), size); /* entries are naturally aligned: never cross a page */
+	memcpy(val, p, size); /* entries are naturally aligned: never cross a page */
+	if (rec && rec->count < 5) {
+		rec->entry[rec->count] = p;
+		rec->value[rec->count++] = *val;
+	}
 	return true;
 }
 
 /* A walk that only needs the final address: present bits are checked, permissions are not (the access already
- * happened or was attempted by the CPU). The caller holds the memory map's lock. */
-static bool translate_locked(const struct hvx_space *sp, const struct kvm_cpu_mode *m, uint64_t lin, uint64_t *gpa)
+ * happened or was attempted by the CPU). The caller holds the memory map's lock. Its result depends only on the mode
+ * bits kvm_xlate_mode keeps, CR3, lin and the values of the entries it reads (recorded in rec if not NULL); page_mask (if
+ * not NULL) receives the size - 1 of the page it ended in (4 KiB without paging). */
+static bool translate_locked(const struct hvx_space *sp, const struct kvm_cpu_mode *m, uint64_t lin, uint64_t *gpa,
+			     struct kvm_xlate *rec, uint64_t *page_mask)
 {
 	if (!m->pg) {
 		*gpa = m->lma ? lin : (lin & 0xffffffffull);
@@ -55,13 +64,15 @@ static bool translate_locked(const struct hvx_space *sp, const struct kvm_cpu_mo
 	uint64_t e;
 	if (!m->pae) { /* 32-bit paging */
 		lin &= 0xffffffffull;
-		if (!read_gpa64(sp, (m->cr3 & 0xfffff000ull) + ((lin >> 22) & 0x3ff) * 4, &e, 4) || !(e & 1))
+		if (!read_gpa64(sp, (m->cr3 & 0xfffff000ull) + ((lin >> 22) & 0x3ff) * 4, &e, 4, rec) || !(e & 1))
 			return false;
 		if (e & 0x80) { /* 4-MiB page (PSE-36 bits 20:13 give physical bits 39:32) */
 			*gpa = (e & 0xffc00000ull) | ((e >> 13) & 0xffull) << 32 | (lin & 0x3fffff);
+			if (page_mask)
+				*page_mask = 0x3fffff;
 			return true;
 		}
-		if (!read_gpa64(sp, (e & 0xfffff000ull) + ((lin >> 12) & 0x3ff) * 4, &e, 4) || !(e & 1))
+		if (!read_gpa64(sp, (e & 0xfffff000ull) + ((lin >> 12) & 0x3ff) * 4, &e, 4, rec) || !(e & 1))
 			return false;
 		*gpa = (e & 0xfffff000ull) | (lin & 0xfff);
 		return true;
@@ -74,18 +85,20 @@ static bool translate_locked(const struct hvx_space *sp, const struct kvm_cpu_mo
 		table = m->cr3 & addr_mask;
 	} else { /* PAE: PDPTE from CR3 bits 31:5 */
 		lin &= 0xffffffffull;
-		if (!read_gpa64(sp, (m->cr3 & 0xffffffe0ull) + ((lin >> 30) & 3) * 8, &e, 8) || !(e & 1))
+		if (!read_gpa64(sp, (m->cr3 & 0xffffffe0ull) + ((lin >> 30) & 3) * 8, &e, 8, rec) || !(e & 1))
 			return false;
 		table = e & addr_mask;
 		level = 2;
 	}
 	for (; level >= 1; level--) {
 		unsigned shift = 12 + 9 * (unsigned)(level - 1);
-		if (!read_gpa64(sp, table + ((lin >> shift) & 0x1ff) * 8, &e, 8) || !(e & 1))
+		if (!read_gpa64(sp, table + ((lin >> shift) & 0x1ff) * 8, &e, 8, rec) || !(e & 1))
 			return false;
 		if (level == 1 || (level <= 3 && (e & 0x80))) {
-			uint64_t page_mask = (1ull << shift) - 1;
-			*gpa = (e & addr_mask & ~page_mask) | (lin & page_mask);
+			uint64_t mask = (1ull << shift) - 1;
+			*gpa = (e & addr_mask & ~mask) | (lin & mask);
+			if (page_mask)
+				*page_mask = mask;
 			return true;
 		}
 		table = e & addr_mask;
@@ -98,7 +111,7 @@ bool kvm_guest_walk_fault(struct hvx_vm *vm, const struct kvm_cpu_mode *m, uint6
 	uint64_t gpa;
 	walk_unreadable_gpa = ~0ull;
 	pthread_rwlock_rdlock(&vm->memmap.lock);
-	bool ok = translate_locked(&vm->memmap.spaces[HV_VM_SPACE_DEFAULT], m, lin, &gpa);
+	bool ok = translate_locked(&vm->memmap.spaces[HV_VM_SPACE_DEFAULT], m, lin, &gpa, NULL, NULL);
 	pthread_rwlock_unlock(&vm->memmap.lock);
 	if (ok || walk_unreadable_gpa == ~0ull)
 		return false;
@@ -109,7 +122,7 @@ bool kvm_guest_walk_fault(struct hvx_vm *vm, const struct kvm_cpu_mode *m, uint6
 bool kvm_guest_translate(struct hvx_vm *vm, const struct kvm_cpu_mode *m, uint64_t lin, uint64_t *gpa)
 {
 	pthread_rwlock_rdlock(&vm->memmap.lock);
-	bool ok = translate_locked(&vm->memmap.spaces[HV_VM_SPACE_DEFAULT], m, lin, gpa);
+	bool ok = translate_locked(&vm->memmap.spaces[HV_VM_SPACE_DEFAULT], m, lin, gpa, NULL, NULL);
 	pthread_rwlock_unlock(&vm->memmap.lock);
 	return ok;
 }
@@ -122,7 +135,7 @@ size_t kvm_guest_read_linear(struct hvx_vm *vm, const struct kvm_cpu_mode *m, ui
 	const struct hvx_space *sp = &vm->memmap.spaces[HV_VM_SPACE_DEFAULT];
 	while (done < len) {
 		uint64_t gpa;
-		if (!translate_locked(sp, m, lin + done, &gpa))
+		if (!translate_locked(sp, m, lin + done, &gpa, NULL, NULL))
 			break;
 		const struct hvx_region *r = hvx_memmap_lookup_locked(sp, gpa);
 		if (!r || !(r->perms & HV_MEMORY_READ))
@@ -134,6 +147,56 @@ size_t kvm_guest_read_linear(struct hvx_vm *vm, const struct kvm_cpu_mode *m, ui
 		done += n;
 	}
 	pthread_rwlock_unlock(&vm->memmap.lock);
+	return done;
+}
+
+/* Walk lin's page and read from it through cached translations: a chunk inside a cached range whose walk holds is
+ * copied, else the page is walked (recording the entries) and its range, the part of the guest page inside the memory
+ * region, replaces the older slot. The caller holds the memory map's lock; gen is its generation. */
+size_t kvm_guest_read_linear_fill(struct hvx_vm *vm, struct kvm_xlate *xlate, unsigned *next,
+				  const struct kvm_cpu_mode *m, uint64_t lin, void *dst, size_t len, uint64_t gen)
+{
+	const struct hvx_space *sp = &vm->memmap.spaces[HV_VM_SPACE_DEFAULT];
+	uint8_t *out = dst;
+	size_t done = 0;
+	bool checked[KVM_XLATE_SLOTS] = {false};
+	while (done < len) {
+		uint64_t a = lin + done;
+		struct kvm_xlate *x = NULL;
+		for (unsigned i = 0; i < KVM_XLATE_SLOTS && !x; i++)
+			if (a - xlate[i].lo < xlate[i].size && (checked[i] || kvm_xlate_holds(&xlate[i], m, gen))) {
+				x = &xlate[i];
+				checked[i] = true;
+			}
+		if (!x) {
+			struct kvm_xlate w = {.cr3 = m->cr3, .mode = kvm_xlate_mode(m), .entry_size = m->pae ? 8 : 4};
+			uint64_t gpa, page_mask = HVX_PAGE_MASK;
+			if (!translate_locked(sp, m, a, &gpa, &w, &page_mask))
+				break;
+			const struct hvx_region *r = hvx_memmap_lookup_locked(sp, gpa);
+			if (!r || !(r->perms & HV_MEMORY_READ))
+				break;
+			/* The guest page, cut to the region: every address in it takes the same walk to the same region. */
+			uint64_t glo = gpa & ~page_mask, ghi = glo + page_mask + 1;
+			if (glo < r->gpa)
+				glo = r->gpa;
+			if (ghi > r->gpa + r->size)
+				ghi = r->gpa + r->size;
+			w.lo = a - (gpa - glo);
+			w.size = ghi - glo;
+			w.host = r->hva + (glo - r->gpa);
+			w.gen = gen;
+			x = &xlate[*next % KVM_XLATE_SLOTS];
+			*next = (*next + 1) % KVM_XLATE_SLOTS;
+			*x = w;
+			checked[x - xlate] = true;
+		}
+		size_t n = x->size - (a - x->lo);
+		if (n > len - done)
+			n = len - done;
+		memcpy(out + done, x->host + (a - x->lo), n);
+		done += n;
+	}
 	return done;
 }
 

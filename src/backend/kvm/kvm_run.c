@@ -33,7 +33,9 @@
 #define DR6_BS (1u << 14)
 #define KVM_WINDOW_STEPS 64 /* instructions single-stepped per run waiting for an interrupt window (software KVM) */
 
-static void fail_msg(struct hvx_vcpu *vcpu, const char *what, int err)
+/* The handlers of exits other than I/O and the rare paths are cold (out of line, apart from the hot code): the I/O
+ * exit path, run with no cache or prediction left warm by the kernel on PVM, then touches fewer code lines. */
+static __attribute__((cold)) void fail_msg(struct hvx_vcpu *vcpu, const char *what, int err)
 {
 	fprintf(stderr, "hvx kvm: vCPU %u: %s%s%s\n", vcpu->id, what, err ? ": " : "", err ? strerror(err) : "");
 }
@@ -76,10 +78,11 @@ struct rip_window {
 static void read_window(struct hvx_vcpu *vcpu, const struct kvm_regs *r, const struct kvm_sregs *sr,
 			struct rip_window *w)
 {
+	struct kvm_vcpu *kv = kvm_vcpu_of(vcpu);
 	struct kvm_cpu_mode m;
 	kvm_cpu_mode_of(sr, &m);
 	uint64_t lin = linear_rip(r, sr);
-	if (kvm_guest_read_linear(vcpu->vm, &m, lin - 15, w->b, 30) == 30) {
+	if (kvm_guest_read_linear_cached(vcpu->vm, kv->xlate, &kv->xlate_next, &m, lin - 15, w->b, 30) == 30) {
 		w->before = w->after = 15;
 		return;
 	}
@@ -91,8 +94,8 @@ static void read_window(struct hvx_vcpu *vcpu, const struct kvm_regs *r, const s
 }
 
 /* Instruction at the exit RIP, decoded. */
-static bool decode_at_rip(struct hvx_vcpu *vcpu, const struct kvm_regs *r, const struct kvm_sregs *sr,
-			  struct kvm_insn *d)
+static __attribute__((cold)) bool decode_at_rip(struct hvx_vcpu *vcpu, const struct kvm_regs *r,
+						const struct kvm_sregs *sr, struct kvm_insn *d)
 {
 	struct kvm_cpu_mode m;
 	kvm_cpu_mode_of(sr, &m);
@@ -102,7 +105,7 @@ static bool decode_at_rip(struct hvx_vcpu *vcpu, const struct kvm_regs *r, const
 }
 
 /* Run KVM_RUN with immediate_exit until KVM has no pending user-space completion; fill each request harmlessly. */
-static bool drain(struct hvx_vcpu *vcpu)
+static __attribute__((cold)) bool drain(struct hvx_vcpu *vcpu)
 {
 	struct kvm_vcpu *kv = kvm_vcpu_of(vcpu);
 	struct kvm_run *run = kv->run;
@@ -152,7 +155,7 @@ static bool drain(struct hvx_vcpu *vcpu)
 }
 
 /* Drain with the REP count cut to the current batch, and KVM's events (and segment state) put back afterwards. */
-static bool drain_restoring(struct hvx_vcpu *vcpu, bool rep_batch, uint32_t batch, bool sregs)
+static __attribute__((cold)) bool drain_restoring(struct hvx_vcpu *vcpu, bool rep_batch, uint32_t batch, bool sregs)
 {
 	struct kvm_vcpu *kv = kvm_vcpu_of(vcpu);
 	struct kvm_vcpu_events ev;
@@ -240,7 +243,7 @@ static bool decode_before_rip(struct hvx_vcpu *vcpu, const struct rip_window *w,
  * KVM_RUN; its instruction emulator (PVM, and INS/OUTS everywhere) has already executed an OUT (one OUTS iteration)
  * when it exits. The first ambiguous OUT exit tells which, by completing it with immediate_exit and looking at RIP.
  */
-static bool out_completes_later(struct hvx_vcpu *vcpu, const struct kvm_insn *at, bool at_ok)
+static __attribute__((cold)) bool out_completes_later(struct hvx_vcpu *vcpu, const struct kvm_insn *at, bool at_ok)
 {
 	struct kvm_vm *k = kvm_vm_of(vcpu->vm);
 	if (k->out_mode)
@@ -381,7 +384,7 @@ static int vector_store_matches(struct kvm_vcpu *kv, const struct kvm_insn *d, c
 }
 
 /* MMIO: a spurious one (the map allows the access: a slot was being replaced) is completed here; else EPT violation. */
-static int exit_mmio(struct hvx_vcpu *vcpu, struct hvx_exit *e)
+static __attribute__((cold)) int exit_mmio(struct hvx_vcpu *vcpu, struct hvx_exit *e)
 {
 	struct kvm_vcpu *kv = kvm_vcpu_of(vcpu);
 	struct kvm_run *run = kv->run;
@@ -488,7 +491,7 @@ static int exit_mmio(struct hvx_vcpu *vcpu, struct hvx_exit *e)
 }
 
 /* RDMSR/WRMSR the filter sent to user space. MSRs native on this vCPU are completed here; the rest exit. */
-static int exit_msr(struct hvx_vcpu *vcpu, struct hvx_exit *e, bool write)
+static __attribute__((cold)) int exit_msr(struct hvx_vcpu *vcpu, struct hvx_exit *e, bool write)
 {
 	struct kvm_vcpu *kv = kvm_vcpu_of(vcpu);
 	struct kvm_run *run = kv->run;
@@ -512,7 +515,7 @@ static int exit_msr(struct hvx_vcpu *vcpu, struct hvx_exit *e, bool write)
  * instruction there, and report the EPT violation of the first entry that cannot be read (SDM 28.2.3.2: a data
  * read of a paging-structure entry, GLA valid, not the final translation).
  */
-static bool paging_structure_violation(struct hvx_vcpu *vcpu, struct hvx_exit *e)
+static __attribute__((cold)) bool paging_structure_violation(struct hvx_vcpu *vcpu, struct hvx_exit *e)
 {
 	struct kvm_vcpu *kv = kvm_vcpu_of(vcpu);
 	const struct kvm_regs *r = &kv->exit_regs;
@@ -543,7 +546,7 @@ static bool paging_structure_violation(struct hvx_vcpu *vcpu, struct hvx_exit *e
  * INT n, INT1) whose IDT gate lies in guest-physical memory that is not mapped readable. Hardware exits during
  * delivery with the event in the IDT-vectoring information (SDM 27.2.3); KVM shuts down or fails instead.
  */
-static bool delivery_violation(struct hvx_vcpu *vcpu, struct hvx_exit *e)
+static __attribute__((cold)) bool delivery_violation(struct hvx_vcpu *vcpu, struct hvx_exit *e)
 {
 	struct kvm_vcpu *kv = kvm_vcpu_of(vcpu);
 	const struct kvm_regs *r = &kv->exit_regs;
@@ -604,7 +607,7 @@ static bool delivery_violation(struct hvx_vcpu *vcpu, struct hvx_exit *e)
 
 /* Software interrupts/exceptions have no instruction length in KVM's event API: RIP moves past the instruction and
  * the event is delivered like an external interrupt / hardware exception (no gate DPL check). docs/kvm.md. */
-static bool inject(struct hvx_vcpu *vcpu, uint32_t info, bool *mtf_now)
+static __attribute__((cold)) bool inject(struct hvx_vcpu *vcpu, uint32_t info, bool *mtf_now)
 {
 	struct kvm_vcpu *kv = kvm_vcpu_of(vcpu);
 	struct hvx_vcpu_state *s = &vcpu->state;
@@ -627,7 +630,7 @@ static bool inject(struct hvx_vcpu *vcpu, uint32_t info, bool *mtf_now)
 		s->rip += s->vmcs[HVX_SLOT_CTRL_VMENTRY_INSTR_LEN];
 		kvm_state_regs_to_kvm(s, &kv->run->s.regs.regs);
 		kv->run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
-		kv->kvm_regs = kv->run->s.regs.regs;
+		kv->kvm_regs_valid = true;
 	}
 	switch (type) {
 	case 0: case 4:
@@ -656,7 +659,7 @@ static bool inject(struct hvx_vcpu *vcpu, uint32_t info, bool *mtf_now)
 	return true;
 }
 
-static void arm_timer(struct kvm_vcpu *kv, uint64_t deadline)
+static __attribute__((cold)) void arm_timer(struct kvm_vcpu *kv, uint64_t deadline)
 {
 	if (!kv->timer_ok)
 		return;
@@ -672,7 +675,7 @@ static void arm_timer(struct kvm_vcpu *kv, uint64_t deadline)
 }
 
 /* HLT activity state with nothing to inject: wait for a kick or the deadline (no guest instruction runs). */
-static void wait_halted(struct hvx_vcpu *vcpu, uint64_t deadline, struct hvx_exit *e)
+static __attribute__((cold)) void wait_halted(struct hvx_vcpu *vcpu, uint64_t deadline, struct hvx_exit *e)
 {
 	sigset_t block, old;
 	sigemptyset(&block);
@@ -705,7 +708,7 @@ static void wait_halted(struct hvx_vcpu *vcpu, uint64_t deadline, struct hvx_exi
 	pthread_sigmask(SIG_UNBLOCK, &restore, NULL);
 }
 
-static uint64_t tsc_khz_of(struct kvm_vcpu *kv)
+static __attribute__((cold)) uint64_t tsc_khz_of(struct kvm_vcpu *kv)
 {
 	if (!kv->tsc_khz) {
 		int khz = ioctl(kv->fd, KVM_GET_TSC_KHZ, 0);
@@ -941,15 +944,20 @@ hv_return_t kvm_vcpu_run(struct hvx_vcpu *vcpu, uint64_t deadline, struct hvx_ex
 		if (r < 0 && run_errno != EINTR && run_errno != EAGAIN) {
 			/* Entry refused (e.g. sync'd segment state KVM rejects): invalid guest state. */
 			fail_msg(vcpu, "KVM_RUN failed", run_errno);
+			kv->kvm_regs_valid = false; /* the sync area may hold KVM's registers or ours: load them again */
 			e->reason = 0x80000000u | VMX_REASON_VMENTRY_GUEST;
 			break;
 		}
 		kv->exit_regs = run->s.regs.regs;
-		kv->kvm_regs = run->s.regs.regs; /* what KVM holds now (exit_regs may be rewound to the instruction) */
-		kv->kvm_regs_valid = true;
-		kv->exit_sregs = run->s.regs.sregs;
+		kv->kvm_regs_valid = true; /* run->s.regs.regs: what KVM holds (exit_regs may be rewound to the instruction) */
 		kvm_state_regs_from_kvm(s, &kv->exit_regs);
-		kvm_state_sregs_from_kvm(s, &kv->exit_sregs);
+		/* Segment and control state rarely changes between exits: converted into the state only when KVM's differs
+		 * from the last exit's or the state was loaded into KVM at this entry (KVM may have adjusted it). */
+		if (!kv->sregs_converted || kvm_words_differ(&run->s.regs.sregs, &kv->exit_sregs, sizeof kv->exit_sregs)) {
+			kv->exit_sregs = run->s.regs.sregs;
+			kvm_state_sregs_from_kvm(s, &kv->exit_sregs);
+			kv->sregs_converted = true;
+		}
 		vcpu->stale |= KVM_LAZY_GROUPS;
 		if (r < 0) {
 			run->immediate_exit = 0;

@@ -42,50 +42,6 @@ static void seg_from_kvm(uint64_t *v, unsigned sel_slot, unsigned base_slot, uns
 #define SEGS(X) \
 	X(es, ES) X(cs, CS) X(ss, SS) X(ds, DS) X(fs, FS) X(gs, GS) X(ldt, LDTR) X(tr, TR)
 
-void kvm_state_regs_to_kvm(const struct hvx_vcpu_state *s, struct kvm_regs *r)
-{
-	r->rax = s->gpr[HVX_RAX];
-	r->rcx = s->gpr[HVX_RCX];
-	r->rdx = s->gpr[HVX_RDX];
-	r->rbx = s->gpr[HVX_RBX];
-	r->rsp = s->gpr[HVX_RSP];
-	r->rbp = s->gpr[HVX_RBP];
-	r->rsi = s->gpr[HVX_RSI];
-	r->rdi = s->gpr[HVX_RDI];
-	r->r8 = s->gpr[HVX_R8];
-	r->r9 = s->gpr[HVX_R9];
-	r->r10 = s->gpr[HVX_R10];
-	r->r11 = s->gpr[HVX_R11];
-	r->r12 = s->gpr[HVX_R12];
-	r->r13 = s->gpr[HVX_R13];
-	r->r14 = s->gpr[HVX_R14];
-	r->r15 = s->gpr[HVX_R15];
-	r->rip = s->rip;
-	r->rflags = s->rflags | 2;
-}
-
-void kvm_state_regs_from_kvm(struct hvx_vcpu_state *s, const struct kvm_regs *r)
-{
-	s->gpr[HVX_RAX] = r->rax;
-	s->gpr[HVX_RCX] = r->rcx;
-	s->gpr[HVX_RDX] = r->rdx;
-	s->gpr[HVX_RBX] = r->rbx;
-	s->gpr[HVX_RSP] = r->rsp;
-	s->gpr[HVX_RBP] = r->rbp;
-	s->gpr[HVX_RSI] = r->rsi;
-	s->gpr[HVX_RDI] = r->rdi;
-	s->gpr[HVX_R8] = r->r8;
-	s->gpr[HVX_R9] = r->r9;
-	s->gpr[HVX_R10] = r->r10;
-	s->gpr[HVX_R11] = r->r11;
-	s->gpr[HVX_R12] = r->r12;
-	s->gpr[HVX_R13] = r->r13;
-	s->gpr[HVX_R14] = r->r14;
-	s->gpr[HVX_R15] = r->r15;
-	s->rip = r->rip;
-	s->rflags = r->rflags;
-}
-
 /* Fields of sr that the state does not hold (APIC base) are left as the caller filled them. */
 void kvm_state_sregs_to_kvm(const struct hvx_vcpu_state *s, struct kvm_sregs *sr)
 {
@@ -196,10 +152,9 @@ bool kvm_state_load(struct hvx_vcpu *vcpu, uint32_t groups, const char **why, in
 		 * an exit KVM completed itself, the VMM's "RIP + length" is often exactly where KVM is. */
 		struct kvm_regs r;
 		kvm_state_regs_to_kvm(s, &r);
-		if (!kv->kvm_regs_valid || memcmp(&r, &kv->kvm_regs, sizeof r) != 0) {
+		if (!kv->kvm_regs_valid || kvm_words_differ(&r, &run->s.regs.regs, sizeof r)) {
 			run->s.regs.regs = r;
 			run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
-			kv->kvm_regs = r;
 			kv->kvm_regs_valid = true;
 		}
 	}
@@ -208,6 +163,7 @@ bool kvm_state_load(struct hvx_vcpu *vcpu, uint32_t groups, const char **why, in
 		sr->apic_base = kv->exit_sregs.apic_base;
 		kvm_state_sregs_to_kvm(s, sr);
 		run->kvm_dirty_regs |= KVM_SYNC_X86_SREGS;
+		kv->sregs_converted = false; /* the next exit converts KVM's values, whatever they are */
 		run->cr8 = sr->cr8; /* without an in-kernel APIC every KVM_RUN loads CR8 from kvm_run */
 	}
 	if (groups & HVX_GROUP_MSR) {
