@@ -107,21 +107,26 @@ void kvm_set_current_run(struct kvm_run *run);   /* the kvm_run the kick handler
 void kvm_msr_filter_update(struct hvx_vm *vm);  /* re-derive the VM-wide MSR filter from the vCPUs' native MSRs */
 uint32_t kvm_msr_filter_native(struct hvx_vm *vm);
 
-/* KVM_RUN on this vCPU, never while the memory slots are being changed. Inline: on PVM the returns after KVM_RUN into
- * frames entered before it measured among the costliest steps of an exit (the kernel's work leaves no predictions), so
- * the run path keeps those frames few. */
-static inline int kvm_run_ioctl(struct hvx_vcpu *vcpu)
+/* KVM_RUN on this vCPU, never while the memory slots are being changed: returns with the VM's run_lock still held for
+ * reading (errno kept), which the caller releases. While it is held no memory-map change can complete: each bumps the
+ * map's generation and then takes run_lock for writing before it returns (kvm_memmap_changed), so host addresses
+ * cached under an unchanged generation stay valid (kvm_guest_read_linear_cached). Inline: on PVM the returns after
+ * KVM_RUN into frames entered before it measured among the costliest steps of an exit (the kernel's work leaves no
+ * predictions), so the run path keeps those frames few. */
+static inline int kvm_run_ioctl_held(struct hvx_vcpu *vcpu)
 {
 	struct kvm_vm *k = kvm_vm_of(vcpu->vm);
 	pthread_rwlock_rdlock(&k->run_lock);
 	int r = ioctl(kvm_vcpu_of(vcpu)->fd, KVM_RUN, 0);
-	if (r < 0) {
-		int err = errno;
-		pthread_rwlock_unlock(&k->run_lock);
-		errno = err;
-		return r;
-	}
-	pthread_rwlock_unlock(&k->run_lock);
+	return r;
+}
+
+/* KVM_RUN, the run_lock released again (errno kept). */
+static inline int kvm_run_ioctl(struct hvx_vcpu *vcpu)
+{
+	int r = kvm_run_ioctl_held(vcpu), err = errno;
+	pthread_rwlock_unlock(&kvm_vm_of(vcpu->vm)->run_lock);
+	errno = err;
 	return r;
 }
 
@@ -170,14 +175,27 @@ static inline void kvm_state_regs_from_kvm(struct hvx_vcpu_state *s, const struc
 	s->rflags = r->rflags;
 }
 
-/* Do two structures of whole 64-bit words differ? Branch-free over every word (no library call on the exit path). */
+/* Do two structures of whole 64-bit words differ? Branch-free, 16 bytes a step (no library call on the exit path). */
+typedef uint64_t kvm_u64x2 __attribute__((vector_size(16)));
 static inline bool kvm_words_differ(const void *a, const void *b, size_t size)
 {
-	const uint64_t *x = a, *y = b;
-	uint64_t diff = 0;
-	for (size_t i = 0; i < size / 8; i++)
-		diff |= x[i] ^ y[i];
-	return diff != 0;
+	const uint8_t *x = a, *y = b;
+	kvm_u64x2 diff = {0, 0};
+	size_t i = 0;
+	for (; i + 16 <= size; i += 16) {
+		kvm_u64x2 u, v;
+		memcpy(&u, x + i, 16);
+		memcpy(&v, y + i, 16);
+		diff |= u ^ v;
+	}
+	uint64_t rest = 0;
+	if (i < size) { /* a last word */
+		uint64_t u, v;
+		memcpy(&u, x + i, 8);
+		memcpy(&v, y + i, 8);
+		rest = u ^ v;
+	}
+	return (diff[0] | diff[1] | rest) != 0;
 }
 _Static_assert(sizeof(struct kvm_regs) % 8 == 0 && sizeof(struct kvm_sregs) % 8 == 0, "compared as 64-bit words");
 
@@ -221,8 +239,14 @@ static inline bool kvm_xlate_holds(const struct kvm_xlate *x, const struct kvm_c
 		return false;
 	uint64_t diff = 0;
 	for (unsigned i = 0; i < x->count; i++) {
-		uint64_t v = 0;
-		memcpy(&v, x->entry[i], x->entry_size);
+		uint64_t v;
+		if (x->entry_size == 8) {
+			memcpy(&v, x->entry[i], 8);
+		} else {
+			uint32_t w;
+			memcpy(&w, x->entry[i], 4);
+			v = w;
+		}
 		diff |= v ^ x->value[i];
 	}
 	return diff == 0;
@@ -233,24 +257,23 @@ size_t kvm_guest_read_linear_fill(struct hvx_vm *vm, struct kvm_xlate *xlate, un
 				  const struct kvm_cpu_mode *m, uint64_t lin, void *dst, size_t len, uint64_t gen);
 
 /* kvm_guest_read_linear through the vCPU's translation cache xlate[KVM_XLATE_SLOTS]: bytes inside a range whose cached
- * walk still holds are copied without walking; others are read by walking (and the walk is cached). The bytes and the
- * count are exactly those of kvm_guest_read_linear. Inline so that a constant len copies without a library call. */
+ * walk still holds are copied without walking (and without the memory map's lock: the caller holds the run_lock, see
+ * kvm_run_ioctl_held); others are read by walking under the map's lock, and the walk is cached. The bytes and the count
+ * are exactly those of kvm_guest_read_linear. Inline so that a constant len copies without a library call. */
 static inline size_t kvm_guest_read_linear_cached(struct hvx_vm *vm, struct kvm_xlate *xlate, unsigned *next,
 						  const struct kvm_cpu_mode *m, uint64_t lin, void *dst, size_t len)
 {
-	pthread_rwlock_rdlock(&vm->memmap.lock);
-	uint64_t gen = atomic_load_explicit(&vm->memmap.generation, memory_order_relaxed); /* changes under the write lock */
-	size_t n;
+	uint64_t gen = atomic_load_explicit(&vm->memmap.generation, memory_order_acquire);
 	for (unsigned i = 0; i < KVM_XLATE_SLOTS; i++) {
 		const struct kvm_xlate *x = &xlate[i];
 		if (len <= x->size && lin - x->lo <= x->size - len && kvm_xlate_holds(x, m, gen)) {
 			memcpy(dst, x->host + (lin - x->lo), len);
-			n = len;
-			goto out;
+			return len;
 		}
 	}
-	n = kvm_guest_read_linear_fill(vm, xlate, next, m, lin, dst, len, gen);
-out:
+	pthread_rwlock_rdlock(&vm->memmap.lock);
+	gen = atomic_load_explicit(&vm->memmap.generation, memory_order_relaxed); /* changes under the write lock */
+	size_t n = kvm_guest_read_linear_fill(vm, xlate, next, m, lin, dst, len, gen);
 	pthread_rwlock_unlock(&vm->memmap.lock);
 	return n;
 }

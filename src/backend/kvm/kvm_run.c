@@ -76,7 +76,7 @@ struct rip_window {
 };
 
 static void read_window(struct hvx_vcpu *vcpu, const struct kvm_regs *r, const struct kvm_sregs *sr,
-			struct rip_window *w)
+			struct rip_window *w) /* the caller holds the run_lock for reading (kvm_run_ioctl_held) */
 {
 	struct kvm_vcpu *kv = kvm_vcpu_of(vcpu);
 	struct kvm_cpu_mode m;
@@ -263,7 +263,7 @@ static __attribute__((cold)) bool out_completes_later(struct hvx_vcpu *vcpu, con
 }
 
 /* I/O instruction: qualification, length, and for INS/OUTS the linear address and instruction information. */
-static bool exit_io(struct hvx_vcpu *vcpu, struct hvx_exit *e)
+static bool exit_io(struct hvx_vcpu *vcpu, struct hvx_exit *e, const struct rip_window *wp)
 {
 	struct kvm_vcpu *kv = kvm_vcpu_of(vcpu);
 	struct kvm_run *run = kv->run;
@@ -272,8 +272,7 @@ static bool exit_io(struct hvx_vcpu *vcpu, struct hvx_exit *e)
 	struct hvx_vcpu_state *s = &vcpu->state;
 	struct kvm_insn d;
 	bool in = run->io.direction == KVM_EXIT_IO_IN;
-	struct rip_window w;
-	read_window(vcpu, r, sr, &w);
+	const struct rip_window w = *wp; /* read right after KVM_RUN, under its run_lock */
 	bool at_ok = w.after && kvm_decode(w.b + 15, w.after, long64(sr), sr->cs.db, r, &d) && io_matches(&d, run, r);
 	bool drained = false;
 	if (!in) {
@@ -937,11 +936,12 @@ hv_return_t kvm_vcpu_run(struct hvx_vcpu *vcpu, uint64_t deadline, struct hvx_ex
 			}
 		}
 		first = false;
-		int r = kvm_run_ioctl(vcpu);
+		int r = kvm_run_ioctl_held(vcpu); /* the run_lock is released below, once the exit's bytes are read */
 		int run_errno = errno;
 		kv->ran = true;
 		run->kvm_dirty_regs = 0;
 		if (r < 0 && run_errno != EINTR && run_errno != EAGAIN) {
+			pthread_rwlock_unlock(&kvm_vm_of(vcpu->vm)->run_lock);
 			/* Entry refused (e.g. sync'd segment state KVM rejects): invalid guest state. */
 			fail_msg(vcpu, "KVM_RUN failed", run_errno);
 			kv->kvm_regs_valid = false; /* the sync area may hold KVM's registers or ours: load them again */
@@ -959,6 +959,11 @@ hv_return_t kvm_vcpu_run(struct hvx_vcpu *vcpu, uint64_t deadline, struct hvx_ex
 			kv->sregs_converted = true;
 		}
 		vcpu->stale |= KVM_LAZY_GROUPS;
+		/* An I/O exit's instruction bytes, read while the run_lock keeps the memory map's host addresses valid. */
+		struct rip_window window;
+		if (r >= 0 && run->exit_reason == KVM_EXIT_IO)
+			read_window(vcpu, &kv->exit_regs, &kv->exit_sregs, &window);
+		pthread_rwlock_unlock(&kvm_vm_of(vcpu->vm)->run_lock);
 		if (r < 0) {
 			run->immediate_exit = 0;
 			if (atomic_exchange(&vcpu->kick_pending, false)) {
@@ -974,7 +979,7 @@ hv_return_t kvm_vcpu_run(struct hvx_vcpu *vcpu, uint64_t deadline, struct hvx_ex
 		int k = 1;
 		switch (run->exit_reason) {
 		case KVM_EXIT_IO:
-			if (!exit_io(vcpu, e))
+			if (!exit_io(vcpu, e, &window))
 				ret = HV_ERROR;
 			break;
 		case KVM_EXIT_MMIO:
