@@ -110,9 +110,7 @@ uint32_t kvm_msr_filter_native(struct hvx_vm *vm);
 /* KVM_RUN on this vCPU, never while the memory slots are being changed: returns with the VM's run_lock still held for
  * reading (errno kept), which the caller releases. While it is held no memory-map change can complete: each bumps the
  * map's generation and then takes run_lock for writing before it returns (kvm_memmap_changed), so host addresses
- * cached under an unchanged generation stay valid (kvm_guest_read_linear_cached). Inline: on PVM the returns after
- * KVM_RUN into frames entered before it measured among the costliest steps of an exit (the kernel's work leaves no
- * predictions), so the run path keeps those frames few. */
+ * cached under an unchanged generation stay valid (kvm_guest_read_linear_cached). */
 static inline int kvm_run_ioctl_held(struct hvx_vcpu *vcpu)
 {
 	struct kvm_vm *k = kvm_vm_of(vcpu->vm);
@@ -182,6 +180,7 @@ static inline bool kvm_words_differ(const void *a, const void *b, size_t size)
 	const uint8_t *x = a, *y = b;
 	kvm_u64x2 diff = {0, 0};
 	size_t i = 0;
+#pragma GCC unroll 32
 	for (; i + 16 <= size; i += 16) {
 		kvm_u64x2 u, v;
 		memcpy(&u, x + i, 16);
@@ -211,12 +210,19 @@ int kvm_msr_one(int fd, bool write, uint32_t index, uint64_t *value);
 #define KVM_LAZY_GROUPS (HVX_GROUP_DR | HVX_GROUP_MSR | HVX_GROUP_EVENT | HVX_GROUP_FPU)
 
 /* kvm_decode.c: guest-linear reads and the decoding the exits need. */
+/* What a guest page walk depends on. */
 struct kvm_cpu_mode {
-	bool pg, pae, lma, la57, cs_l, cs_d, wp, nxe, smap, smep;
-	unsigned cpl;
+	bool pg, pae, lma, la57;
 	uint64_t cr3;
 };
-void kvm_cpu_mode_of(const struct kvm_sregs *sr, struct kvm_cpu_mode *m);
+static inline void kvm_cpu_mode_of(const struct kvm_sregs *sr, struct kvm_cpu_mode *m)
+{
+	m->pg = (sr->cr0 >> 31) & 1;
+	m->pae = (sr->cr4 >> 5) & 1;
+	m->la57 = (sr->cr4 >> 12) & 1;
+	m->lma = (sr->efer >> 10) & 1;
+	m->cr3 = sr->cr3;
+}
 /* Translate a guest-linear address through the guest's page tables (read through the memory map). */
 bool kvm_guest_translate(struct hvx_vm *vm, const struct kvm_cpu_mode *m, uint64_t lin, uint64_t *gpa);
 /* Does the walk of lin stop at a paging-structure entry in memory that is not mapped readable? Its GPA then. */

@@ -3,31 +3,7 @@
 
 #include "kvm.h"
 
-#define CR0_PG (1ull << 31)
-#define CR0_WP (1ull << 16)
 #define CR4_PSE (1ull << 4)
-#define CR4_PAE (1ull << 5)
-#define CR4_LA57 (1ull << 12)
-#define CR4_SMEP (1ull << 20)
-#define CR4_SMAP (1ull << 21)
-#define EFER_LMA (1ull << 10)
-#define EFER_NXE (1ull << 11)
-
-void kvm_cpu_mode_of(const struct kvm_sregs *sr, struct kvm_cpu_mode *m)
-{
-	m->pg = sr->cr0 & CR0_PG;
-	m->wp = sr->cr0 & CR0_WP;
-	m->pae = sr->cr4 & CR4_PAE;
-	m->la57 = sr->cr4 & CR4_LA57;
-	m->smep = sr->cr4 & CR4_SMEP;
-	m->smap = sr->cr4 & CR4_SMAP;
-	m->lma = sr->efer & EFER_LMA;
-	m->nxe = sr->efer & EFER_NXE;
-	m->cs_l = sr->cs.l;
-	m->cs_d = sr->cs.db;
-	m->cpl = sr->ss.dpl;
-	m->cr3 = sr->cr3;
-}
 
 /* Where a walk stopped because a paging-structure entry lies in guest-physical memory that is not readable. */
 static _Thread_local uint64_t walk_unreadable_gpa;

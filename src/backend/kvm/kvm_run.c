@@ -191,6 +191,16 @@ static bool is_string_op(const struct kvm_insn *d)
 			       (d->opcode >= 0x6c && d->opcode <= 0x6f));
 }
 
+/* Can an instruction starting with byte b be IN/OUT/INS/OUTS? Not unless b is one of them, a legacy prefix or a REX
+ * prefix (40-4f, let through in every mode): any other first byte is the opcode or an escape to another map. Saves the
+ * decode at RIP after an OUT that KVM completed (RIP is then at the next instruction, rarely an I/O one). */
+static bool may_be_io(uint8_t b)
+{
+	return (b >= 0x6c && b <= 0x6f) || (b >= 0xe4 && b <= 0xe7) || (b >= 0xec && b <= 0xef) || (b & 0xf0) == 0x40 ||
+	       b == 0x26 || b == 0x2e || b == 0x36 || b == 0x3e || b == 0x64 || b == 0x65 || b == 0x66 || b == 0x67 ||
+	       b == 0xf0 || b == 0xf2 || b == 0xf3;
+}
+
 /* Does d (decoded at some RIP) look like the instruction KVM reports in run->io? */
 static bool io_matches(const struct kvm_insn *d, const struct kvm_run *run, const struct kvm_regs *r)
 {
@@ -273,7 +283,8 @@ static bool exit_io(struct hvx_vcpu *vcpu, struct hvx_exit *e, const struct rip_
 	struct kvm_insn d;
 	bool in = run->io.direction == KVM_EXIT_IO_IN;
 	const struct rip_window w = *wp; /* read right after KVM_RUN, under its run_lock */
-	bool at_ok = w.after && kvm_decode(w.b + 15, w.after, long64(sr), sr->cs.db, r, &d) && io_matches(&d, run, r);
+	bool at_ok = w.after && may_be_io(w.b[15]) && kvm_decode(w.b + 15, w.after, long64(sr), sr->cs.db, r, &d) &&
+		     io_matches(&d, run, r);
 	bool drained = false;
 	if (!in) {
 		bool string_at = at_ok && d.opcode >= 0x6e && d.opcode <= 0x6f;
