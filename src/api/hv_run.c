@@ -78,7 +78,7 @@ static bool controls_valid(struct hvx_vcpu *vcpu, const struct hvx_caps *c)
 	return tpr_threshold_valid(vcpu, m.proc, m.proc2);
 }
 
-HVX_EXPORT hv_return_t hv_vcpu_run_until(hv_vcpuid_t id, uint64_t deadline)
+__attribute__((hot)) HVX_EXPORT hv_return_t hv_vcpu_run_until(hv_vcpuid_t id, uint64_t deadline)
 {
 	struct hvx_vcpu *vcpu;
 	hv_return_t ret = hvx_owned_vcpu(id, &vcpu);
@@ -132,7 +132,7 @@ HVX_EXPORT hv_return_t hv_vcpu_run_until(hv_vcpuid_t id, uint64_t deadline)
 	return HV_SUCCESS;
 }
 
-HVX_EXPORT hv_return_t hv_vcpu_run(hv_vcpuid_t id)
+__attribute__((hot)) HVX_EXPORT hv_return_t hv_vcpu_run(hv_vcpuid_t id)
 {
 	return hv_vcpu_run_until(id, HV_DEADLINE_FOREVER);
 }

@@ -146,7 +146,7 @@ HVX_EXPORT hv_return_t hv_vcpu_set_space(hv_vcpuid_t id, hv_vm_space_t asid)
 	return HV_SUCCESS;
 }
 
-HVX_EXPORT hv_return_t hv_vcpu_read_register(hv_vcpuid_t id, hv_x86_reg_t reg, uint64_t *value)
+__attribute__((hot)) HVX_EXPORT hv_return_t hv_vcpu_read_register(hv_vcpuid_t id, hv_x86_reg_t reg, uint64_t *value)
 {
 	struct hvx_vcpu *vcpu;
 	hv_return_t ret = hvx_owned_vcpu(id, &vcpu);
@@ -163,7 +163,7 @@ HVX_EXPORT hv_return_t hv_vcpu_read_register(hv_vcpuid_t id, hv_x86_reg_t reg, u
 /* Value rules shared with VMCS writes (CR0 may not set CD/NW). */
 hv_return_t hvx_vmcs_check_value(uint32_t encoding, uint64_t value);
 
-HVX_EXPORT hv_return_t hv_vcpu_write_register(hv_vcpuid_t id, hv_x86_reg_t reg, uint64_t value)
+__attribute__((hot)) HVX_EXPORT hv_return_t hv_vcpu_write_register(hv_vcpuid_t id, hv_x86_reg_t reg, uint64_t value)
 {
 	struct hvx_vcpu *vcpu;
 	hv_return_t ret = hvx_owned_vcpu(id, &vcpu);

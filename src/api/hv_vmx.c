@@ -7,7 +7,7 @@
 #define CR0_CD (1ull << 30)
 
 /* Apple's value rules for the conditionally writable fields (spec 3.4). */
-hv_return_t hvx_vmcs_check_value(uint32_t encoding, uint64_t value)
+__attribute__((hot)) hv_return_t hvx_vmcs_check_value(uint32_t encoding, uint64_t value)
 {
 	switch (encoding) {
 	case VMCS_GUEST_CR0:
@@ -44,7 +44,7 @@ static __attribute__((noinline)) hv_return_t vmcs_fetch_then_write(struct hvx_vc
 	return hv_vmx_vcpu_write_vmcs(vcpu->id, field, value);
 }
 
-HVX_EXPORT hv_return_t hv_vmx_vcpu_read_vmcs(hv_vcpuid_t id, uint32_t field, uint64_t *value)
+__attribute__((hot)) HVX_EXPORT hv_return_t hv_vmx_vcpu_read_vmcs(hv_vcpuid_t id, uint32_t field, uint64_t *value)
 {
 	struct hvx_vcpu *vcpu = hvx_current_vcpu();
 	if (__builtin_expect(!vcpu || vcpu->id != id, 0))
@@ -59,7 +59,7 @@ HVX_EXPORT hv_return_t hv_vmx_vcpu_read_vmcs(hv_vcpuid_t id, uint32_t field, uin
 	return HV_SUCCESS;
 }
 
-HVX_EXPORT hv_return_t hv_vmx_vcpu_write_vmcs(hv_vcpuid_t id, uint32_t field, uint64_t value)
+__attribute__((hot)) HVX_EXPORT hv_return_t hv_vmx_vcpu_write_vmcs(hv_vcpuid_t id, uint32_t field, uint64_t value)
 {
 	struct hvx_vcpu *vcpu = hvx_current_vcpu();
 	if (__builtin_expect(!vcpu || vcpu->id != id, 0))

@@ -2,7 +2,7 @@
 #include "exit.h"
 #include "vcpu.h"
 
-void hvx_exit_publish(struct hvx_vcpu *vcpu, const struct hvx_exit *e)
+__attribute__((hot)) void hvx_exit_publish(struct hvx_vcpu *vcpu, const struct hvx_exit *e)
 {
 	uint64_t *v = vcpu->state.vmcs;
 	v[HVX_SLOT_RO_EXIT_REASON] = e->reason;

@@ -186,7 +186,7 @@ int kvm_kick_signal(void)
 	return SIGRTMIN + 6;
 }
 
-void kvm_set_current_run(struct kvm_run *run)
+__attribute__((hot)) void kvm_set_current_run(struct kvm_run *run)
 {
 	current_run = run;
 }
@@ -468,7 +468,7 @@ void kvm_msr_filter_update(struct hvx_vm *vm)
 	pthread_mutex_unlock(&k->lock);
 }
 
-uint32_t kvm_msr_filter_native(struct hvx_vm *vm)
+__attribute__((hot)) uint32_t kvm_msr_filter_native(struct hvx_vm *vm)
 {
 	return atomic_load_explicit(&kvm_vm_of(vm)->filter_native, memory_order_relaxed);
 }

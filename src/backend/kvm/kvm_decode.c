@@ -245,7 +245,7 @@ static bool is_rmw(const struct kvm_insn *d)
 	return false;
 }
 
-bool kvm_decode(const uint8_t *b, size_t n, bool long64, bool def32, const struct kvm_regs *regs, struct kvm_insn *d)
+__attribute__((hot)) bool kvm_decode(const uint8_t *b, size_t n, bool long64, bool def32, const struct kvm_regs *regs, struct kvm_insn *d)
 {
 	memset(d, 0, sizeof *d);
 	d->seg = -1;

@@ -142,7 +142,7 @@ static void events_to_kvm(const struct hvx_vcpu_state *s, struct kvm_vcpu_events
 	ev->nmi.masked = (intr >> 3) & 1;
 }
 
-bool kvm_state_load(struct hvx_vcpu *vcpu, uint32_t groups, const char **why, int *err)
+__attribute__((hot)) bool kvm_state_load(struct hvx_vcpu *vcpu, uint32_t groups, const char **why, int *err)
 {
 	struct kvm_vcpu *kv = kvm_vcpu_of(vcpu);
 	struct hvx_vcpu_state *s = &vcpu->state;
