@@ -858,9 +858,11 @@ __attribute__((hot)) hv_return_t kvm_vcpu_run(struct hvx_vcpu *vcpu, uint64_t de
 		}
 	}
 
-	/* Kicks that arrived since hv_vcpu_run started end the run before any guest instruction. */
+	/* Kicks that arrived since hv_vcpu_run started end the run before any guest instruction. A plain load first (no
+	 * locked exchange on every run): a kick stores kick_pending before it signals this thread, so one whose signal came
+	 * before immediate_exit was cleared here is seen by the load, and a later one sets immediate_exit again. */
 	run->immediate_exit = 0;
-	if (atomic_exchange(&vcpu->kick_pending, false)) {
+	if (atomic_load_explicit(&vcpu->kick_pending, memory_order_acquire) && atomic_exchange(&vcpu->kick_pending, false)) {
 		e->reason = VMX_REASON_IRQ;
 		return HV_SUCCESS;
 	}
