@@ -1,4 +1,4 @@
-/* test_emu_jit.c: the emu JIT tier against the interpreter: random 64-bit loops (ALU, loads/stores, PUSH/POP/CALL/RET, branches, faults) run with HVX_EMU_JIT=1 and =0 must end in the same state; kicks end a translated loop; self-modifying code in a translated loop is honoured. */
+/* test_emu_jit.c: the emu JIT tier against the interpreter: random 64-bit loops (ALU, loads/stores, PUSH/POP/CALL/RET, branches, faults) run with HVX_EMU_JIT=1 and =0 must end in the same state, with the same exit fields and instructions retired; kicks end a translated loop; self-modifying code in a translated loop is honoured; a translation serves only its own linear address. */
 #include <pthread.h>
 #include <time.h>
 #include <unistd.h>
@@ -307,7 +307,7 @@ static void gen_prog(uint8_t *code, uint64_t seed, bool faults)
 }
 
 struct result {
-	uint64_t gpr[16], rip, rflags, reason, qual, gpa, intr, icount, mem_hash, stack_hash;
+	uint64_t gpr[16], rip, rflags, reason, qual, gpa, gla, len, intr, intr_err, idt, icount, mem_hash, stack_hash;
 };
 
 static uint64_t hash(const uint8_t *p, size_t n)
@@ -371,6 +371,10 @@ static void run_case(struct eg *g, unsigned i, bool faults, struct result *out)
 	out->qual = eg_rd(g, VMCS_RO_EXIT_QUALIFIC);
 	out->gpa = eg_rd(g, VMCS_GUEST_PHYSICAL_ADDRESS);
 	out->intr = eg_rd(g, VMCS_RO_VMEXIT_IRQ_INFO);
+	out->intr_err = eg_rd(g, VMCS_RO_VMEXIT_IRQ_ERROR);
+	out->idt = eg_rd(g, VMCS_RO_IDT_VECTOR_INFO);
+	out->gla = eg_rd(g, VMCS_RO_GUEST_LIN_ADDR);
+	out->len = eg_rd(g, VMCS_RO_VMEXIT_INSTR_LEN);
 	out->mem_hash = hash(g->mem + EG_DATA, 2 * DATA_SZ);
 	out->stack_hash = hash(g->mem + EG_STACK - 4096, 4096);
 }
@@ -396,6 +400,7 @@ static void campaign(bool faults)
 		run_case(&g, i, faults, &r);
 		const struct result *j = &res[i];
 		if (r.reason != j->reason || r.rip != j->rip || r.qual != j->qual || r.intr != j->intr ||
+		    r.intr_err != j->intr_err || r.idt != j->idt || r.gla != j->gla || r.len != j->len ||
 		    (r.reason == VMX_REASON_EPT_VIOLATION && r.gpa != j->gpa))
 			fail_msg("case %u: interpreter exit %llu at %#llx (qual %#llx, intr %#llx), JIT exit %llu at %#llx "
 				 "(qual %#llx, intr %#llx)", i, (unsigned long long)r.reason, (unsigned long long)r.rip,
@@ -413,10 +418,11 @@ static void campaign(bool faults)
 				 (unsigned long long)j->rflags);
 		assert_true(r.mem_hash == j->mem_hash);
 		assert_true(r.stack_hash == j->stack_hash);
+		/* every exit: instructions before an exit or fault in the middle of a block count too */
+		if (r.icount != j->icount)
+			fail_msg("case %u: instructions retired interpreter %llu JIT %llu (exit %llu)", i,
+				 (unsigned long long)r.icount, (unsigned long long)j->icount, (unsigned long long)r.reason);
 		if (r.reason == VMX_REASON_HLT) {
-			if (r.icount != j->icount)
-				fail_msg("case %u: instructions retired interpreter %llu JIT %llu", i,
-					 (unsigned long long)r.icount, (unsigned long long)j->icount);
 			hlt++;
 		} else {
 			other++;
