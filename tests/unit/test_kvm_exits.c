@@ -436,6 +436,23 @@ static void test_entry_failure(void **state)
 	ke_teardown(&k);
 }
 
+/* SDM 26.3.1.4: in 64-bit mode bits 63:N of RIP must be identical (N <= 57 linear-address bits on x86 hosts); the
+ * entry fails before the guest runs, and runs again once RIP is fixed. */
+static void test_entry_failure_rip(void **state)
+{
+	(void)state;
+	NEED_KVM();
+	static const uint8_t code[] = {0xf4};
+	struct ke k;
+	ke_setup(&k, 0, code, sizeof code);
+	ke_set(&k, HV_X86_RIP, (1ull << 62) | KE_CODE);
+	assert_int_equal(ke_run(&k), 0x80000000u | VMX_REASON_VMENTRY_GUEST);
+	assert_int_equal(ke_reg(&k, HV_X86_RIP), (1ull << 62) | KE_CODE);
+	ke_set(&k, HV_X86_RIP, KE_CODE);
+	assert_int_equal(ke_run(&k), VMX_REASON_HLT);
+	ke_teardown(&k);
+}
+
 int main(void)
 {
 	alarm(55); /* a hung KVM_RUN must fail the test, never hang it */
@@ -459,6 +476,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_irq_window_closed_spin, cleanup),
 		cmocka_unit_test_teardown(test_exception_bitmap_int3, cleanup),
 		cmocka_unit_test_teardown(test_entry_failure, cleanup),
+		cmocka_unit_test_teardown(test_entry_failure_rip, cleanup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,8 @@
 /* kvm_run.c: the kvm backend's run loop: controls -> KVM settings, entry, KVM exits -> Intel-exact VM exits, deadlines and kicks. */
 #include <errno.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -733,6 +736,23 @@ static __attribute__((cold)) uint64_t tsc_khz_of(struct kvm_vcpu *kv)
  * Guest-state checks of VM entry (SDM 26.3.1) that KVM does not make itself (it would run the guest, or fault it).
  * Only checks whose outcome is certain on every Intel part; a failure is exit 33 with bit 31 set, nothing loaded.
  */
+/* The processor's linear-address width (CPUID 80000008H:EAX[15:8]), which VM entry's RIP check uses; 48 if unknown. */
+static unsigned linear_address_bits(void)
+{
+	static unsigned bits;
+	if (!bits) {
+		unsigned n = 48;
+#if defined(__x86_64__) || defined(__i386__)
+		unsigned a, b, c, d;
+		if (__get_cpuid(0x80000000u, &a, &b, &c, &d) && a >= 0x80000008u &&
+		    __get_cpuid(0x80000008u, &a, &b, &c, &d) && ((a >> 8) & 0xff) >= 32 && ((a >> 8) & 0xff) <= 64)
+			n = (a >> 8) & 0xff;
+#endif
+		bits = n; /* a racing first call computes the same value */
+	}
+	return bits;
+}
+
 static bool guest_state_valid(const struct hvx_vcpu_state *s)
 {
 	const uint64_t *v = s->vmcs;
@@ -748,6 +768,16 @@ static bool guest_state_valid(const struct hvx_vcpu_state *s)
 	uint32_t cs_ar = (uint32_t)v[HVX_SLOT_GUEST_CS_AR];
 	if (ia32e && (cs_ar & (1u << 13)) && (cs_ar & (1u << 14)))
 		return false; /* CS.L and CS.D together */
+	/* RIP (SDM 26.3.1.4): bits 63:32 zero unless entering 64-bit mode; there bits 63:N identical, N the processor's
+	 * linear-address width (no check for N = 64). */
+	if (!(ia32e && (cs_ar & (1u << 13)))) {
+		if (s->rip >> 32)
+			return false;
+	} else if (linear_address_bits() < 64) {
+		int64_t high = (int64_t)s->rip >> linear_address_bits();
+		if (high != 0 && high != -1)
+			return false;
+	}
 	uint32_t tr_ar = (uint32_t)v[HVX_SLOT_GUEST_TR_AR];
 	unsigned tr_type = tr_ar & 0xf;
 	if ((tr_ar & (1u << 16)) || !(tr_ar & 0x80) || (tr_ar & 0x10) || !(tr_type == 11 || (!ia32e && tr_type == 3)))
