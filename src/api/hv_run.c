@@ -18,6 +18,64 @@ static bool tpr_threshold_valid(const struct hvx_vcpu *vcpu, uint32_t proc, uint
 	return true;
 }
 
+/* The VM-entry event-injection checks (SDM 26.2.1.3), made only when VMCS_CTRL_VMENTRY_IRQ_INFO is valid. They read
+ * the injection fields and the guest CR0, which change without the control words: they run every entry. */
+#define IRQ_INFO_VALID (1u << 31)
+#define IRQ_INFO_DELIVER_ERROR (1u << 11)
+#define IRQ_INFO_RESERVED 0x7ffff000u
+#define VMX_BASIC_NO_ERROR_CODE_CHECK (1ull << 56) /* IA32_VMX_BASIC[56]: any hardware exception with or without error code */
+#define VMX_MISC_ZERO_LENGTH_INJECTION (1ull << 30) /* IA32_VMX_MISC[30]: software events with instruction length 0 */
+/* Hardware exceptions that deliver an error code (#DF, #TS, #NP, #SS, #GP, #PF, #AC) and those that never do (every
+ * other vector 0-31 but #CP, 21, for which SDM editions differ: left unchecked). */
+#define EXC_WITH_ERROR_CODE ((1u << 8) | (1u << 10) | (1u << 11) | (1u << 12) | (1u << 13) | (1u << 14) | (1u << 17))
+#define EXC_WITHOUT_ERROR_CODE (~EXC_WITH_ERROR_CODE & ~(1u << 21))
+
+enum { INJ_RESERVED = 1, INJ_HW_EXCEPTION = 2, INJ_NEEDS_LENGTH = 4, INJ_NEEDS_MTF = 8 };
+/* Per interruption type (bits 10:8): the vectors it may carry and what else it needs. */
+static const struct {
+	uint8_t min_vector, max_vector, flags;
+} injection_types[8] = {
+	[0] = {0, 255, 0},                /* external interrupt */
+	[1] = {0, 0, INJ_RESERVED},       /* reserved on every processor */
+	[2] = {2, 2, 0},                  /* NMI: vector 2 */
+	[3] = {0, 31, INJ_HW_EXCEPTION},  /* hardware exception */
+	[4] = {0, 255, INJ_NEEDS_LENGTH}, /* software interrupt */
+	[5] = {0, 255, INJ_NEEDS_LENGTH}, /* privileged software exception */
+	[6] = {0, 255, INJ_NEEDS_LENGTH}, /* software exception */
+	[7] = {0, 0, INJ_NEEDS_MTF},      /* other event (pending MTF): vector 0, only with MTF support */
+};
+
+static __attribute__((noinline)) bool injection_valid(const struct hvx_vcpu *vcpu, const struct hvx_caps *c, uint32_t info)
+{
+	const uint64_t *v = vcpu->state.vmcs;
+	unsigned vector = info & 0xff, type = (info >> 8) & 7, flags = injection_types[type].flags;
+	if ((info & IRQ_INFO_RESERVED) || (flags & INJ_RESERVED) || vector < injection_types[type].min_vector ||
+	    vector > injection_types[type].max_vector)
+		return false;
+	if ((flags & INJ_NEEDS_MTF) && !((c->vmx[HV_VMX_CAP_PROCBASED] >> 32) & CPU_BASED_MTF))
+		return false;
+	if (flags & INJ_NEEDS_LENGTH) {
+		uint64_t len = v[HVX_SLOT_CTRL_VMENTRY_INSTR_LEN];
+		if (len > 15 || (len == 0 && !(c->vmx[HV_VMX_CAP_MISC] & VMX_MISC_ZERO_LENGTH_INJECTION)))
+			return false;
+	}
+	/* Deliver-error-code: 0 unless a hardware exception with guest CR0.PE = 1 (the VMCS guest CR0 field, whatever
+	 * "unrestricted guest" says); then, unless IA32_VMX_BASIC[56], 1 exactly for the vectors with an error code. */
+	bool deliver = info & IRQ_INFO_DELIVER_ERROR;
+	bool pe = v[HVX_SLOT_GUEST_CR0] & 1;
+	if (!(flags & INJ_HW_EXCEPTION) || !pe) {
+		if (deliver)
+			return false;
+	} else if (!(c->vmx[HV_VMX_CAP_BASIC] & VMX_BASIC_NO_ERROR_CODE_CHECK)) {
+		if ((deliver && ((EXC_WITHOUT_ERROR_CODE >> vector) & 1)) || (!deliver && ((EXC_WITH_ERROR_CODE >> vector) & 1)))
+			return false;
+	}
+	/* An error code that is delivered has bits 31:16 clear. */
+	if (deliver && (v[HVX_SLOT_CTRL_VMENTRY_EXC_ERROR] & 0xffff0000u))
+		return false;
+	return true;
+}
+
 /* Do the five control words fit the backend's capabilities (SDM 26.2.1.1-26.2.1.3, in terms of allowed-0/1), and
  * do the controls agree with each other? Everything here depends only on the memo's inputs. */
 static bool controls_fit(const struct hvx_controls_memo *m, const struct hvx_caps *c)
@@ -47,6 +105,12 @@ static bool controls_fit(const struct hvx_controls_memo *m, const struct hvx_cap
 		return false;
 	/* SDM 26.2.1.3: entry to SMM and deactivate dual-monitor treatment only from SMM (here: under the vCPU's
 	 * dual-monitor model, hvx_vcpu_set_dual_monitor), and not both. */
+	/* SDM 26.2.1.2: "save VMX-preemption timer value" requires "activate VMX-preemption timer". */
+	if ((m->exit & VMEXIT_SAVE_VMX_TIMER) && !(pin & PIN_BASED_PREEMPTION_TIMER))
+		return false;
+	/* SDM 26.2.1.1: at most IA32_VMX_MISC[24:16] CR3-target values. */
+	if (m->cr3_count > ((c->vmx[HV_VMX_CAP_MISC] >> 16) & 0x1ff))
+		return false;
 	uint32_t smm = m->entry & (VMENTRY_SMM | VMENTRY_DEACTIVATE_DUAL_MONITOR);
 	if (smm && (!m->dual_monitor || smm == (VMENTRY_SMM | VMENTRY_DEACTIVATE_DUAL_MONITOR)))
 		return false;
@@ -55,8 +119,9 @@ static bool controls_fit(const struct hvx_controls_memo *m, const struct hvx_cap
 	       hvx_ctrl_allowed(c->vmx[HV_VMX_CAP_ENTRY], m->entry) && hvx_ctrl_allowed(c->vmx[HV_VMX_CAP_EXIT], m->exit);
 }
 
-/* All the VM-entry control checks. The part that depends only on the controls (and the dual-monitor model) is
- * skipped when its inputs are those of the last entry that passed it. */
+/* All the VM-entry control checks. The part that depends only on the controls (and the dual-monitor model, the PML
+ * address and the CR3-target count) is skipped when its inputs are those of the last entry that passed it; the TPR
+ * threshold and event-injection checks run every entry. */
 static bool controls_valid(struct hvx_vcpu *vcpu, const struct hvx_caps *c)
 {
 	const uint64_t *v = vcpu->state.vmcs;
@@ -69,13 +134,21 @@ static bool controls_valid(struct hvx_vcpu *vcpu, const struct hvx_caps *c)
 	m.exit = (uint32_t)v[HVX_SLOT_CTRL_VMEXIT_CONTROLS];
 	m.dual_monitor = atomic_load_explicit(&vcpu->dual_monitor, memory_order_relaxed);
 	m.pml_addr = v[HVX_SLOT_CTRL_PML_ADDR];
+	m.cr3_count = (uint32_t)v[HVX_SLOT_CTRL_CR3_COUNT];
 	m.passed = 1;
 	if (memcmp(&m, &vcpu->controls_ok_for, sizeof m)) {
 		if (!controls_fit(&m, c))
 			return false;
 		vcpu->controls_ok_for = m;
 	}
-	return tpr_threshold_valid(vcpu, m.proc, m.proc2);
+	if (!tpr_threshold_valid(vcpu, m.proc, m.proc2))
+		return false;
+	uint32_t info = (uint32_t)v[HVX_SLOT_CTRL_VMENTRY_IRQ_INFO];
+	if (__builtin_expect(info & IRQ_INFO_VALID, 0)) {
+		hvx_vcpu_fresh(vcpu, HVX_GROUP_CR); /* the guest CR0 of the error-code rule */
+		return injection_valid(vcpu, c, info);
+	}
+	return true;
 }
 
 __attribute__((hot)) HVX_EXPORT hv_return_t hv_vcpu_run_until(hv_vcpuid_t id, uint64_t deadline)

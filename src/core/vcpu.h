@@ -95,7 +95,7 @@ struct hvx_vcpu {
 	/* The inputs for which hv_vcpu_run_until last found the controls valid (passed = 0: none yet); a run with the
 	 * same inputs skips those checks. */
 	struct hvx_controls_memo {
-		uint32_t pin, proc, proc2, entry, exit;
+		uint32_t pin, proc, proc2, entry, exit, cr3_count;
 		uint16_t dual_monitor;
 		uint16_t passed; /* 1 in a memo of inputs that passed */
 		uint64_t pml_addr;
