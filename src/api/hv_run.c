@@ -76,46 +76,54 @@ static __attribute__((noinline)) bool injection_valid(const struct hvx_vcpu *vcp
 	return true;
 }
 
+/* The control words, indexed for the dependency table. */
+enum { W_PIN, W_PROC, W_PROC2, W_ENTRY, W_EXIT, W_COUNT };
+
+/* Controls that need another control set (SDM 26.2.1.1-26.2.1.2): any bit of `bits` in word `word` needs bit `needs`
+ * of word `in`. */
+static const struct {
+	uint8_t word, in;
+	uint32_t bits, needs;
+} control_needs[] = {
+	{W_PIN, W_PIN, PIN_BASED_VIRTUAL_NMI, PIN_BASED_NMI},          /* virtual NMIs need NMI exiting */
+	{W_PROC, W_PIN, CPU_BASED_VIRTUAL_NMI_WND, PIN_BASED_VIRTUAL_NMI}, /* NMI-window exiting needs virtual NMIs */
+	/* APIC-register virtualization, virtual-interrupt delivery and x2APIC virtualization need the TPR shadow */
+	{W_PROC2, W_PROC, CPU_BASED2_X2APIC | CPU_BASED2_APIC_REG_VIRT | CPU_BASED2_VIRT_INTR_DELIVERY, CPU_BASED_TPR_SHADOW},
+	{W_PROC2, W_PIN, CPU_BASED2_VIRT_INTR_DELIVERY, PIN_BASED_INTR}, /* VID needs external-interrupt exiting */
+	/* mode-based execute control, PML and sub-page write permissions need "enable EPT". Not "unrestricted guest":
+	 * the emu runs with its memory map as the EPT whatever the bit says, and Apple-style clients (hvdos, xhyve)
+	 * set unrestricted guest alone through cap2ctrl; refusing that needs EPT advertised as must-be-1 first. */
+	{W_PROC2, W_PROC2, CPU_BASED2_EPT_MODE_BASED_EXEC | CPU_BASED2_PML | CPU_BASED2_EPT_SUBPAGE_WRITE, CPU_BASED2_EPT},
+	/* "save VMX-preemption timer value" needs "activate VMX-preemption timer" */
+	{W_EXIT, W_PIN, VMEXIT_SAVE_VMX_TIMER, PIN_BASED_PREEMPTION_TIMER},
+};
+
 /* Do the five control words fit the backend's capabilities (SDM 26.2.1.1-26.2.1.3, in terms of allowed-0/1), and
  * do the controls agree with each other? Everything here depends only on the memo's inputs. */
 static bool controls_fit(const struct hvx_controls_memo *m, const struct hvx_caps *c)
 {
-	uint32_t proc = m->proc, proc2 = m->proc2, pin = m->pin;
-	/* SDM 26.2.1.1: virtual NMIs require NMI exiting; NMI-window exiting requires virtual NMIs. */
-	if ((pin & PIN_BASED_VIRTUAL_NMI) && !(pin & PIN_BASED_NMI))
+	const uint32_t w[W_COUNT] = {[W_PIN] = m->pin, [W_PROC] = m->proc, [W_PROC2] = m->proc2, [W_ENTRY] = m->entry,
+				     [W_EXIT] = m->exit};
+	for (size_t i = 0; i < sizeof control_needs / sizeof control_needs[0]; i++)
+		if ((w[control_needs[i].word] & control_needs[i].bits) && !(w[control_needs[i].in] & control_needs[i].needs))
+			return false;
+	/* SDM 26.2.1.1: x2APIC virtualization excludes APIC-access virtualization. */
+	if ((m->proc2 & CPU_BASED2_X2APIC) && (m->proc2 & CPU_BASED2_VIRTUAL_APIC))
 		return false;
-	if ((proc & CPU_BASED_VIRTUAL_NMI_WND) && !(pin & PIN_BASED_VIRTUAL_NMI))
-		return false;
-	/* SDM 26.2.1.1: "enable PML" requires "enable EPT" and a 4-KiB-aligned PML address (here guest-physical). */
-	if ((proc2 & CPU_BASED2_PML) && (!(proc2 & CPU_BASED2_EPT) || (m->pml_addr & 0xfff) ||
-					m->pml_addr >= HVX_GPA_LIMIT))
-		return false;
-	/* SDM 26.2.1.1: "sub-page write permissions for EPT" requires "enable EPT". */
-	if ((proc2 & CPU_BASED2_EPT_SUBPAGE_WRITE) && !(proc2 & CPU_BASED2_EPT))
-		return false;
-	/* SDM 26.2.1.1: APIC-register virtualization, virtual-interrupt delivery and x2APIC virtualization need the TPR
-	 * shadow; x2APIC virtualization excludes APIC-access virtualization; virtual-interrupt delivery needs
-	 * external-interrupt exiting. */
-	if (!(proc & CPU_BASED_TPR_SHADOW) &&
-	    (proc2 & (CPU_BASED2_X2APIC | CPU_BASED2_APIC_REG_VIRT | CPU_BASED2_VIRT_INTR_DELIVERY)))
-		return false;
-	if ((proc2 & CPU_BASED2_X2APIC) && (proc2 & CPU_BASED2_VIRTUAL_APIC))
-		return false;
-	if ((proc2 & CPU_BASED2_VIRT_INTR_DELIVERY) && !(pin & PIN_BASED_INTR))
-		return false;
-	/* SDM 26.2.1.3: entry to SMM and deactivate dual-monitor treatment only from SMM (here: under the vCPU's
-	 * dual-monitor model, hvx_vcpu_set_dual_monitor), and not both. */
-	/* SDM 26.2.1.2: "save VMX-preemption timer value" requires "activate VMX-preemption timer". */
-	if ((m->exit & VMEXIT_SAVE_VMX_TIMER) && !(pin & PIN_BASED_PREEMPTION_TIMER))
+	/* SDM 26.2.1.1: a 4-KiB-aligned PML address (here guest-physical) with "enable PML". */
+	if ((m->proc2 & CPU_BASED2_PML) && ((m->pml_addr & 0xfff) || m->pml_addr >= HVX_GPA_LIMIT))
 		return false;
 	/* SDM 26.2.1.1: at most IA32_VMX_MISC[24:16] CR3-target values. */
 	if (m->cr3_count > ((c->vmx[HV_VMX_CAP_MISC] >> 16) & 0x1ff))
 		return false;
+	/* SDM 26.2.1.3: entry to SMM and deactivate dual-monitor treatment only from SMM (here: under the vCPU's
+	 * dual-monitor model, hvx_vcpu_set_dual_monitor), and not both. */
 	uint32_t smm = m->entry & (VMENTRY_SMM | VMENTRY_DEACTIVATE_DUAL_MONITOR);
 	if (smm && (!m->dual_monitor || smm == (VMENTRY_SMM | VMENTRY_DEACTIVATE_DUAL_MONITOR)))
 		return false;
-	return hvx_ctrl_allowed(c->vmx[HV_VMX_CAP_PINBASED], pin) && hvx_ctrl_allowed(c->vmx[HV_VMX_CAP_PROCBASED], proc) &&
-	       hvx_ctrl_allowed(c->vmx[HV_VMX_CAP_PROCBASED2], proc2) &&
+	return hvx_ctrl_allowed(c->vmx[HV_VMX_CAP_PINBASED], m->pin) &&
+	       hvx_ctrl_allowed(c->vmx[HV_VMX_CAP_PROCBASED], m->proc) &&
+	       hvx_ctrl_allowed(c->vmx[HV_VMX_CAP_PROCBASED2], m->proc2) &&
 	       hvx_ctrl_allowed(c->vmx[HV_VMX_CAP_ENTRY], m->entry) && hvx_ctrl_allowed(c->vmx[HV_VMX_CAP_EXIT], m->exit);
 }
 

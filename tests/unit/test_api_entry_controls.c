@@ -99,9 +99,10 @@ static bool env_up(void **state, struct ke *k)
 		uint16_t ivt[2] = {(uint16_t)(HANDLER(vec) - KE_CODE), KE_CODE >> 4};
 		memcpy(k->mem + vec * 4, ivt, 4);
 	}
-	/* Unrestricted guest (for the real-mode cases; kvm has it fixed on). */
+	/* Unrestricted guest with EPT (for the real-mode cases; kvm has both fixed on). */
 	ke_w(k, VMCS_CTRL_CPU_BASED, ke_cap2ctrl(ke_cap(HV_VMX_CAP_PROCBASED), CPU_BASED_HLT | CPU_BASED_SECONDARY_CTLS));
-	ke_w(k, VMCS_CTRL_CPU_BASED2, ke_cap2ctrl(ke_cap(HV_VMX_CAP_PROCBASED2), CPU_BASED2_UNRESTRICTED));
+	ke_w(k, VMCS_CTRL_CPU_BASED2,
+	     ke_cap2ctrl(ke_cap(HV_VMX_CAP_PROCBASED2), CPU_BASED2_UNRESTRICTED | CPU_BASED2_EPT));
 	return true;
 }
 
@@ -288,7 +289,7 @@ static void pending_mtf_injection_enters(void **state)
 
 /* "Save VMX-preemption timer value" needs "activate VMX-preemption timer" (SDM 26.2.1.2); the CR3-target count is
  * at most IA32_VMX_MISC[24:16] (SDM 26.2.1.1). */
-static void timer_save_and_cr3_count_are_checked(void **state)
+static void control_dependencies_and_cr3_count_are_checked(void **state)
 {
 	struct ke k;
 	if (!env_up(state, &k))
@@ -345,7 +346,7 @@ static int cleanup(void **state)
 ON_BOTH(bad_injections_fail_with_vmfail7)
 ON_BOTH(good_injections_are_delivered)
 ON_BOTH(pending_mtf_injection_enters)
-ON_BOTH(timer_save_and_cr3_count_are_checked)
+ON_BOTH(control_dependencies_and_cr3_count_are_checked)
 #define TESTS(f) cmocka_unit_test_teardown(f##_on_emu, cleanup), cmocka_unit_test_teardown(f##_on_kvm, cleanup)
 
 int main(void)
@@ -354,7 +355,7 @@ int main(void)
 		TESTS(bad_injections_fail_with_vmfail7),
 		TESTS(good_injections_are_delivered),
 		TESTS(pending_mtf_injection_enters),
-		TESTS(timer_save_and_cr3_count_are_checked),
+		TESTS(control_dependencies_and_cr3_count_are_checked),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
