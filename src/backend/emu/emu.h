@@ -131,6 +131,7 @@ struct emu_insn {
 
 /* Linear-address bits (CPUID 80000008H:EAX[15:8]): 57, as the CPU supports 5-level paging (CPUID 7.0:ECX[16]). */
 #define EMU_LINEAR_BITS 57
+#define EMU_PHYS_BITS 48 /* CPUID 80000008H:EAX[7:0] */
 
 /* Instructions per decoded block, at most (a block also ends at its guest-physical page). */
 #define EMU_BLOCK_MAX 48

@@ -9,6 +9,7 @@
 #include <sys/ioctl.h>
 
 #include "core/clock.h"
+#include "core/guest_state.h"
 #include "kvm.h"
 
 /*
@@ -736,20 +737,33 @@ static __attribute__((cold)) uint64_t tsc_khz_of(struct kvm_vcpu *kv)
  * Guest-state checks of VM entry (SDM 26.3.1) that KVM does not make itself (it would run the guest, or fault it).
  * Only checks whose outcome is certain on every Intel part; a failure is exit 33 with bit 31 set, nothing loaded.
  */
-/* The processor's linear-address width (CPUID 80000008H:EAX[15:8]), which VM entry's RIP check uses; 48 if unknown. */
+/* The processor's address widths (CPUID 80000008H:EAX: physical 7:0, linear 15:8), which VM entry's checks use
+ * (RIP, canonical bases, CR3); 36 / 48 if unknown. */
+static unsigned address_bits(unsigned shift, unsigned fallback)
+{
+	unsigned n = fallback;
+#if defined(__x86_64__) || defined(__i386__)
+	unsigned a, b, c, d;
+	if (__get_cpuid(0x80000000u, &a, &b, &c, &d) && a >= 0x80000008u &&
+	    __get_cpuid(0x80000008u, &a, &b, &c, &d) && ((a >> shift) & 0xff) >= 32 && ((a >> shift) & 0xff) <= 64)
+		n = (a >> shift) & 0xff;
+#endif
+	return n;
+}
+
 static unsigned linear_address_bits(void)
 {
 	static unsigned bits;
-	if (!bits) {
-		unsigned n = 48;
-#if defined(__x86_64__) || defined(__i386__)
-		unsigned a, b, c, d;
-		if (__get_cpuid(0x80000000u, &a, &b, &c, &d) && a >= 0x80000008u &&
-		    __get_cpuid(0x80000008u, &a, &b, &c, &d) && ((a >> 8) & 0xff) >= 32 && ((a >> 8) & 0xff) <= 64)
-			n = (a >> 8) & 0xff;
-#endif
-		bits = n; /* a racing first call computes the same value */
-	}
+	if (!bits)
+		bits = address_bits(8, 48); /* a racing first call computes the same value */
+	return bits;
+}
+
+static unsigned physical_address_bits(void)
+{
+	static unsigned bits;
+	if (!bits)
+		bits = address_bits(0, 36);
 	return bits;
 }
 
@@ -823,6 +837,20 @@ __attribute__((hot)) hv_return_t kvm_vcpu_run(struct hvx_vcpu *vcpu, uint64_t de
 	}
 	if (!guest_state_valid(s)) {
 		e->reason = 0x80000000u | VMX_REASON_VMENTRY_GUEST;
+		return HV_SUCCESS;
+	}
+	/* The checks both backends share (src/core/guest_state.c); unrestricted guest is always on here. Groups KVM
+	 * still holds (only the guest changed them since they were checked) are not read. */
+	struct hvx_guest_check_env genv = {
+		.unrestricted = true,
+		.phys_bits = physical_address_bits(),
+		.linear_bits = linear_address_bits(),
+		.groups = HVX_GROUP_ALL & ~vcpu->stale,
+	};
+	uint64_t gqual;
+	if (!hvx_guest_state_check(s, &genv, &gqual)) {
+		e->reason = 0x80000000u | VMX_REASON_VMENTRY_GUEST;
+		e->qualification = gqual;
 		return HV_SUCCESS;
 	}
 	/* The preemption timer counts TSC >> KVM_TIMER_RATE from this entry. */

@@ -224,7 +224,8 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 		emu_refresh(c);
 		if (!vmx_entry_checks(c))
 			goto out;
-	} else if ((dirty & HVX_GROUP_EVENT) || ((dirty & HVX_GROUP_RIP_FLAGS) && c->s->rflags != c->rflags_at_exit)) {
+	} else if ((dirty & (HVX_GROUP_EVENT | HVX_GROUP_DR)) ||
+		   ((dirty & HVX_GROUP_RIP_FLAGS) && c->s->rflags != c->rflags_at_exit)) {
 		emu_mode_update(c); /* RFLAGS.VM may have changed; flushes only if the context did */
 		if (!vmx_entry_checks(c))
 			goto out;

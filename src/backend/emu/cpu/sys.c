@@ -56,7 +56,7 @@ void emu_cpuid(struct emu_cpu *c, uint32_t leaf, uint32_t sub, uint32_t r[4])
 		r[3] = (1u << 11) /* SYSCALL */ | (1u << 20) /* NX */ | (1u << 26) /* 1G pages */ | (1u << 27) /* RDTSCP */ |
 		       (1u << 29) /* LM */;
 		break;
-	case 0x80000008: r[0] = 48 | (EMU_LINEAR_BITS << 8); break; /* physical, linear address bits */
+	case 0x80000008: r[0] = EMU_PHYS_BITS | (EMU_LINEAR_BITS << 8); break; /* physical, linear address bits */
 	default: break;
 	}
 }

@@ -4,6 +4,7 @@
 
 #include "backend/emu/emu.h"
 #include "core/clock.h"
+#include "core/guest_state.h"
 
 void vmx_fold(struct emu_cpu *c)
 {
@@ -600,6 +601,14 @@ bool vmx_entry_checks(struct emu_cpu *c)
 		return entry_fail(c, 0); /* TR: usable, system, present, busy TSS, TI = 0 */
 	if (ia32e && (v[HVX_SLOT_GUEST_CS_AR] & (1u << 13)) && (v[HVX_SLOT_GUEST_CS_AR] & (1u << 14)))
 		return entry_fail(c, 0);
+	/* The checks both backends share (src/core/guest_state.c): segment registers, GDTR/IDTR, CR3 width, MSRs, DR7,
+	 * interruptibility and RFLAGS.IF against the injected event. The emu is always an unrestricted guest. */
+	static const struct hvx_guest_check_env env = {
+		.unrestricted = true, .phys_bits = EMU_PHYS_BITS, .linear_bits = EMU_LINEAR_BITS, .groups = HVX_GROUP_ALL,
+	};
+	uint64_t qual;
+	if (!hvx_guest_state_check(c->s, &env, &qual))
+		return entry_fail(c, qual);
 	/* With EPT (always on) and PAE paging, entry loads the PDPTEs from the VMCS: reserved bits fail with qual. 2. */
 	if ((cr0 & CR0_PG) && (cr4 & CR4_PAE) && !ia32e)
 		for (unsigned i = 0; i < 4; i++)
