@@ -34,7 +34,10 @@ static void seg_from_kvm(uint64_t *v, unsigned sel_slot, unsigned base_slot, uns
 	v[sel_slot] = k->selector;
 	v[base_slot] = k->base;
 	v[limit_slot] = k->limit;
-	v[ar_slot] = (uint64_t)(k->type & 0xf) | (uint64_t)(k->s & 1) << 4 | (uint64_t)(k->dpl & 3) << 5 |
+	/* A loaded code or data segment has its accessed bit set (the processor sets it when it loads the descriptor,
+	 * and VM entry requires it: SDM 26.3.1.2); a software KVM (PVM) reports the type as the descriptor had it. */
+	unsigned type = (k->type & 0xf) | (k->s && !k->unusable ? 1u : 0u);
+	v[ar_slot] = (uint64_t)type | (uint64_t)(k->s & 1) << 4 | (uint64_t)(k->dpl & 3) << 5 |
 		     (uint64_t)(k->present & 1) << 7 | (uint64_t)(k->avl & 1) << 12 | (uint64_t)(k->l & 1) << 13 |
 		     (uint64_t)(k->db & 1) << 14 | (uint64_t)(k->g & 1) << 15 | (uint64_t)(k->unusable & 1) << 16;
 }
