@@ -780,8 +780,6 @@ static bool guest_state_valid(const struct hvx_vcpu_state *s)
 	if (ia32e && (!(cr0 & (1ull << 31)) || !(cr4 & (1ull << 5))))
 		return false; /* IA-32e mode needs CR0.PG and CR4.PAE */
 	uint32_t cs_ar = (uint32_t)v[HVX_SLOT_GUEST_CS_AR];
-	if (ia32e && (cs_ar & (1u << 13)) && (cs_ar & (1u << 14)))
-		return false; /* CS.L and CS.D together */
 	/* RIP (SDM 26.3.1.4): bits 63:32 zero unless entering 64-bit mode; there bits 63:N identical, N the processor's
 	 * linear-address width (no check for N = 64). */
 	if (!(ia32e && (cs_ar & (1u << 13)))) {
@@ -792,13 +790,6 @@ static bool guest_state_valid(const struct hvx_vcpu_state *s)
 		if (high != 0 && high != -1)
 			return false;
 	}
-	uint32_t tr_ar = (uint32_t)v[HVX_SLOT_GUEST_TR_AR];
-	unsigned tr_type = tr_ar & 0xf;
-	if ((tr_ar & (1u << 16)) || !(tr_ar & 0x80) || (tr_ar & 0x10) || !(tr_type == 11 || (!ia32e && tr_type == 3)))
-		return false; /* TR: usable, present, system, busy TSS (or busy 16-bit TSS outside IA-32e mode) */
-	uint32_t ldtr_ar = (uint32_t)v[HVX_SLOT_GUEST_LDTR_AR];
-	if (!(ldtr_ar & (1u << 16)) && ((ldtr_ar & 0xf) != 2 || (ldtr_ar & 0x10) || !(ldtr_ar & 0x80)))
-		return false; /* a usable LDTR is a present LDT descriptor */
 	if (v[HVX_SLOT_GUEST_ACTIVITY_STATE] > 1)
 		return false; /* activity active or HLT */
 	if (v[HVX_SLOT_GUEST_ACTIVITY_STATE] == 1 && ((v[HVX_SLOT_GUEST_SS_AR] >> 5) & 3) != 0)

@@ -595,14 +595,9 @@ bool vmx_entry_checks(struct emu_cpu *c)
 	if ((inj & (1u << 31)) && ((inj >> 8) & 7) == EV_NMI && (v[HVX_SLOT_CTRL_PIN_BASED] & PIN_BASED_VIRTUAL_NMI) &&
 	    (v[HVX_SLOT_GUEST_INTERRUPTIBILITY] & 8))
 		return entry_fail(c, 0); /* SDM 26.3.1.5: no NMI injection under virtual-NMI blocking */
-	uint32_t trar = (uint32_t)v[HVX_SLOT_GUEST_TR_AR];
-	if ((trar & (1u << 16)) || (trar & (1u << 4)) || !(trar & (1u << 7)) ||
-	    ((trar & 0xf) != 11 && (ia32e || (trar & 0xf) != 3)) || (v[HVX_SLOT_GUEST_TR] & 4))
-		return entry_fail(c, 0); /* TR: usable, system, present, busy TSS, TI = 0 */
-	if (ia32e && (v[HVX_SLOT_GUEST_CS_AR] & (1u << 13)) && (v[HVX_SLOT_GUEST_CS_AR] & (1u << 14)))
-		return entry_fail(c, 0);
-	/* The checks both backends share (src/core/guest_state.c): segment registers, GDTR/IDTR, CR3 width, MSRs, DR7,
-	 * interruptibility and RFLAGS.IF against the injected event. The emu is always an unrestricted guest. */
+	/* The checks both backends share (src/core/guest_state.c): segment registers (TR, LDTR, CS.L with CS.D among
+	 * them), GDTR/IDTR, CR3 width, MSRs, DR7, interruptibility and RFLAGS.IF against the injected event. The emu is
+	 * always an unrestricted guest. */
 	static const struct hvx_guest_check_env env = {
 		.unrestricted = true, .phys_bits = EMU_PHYS_BITS, .linear_bits = EMU_LINEAR_BITS, .groups = HVX_GROUP_ALL,
 	};
