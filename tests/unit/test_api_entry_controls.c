@@ -233,6 +233,8 @@ static void good_injections_are_delivered(void **state)
 	for (size_t i = 0; i < sizeof good_cases / sizeof good_cases[0]; i++) {
 		const struct inj_case *c = &good_cases[i];
 		env_reset(&k, c->mode);
+		if ((c->info & V) && ((c->info >> 8) & 7) == 0)
+			ke_set(&k, HV_X86_RFLAGS, 0x202); /* an injected external interrupt needs RFLAGS.IF = 1 (SDM 26.3.1.4) */
 		ke_w(&k, VMCS_CTRL_VMENTRY_IRQ_INFO, c->info);
 		ke_w(&k, VMCS_CTRL_VMENTRY_EXC_ERROR, c->error);
 		ke_w(&k, VMCS_CTRL_VMENTRY_INSTR_LEN, c->len);
