@@ -450,6 +450,17 @@ static void test_entry_failure_rip(void **state)
 	assert_int_equal(ke_reg(&k, HV_X86_RIP), (1ull << 62) | KE_CODE);
 	ke_set(&k, HV_X86_RIP, KE_CODE);
 	assert_int_equal(ke_run(&k), VMX_REASON_HLT);
+	/* After an exit, RIP alone and RFLAGS alone are still checked (the checks are skipped only for what the guest
+	 * itself left), and the entry runs again once they are valid. */
+	ke_set(&k, HV_X86_RIP, (1ull << 61) | KE_CODE);
+	assert_int_equal(ke_run(&k), 0x80000000u | VMX_REASON_VMENTRY_GUEST);
+	ke_set(&k, HV_X86_RIP, KE_CODE);
+	assert_int_equal(ke_run(&k), VMX_REASON_HLT);
+	uint64_t rflags = ke_reg(&k, HV_X86_RFLAGS);
+	ke_set(&k, HV_X86_RFLAGS, rflags | (1u << 15));
+	assert_int_equal(ke_run(&k), 0x80000000u | VMX_REASON_VMENTRY_GUEST);
+	ke_set(&k, HV_X86_RFLAGS, rflags);
+	assert_int_equal(ke_run(&k), VMX_REASON_HLT);
 	ke_teardown(&k);
 }
 

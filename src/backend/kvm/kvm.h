@@ -87,6 +87,7 @@ struct kvm_vcpu {
 	uint32_t guest_debug;          /* KVM_SET_GUEST_DEBUG flags last set */
 	bool guest_debug_set;
 	struct kvm_regs exit_regs;     /* registers at the last exit, as the client sees them */
+	bool state_checked;            /* the last entry passed the guest-state checks (kvm_vcpu_run says when again) */
 	bool kvm_regs_valid;           /* run->s.regs.regs holds the registers KVM holds (after an exit, or as loaded) */
 	struct kvm_sregs exit_sregs;
 	bool sregs_converted;          /* the state's segment, control-register and descriptor-table fields are exit_sregs

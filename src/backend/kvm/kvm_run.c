@@ -767,6 +767,20 @@ static unsigned physical_address_bits(void)
 	return bits;
 }
 
+/* RIP (SDM 26.3.1.4): bits 63:32 zero unless entering 64-bit mode; there bits 63:N identical, N the processor's
+ * linear-address width (no check for N = 64). */
+static bool rip_valid(const struct hvx_vcpu_state *s)
+{
+	const uint64_t *v = s->vmcs;
+	bool long64 = (v[HVX_SLOT_CTRL_VMENTRY_CONTROLS] & ENTRY_IA32E) && (v[HVX_SLOT_GUEST_CS_AR] & (1u << 13));
+	if (!long64)
+		return !(s->rip >> 32);
+	if (linear_address_bits() >= 64)
+		return true;
+	int64_t high = (int64_t)s->rip >> linear_address_bits();
+	return high == 0 || high == -1;
+}
+
 static bool guest_state_valid(const struct hvx_vcpu_state *s)
 {
 	const uint64_t *v = s->vmcs;
@@ -779,17 +793,8 @@ static bool guest_state_valid(const struct hvx_vcpu_state *s)
 		return false; /* paging without protection */
 	if (ia32e && (!(cr0 & (1ull << 31)) || !(cr4 & (1ull << 5))))
 		return false; /* IA-32e mode needs CR0.PG and CR4.PAE */
-	uint32_t cs_ar = (uint32_t)v[HVX_SLOT_GUEST_CS_AR];
-	/* RIP (SDM 26.3.1.4): bits 63:32 zero unless entering 64-bit mode; there bits 63:N identical, N the processor's
-	 * linear-address width (no check for N = 64). */
-	if (!(ia32e && (cs_ar & (1u << 13)))) {
-		if (s->rip >> 32)
-			return false;
-	} else if (linear_address_bits() < 64) {
-		int64_t high = (int64_t)s->rip >> linear_address_bits();
-		if (high != 0 && high != -1)
-			return false;
-	}
+	if (!rip_valid(s))
+		return false;
 	if (v[HVX_SLOT_GUEST_ACTIVITY_STATE] > 1)
 		return false; /* activity active or HLT */
 	if (v[HVX_SLOT_GUEST_ACTIVITY_STATE] == 1 && ((v[HVX_SLOT_GUEST_SS_AR] >> 5) & 3) != 0)
@@ -821,27 +826,42 @@ __attribute__((hot)) hv_return_t kvm_vcpu_run(struct hvx_vcpu *vcpu, uint64_t de
 	 * (ring 3) or fails emulation (ring 0) instead of reaching the guest's IDT. */
 	bool want_bp = ((v[HVX_SLOT_CTRL_EXC_BITMAP] >> 3) & 1) && kvm_vm_of(vcpu->vm)->hardware;
 
-	/* Guest-state check KVM does not make: the IA-32e mode guest control must match EFER.LMA (SDM 26.3.1.1). */
-	if (((entry & ENTRY_IA32E) != 0) != ((v[HVX_SLOT_GUEST_IA32_EFER] & EFER_LMA) != 0)) {
+	/* The guest-state checks read what a client can write; what the guest itself changed is consistent (hardware
+	 * saved it at an exit and would take it again). So after an entry that passed them they run again only when a
+	 * group they read was written or RFLAGS differs from its exit value; a new RIP alone (the VMM skipping the exiting
+	 * instruction) needs only the RIP check, as on emu. */
+	const uint32_t checked_groups = HVX_GROUP_SEG | HVX_GROUP_CR | HVX_GROUP_DTABLE | HVX_GROUP_MSR | HVX_GROUP_EVENT |
+					HVX_GROUP_DR | HVX_GROUP_CONTROL;
+	if (!kv->state_checked || (vcpu->dirty & checked_groups) ||
+	    ((vcpu->dirty & HVX_GROUP_RIP_FLAGS) && s->rflags != kv->exit_regs.rflags)) {
+		kv->state_checked = false;
+		/* Guest-state check KVM does not make: the IA-32e mode guest control must match EFER.LMA (SDM 26.3.1.1). */
+		if (((entry & ENTRY_IA32E) != 0) != ((v[HVX_SLOT_GUEST_IA32_EFER] & EFER_LMA) != 0)) {
+			e->reason = 0x80000000u | VMX_REASON_VMENTRY_GUEST;
+			return HV_SUCCESS;
+		}
+		if (!guest_state_valid(s)) {
+			e->reason = 0x80000000u | VMX_REASON_VMENTRY_GUEST;
+			return HV_SUCCESS;
+		}
+		/* The checks both backends share (src/core/guest_state.c); unrestricted guest is always on here. Groups
+		 * KVM still holds (only the guest changed them since they were checked) are not read. */
+		struct hvx_guest_check_env genv = {
+			.unrestricted = true,
+			.phys_bits = physical_address_bits(),
+			.linear_bits = linear_address_bits(),
+			.groups = HVX_GROUP_ALL & ~vcpu->stale,
+		};
+		uint64_t gqual;
+		if (!hvx_guest_state_check(s, &genv, &gqual)) {
+			e->reason = 0x80000000u | VMX_REASON_VMENTRY_GUEST;
+			e->qualification = gqual;
+			return HV_SUCCESS;
+		}
+		kv->state_checked = true;
+	} else if ((vcpu->dirty & HVX_GROUP_RIP_FLAGS) && !rip_valid(s)) {
+		kv->state_checked = false;
 		e->reason = 0x80000000u | VMX_REASON_VMENTRY_GUEST;
-		return HV_SUCCESS;
-	}
-	if (!guest_state_valid(s)) {
-		e->reason = 0x80000000u | VMX_REASON_VMENTRY_GUEST;
-		return HV_SUCCESS;
-	}
-	/* The checks both backends share (src/core/guest_state.c); unrestricted guest is always on here. Groups KVM
-	 * still holds (only the guest changed them since they were checked) are not read. */
-	struct hvx_guest_check_env genv = {
-		.unrestricted = true,
-		.phys_bits = physical_address_bits(),
-		.linear_bits = linear_address_bits(),
-		.groups = HVX_GROUP_ALL & ~vcpu->stale,
-	};
-	uint64_t gqual;
-	if (!hvx_guest_state_check(s, &genv, &gqual)) {
-		e->reason = 0x80000000u | VMX_REASON_VMENTRY_GUEST;
-		e->qualification = gqual;
 		return HV_SUCCESS;
 	}
 	/* The preemption timer counts TSC >> KVM_TIMER_RATE from this entry. */
