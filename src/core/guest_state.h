@@ -25,6 +25,11 @@ struct hvx_guest_check_env {
  */
 bool hvx_guest_state_check(const struct hvx_vcpu_state *s, const struct hvx_guest_check_env *env, uint64_t *qual);
 
+/* The RIP check of SDM 26.3.1.4: bits 63:32 zero unless the guest will be in 64-bit mode ("IA-32e mode guest" and
+ * CS.L); then bits 63:N identical for N = linear_bits (not a canonical check: bits N-1:0 are free; none for N >= 64).
+ * Apart from hvx_guest_state_check: a VMM that changed only RIP needs only this one. */
+bool hvx_guest_rip_valid(const struct hvx_vcpu_state *s, unsigned linear_bits);
+
 /* x sign-extended from bit bits-1 equals x (always true for bits >= 64). */
 static inline bool hvx_canonical(uint64_t x, unsigned bits)
 {

@@ -767,18 +767,10 @@ static unsigned physical_address_bits(void)
 	return bits;
 }
 
-/* RIP (SDM 26.3.1.4): bits 63:32 zero unless entering 64-bit mode; there bits 63:N identical, N the processor's
- * linear-address width (no check for N = 64). */
+/* RIP (SDM 26.3.1.4), for the host's linear-address width. */
 static bool rip_valid(const struct hvx_vcpu_state *s)
 {
-	const uint64_t *v = s->vmcs;
-	bool long64 = (v[HVX_SLOT_CTRL_VMENTRY_CONTROLS] & ENTRY_IA32E) && (v[HVX_SLOT_GUEST_CS_AR] & (1u << 13));
-	if (!long64)
-		return !(s->rip >> 32);
-	if (linear_address_bits() >= 64)
-		return true;
-	int64_t high = (int64_t)s->rip >> linear_address_bits();
-	return high == 0 || high == -1;
+	return hvx_guest_rip_valid(s, linear_address_bits());
 }
 
 static bool guest_state_valid(const struct hvx_vcpu_state *s)

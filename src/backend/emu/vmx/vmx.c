@@ -531,14 +531,7 @@ static bool entry_fail(struct emu_cpu *c, uint64_t qual)
 
 bool vmx_entry_rip_check(struct emu_cpu *c)
 {
-	/* SDM 26.3.1.4: RIP[63:32] = 0 unless the guest will be in 64-bit mode (IA-32e mode guest and CS.L); then bits
-	 * 63:N are identical for N linear-address bits (not canonical: bits N-1:0 are free). */
-	uint64_t rip = c->s->rip;
-	bool long64 = (c->v[HVX_SLOT_CTRL_VMENTRY_CONTROLS] & VMENTRY_GUEST_IA32E) && (c->v[HVX_SLOT_GUEST_CS_AR] & (1u << 13));
-	int64_t high = long64 ? (int64_t)rip >> EMU_LINEAR_BITS : (int64_t)(rip >> 32);
-	if (high == 0 || (long64 && high == -1))
-		return true;
-	return entry_fail(c, 0);
+	return hvx_guest_rip_valid(c->s, EMU_LINEAR_BITS) || entry_fail(c, 0);
 }
 
 bool vmx_entry_checks(struct emu_cpu *c)
