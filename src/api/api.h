@@ -14,16 +14,20 @@
 /* Held for reading by VM-wide calls, for writing by hv_vm_create / hv_vm_destroy. */
 extern pthread_rwlock_t hvx_vm_lifecycle_lock;
 
+/* hvx_owned_vcpu's refusal, out of line so that callers keep their fast path free of calls. */
+__attribute__((cold, noinline)) hv_return_t hvx_vcpu_refused(void);
+
 /* The calling thread's vCPU if its id is `id`. HV_NO_DEVICE without a VM; HV_BAD_ARGUMENT for an id that does not
  * exist or belongs to another thread (that vCPU is not touched). */
 static inline hv_return_t hvx_owned_vcpu(hv_vcpuid_t id, struct hvx_vcpu **out)
 {
 	struct hvx_vcpu *v = hvx_current_vcpu();
-	if (v && v->id == id) {
+	if (__builtin_expect(v && v->id == id, 1)) {
 		*out = v;
 		return HV_SUCCESS;
 	}
-	return hvx_the_vm ? HV_BAD_ARGUMENT : HV_NO_DEVICE;
+	*out = NULL;
+	return hvx_vcpu_refused();
 }
 
 /* Make sure the groups about to be read or partly written hold current values (backends that cache state). */

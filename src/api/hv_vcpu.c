@@ -130,6 +130,11 @@ HVX_EXPORT hv_return_t hv_vcpu_destroy(hv_vcpuid_t id)
 	return HV_SUCCESS;
 }
 
+hv_return_t hvx_vcpu_refused(void)
+{
+	return hvx_the_vm ? HV_BAD_ARGUMENT : HV_NO_DEVICE;
+}
+
 HVX_EXPORT hv_return_t hv_vcpu_set_space(hv_vcpuid_t id, hv_vm_space_t asid)
 {
 	struct hvx_vcpu *vcpu;

@@ -21,13 +21,6 @@ __attribute__((hot)) hv_return_t hvx_vmcs_check_value(uint32_t encoding, uint64_
 	}
 }
 
-/* The error of a VMCS access that is refused before the field is looked at: no VM, or the calling thread does not own
- * vCPU id. Out of line, so that the accessors below keep their fast path free of calls. */
-static __attribute__((noinline, cold)) hv_return_t vmcs_access_refused(void)
-{
-	return hvx_the_vm ? HV_BAD_ARGUMENT : HV_NO_DEVICE;
-}
-
 /* The accessors' path when the field's group is still held by the backend (backends that cache state): bring it back,
  * then access again. A tail call, so that the fast path keeps nothing live across a call. */
 static __attribute__((noinline)) hv_return_t vmcs_fetch_then_read(struct hvx_vcpu *vcpu, uint32_t groups, uint32_t field,
@@ -48,7 +41,7 @@ __attribute__((hot)) HVX_EXPORT hv_return_t hv_vmx_vcpu_read_vmcs(hv_vcpuid_t id
 {
 	struct hvx_vcpu *vcpu = hvx_current_vcpu();
 	if (__builtin_expect(!vcpu || vcpu->id != id, 0))
-		return vmcs_access_refused();
+		return hvx_vcpu_refused(); /* hvx_owned_vcpu's test, without a pointer out: nothing on the stack */
 	const struct hvx_vmcs_field *f = hvx_vmcs_field_find(field);
 	if (!f || f->access == HVX_ACCESS_NONE || !value)
 		return HV_BAD_ARGUMENT;
@@ -63,7 +56,7 @@ __attribute__((hot)) HVX_EXPORT hv_return_t hv_vmx_vcpu_write_vmcs(hv_vcpuid_t i
 {
 	struct hvx_vcpu *vcpu = hvx_current_vcpu();
 	if (__builtin_expect(!vcpu || vcpu->id != id, 0))
-		return vmcs_access_refused();
+		return hvx_vcpu_refused(); /* hvx_owned_vcpu's test, without a pointer out: nothing on the stack */
 	const struct hvx_vmcs_field *f = hvx_vmcs_field_find(field);
 	if (!f || f->access == HVX_ACCESS_NONE || f->access == HVX_ACCESS_RO)
 		return HV_BAD_ARGUMENT;
