@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "core/exit.h"
+#include "core/guest_state.h"
 #include "core/vcpu.h"
 #include "core/vm.h"
 
@@ -357,21 +358,6 @@ enum { JMP_FAULT = 1, JMP_EXIT = 2, JMP_EVENT = 3 /* HLT ended by a delivered ev
 #endif
 
 /* ---- flags.c ---- */
-/* Is la canonical for the current paging mode (57 bits with CR4.LA57, else 48)? */
-static inline bool emu_canonical(const struct emu_cpu *c, uint64_t la)
-{
-	unsigned bits = (c->v[HVX_SLOT_GUEST_CR4] & CR4_LA57) ? 57 : 48;
-	return (uint64_t)(((int64_t)(la << (64 - bits))) >> (64 - bits)) == la;
-}
-
-/* The jump cache and the JIT's links no longer hold (a TLB flush, a new CS, a flushed block cache, ...). */
-static inline void emu_jc_drop(struct emu_cpu *c)
-{
-	if (!++c->jc_gen)
-		c->jc_gen = 1; /* 0 is the generation of never-filled entries */
-	c->link_gen++;
-}
-
 uint64_t emu_flags(struct emu_cpu *c);            /* materialize arithmetic flags into s->rflags, return rflags */
 static inline void lf_set(struct emu_cpu *c, int op, int size, uint64_t res, uint64_t a, uint64_t b)
 {
@@ -386,6 +372,11 @@ bool emu_cf(struct emu_cpu *c); /* the carry flag alone, without materializing t
 void emu_set_flags(struct emu_cpu *c, uint64_t value, uint64_t mask); /* write rflags bits under mask */
 
 /* ---- mmu.c ---- */
+/* Is la canonical for the current paging mode (57 bits with CR4.LA57, else 48)? */
+static inline bool emu_canonical(const struct emu_cpu *c, uint64_t la)
+{
+	return hvx_canonical(la, (c->v[HVX_SLOT_GUEST_CR4] & CR4_LA57) ? 57 : 48);
+}
 void mmu_flush(struct emu_cpu *c, bool include_global);
 void mmu_invlpg(struct emu_cpu *c, uint64_t la);
 uint64_t mmu_read_lin(struct emu_cpu *c, uint64_t la, unsigned size, unsigned acc);
@@ -437,6 +428,13 @@ _Noreturn void emu_pf(struct emu_cpu *c, uint64_t la, uint32_t err);
 extern _Atomic uint64_t emu_stat_ud;
 
 /* ---- decode.c ---- */
+/* The jump cache and the JIT's links no longer hold (a TLB flush, a new CS, a flushed block cache, ...). */
+static inline void emu_jc_drop(struct emu_cpu *c)
+{
+	if (!++c->jc_gen)
+		c->jc_gen = 1; /* 0 is the generation of never-filled entries */
+	c->link_gen++;
+}
 struct emu_bcache *bc_create(void);
 void bc_destroy(struct emu_bcache *bc);
 void bc_flush(struct emu_bcache *bc);

@@ -180,11 +180,6 @@ static void site(struct stub *s, uint8_t *at)
 	s->nsites++; /* more than 4: the translation is abandoned (see translate) */
 }
 
-static bool canon48(uint64_t v)
-{
-	return (uint64_t)((int64_t)(v << 16) >> 16) == v;
-}
-
 static int jcc_cc(unsigned mnem)
 {
 	switch (mnem) {
@@ -323,7 +318,7 @@ static bool supported(const struct emu_insn *in, uint64_t rip)
 	if (m == ZYDIS_MNEMONIC_NOP)
 		return true;
 	if (jcc_cc(m) >= 0 || ((m == ZYDIS_MNEMONIC_JMP || m == ZYDIS_MNEMONIC_CALL) && o0->kind == OK_IMM))
-		return in->osz != 2 && !in->far && in->nops == 1 && o0->kind == OK_IMM && canon48(next + in->imm);
+		return in->osz != 2 && !in->far && in->nops == 1 && o0->kind == OK_IMM && hvx_canonical(next + in->imm, 48);
 	if (m == ZYDIS_MNEMONIC_RET)
 		return in->osz != 2 && !in->far && in->nops == 0;
 	if ((m == ZYDIS_MNEMONIC_JMP || m == ZYDIS_MNEMONIC_CALL) && in->nops == 1 && !in->far && in->osz != 2)

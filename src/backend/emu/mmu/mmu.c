@@ -501,16 +501,11 @@ static _Noreturn void seg_fault(struct emu_cpu *c, unsigned seg)
 	emu_fault(c, seg == SEG_SS ? EXC_SS : EXC_GP, true, 0);
 }
 
-static inline bool canonical(struct emu_cpu *c, uint64_t la)
-{
-	return emu_canonical(c, la);
-}
-
 uint64_t seg_linear(struct emu_cpu *c, unsigned seg, uint64_t off, unsigned size, unsigned acc)
 {
 	if (c->mode == EM_LONG64) {
 		uint64_t la = off + (seg >= SEG_FS ? c->sc[seg].base : 0);
-		if (!canonical(c, la) || !canonical(c, la + size - 1))
+		if (!emu_canonical(c, la) || !emu_canonical(c, la + size - 1))
 			seg_fault(c, seg);
 		return la;
 	}
