@@ -137,6 +137,10 @@ bool hvx_guest_state_check(const struct hvx_vcpu_state *s, const struct hvx_gues
 	*qual = 0;
 
 	/* 26.3.1.1: control registers, debug registers, MSRs. */
+	if ((cr0 & (1ull << 31)) && !(cr0 & 1))
+		return false; /* paging without protection */
+	if (ia32e && (!(cr0 & (1ull << 31)) || !(cr4 & (1ull << 5))))
+		return false; /* IA-32e mode guest needs CR0.PG and CR4.PAE */
 	if (env->phys_bits < 64 && (v[HVX_SLOT_GUEST_CR3] >> env->phys_bits))
 		return false;
 	if ((cr4 & (1ull << 23)) && !(cr0 & (1ull << 16)))
@@ -168,6 +172,10 @@ bool hvx_guest_state_check(const struct hvx_vcpu_state *s, const struct hvx_gues
 	if (!hvx_canonical(v[HVX_SLOT_GUEST_GDTR_BASE], env->linear_bits) ||
 	    !hvx_canonical(v[HVX_SLOT_GUEST_IDTR_BASE], env->linear_bits) || v[HVX_SLOT_GUEST_GDTR_LIMIT] > 0xffff ||
 	    v[HVX_SLOT_GUEST_IDTR_LIMIT] > 0xffff)
+		return false;
+
+	/* 26.3.1.4: RIP; RFLAGS bit 1 set, reserved bits 3, 5, 15 and 63:22 clear. */
+	if (!hvx_guest_rip_valid(s, env->linear_bits) || !(rf & 2) || (rf & 0xffffffffffc08028ull))
 		return false;
 
 	/* 26.3.1.4-26.3.1.5: RFLAGS.IF with an injected external interrupt; interruptibility state. */

@@ -776,17 +776,6 @@ static bool rip_valid(const struct hvx_vcpu_state *s)
 static bool guest_state_valid(const struct hvx_vcpu_state *s)
 {
 	const uint64_t *v = s->vmcs;
-	uint32_t entry = (uint32_t)v[HVX_SLOT_CTRL_VMENTRY_CONTROLS];
-	bool ia32e = entry & ENTRY_IA32E;
-	uint64_t cr0 = v[HVX_SLOT_GUEST_CR0], cr4 = v[HVX_SLOT_GUEST_CR4];
-	if (!(s->rflags & 2) || (s->rflags & (0xffffffffffc08028ull)))
-		return false; /* RFLAGS: bit 1 set, reserved bits 3, 5, 15, 63:22 clear */
-	if ((cr0 & (1ull << 31)) && !(cr0 & 1))
-		return false; /* paging without protection */
-	if (ia32e && (!(cr0 & (1ull << 31)) || !(cr4 & (1ull << 5))))
-		return false; /* IA-32e mode needs CR0.PG and CR4.PAE */
-	if (!rip_valid(s))
-		return false;
 	if (v[HVX_SLOT_GUEST_ACTIVITY_STATE] > 1)
 		return false; /* activity active or HLT */
 	if (v[HVX_SLOT_GUEST_ACTIVITY_STATE] == 1 && ((v[HVX_SLOT_GUEST_SS_AR] >> 5) & 3) != 0)

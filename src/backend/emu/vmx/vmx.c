@@ -540,20 +540,16 @@ bool vmx_entry_checks(struct emu_cpu *c)
 	uint64_t cr0 = v[HVX_SLOT_GUEST_CR0], cr4 = v[HVX_SLOT_GUEST_CR4], efer = v[HVX_SLOT_GUEST_IA32_EFER];
 	bool ia32e = v[HVX_SLOT_CTRL_VMENTRY_CONTROLS] & VMENTRY_GUEST_IA32E;
 	uint64_t rf = c->s->rflags;
-	if (!(cr0 & CR0_NE_) || (cr0 & ~0x8005003full) || ((cr0 & CR0_PG) && !(cr0 & CR0_PE)))
+	if (!(cr0 & CR0_NE_) || (cr0 & ~0x8005003full))
 		return entry_fail(c, 0);
 	if (!(cr4 & CR4_VMXE) || (cr4 & ~0x377fffull))
-		return entry_fail(c, 0);
-	if (ia32e && (!(cr0 & CR0_PG) || !(cr4 & CR4_PAE)))
 		return entry_fail(c, 0);
 	if (!ia32e && (cr4 & CR4_PCIDE))
 		return entry_fail(c, 0);
 	if (!!(efer & EFER_LMA) != ia32e || ((cr0 & CR0_PG) && !!(efer & EFER_LMA) != !!(efer & EFER_LME)))
 		return entry_fail(c, 0);
-	if (!(rf & 2) || (rf & 0xffffffffffc08028ull) || ((rf & FL_VM) && (ia32e || !(cr0 & CR0_PE))))
+	if ((rf & FL_VM) && (ia32e || !(cr0 & CR0_PE)))
 		return entry_fail(c, 0);
-	if (!vmx_entry_rip_check(c))
-		return false;
 	/* Activity states: active, HLT, shutdown, wait-for-SIPI (IA32_VMX_MISC bits 6-8); an inactive state has no STI /
 	 * MOV-SS blocking; HLT takes only an external interrupt, NMI, #DB, #MC or pending MTF as injection, shutdown only
 	 * an NMI or #MC, wait-for-SIPI none and no entry to SMM (SDM 26.3.1.5). */
@@ -588,9 +584,9 @@ bool vmx_entry_checks(struct emu_cpu *c)
 	if ((inj & (1u << 31)) && ((inj >> 8) & 7) == EV_NMI && (v[HVX_SLOT_CTRL_PIN_BASED] & PIN_BASED_VIRTUAL_NMI) &&
 	    (v[HVX_SLOT_GUEST_INTERRUPTIBILITY] & 8))
 		return entry_fail(c, 0); /* SDM 26.3.1.5: no NMI injection under virtual-NMI blocking */
-	/* The checks both backends share (src/core/guest_state.c): segment registers (TR, LDTR, CS.L with CS.D among
-	 * them), GDTR/IDTR, CR3 width, MSRs, DR7, interruptibility and RFLAGS.IF against the injected event. The emu is
-	 * always an unrestricted guest. */
+	/* The checks both backends share (src/core/guest_state.c): CR0.PG with PE, IA-32e mode with PG and PAE, segment
+	 * registers (TR, LDTR, CS.L with CS.D among them), GDTR/IDTR, CR3 width, MSRs, DR7, RIP, RFLAGS reserved bits,
+	 * interruptibility and RFLAGS.IF against the injected event. The emu is always an unrestricted guest. */
 	static const struct hvx_guest_check_env env = {
 		.unrestricted = true, .phys_bits = EMU_PHYS_BITS, .linear_bits = EMU_LINEAR_BITS, .groups = HVX_GROUP_ALL,
 	};
