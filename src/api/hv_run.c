@@ -127,10 +127,9 @@ static bool controls_fit(const struct hvx_controls_memo *m, const struct hvx_cap
 	       hvx_ctrl_allowed(c->vmx[HV_VMX_CAP_ENTRY], m->entry) && hvx_ctrl_allowed(c->vmx[HV_VMX_CAP_EXIT], m->exit);
 }
 
-/* All the VM-entry control checks. The part that depends only on the controls (and the dual-monitor model, the PML
- * address and the CR3-target count) is skipped when its inputs are those of the last entry that passed it; the TPR
- * threshold and event-injection checks run every entry. */
-static bool controls_valid(struct hvx_vcpu *vcpu, const struct hvx_caps *c)
+/* The checks that depend only on the controls (and the dual-monitor model, the PML address and the CR3-target count),
+ * made when an input may have changed since they last passed (see controls_valid). Out of line: most entries skip it. */
+static __attribute__((noinline)) bool controls_recheck(struct hvx_vcpu *vcpu)
 {
 	const uint64_t *v = vcpu->state.vmcs;
 	struct hvx_controls_memo m;
@@ -145,70 +144,116 @@ static bool controls_valid(struct hvx_vcpu *vcpu, const struct hvx_caps *c)
 	m.cr3_count = (uint32_t)v[HVX_SLOT_CTRL_CR3_COUNT];
 	m.passed = 1;
 	if (memcmp(&m, &vcpu->controls_ok_for, sizeof m)) {
-		if (!controls_fit(&m, c))
+		if (!controls_fit(&m, vcpu->vm->backend->caps()))
 			return false;
 		vcpu->controls_ok_for = m;
 	}
-	if (!tpr_threshold_valid(vcpu, m.proc, m.proc2))
+	vcpu->unchecked &= ~HVX_GROUP_CONTROL;
+	return true;
+}
+
+/*
+ * All the VM-entry control checks. Those that depend only on the memo's inputs are skipped while no control was
+ * written (nor the dual-monitor model changed) since they last passed: every such write marks HVX_GROUP_CONTROL in
+ * vcpu->unchecked. Backends change one input themselves, "IA-32e mode guest" in the entry controls, saved at each
+ * exit (SDM 27.2): the entry word is compared with the memo's. The TPR-threshold and event-injection checks read
+ * fields outside the memo and run every entry.
+ */
+static inline bool controls_valid(struct hvx_vcpu *vcpu)
+{
+	const uint64_t *v = vcpu->state.vmcs;
+	const struct hvx_controls_memo *m = &vcpu->controls_ok_for;
+	if (__builtin_expect((vcpu->unchecked & HVX_GROUP_CONTROL) ||
+				     (uint32_t)v[HVX_SLOT_CTRL_VMENTRY_CONTROLS] != m->entry,
+			     0) &&
+	    !controls_recheck(vcpu))
+		return false;
+	if (!tpr_threshold_valid(vcpu, m->proc, m->proc2))
 		return false;
 	uint32_t info = (uint32_t)v[HVX_SLOT_CTRL_VMENTRY_IRQ_INFO];
 	if (__builtin_expect(info & IRQ_INFO_VALID, 0)) {
 		hvx_vcpu_fresh(vcpu, HVX_GROUP_CR); /* the guest CR0 of the error-code rule */
-		return injection_valid(vcpu, c, info);
+		return injection_valid(vcpu, vcpu->vm->backend->caps(), info);
 	}
 	return true;
 }
 
+/* A finite deadline needs the VMX-preemption timer (as Apple). */
+static __attribute__((noinline)) bool deadline_supported(const struct hvx_backend_ops *b)
+{
+	return (b->caps()->vmx[HV_VMX_CAP_PINBASED] >> 32) & PIN_BASED_PREEMPTION_TIMER;
+}
+
+/* The entry failed its control checks: VMfail, nothing ran. */
+static __attribute__((cold, noinline)) hv_return_t entry_vmfail(struct hvx_vcpu *vcpu)
+{
+	vcpu->last_entry_failed = true;
+	vcpu->entry_status = RFLAGS_ZF;
+	vcpu->state.vmcs[HVX_SLOT_RO_INSTR_ERROR] = VMX_INSTR_ERROR_BAD_CONTROLS;
+	return HV_ERROR;
+}
+
+/* hv_vcpu_interrupt came while the vCPU was outside the guest: this run ends before any guest instruction. */
+static __attribute__((noinline)) hv_return_t exit_for_kick(struct hvx_vcpu *vcpu)
+{
+	struct hvx_exit exit;
+	hvx_exit_clear(&exit);
+	exit.reason = VMX_REASON_IRQ;
+	vcpu->last_entry_failed = false;
+	hvx_exit_publish(vcpu, &exit);
+	return HV_SUCCESS;
+}
+
+/* An hv_vm_sync_tsc the vCPU has not applied yet. */
+static __attribute__((noinline)) void tsc_sync_apply(struct hvx_vcpu *vcpu, uint64_t gen)
+{
+	vcpu->tsc_sync_gen = gen;
+	vcpu->state.vmcs[HVX_SLOT_CTRL_TSC_OFFSET] = (uint64_t)atomic_load(&vcpu->vm->tsc_sync_offset);
+	hvx_vcpu_touch(vcpu, HVX_GROUP_CONTROL);
+}
+
+/* A VM entry that deactivated the dual-monitor treatment (it did not fail) ends the SMM model. */
+static __attribute__((noinline)) void dual_monitor_deactivated(struct hvx_vcpu *vcpu)
+{
+	atomic_store(&vcpu->dual_monitor, false);
+	vcpu->unchecked |= HVX_GROUP_CONTROL; /* an input of the control checks */
+}
+
+/* Everything rare is out of line (the calls above): on the common path this is the ownership test, the kick and
+ * control tests, the backend call between two tick reads, and the exit record's publication. */
 __attribute__((hot)) HVX_EXPORT hv_return_t hv_vcpu_run_until(hv_vcpuid_t id, uint64_t deadline)
 {
-	struct hvx_vcpu *vcpu;
-	hv_return_t ret = hvx_owned_vcpu(id, &vcpu);
-	if (ret != HV_SUCCESS)
-		return ret;
+	struct hvx_vcpu *vcpu = hvx_current_vcpu();
+	if (__builtin_expect(!vcpu || vcpu->id != id, 0))
+		return hvx_vcpu_refused();
 	struct hvx_vm *vm = vcpu->vm;
 	const struct hvx_backend_ops *b = vm->backend;
-	if (!b->vcpu_run)
+	if (!b->vcpu_run || (deadline != HV_DEADLINE_FOREVER && !deadline_supported(b)))
 		return HV_UNSUPPORTED;
-	const struct hvx_caps *caps = b->caps();
-	if (deadline != HV_DEADLINE_FOREVER &&
-	    !((caps->vmx[HV_VMX_CAP_PINBASED] >> 32) & PIN_BASED_PREEMPTION_TIMER))
-		return HV_UNSUPPORTED; /* as Apple: a finite deadline needs the preemption timer */
+	vcpu->has_run = true;
+	if (__builtin_expect(atomic_load_explicit(&vcpu->kick_pending, memory_order_relaxed), 0) &&
+	    atomic_exchange(&vcpu->kick_pending, false))
+		return exit_for_kick(vcpu);
+	hvx_vcpu_fresh(vcpu, HVX_GROUP_CONTROL);
+	if (__builtin_expect(!controls_valid(vcpu), 0))
+		return entry_vmfail(vcpu);
+	uint64_t gen = atomic_load_explicit(&vm->tsc_sync_gen, memory_order_acquire);
+	if (__builtin_expect(gen != vcpu->tsc_sync_gen, 0))
+		tsc_sync_apply(vcpu, gen);
 
 	struct hvx_exit exit;
 	hvx_exit_clear(&exit); /* field by field: an initializer compiles to `rep stos`, slow to start */
-	vcpu->has_run = true;
-	/* A kick that arrived while the vCPU was outside the guest ends this run before any guest instruction. */
-	if (atomic_load_explicit(&vcpu->kick_pending, memory_order_relaxed) && atomic_exchange(&vcpu->kick_pending, false)) {
-		exit.reason = VMX_REASON_IRQ;
-		vcpu->last_entry_failed = false;
-		hvx_exit_publish(vcpu, &exit);
-		return HV_SUCCESS;
-	}
-	hvx_vcpu_fresh(vcpu, HVX_GROUP_CONTROL);
-	if (!controls_valid(vcpu, caps)) {
-		vcpu->last_entry_failed = true;
-		vcpu->entry_status = RFLAGS_ZF;
-		vcpu->state.vmcs[HVX_SLOT_RO_INSTR_ERROR] = VMX_INSTR_ERROR_BAD_CONTROLS;
-		return HV_ERROR;
-	}
-	uint64_t gen = atomic_load(&vm->tsc_sync_gen);
-	if (gen != vcpu->tsc_sync_gen) {
-		vcpu->tsc_sync_gen = gen;
-		vcpu->state.vmcs[HVX_SLOT_CTRL_TSC_OFFSET] = (uint64_t)atomic_load(&vm->tsc_sync_offset);
-		hvx_vcpu_touch(vcpu, HVX_GROUP_CONTROL);
-	}
-
 	uint64_t t0 = hvx_ticks();
 	atomic_store_explicit(&vcpu->running, true, memory_order_release);
-	ret = b->vcpu_run(vcpu, deadline, &exit);
+	hv_return_t ret = b->vcpu_run(vcpu, deadline, &exit);
 	atomic_store_explicit(&vcpu->running, false, memory_order_release);
 	vcpu->exec_ticks += hvx_ticks() - t0;
-	if (ret != HV_SUCCESS)
+	if (__builtin_expect(ret != HV_SUCCESS, 0))
 		return ret;
 	vcpu->last_entry_failed = false;
-	/* A VM entry that deactivated the dual-monitor treatment (it did not fail) ends the SMM model. */
-	if ((vcpu->state.vmcs[HVX_SLOT_CTRL_VMENTRY_CONTROLS] & VMENTRY_DEACTIVATE_DUAL_MONITOR) && !(exit.reason >> 31))
-		atomic_store(&vcpu->dual_monitor, false);
+	if (__builtin_expect(vcpu->state.vmcs[HVX_SLOT_CTRL_VMENTRY_CONTROLS] & VMENTRY_DEACTIVATE_DUAL_MONITOR, 0) &&
+	    !(exit.reason >> 31))
+		dual_monitor_deactivated(vcpu);
 	hvx_exit_publish(vcpu, &exit);
 	return HV_SUCCESS;
 }

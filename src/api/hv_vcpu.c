@@ -51,7 +51,7 @@ static void reset_state(struct hvx_vcpu *vcpu, const struct hvx_caps *caps)
 	s->fpstate[29] = 0xff;
 	s->fpstate[512] = 0x3;
 	vcpu->apic_gpa = ~0ull;
-	vcpu->dirty = HVX_GROUP_ALL;
+	vcpu->dirty = vcpu->unchecked = HVX_GROUP_ALL;
 }
 
 HVX_EXPORT hv_return_t hv_vcpu_create(hv_vcpuid_t *out, hv_vcpu_options_t flags)

@@ -1,5 +1,6 @@
 /* hv_vmx.c: VMCS access through the field table, write capabilities, shadow VMCS, VMX capabilities, APIC address. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "api.h"
 
@@ -21,8 +22,8 @@ __attribute__((hot)) hv_return_t hvx_vmcs_check_value(uint32_t encoding, uint64_
 	}
 }
 
-/* The accessors' path when the field's group is still held by the backend (backends that cache state): bring it back,
- * then access again. A tail call, so that the fast path keeps nothing live across a call. */
+/* The read path when the field's group is still held by the backend (backends that cache state): bring it back,
+ * then read again. A tail call, so that the fast path keeps nothing live across a call. */
 static __attribute__((noinline)) hv_return_t vmcs_fetch_then_read(struct hvx_vcpu *vcpu, uint32_t groups, uint32_t field,
 								  uint64_t *value)
 {
@@ -30,25 +31,47 @@ static __attribute__((noinline)) hv_return_t vmcs_fetch_then_read(struct hvx_vcp
 	return hv_vmx_vcpu_read_vmcs(vcpu->id, field, value);
 }
 
-static __attribute__((noinline)) hv_return_t vmcs_fetch_then_write(struct hvx_vcpu *vcpu, uint32_t groups,
-								   uint32_t field, uint64_t value)
-{
-	hvx_vcpu_fresh(vcpu, groups);
-	return hv_vmx_vcpu_write_vmcs(vcpu->id, field, value);
-}
-
+/* Each accessor reads its encoding's one entry of hvx_vmcs_accessors (offset, width mask, group, access flags) and moves
+ * 8 bytes at the offset: a narrower field's slot holds zeros above its width, an exit-record member is masked. */
 __attribute__((hot)) HVX_EXPORT hv_return_t hv_vmx_vcpu_read_vmcs(hv_vcpuid_t id, uint32_t field, uint64_t *value)
 {
 	struct hvx_vcpu *vcpu = hvx_current_vcpu();
 	if (__builtin_expect(!vcpu || vcpu->id != id, 0))
 		return hvx_vcpu_refused(); /* hvx_owned_vcpu's test, without a pointer out: nothing on the stack */
-	const struct hvx_vmcs_field *f = hvx_vmcs_field_find(field);
-	if (!f || f->access == HVX_ACCESS_NONE || !value)
+	const struct hvx_vmcs_accessor *a = hvx_vmcs_accessor_of(field);
+	if (!(a->flags & HVX_VMCS_READABLE) || !value)
 		return HV_BAD_ARGUMENT;
-	if (__builtin_expect(vcpu->stale & f->group, 0))
-		return vmcs_fetch_then_read(vcpu, f->group, field, value);
-	uint64_t v = *hvx_state_slot(&vcpu->state, f->offset);
-	*value = ((field & 1) ? v >> 32 : v) & hvx_vmcs_width_mask(field);
+	if (__builtin_expect(vcpu->stale & a->group, 0))
+		return vmcs_fetch_then_read(vcpu, a->group, field, value);
+	uint64_t v;
+	memcpy(&v, (const char *)&vcpu->state + a->offset, sizeof v);
+	*value = v & a->mask;
+	return HV_SUCCESS;
+}
+
+/* The write path for everything but a plain full-field write: refusal, a group still held by the backend, the value
+ * rule of a conditionally writable field, and a high half (which keeps bits 31:0). */
+static __attribute__((noinline)) hv_return_t vmcs_write_slow(struct hvx_vcpu *vcpu, const struct hvx_vmcs_accessor *a,
+							     uint32_t field, uint64_t value)
+{
+	if (!(a->flags & HVX_VMCS_WRITABLE))
+		return HV_BAD_ARGUMENT;
+	hvx_vcpu_fresh(vcpu, a->group);
+	char *slot = (char *)&vcpu->state + a->offset;
+	uint64_t full = value & a->mask;
+	if (a->flags & HVX_VMCS_HIGH_HALF) { /* bits 63:32 of the 64-bit slot that starts 4 bytes before */
+		slot -= 4;
+		uint32_t low;
+		memcpy(&low, slot, sizeof low);
+		full = low | value << 32;
+	}
+	if (a->flags & HVX_VMCS_VALUE_RULE) {
+		hv_return_t ret = hvx_vmcs_check_value(field & ~1u, full);
+		if (ret != HV_SUCCESS)
+			return ret;
+	}
+	memcpy(slot, &full, sizeof full);
+	hvx_vcpu_touch(vcpu, a->group);
 	return HV_SUCCESS;
 }
 
@@ -57,21 +80,16 @@ __attribute__((hot)) HVX_EXPORT hv_return_t hv_vmx_vcpu_write_vmcs(hv_vcpuid_t i
 	struct hvx_vcpu *vcpu = hvx_current_vcpu();
 	if (__builtin_expect(!vcpu || vcpu->id != id, 0))
 		return hvx_vcpu_refused(); /* hvx_owned_vcpu's test, without a pointer out: nothing on the stack */
-	const struct hvx_vmcs_field *f = hvx_vmcs_field_find(field);
-	if (!f || f->access == HVX_ACCESS_NONE || f->access == HVX_ACCESS_RO)
-		return HV_BAD_ARGUMENT;
-	if (__builtin_expect(vcpu->stale & f->group, 0))
-		return vmcs_fetch_then_write(vcpu, f->group, field, value);
-	uint64_t *slot = hvx_state_slot(&vcpu->state, f->offset);
-	/* A high-half encoding writes bits 63:32; narrower fields keep only their width (as VMWRITE does). */
-	uint64_t full = (field & 1) ? (*slot & 0xffffffffull) | (value << 32) : value & hvx_vmcs_width_mask(field);
-	if (f->access == HVX_ACCESS_CONDITIONAL) {
-		hv_return_t ret = hvx_vmcs_check_value(f->encoding, full);
-		if (ret != HV_SUCCESS)
-			return ret;
-	}
-	*slot = full;
-	hvx_vcpu_touch(vcpu, f->group);
+	const struct hvx_vmcs_accessor *a = hvx_vmcs_accessor_of(field);
+	/* Narrower fields keep only their width (as VMWRITE does). */
+	if (__builtin_expect((a->flags & (HVX_VMCS_WRITABLE | HVX_VMCS_VALUE_RULE | HVX_VMCS_HIGH_HALF)) !=
+				     HVX_VMCS_WRITABLE ||
+			     (vcpu->stale & a->group),
+			     0))
+		return vmcs_write_slow(vcpu, a, field, value);
+	uint64_t full = value & a->mask;
+	memcpy((char *)&vcpu->state + a->offset, &full, sizeof full);
+	hvx_vcpu_touch(vcpu, a->group);
 	return HV_SUCCESS;
 }
 

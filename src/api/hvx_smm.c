@@ -42,6 +42,7 @@ HVX_EXPORT hv_return_t hvx_vcpu_set_dual_monitor(hv_vcpuid_t id, bool enable)
 	if (!backend_has(vcpu, HV_VMX_CAP_BASIC, BASIC_DUAL_MONITOR))
 		return HV_UNSUPPORTED;
 	atomic_store(&vcpu->dual_monitor, enable);
+	vcpu->unchecked |= HVX_GROUP_CONTROL; /* an input of the VM-entry control checks */
 	return HV_SUCCESS;
 }
 

@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "core/export.h"
+
 #if defined(__x86_64__) || defined(__i386__)
 #include <x86intrin.h>
 #endif
@@ -19,7 +21,7 @@ static inline uint64_t hvx_now_ns(void)
 
 /* True when the host has an invariant TSC (CPUID 80000007h EDX bit 8): hvx_ticks() then reads it directly. Set once
  * at library load (clock.c). */
-extern bool hvx_ticks_are_tsc;
+extern bool hvx_ticks_are_tsc HVX_HIDDEN;
 
 /* A cheap monotonic tick count for measuring intervals on the run path (guest execution time): the invariant TSC
  * where there is one (a few ns instead of a clock_gettime call), else nanoseconds. Convert with hvx_ticks_to_ns. */

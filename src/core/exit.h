@@ -4,8 +4,6 @@
 
 #include <stdint.h>
 
-struct hvx_vcpu;
-
 /* Everything a VM exit reports, as Intel hardware writes it (SDM 27.2). Fields an exit does not define are 0. */
 struct hvx_exit {
 	uint32_t reason;          /* full exit-reason word: basic reason in 15:0, entry failure in bit 31 */
@@ -34,7 +32,6 @@ static inline void hvx_exit_clear(struct hvx_exit *e)
 	e->io_rcx = e->io_rsi = e->io_rdi = e->io_rip = 0;
 }
 
-/* Copy an exit record into the vCPU's read-only VMCS fields (the only writer of those fields). */
-void hvx_exit_publish(struct hvx_vcpu *vcpu, const struct hvx_exit *exit);
+/* hvx_exit_publish (vcpu.h) copies a backend's record into the vCPU's read-only VMCS fields. */
 
 #endif

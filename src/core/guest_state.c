@@ -196,15 +196,3 @@ bool hvx_guest_state_check(const struct hvx_vcpu_state *s, const struct hvx_gues
 	}
 	return true;
 }
-
-bool hvx_guest_rip_valid(const struct hvx_vcpu_state *s, unsigned linear_bits)
-{
-	const uint64_t *v = s->vmcs;
-	bool long64 = (v[HVX_SLOT_CTRL_VMENTRY_CONTROLS] & VMENTRY_GUEST_IA32E) && (v[HVX_SLOT_GUEST_CS_AR] & AR_L);
-	if (!long64)
-		return !(s->rip >> 32);
-	if (linear_bits >= 64)
-		return true;
-	int64_t high = (int64_t)s->rip >> linear_bits;
-	return high == 0 || high == -1;
-}

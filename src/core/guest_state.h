@@ -27,8 +27,19 @@ bool hvx_guest_state_check(const struct hvx_vcpu_state *s, const struct hvx_gues
 
 /* The RIP check of SDM 26.3.1.4: bits 63:32 zero unless the guest will be in 64-bit mode ("IA-32e mode guest" and
  * CS.L); then bits 63:N identical for N = linear_bits (not a canonical check: bits N-1:0 are free; none for N >= 64).
- * Apart from hvx_guest_state_check: a VMM that changed only RIP needs only this one. */
-bool hvx_guest_rip_valid(const struct hvx_vcpu_state *s, unsigned linear_bits);
+ * Apart from hvx_guest_state_check: a VMM that changed only RIP needs only this one. Inline, with a RIP below 4 GiB
+ * (valid in every mode) decided first: it runs on every entry after the VMM skipped an instruction. */
+static inline bool hvx_guest_rip_valid(const struct hvx_vcpu_state *s, unsigned linear_bits)
+{
+	if (!(s->rip >> 32) && linear_bits >= 32)
+		return true;
+	const uint64_t *v = s->vmcs;
+	bool long64 = (v[HVX_SLOT_CTRL_VMENTRY_CONTROLS] & VMENTRY_GUEST_IA32E) && (v[HVX_SLOT_GUEST_CS_AR] & (1u << 13));
+	if (!long64 || linear_bits >= 64)
+		return long64;
+	int64_t high = (int64_t)s->rip >> linear_bits;
+	return high == 0 || high == -1;
+}
 
 /* x sign-extended from bit bits-1 equals x (always true for bits >= 64). */
 static inline bool hvx_canonical(uint64_t x, unsigned bits)

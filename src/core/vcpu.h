@@ -33,8 +33,8 @@ enum hvx_gpr {
 
 /*
  * The guest's architectural state. VMCS_GUEST_RSP, VMCS_GUEST_RIP and VMCS_GUEST_RFLAGS live in gpr[HVX_RSP], rip
- * and rflags (their VMCS slots are unused); every other VMCS field lives in vmcs[HVX_SLOT_x]. Backends use this
- * struct as their register file.
+ * and rflags, and the exit-information fields of struct hvx_exit in exit (their VMCS slots are unused); every other
+ * VMCS field lives in vmcs[HVX_SLOT_x]. Backends use this struct as their register file.
  */
 struct hvx_vcpu_state {
 	uint64_t gpr[16];
@@ -45,6 +45,9 @@ struct hvx_vcpu_state {
 	uint64_t xcr0;
 	uint64_t tpr;            /* APIC TPR byte (priority class in bits 7:4) */
 	uint64_t msr_star, msr_lstar, msr_cstar, msr_fmask, msr_kernel_gs_base, msr_tsc_aux;
+	/* The published exit record: what the client reads as VMCS_RO_EXIT_REASON etc. Only hvx_exit_publish writes it
+	 * (a backend fills its own record during the run). */
+	struct hvx_exit exit;
 	uint64_t vmcs[HVX_VMCS_SLOTS];
 	uint8_t fpstate[HVX_FPSTATE_SIZE] __attribute__((aligned(64)));
 };
@@ -81,6 +84,7 @@ struct hvx_vcpu {
 	hv_vcpu_options_t options;  /* HV_VCPU_ACCEL_RDPMC, HV_VCPU_TSC_RELATIVE */
 	uint32_t dirty;             /* enum hvx_state_group bits written since the backend last loaded them */
 	uint32_t stale;             /* groups whose current value is still held by the backend (vcpu_fetch brings it) */
+	uint32_t unchecked;         /* groups written since hv_vcpu_run_until last checked them (HVX_GROUP_CONTROL) */
 	uint32_t native_msrs;       /* bit per hvx_msr_desc.native_bit: guest RDMSR/WRMSR of it do not exit */
 	atomic_bool kick_pending;   /* hv_vcpu_interrupt arrived: the next or current run ends with VMX_REASON_IRQ */
 	atomic_bool running;
@@ -93,7 +97,7 @@ struct hvx_vcpu {
 	hv_vm_space_t apic_space;
 	uint64_t tsc_sync_gen;      /* last hv_vm_sync_tsc generation applied */
 	/* The inputs for which hv_vcpu_run_until last found the controls valid (passed = 0: none yet); a run with the
-	 * same inputs skips those checks. */
+	 * same inputs skips those checks, and a run after no write to them (unchecked) does not even compare. */
 	struct hvx_controls_memo {
 		uint32_t pin, proc, proc2, entry, exit, cr3_count;
 		uint16_t dual_monitor;
@@ -131,8 +135,20 @@ static inline void hvx_vapic_set(struct hvx_vcpu *vcpu, unsigned off, uint32_t v
 	memcpy(hvx_vapic_bytes(vcpu, off & ~3u), &v, 4);
 }
 
-/* Mark state groups dirty (called by every state write on the API path). */
-static inline void hvx_vcpu_touch(struct hvx_vcpu *vcpu, uint32_t groups) { vcpu->dirty |= groups; }
+/* Publish a backend's exit record as the read-only exit-information VMCS fields: the one writer of state.exit (a
+ * struct copy, a few vector moves). */
+static inline void hvx_exit_publish(struct hvx_vcpu *vcpu, const struct hvx_exit *e)
+{
+	vcpu->state.exit = *e;
+}
+
+/* Mark state groups dirty for the backend and unchecked for the next VM entry (called by every state write on the
+ * API path). */
+static inline void hvx_vcpu_touch(struct hvx_vcpu *vcpu, uint32_t groups)
+{
+	vcpu->dirty |= groups;
+	vcpu->unchecked |= groups;
+}
 
 /* Storage of a VMCS field / register inside the state. */
 static inline uint64_t *hvx_state_slot(struct hvx_vcpu_state *s, uint32_t offset)

@@ -1,15 +1,49 @@
-/* vmcs.c: the VMCS field table built from vmcs_fields.def, and lookup of a field by encoding. */
+/* vmcs.c: the VMCS field table built from vmcs_fields.def, the accessors' per-encoding table, and lookup by encoding. */
 #include <stdbool.h>
 #include <stddef.h>
 
 #include "vcpu.h"
 #include "vmcs.h"
 
+/* The exit-information fields and the member of the published exit record (hvx_vcpu_state.exit) that stores each. */
+#define HVX_EXIT_FIELDS(X, n)                                                                                       \
+	X(n, RO_EXIT_REASON, reason)                                                                                \
+	X(n, RO_EXIT_QUALIFIC, qualification)                                                                       \
+	X(n, RO_VMEXIT_INSTR_LEN, instr_len)                                                                        \
+	X(n, RO_VMX_INSTR_INFO, instr_info)                                                                         \
+	X(n, RO_GUEST_LIN_ADDR, guest_linear)                                                                       \
+	X(n, GUEST_PHYSICAL_ADDRESS, guest_physical)                                                                \
+	X(n, RO_VMEXIT_IRQ_INFO, intr_info)                                                                         \
+	X(n, RO_VMEXIT_IRQ_ERROR, intr_error)                                                                       \
+	X(n, RO_IDT_VECTOR_INFO, idt_info)                                                                          \
+	X(n, RO_IDT_VECTOR_ERROR, idt_error)                                                                        \
+	X(n, RO_IO_RCX, io_rcx)                                                                                     \
+	X(n, RO_IO_RSI, io_rsi)                                                                                     \
+	X(n, RO_IO_RDI, io_rdi)                                                                                     \
+	X(n, RO_IO_RIP, io_rip)
+
+#define EXIT_MEMBER_OFFSET(m) (offsetof(struct hvx_vcpu_state, exit) + offsetof(struct hvx_exit, m))
+#define EXIT_FIELD_OFFSET(n, slot, m) HVX_SLOT_##n == HVX_SLOT_##slot ? EXIT_MEMBER_OFFSET(m) :
+
+/* Storage of a field: RSP, RIP and RFLAGS in the register file, exit information in the published exit record, every
+ * other field in its own slot of vmcs[]. */
 #define HVX_FIELD_OFFSET(name)                                                                                      \
 	(HVX_SLOT_##name == HVX_SLOT_GUEST_RSP      ? offsetof(struct hvx_vcpu_state, gpr[HVX_RSP])                 \
 	 : HVX_SLOT_##name == HVX_SLOT_GUEST_RIP    ? offsetof(struct hvx_vcpu_state, rip)                          \
 	 : HVX_SLOT_##name == HVX_SLOT_GUEST_RFLAGS ? offsetof(struct hvx_vcpu_state, rflags)                       \
-						   : offsetof(struct hvx_vcpu_state, vmcs) + 8u * HVX_SLOT_##name)
+	 : HVX_EXIT_FIELDS(EXIT_FIELD_OFFSET, name) offsetof(struct hvx_vcpu_state, vmcs) + 8u * HVX_SLOT_##name)
+
+/* The accessors load and store 8 bytes at a field's offset and mask to the width: each exit-record member must hold
+ * its field's width, and every offset (+ 4 for a high half, + 8 bytes loaded) must lie inside the state. */
+#define WIDTH_BYTES(enc) (((enc) >> 13 & 3) == HVX_VMCS_W16 ? 2u : ((enc) >> 13 & 3) == HVX_VMCS_W32 ? 4u : 8u)
+#define EXIT_MEMBER_WIDE_ENOUGH(n, slot, m)                                                                         \
+	_Static_assert(sizeof(((struct hvx_exit *)0)->m) >= WIDTH_BYTES(VMCS_##slot), "exit record member too narrow");
+HVX_EXIT_FIELDS(EXIT_MEMBER_WIDE_ENOUGH, _)
+_Static_assert(offsetof(struct hvx_vcpu_state, vmcs) + 8u * HVX_VMCS_SLOTS + 8u <= sizeof(struct hvx_vcpu_state) &&
+		       offsetof(struct hvx_vcpu_state, vmcs) + 8u * HVX_VMCS_SLOTS < 0x10000,
+	       "VMCS storage must fit the 16-bit offsets of struct hvx_vmcs_accessor");
+_Static_assert(offsetof(struct hvx_vcpu_state, exit) < offsetof(struct hvx_vcpu_state, vmcs),
+	       "an 8-byte load at the last exit-record member must stay inside the state");
 
 const struct hvx_vmcs_field hvx_vmcs_fields[] = {
 #define HVX_VMCS_FIELD(name, enc, access, group) \
@@ -20,20 +54,40 @@ const struct hvx_vmcs_field hvx_vmcs_fields[] = {
 
 const size_t hvx_vmcs_field_count = sizeof hvx_vmcs_fields / sizeof hvx_vmcs_fields[0];
 
-/* The lookup table of hvx_vmcs_field_find (vmcs.h), built by the compiler: two fields with the same key would be an
- * overriding initializer, an error under -Werror. */
+/* Field indexes, for the tables below built by the compiler: two fields with the same key would be an overriding
+ * initializer, an error under -Werror. */
 enum {
 #define HVX_VMCS_FIELD(name, enc, access, group) HVX_FIELD_INDEX_##name,
 #include "vmcs_fields.def"
 #undef HVX_VMCS_FIELD
 	HVX_FIELD_INDEX_COUNT
 };
-_Static_assert(HVX_FIELD_INDEX_COUNT < 256, "table indexes + 1 must fit the uint8_t lookup entries");
+_Static_assert(2 * HVX_FIELD_INDEX_COUNT + 2 <= 0x10000, "access indexes must fit the uint16_t lookup entries");
 
-const uint8_t hvx_vmcs_index_by_encoding[HVX_VMCS_ENCODING_LIMIT] = {
+#define IS_W64(enc) (((enc) >> 13 & 3) == HVX_VMCS_W64)
+#define WIDTH_MASK(enc) (WIDTH_BYTES(enc) == 8 ? ~0ull : (1ull << 8 * WIDTH_BYTES(enc)) - 1)
+#define ACCESS_FLAGS(a)                                                                                             \
+	((a) == HVX_ACCESS_RW || (a) == HVX_ACCESS_CTRL_WORD ? HVX_VMCS_READABLE | HVX_VMCS_WRITABLE                 \
+	 : (a) == HVX_ACCESS_CONDITIONAL                     ? HVX_VMCS_READABLE | HVX_VMCS_WRITABLE | HVX_VMCS_VALUE_RULE \
+	 : (a) == HVX_ACCESS_RO                              ? HVX_VMCS_READABLE                                    \
+							     : 0)
+
+const struct hvx_vmcs_accessor hvx_vmcs_accessors[2 * HVX_FIELD_INDEX_COUNT + 2] = {
 #define HVX_VMCS_FIELD(name, enc, access, group)                                                                    \
-	[enc] = HVX_FIELD_INDEX_##name + 1,                                                                         \
-	[(enc) | 1] = (((enc) >> 13) & 3) == HVX_VMCS_W64 ? HVX_FIELD_INDEX_##name + 1 : 0, /* the high half */
+	[2 * HVX_FIELD_INDEX_##name + 2] = {WIDTH_MASK(enc), (uint16_t)HVX_FIELD_OFFSET(name), HVX_GROUP_##group,   \
+					    ACCESS_FLAGS(HVX_ACCESS_##access)},                                     \
+	[2 * HVX_FIELD_INDEX_##name + 3] = {IS_W64(enc) ? 0xffffffffull : 0,                                        \
+					    IS_W64(enc) ? (uint16_t)(HVX_FIELD_OFFSET(name) + 4) : 0,               \
+					    IS_W64(enc) ? HVX_GROUP_##group : 0,                                    \
+					    IS_W64(enc) ? ACCESS_FLAGS(HVX_ACCESS_##access) | HVX_VMCS_HIGH_HALF : 0},
+#include "vmcs_fields.def"
+#undef HVX_VMCS_FIELD
+};
+
+const uint16_t hvx_vmcs_accessor_by_encoding[HVX_VMCS_ENCODING_LIMIT] = {
+#define HVX_VMCS_FIELD(name, enc, access, group)                                                                    \
+	[enc] = 2 * HVX_FIELD_INDEX_##name + 2,                                                                     \
+	[(enc) | 1] = IS_W64(enc) ? 2 * HVX_FIELD_INDEX_##name + 3 : 0, /* the high half */
 #include "vmcs_fields.def"
 #undef HVX_VMCS_FIELD
 };

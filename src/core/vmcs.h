@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "export.h"
+
 /* Width field of an encoding (bits 14:13). */
 enum hvx_vmcs_width {
 	HVX_VMCS_W16 = 0,
@@ -54,7 +56,8 @@ struct hvx_vmcs_field {
 	const char *name;     /* Apple's name */
 	uint8_t access;       /* enum hvx_vmcs_access */
 	uint16_t group;       /* enum hvx_state_group */
-	uint32_t offset;      /* byte offset of the 64-bit storage slot in struct hvx_vcpu_state */
+	uint32_t offset;      /* byte offset of the storage in struct hvx_vcpu_state: a 64-bit slot, or for exit
+			       * information the member of the published exit record (as wide as the field) */
 };
 
 extern const struct hvx_vmcs_field hvx_vmcs_fields[];
@@ -64,21 +67,48 @@ static inline unsigned hvx_vmcs_width_of(uint32_t enc) { return (enc >> 13) & 3;
 static inline unsigned hvx_vmcs_type_of(uint32_t enc) { return (enc >> 10) & 3; }
 
 /*
+ * How hv_vmx_vcpu_read_vmcs / hv_vmx_vcpu_write_vmcs reach one encoding: everything they need in one 16-byte entry,
+ * so that the accessors' fast path is a lookup, a few tests and one load or store. A 64-bit field has two entries,
+ * its full encoding and its high half (encoding | 1: bits 63:32, which on little-endian x86 start 4 bytes into the
+ * slot).
+ */
+enum hvx_vmcs_access_flags {
+	HVX_VMCS_READABLE = 1u << 0,
+	HVX_VMCS_WRITABLE = 1u << 1,
+	HVX_VMCS_VALUE_RULE = 1u << 2, /* HVX_ACCESS_CONDITIONAL: hvx_vmcs_check_value before a write */
+	HVX_VMCS_HIGH_HALF = 1u << 3,  /* the high half of a 64-bit field: a write replaces bits 63:32 only */
+};
+struct hvx_vmcs_accessor {
+	uint64_t mask;   /* bits of the value this encoding holds (its width; a high half: 32) */
+	uint16_t offset; /* byte offset of the value in struct hvx_vcpu_state (a high half: the slot's + 4) */
+	uint16_t group;  /* enum hvx_state_group of the field */
+	uint8_t flags;   /* enum hvx_vmcs_access_flags; 0: no client access (or no such field) */
+};
+
+/*
  * Encodings are width(14:13) type(11:10) index(9:1) high(0), with bits 12 and 31:15 reserved: every valid one is
- * below 0x8000. hvx_vmcs_index_by_encoding[enc] = table index + 1 (0 = no such field; a high-half encoding of a
- * 64-bit field names that field), a constant table: one load on every VMCS read and write.
+ * below 0x8000. hvx_vmcs_accessor_by_encoding[enc] indexes hvx_vmcs_accessors: 0 for no such field, 2i + 2 for field i of
+ * hvx_vmcs_fields and 2i + 3 for its high half (64-bit fields only). Constant tables: one load each on every VMCS
+ * read and write.
  */
 #define HVX_VMCS_ENCODING_LIMIT 0x8000u
-extern const uint8_t hvx_vmcs_index_by_encoding[HVX_VMCS_ENCODING_LIMIT];
+extern const uint16_t hvx_vmcs_accessor_by_encoding[HVX_VMCS_ENCODING_LIMIT] HVX_HIDDEN;
+extern const struct hvx_vmcs_accessor hvx_vmcs_accessors[] HVX_HIDDEN;
 
-/* The field for an encoding (a high-half encoding of a 64-bit field yields that field), or NULL. Inline: it is on
- * every VMCS read and write. */
+/* The access entry of an encoding; entry 0 (no flags) for one that names no field. */
+static inline const struct hvx_vmcs_accessor *hvx_vmcs_accessor_of(uint32_t enc)
+{
+	unsigned idx = hvx_vmcs_accessor_by_encoding[enc & (HVX_VMCS_ENCODING_LIMIT - 1)];
+	return &hvx_vmcs_accessors[enc < HVX_VMCS_ENCODING_LIMIT ? idx : 0]; /* a conditional move, not a branch */
+}
+
+/* The field for an encoding (a high-half encoding of a 64-bit field yields that field), or NULL. */
 static inline const struct hvx_vmcs_field *hvx_vmcs_field_find(uint32_t enc)
 {
 	if (enc >= HVX_VMCS_ENCODING_LIMIT)
 		return NULL;
-	unsigned idx = hvx_vmcs_index_by_encoding[enc];
-	return idx ? &hvx_vmcs_fields[idx - 1] : NULL;
+	unsigned idx = hvx_vmcs_accessor_by_encoding[enc];
+	return idx ? &hvx_vmcs_fields[idx / 2 - 1] : NULL;
 }
 
 /* Mask of the bits a field of this encoding's width can hold (a high-half encoding: 32 bits). Inline: it is on

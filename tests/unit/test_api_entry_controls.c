@@ -1,4 +1,4 @@
-/* test_api_entry_controls.c: the VM-entry control checks that end in VMfail 7 (event-injection field, preemption-timer save, CR3-target count) on the emu and kvm backends: bad settings run nothing, matching good ones deliver. */
+/* test_api_entry_controls.c: the VM-entry control checks that end in VMfail 7 (event-injection field, preemption-timer save, CR3-target count, controls written after an entry) on the emu and kvm backends: bad settings run nothing, matching good ones deliver. */
 #include "kvm_test_env.h"
 
 #define V (1u << 31)        /* valid */
@@ -322,6 +322,51 @@ static void control_dependencies_and_cr3_count_are_checked(void **state)
 	env_down(&k);
 }
 
+/* hv_vcpu_run_until skips the checks that depend only on the controls while none was written since they passed: a
+ * control written after a good entry (through its full or its high-half encoding) is checked at the next entry, and
+ * a failed check is not remembered as passed. */
+static void controls_written_after_an_entry_are_checked_again(void **state)
+{
+	struct ke k;
+	if (!env_up(state, &k))
+		skip();
+	env_reset(&k, PROT);
+	assert_int_equal(run_once(state, &k), HV_SUCCESS);
+	assert_int_equal(ke_r(&k, VMCS_RO_EXIT_REASON), VMX_REASON_HLT);
+
+	uint64_t pin = ke_cap(HV_VMX_CAP_PINBASED);
+	assert_true((uint32_t)pin != 0); /* Intel's default1 bits are must-be-1 */
+	ke_w(&k, VMCS_CTRL_PIN_BASED, ke_cap2ctrl(pin, 0) & ~(uint64_t)(uint32_t)pin);
+	expect_vmfail7(state, &k, "must-be-1 pin-based bits cleared after an entry");
+	expect_vmfail7(state, &k, "the same controls once more, nothing written");
+	ke_w(&k, VMCS_CTRL_PIN_BASED, ke_cap2ctrl(pin, 0));
+	env_reset(&k, PROT);
+	assert_int_equal(run_once(state, &k), HV_SUCCESS);
+	assert_int_equal(ke_r(&k, VMCS_RO_EXIT_REASON), VMX_REASON_HLT);
+
+	unsigned max = (unsigned)(ke_cap(HV_VMX_CAP_MISC) >> 16) & 0x1ff;
+	ke_w(&k, VMCS_CTRL_CR3_COUNT, max + 1);
+	expect_vmfail7(state, &k, "CR3-target count raised after an entry");
+	ke_w(&k, VMCS_CTRL_CR3_COUNT, 0);
+	env_reset(&k, PROT);
+	assert_int_equal(run_once(state, &k), HV_SUCCESS);
+
+	uint64_t proc2 = ke_cap(HV_VMX_CAP_PROCBASED2);
+	if ((proc2 >> 32) & CPU_BASED2_PML) {
+		ke_w(&k, VMCS_CTRL_CPU_BASED2,
+		     ke_cap2ctrl(proc2, CPU_BASED2_UNRESTRICTED | CPU_BASED2_EPT | CPU_BASED2_PML));
+		ke_w(&k, VMCS_CTRL_PML_ADDR, 0x10000);
+		ke_w(&k, VMCS_GUESTPML_INDEX, 511);
+		env_reset(&k, PROT);
+		assert_int_equal(run_once(state, &k), HV_SUCCESS);
+		assert_int_equal(ke_r(&k, VMCS_RO_EXIT_REASON), VMX_REASON_HLT);
+		ke_w(&k, VMCS_CTRL_PML_ADDR + 1, 0x00100000); /* bits 63:32: the address becomes 2^52 + 0x10000 */
+		assert_int_equal(ke_r(&k, VMCS_CTRL_PML_ADDR), (1ull << 52) | 0x10000);
+		expect_vmfail7(state, &k, "PML address moved past the guest-physical limit by its high half");
+	}
+	env_down(&k);
+}
+
 static int cleanup(void **state)
 {
 	(void)state;
@@ -349,6 +394,7 @@ ON_BOTH(bad_injections_fail_with_vmfail7)
 ON_BOTH(good_injections_are_delivered)
 ON_BOTH(pending_mtf_injection_enters)
 ON_BOTH(control_dependencies_and_cr3_count_are_checked)
+ON_BOTH(controls_written_after_an_entry_are_checked_again)
 #define TESTS(f) cmocka_unit_test_teardown(f##_on_emu, cleanup), cmocka_unit_test_teardown(f##_on_kvm, cleanup)
 
 int main(void)
@@ -358,6 +404,7 @@ int main(void)
 		TESTS(good_injections_are_delivered),
 		TESTS(pending_mtf_injection_enters),
 		TESTS(control_dependencies_and_cr3_count_are_checked),
+		TESTS(controls_written_after_an_entry_are_checked_again),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

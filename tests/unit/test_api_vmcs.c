@@ -1,4 +1,4 @@
-/* test_api_vmcs.c: VMCS access through the field table: unknown and framework-owned fields, read-only exit fields, widths, high halves, conditional values, write capabilities. */
+/* test_api_vmcs.c: VMCS access through the field table: unknown and framework-owned fields, read-only exit fields, widths, high halves, conditional values, write capabilities, every encoding against the field table. */
 #include "api_test.h"
 
 #include "core/vmcs.h"
@@ -154,6 +154,55 @@ static void every_writable_field_round_trips(void **state)
 	assert_true(checked > 90);
 }
 
+/* The accessors' per-encoding table against the field table itself: every encoding below 0x10000, and encodings
+ * that name a field once their reserved high bits are dropped, is refused, read or written as its field's access
+ * class, width and half say. */
+static void every_encoding_follows_the_field_table(void **state)
+{
+	(void)state;
+	static const uint32_t beyond[] = {0x10000u | VMCS_GUEST_RIP, 0x8000u | VMCS_GUEST_RIP, 0x18000u,
+					  0x80000000u | VMCS_GUEST_RIP, 0xffffffffu, 0x8000u | VMCS_CTRL_PIN_BASED};
+	for (size_t b = 0; b < sizeof beyond / sizeof beyond[0]; b++) {
+		uint64_t x;
+		assert_int_equal(hv_vmx_vcpu_read_vmcs(v, beyond[b], &x), HV_BAD_ARGUMENT);
+		assert_int_equal(hv_vmx_vcpu_write_vmcs(v, beyond[b], 0), HV_BAD_ARGUMENT);
+	}
+	unsigned readable = 0, halves = 0;
+	for (uint32_t enc = 0; enc < 0x10000; enc++) {
+		const struct hvx_vmcs_field *f = NULL;
+		bool high = enc & 1;
+		for (size_t i = 0; i < hvx_vmcs_field_count; i++)
+			if (hvx_vmcs_fields[i].encoding == (enc & ~1u) &&
+			    (!high || hvx_vmcs_width_of(enc) == HVX_VMCS_W64))
+				f = &hvx_vmcs_fields[i];
+		uint64_t x = 0, full = 0, pattern = 0x0123456789abcdefull ^ ((uint64_t)enc << 40) ^ enc;
+		if (!f || f->access == HVX_ACCESS_NONE) {
+			if (hv_vmx_vcpu_read_vmcs(v, enc, &x) != HV_BAD_ARGUMENT ||
+			    hv_vmx_vcpu_write_vmcs(v, enc, 0) != HV_BAD_ARGUMENT)
+				fail_msg("encoding %#x names no accessible field but was not refused", enc);
+			continue;
+		}
+		readable++;
+		halves += high;
+		assert_int_equal(hv_vmx_vcpu_read_vmcs(v, enc, &x), HV_SUCCESS);
+		if (f->access == HVX_ACCESS_RO) {
+			assert_int_equal(hv_vmx_vcpu_write_vmcs(v, enc, 0), HV_BAD_ARGUMENT);
+			continue;
+		}
+		if (f->access == HVX_ACCESS_CONDITIONAL) /* a value each rule accepts */
+			pattern = f->encoding == VMCS_CTRL_CR0_MASK ? 0x60000000u : f->encoding == VMCS_GUEST_CR0 ? 0x31 : 1;
+		assert_int_equal(hv_vmx_vcpu_write_vmcs(v, enc, pattern), HV_SUCCESS);
+		assert_int_equal(hv_vmx_vcpu_read_vmcs(v, enc, &x), HV_SUCCESS);
+		assert_int_equal(x, pattern & hvx_vmcs_width_mask(enc));
+		if (high) { /* the same bits, as bits 63:32 of the field */
+			assert_int_equal(hv_vmx_vcpu_read_vmcs(v, enc & ~1u, &full), HV_SUCCESS);
+			assert_int_equal(full >> 32, pattern & 0xffffffffu);
+		}
+	}
+	assert_true(readable > 100);
+	assert_true(halves > 20);
+}
+
 static void control_words_are_checked_at_entry_not_at_write(void **state)
 {
 	(void)state;
@@ -288,6 +337,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(conditional_fields_enforce_apples_rules, vcpu_up, vcpu_down),
 		cmocka_unit_test_setup_teardown(write_capabilities_describe_each_field, vcpu_up, vcpu_down),
 		cmocka_unit_test_setup_teardown(every_writable_field_round_trips, vcpu_up, vcpu_down),
+		cmocka_unit_test_setup_teardown(every_encoding_follows_the_field_table, vcpu_up, vcpu_down),
 		cmocka_unit_test_setup_teardown(control_words_are_checked_at_entry_not_at_write, vcpu_up, vcpu_down),
 		cmocka_unit_test_setup_teardown(shadow_vmcs_needs_the_capability, vcpu_up, vcpu_down),
 		cmocka_unit_test_setup_teardown(apic_address_is_checked_and_published, vcpu_up, vcpu_down),

@@ -197,6 +197,25 @@ static void test_smm_entry_controls(void **state)
 	eg_destroy(&g);
 }
 
+/* The model is an input of the control checks that hv_vcpu_run_until skips while none of their inputs changed:
+ * turning it off after an entry whose controls passed with "entry to SMM" makes the next entry VMfail 7. */
+static void test_model_off_rechecks_entry_controls(void **state)
+{
+	(void)state;
+	struct eg g;
+	guest(&g);
+	assert_int_equal(hvx_vcpu_set_dual_monitor(g.vcpu, true), HV_SUCCESS);
+	assert_int_equal(hvx_vcpu_set_activity_state(g.vcpu, 3), HV_SUCCESS);
+	eg_wr(&g, VMCS_GUEST_INTERRUPTIBILITY, 4);
+	eg_wr(&g, VMCS_CTRL_VMENTRY_CONTROLS, eg_rd(&g, VMCS_CTRL_VMENTRY_CONTROLS) | VMENTRY_SMM);
+	/* the controls pass, the guest state does not (no entry to SMM in wait-for-SIPI): exit 33, an entry */
+	expect_exit(&g, 0x80000000u | VMX_REASON_VMENTRY_GUEST, 0, EG_CODE);
+	assert_int_equal(hvx_vcpu_set_dual_monitor(g.vcpu, false), HV_SUCCESS);
+	assert_int_equal(hv_vcpu_run(g.vcpu), HV_ERROR); /* entry to SMM without the model */
+	assert_int_equal(eg_rd(&g, VMCS_RO_INSTR_ERROR), 7);
+	eg_destroy(&g);
+}
+
 /* Wait-for-SIPI entry checks (SDM 26.3.1.5): no STI / MOV-SS blocking, no entry to SMM. */
 static void test_wait_for_sipi_entry_checks(void **state)
 {
@@ -329,6 +348,7 @@ int main(void)
 		EG_TEST(test_threads),
 		EG_TEST(test_capabilities),
 		EG_TEST(test_smm_entry_controls),
+		EG_TEST(test_model_off_rechecks_entry_controls),
 		EG_TEST(test_wait_for_sipi_entry_checks),
 		EG_TEST(test_shutdown_wait),
 		EG_TEST(test_entry_msr_values),

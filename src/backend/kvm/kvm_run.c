@@ -888,7 +888,7 @@ __attribute__((hot)) hv_return_t kvm_vcpu_run(struct hvx_vcpu *vcpu, uint64_t de
 
 	/* A pending IN/OUT completes into the VMM's values only when the VMM moved RIP past it; else drain it first. */
 	if (kv->pending == KVM_PENDING_FAST_PIO) {
-		uint64_t want = kv->pending_lin_rip + v[HVX_SLOT_RO_VMEXIT_INSTR_LEN];
+		uint64_t want = kv->pending_lin_rip + s->exit.instr_len;
 		struct kvm_sregs cur = kv->exit_sregs;
 		kvm_state_sregs_to_kvm(s, &cur);
 		struct kvm_regs cr;
@@ -897,7 +897,7 @@ __attribute__((hot)) hv_return_t kvm_vcpu_run(struct hvx_vcpu *vcpu, uint64_t de
 		/* KVM's emulator completes an IN with the RFLAGS it decoded with: only unchanged flags may take this path. */
 		/* ... and it sets the interrupt shadow as the instruction left it: a shadow the VMM set needs the drain. */
 		bool shadow = (vcpu->dirty & HVX_GROUP_EVENT) && (v[HVX_SLOT_GUEST_INTERRUPTIBILITY] & 3);
-		if (linear_rip(&cr, &cur) == want && v[HVX_SLOT_RO_VMEXIT_INSTR_LEN] && !shadow &&
+		if (linear_rip(&cr, &cur) == want && s->exit.instr_len && !shadow &&
 		    (s->rflags | 2) == (kv->exit_regs.rflags | 2) &&
 		    (!in || run->io.size < 4 || (s->gpr[HVX_RAX] >> 32) == 0)) {
 			if (in)
