@@ -131,6 +131,7 @@ static bool controls_fit(const struct hvx_controls_memo *m, const struct hvx_cap
  * made when an input may have changed since they last passed (see controls_valid). Out of line: most entries skip it. */
 static __attribute__((noinline)) bool controls_recheck(struct hvx_vcpu *vcpu)
 {
+	hvx_vcpu_fresh(vcpu, HVX_GROUP_CONTROL);
 	const uint64_t *v = vcpu->state.vmcs;
 	struct hvx_controls_memo m;
 	memset(&m, 0, sizeof m); /* padding included: the memo is compared as bytes */
@@ -156,14 +157,15 @@ static __attribute__((noinline)) bool controls_recheck(struct hvx_vcpu *vcpu)
  * All the VM-entry control checks. Those that depend only on the memo's inputs are skipped while no control was
  * written (nor the dual-monitor model changed) since they last passed: every such write marks HVX_GROUP_CONTROL in
  * vcpu->unchecked. Backends change one input themselves, "IA-32e mode guest" in the entry controls, saved at each
- * exit (SDM 27.2): the entry word is compared with the memo's. The TPR-threshold and event-injection checks read
- * fields outside the memo and run every entry.
+ * exit (SDM 27.2): the entry word is compared with the memo's. The controls are current unless the backend holds
+ * them (stale), which takes the recheck too. The TPR-threshold and event-injection checks read fields outside the
+ * memo and run every entry.
  */
 static inline bool controls_valid(struct hvx_vcpu *vcpu)
 {
 	const uint64_t *v = vcpu->state.vmcs;
 	const struct hvx_controls_memo *m = &vcpu->controls_ok_for;
-	if (__builtin_expect((vcpu->unchecked & HVX_GROUP_CONTROL) ||
+	if (__builtin_expect(((vcpu->unchecked | vcpu->stale) & HVX_GROUP_CONTROL) ||
 				     (uint32_t)v[HVX_SLOT_CTRL_VMENTRY_CONTROLS] != m->entry,
 			     0) &&
 	    !controls_recheck(vcpu))
@@ -234,7 +236,6 @@ __attribute__((hot)) HVX_EXPORT hv_return_t hv_vcpu_run_until(hv_vcpuid_t id, ui
 	if (__builtin_expect(atomic_load_explicit(&vcpu->kick_pending, memory_order_relaxed), 0) &&
 	    atomic_exchange(&vcpu->kick_pending, false))
 		return exit_for_kick(vcpu);
-	hvx_vcpu_fresh(vcpu, HVX_GROUP_CONTROL);
 	if (__builtin_expect(!controls_valid(vcpu), 0))
 		return entry_vmfail(vcpu);
 	uint64_t gen = atomic_load_explicit(&vm->tsc_sync_gen, memory_order_acquire);

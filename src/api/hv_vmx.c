@@ -24,10 +24,9 @@ __attribute__((hot)) hv_return_t hvx_vmcs_check_value(uint32_t encoding, uint64_
 
 /* The read path when the field's group is still held by the backend (backends that cache state): bring it back,
  * then read again. A tail call, so that the fast path keeps nothing live across a call. */
-static __attribute__((noinline)) hv_return_t vmcs_fetch_then_read(struct hvx_vcpu *vcpu, uint32_t groups, uint32_t field,
-								  uint64_t *value)
+static __attribute__((noinline)) hv_return_t vmcs_fetch_then_read(struct hvx_vcpu *vcpu, uint32_t field, uint64_t *value)
 {
-	hvx_vcpu_fresh(vcpu, groups);
+	hvx_vcpu_fresh(vcpu, hvx_vmcs_accessor_of(field)->group);
 	return hv_vmx_vcpu_read_vmcs(vcpu->id, field, value);
 }
 
@@ -42,15 +41,15 @@ __attribute__((hot)) HVX_EXPORT hv_return_t hv_vmx_vcpu_read_vmcs(hv_vcpuid_t id
 	if (!(a->flags & HVX_VMCS_READABLE) || !value)
 		return HV_BAD_ARGUMENT;
 	if (__builtin_expect(vcpu->stale & a->group, 0))
-		return vmcs_fetch_then_read(vcpu, a->group, field, value);
+		return vmcs_fetch_then_read(vcpu, field, value);
 	uint64_t v;
 	memcpy(&v, (const char *)&vcpu->state + a->offset, sizeof v);
 	*value = v & a->mask;
 	return HV_SUCCESS;
 }
 
-/* The write path for everything but a plain full-field write: refusal, a group still held by the backend, the value
- * rule of a conditionally writable field, and a high half (which keeps bits 31:0). */
+/* The write path for everything but a plain write (HVX_VMCS_PLAIN_WRITE): refusal, a group still held by the backend,
+ * the value rule of a conditionally writable field, and a high half (which keeps bits 31:0). */
 static __attribute__((noinline)) hv_return_t vmcs_write_slow(struct hvx_vcpu *vcpu, const struct hvx_vmcs_accessor *a,
 							     uint32_t field, uint64_t value)
 {
@@ -81,15 +80,12 @@ __attribute__((hot)) HVX_EXPORT hv_return_t hv_vmx_vcpu_write_vmcs(hv_vcpuid_t i
 	if (__builtin_expect(!vcpu || vcpu->id != id, 0))
 		return hvx_vcpu_refused(); /* hvx_owned_vcpu's test, without a pointer out: nothing on the stack */
 	const struct hvx_vmcs_accessor *a = hvx_vmcs_accessor_of(field);
-	/* Narrower fields keep only their width (as VMWRITE does). */
-	if (__builtin_expect((a->flags & (HVX_VMCS_WRITABLE | HVX_VMCS_VALUE_RULE | HVX_VMCS_HIGH_HALF)) !=
-				     HVX_VMCS_WRITABLE ||
-			     (vcpu->stale & a->group),
-			     0))
+	uint32_t group = a->group;
+	if (__builtin_expect(!(a->flags & HVX_VMCS_PLAIN_WRITE) || (vcpu->stale & group), 0))
 		return vmcs_write_slow(vcpu, a, field, value);
-	uint64_t full = value & a->mask;
+	uint64_t full = value & a->mask; /* narrower fields keep only their width (as VMWRITE does) */
 	memcpy((char *)&vcpu->state + a->offset, &full, sizeof full);
-	hvx_vcpu_touch(vcpu, a->group);
+	hvx_vcpu_touch(vcpu, group);
 	return HV_SUCCESS;
 }
 

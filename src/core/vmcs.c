@@ -62,12 +62,11 @@ enum {
 #undef HVX_VMCS_FIELD
 	HVX_FIELD_INDEX_COUNT
 };
-_Static_assert(2 * HVX_FIELD_INDEX_COUNT + 2 <= 0x10000, "access indexes must fit the uint16_t lookup entries");
 
 #define IS_W64(enc) (((enc) >> 13 & 3) == HVX_VMCS_W64)
-#define WIDTH_MASK(enc) (WIDTH_BYTES(enc) == 8 ? ~0ull : (1ull << 8 * WIDTH_BYTES(enc)) - 1)
+#define WIDTH_MASK(enc) (WIDTH_BYTES(enc) == 2 ? 0xffffull : WIDTH_BYTES(enc) == 4 ? 0xffffffffull : ~0ull)
 #define ACCESS_FLAGS(a)                                                                                             \
-	((a) == HVX_ACCESS_RW || (a) == HVX_ACCESS_CTRL_WORD ? HVX_VMCS_READABLE | HVX_VMCS_WRITABLE                 \
+	((a) == HVX_ACCESS_RW || (a) == HVX_ACCESS_CTRL_WORD ? HVX_VMCS_READABLE | HVX_VMCS_WRITABLE | HVX_VMCS_PLAIN_WRITE \
 	 : (a) == HVX_ACCESS_CONDITIONAL                     ? HVX_VMCS_READABLE | HVX_VMCS_WRITABLE | HVX_VMCS_VALUE_RULE \
 	 : (a) == HVX_ACCESS_RO                              ? HVX_VMCS_READABLE                                    \
 							     : 0)
@@ -79,15 +78,21 @@ const struct hvx_vmcs_accessor hvx_vmcs_accessors[2 * HVX_FIELD_INDEX_COUNT + 2]
 	[2 * HVX_FIELD_INDEX_##name + 3] = {IS_W64(enc) ? 0xffffffffull : 0,                                        \
 					    IS_W64(enc) ? (uint16_t)(HVX_FIELD_OFFSET(name) + 4) : 0,               \
 					    IS_W64(enc) ? HVX_GROUP_##group : 0,                                    \
-					    IS_W64(enc) ? ACCESS_FLAGS(HVX_ACCESS_##access) | HVX_VMCS_HIGH_HALF : 0},
+					    IS_W64(enc) ? (ACCESS_FLAGS(HVX_ACCESS_##access) & ~HVX_VMCS_PLAIN_WRITE) |         \
+								  HVX_VMCS_HIGH_HALF                                \
+							: 0},
 #include "vmcs_fields.def"
 #undef HVX_VMCS_FIELD
 };
 
-const uint16_t hvx_vmcs_accessor_by_encoding[HVX_VMCS_ENCODING_LIMIT] = {
+#define AT(i) (uint16_t)((i) * sizeof(struct hvx_vmcs_accessor))
+_Static_assert(AT(2 * HVX_FIELD_INDEX_COUNT + 1) / sizeof(struct hvx_vmcs_accessor) == 2 * HVX_FIELD_INDEX_COUNT + 1,
+	       "accessor byte offsets must fit the uint16_t lookup entries");
+
+const uint16_t hvx_vmcs_accessor_at[HVX_VMCS_ENCODING_LIMIT] = {
 #define HVX_VMCS_FIELD(name, enc, access, group)                                                                    \
-	[enc] = 2 * HVX_FIELD_INDEX_##name + 2,                                                                     \
-	[(enc) | 1] = IS_W64(enc) ? 2 * HVX_FIELD_INDEX_##name + 3 : 0, /* the high half */
+	[enc] = AT(2 * HVX_FIELD_INDEX_##name + 2),                                                                 \
+	[(enc) | 1] = IS_W64(enc) ? AT(2 * HVX_FIELD_INDEX_##name + 3) : 0, /* the high half */
 #include "vmcs_fields.def"
 #undef HVX_VMCS_FIELD
 };

@@ -77,6 +77,7 @@ enum hvx_vmcs_access_flags {
 	HVX_VMCS_WRITABLE = 1u << 1,
 	HVX_VMCS_VALUE_RULE = 1u << 2, /* HVX_ACCESS_CONDITIONAL: hvx_vmcs_check_value before a write */
 	HVX_VMCS_HIGH_HALF = 1u << 3,  /* the high half of a 64-bit field: a write replaces bits 63:32 only */
+	HVX_VMCS_PLAIN_WRITE = 1u << 4, /* writable, neither a value rule nor a high half: a write stores value & mask */
 };
 struct hvx_vmcs_accessor {
 	uint64_t mask;   /* bits of the value this encoding holds (its width; a high half: 32) */
@@ -87,19 +88,21 @@ struct hvx_vmcs_accessor {
 
 /*
  * Encodings are width(14:13) type(11:10) index(9:1) high(0), with bits 12 and 31:15 reserved: every valid one is
- * below 0x8000. hvx_vmcs_accessor_by_encoding[enc] indexes hvx_vmcs_accessors: 0 for no such field, 2i + 2 for field i of
- * hvx_vmcs_fields and 2i + 3 for its high half (64-bit fields only). Constant tables: one load each on every VMCS
+ * below 0x8000. hvx_vmcs_accessor_at[enc] is the byte offset in hvx_vmcs_accessors of the encoding's entry: entry 0
+ * for no such field, 2i + 2 for field i of hvx_vmcs_fields and 2i + 3 for its high half (64-bit fields only). A byte
+ * offset rather than an index: the fast path adds it without scaling. Constant tables: one load each on every VMCS
  * read and write.
  */
 #define HVX_VMCS_ENCODING_LIMIT 0x8000u
-extern const uint16_t hvx_vmcs_accessor_by_encoding[HVX_VMCS_ENCODING_LIMIT] HVX_HIDDEN;
+extern const uint16_t hvx_vmcs_accessor_at[HVX_VMCS_ENCODING_LIMIT] HVX_HIDDEN;
 extern const struct hvx_vmcs_accessor hvx_vmcs_accessors[] HVX_HIDDEN;
 
-/* The access entry of an encoding; entry 0 (no flags) for one that names no field. */
+/* The accessor entry of an encoding; entry 0 (no flags) for one that names no field. */
 static inline const struct hvx_vmcs_accessor *hvx_vmcs_accessor_of(uint32_t enc)
 {
-	unsigned idx = hvx_vmcs_accessor_by_encoding[enc & (HVX_VMCS_ENCODING_LIMIT - 1)];
-	return &hvx_vmcs_accessors[enc < HVX_VMCS_ENCODING_LIMIT ? idx : 0]; /* a conditional move, not a branch */
+	if (__builtin_expect(enc >= HVX_VMCS_ENCODING_LIMIT, 0))
+		return hvx_vmcs_accessors;
+	return (const struct hvx_vmcs_accessor *)((const char *)hvx_vmcs_accessors + hvx_vmcs_accessor_at[enc]);
 }
 
 /* The field for an encoding (a high-half encoding of a 64-bit field yields that field), or NULL. */
@@ -107,7 +110,7 @@ static inline const struct hvx_vmcs_field *hvx_vmcs_field_find(uint32_t enc)
 {
 	if (enc >= HVX_VMCS_ENCODING_LIMIT)
 		return NULL;
-	unsigned idx = hvx_vmcs_accessor_by_encoding[enc];
+	unsigned idx = hvx_vmcs_accessor_at[enc] / sizeof(struct hvx_vmcs_accessor);
 	return idx ? &hvx_vmcs_fields[idx / 2 - 1] : NULL;
 }
 
