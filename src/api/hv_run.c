@@ -45,9 +45,12 @@ static const struct {
 	[7] = {0, 0, INJ_NEEDS_MTF},      /* other event (pending MTF): vector 0, only with MTF support */
 };
 
-static __attribute__((noinline)) bool injection_valid(const struct hvx_vcpu *vcpu, const struct hvx_caps *c, uint32_t info)
+static __attribute__((noinline)) bool injection_valid(struct hvx_vcpu *vcpu)
 {
+	hvx_vcpu_fresh(vcpu, HVX_GROUP_CR); /* the guest CR0 of the error-code rule */
+	const struct hvx_caps *c = vcpu->vm->backend->caps();
 	const uint64_t *v = vcpu->state.vmcs;
+	uint32_t info = (uint32_t)v[HVX_SLOT_CTRL_VMENTRY_IRQ_INFO];
 	unsigned vector = info & 0xff, type = (info >> 8) & 7, flags = injection_types[type].flags;
 	if ((info & IRQ_INFO_RESERVED) || (flags & INJ_RESERVED) || vector < injection_types[type].min_vector ||
 	    vector > injection_types[type].max_vector)
@@ -172,11 +175,8 @@ static inline bool controls_valid(struct hvx_vcpu *vcpu)
 		return false;
 	if (!tpr_threshold_valid(vcpu, m->proc, m->proc2))
 		return false;
-	uint32_t info = (uint32_t)v[HVX_SLOT_CTRL_VMENTRY_IRQ_INFO];
-	if (__builtin_expect(info & IRQ_INFO_VALID, 0)) {
-		hvx_vcpu_fresh(vcpu, HVX_GROUP_CR); /* the guest CR0 of the error-code rule */
-		return injection_valid(vcpu, vcpu->vm->backend->caps(), info);
-	}
+	if (__builtin_expect(v[HVX_SLOT_CTRL_VMENTRY_IRQ_INFO] & IRQ_INFO_VALID, 0))
+		return injection_valid(vcpu);
 	return true;
 }
 

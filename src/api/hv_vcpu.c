@@ -151,16 +151,26 @@ HVX_EXPORT hv_return_t hv_vcpu_set_space(hv_vcpuid_t id, hv_vm_space_t asid)
 	return HV_SUCCESS;
 }
 
+/* The read path when the register's group is still held by the backend: bring it back, then read. Out of line (a tail
+ * call), so that the fast path is a leaf. */
+static __attribute__((noinline)) hv_return_t register_fetch_then_read(struct hvx_vcpu *vcpu, const struct hvx_reg_desc *d,
+								      uint64_t *value)
+{
+	hvx_vcpu_fresh(vcpu, d->group);
+	*value = *hvx_state_slot(&vcpu->state, d->offset);
+	return HV_SUCCESS;
+}
+
 __attribute__((hot)) HVX_EXPORT hv_return_t hv_vcpu_read_register(hv_vcpuid_t id, hv_x86_reg_t reg, uint64_t *value)
 {
-	struct hvx_vcpu *vcpu;
-	hv_return_t ret = hvx_owned_vcpu(id, &vcpu);
-	if (ret != HV_SUCCESS)
-		return ret;
+	struct hvx_vcpu *vcpu = hvx_current_vcpu();
+	if (__builtin_expect(!vcpu || vcpu->id != id, 0))
+		return hvx_vcpu_refused(); /* hvx_owned_vcpu's test, without a pointer out: nothing on the stack */
 	if ((unsigned)reg >= HV_X86_REGISTERS_MAX || !value)
 		return HV_BAD_ARGUMENT;
 	const struct hvx_reg_desc *d = &hvx_reg_table[reg];
-	hvx_vcpu_fresh(vcpu, d->group);
+	if (__builtin_expect(vcpu->stale & d->group, 0))
+		return register_fetch_then_read(vcpu, d, value);
 	*value = *hvx_state_slot(&vcpu->state, d->offset);
 	return HV_SUCCESS;
 }
@@ -168,17 +178,13 @@ __attribute__((hot)) HVX_EXPORT hv_return_t hv_vcpu_read_register(hv_vcpuid_t id
 /* Value rules shared with VMCS writes (CR0 may not set CD/NW). */
 hv_return_t hvx_vmcs_check_value(uint32_t encoding, uint64_t value);
 
-__attribute__((hot)) HVX_EXPORT hv_return_t hv_vcpu_write_register(hv_vcpuid_t id, hv_x86_reg_t reg, uint64_t value)
+/* The write path of a register that aliases a VMCS field (its value rule and width apply) or whose group the backend
+ * still holds. Out of line (a tail call), so that the fast path for the general-purpose registers is a leaf. */
+static __attribute__((noinline)) hv_return_t register_write_slow(struct hvx_vcpu *vcpu, const struct hvx_reg_desc *d,
+								 uint64_t value)
 {
-	struct hvx_vcpu *vcpu;
-	hv_return_t ret = hvx_owned_vcpu(id, &vcpu);
-	if (ret != HV_SUCCESS)
-		return ret;
-	if ((unsigned)reg >= HV_X86_REGISTERS_MAX)
-		return HV_BAD_ARGUMENT;
-	const struct hvx_reg_desc *d = &hvx_reg_table[reg];
 	if (d->vmcs_encoding) {
-		ret = hvx_vmcs_check_value(d->vmcs_encoding, value);
+		hv_return_t ret = hvx_vmcs_check_value(d->vmcs_encoding, value);
 		if (ret != HV_SUCCESS)
 			return ret;
 		value &= hvx_vmcs_width_mask(d->vmcs_encoding);
@@ -186,6 +192,22 @@ __attribute__((hot)) HVX_EXPORT hv_return_t hv_vcpu_write_register(hv_vcpuid_t i
 	hvx_vcpu_fresh(vcpu, d->group);
 	*hvx_state_slot(&vcpu->state, d->offset) = value;
 	hvx_vcpu_touch(vcpu, d->group);
+	return HV_SUCCESS;
+}
+
+__attribute__((hot)) HVX_EXPORT hv_return_t hv_vcpu_write_register(hv_vcpuid_t id, hv_x86_reg_t reg, uint64_t value)
+{
+	struct hvx_vcpu *vcpu = hvx_current_vcpu();
+	if (__builtin_expect(!vcpu || vcpu->id != id, 0))
+		return hvx_vcpu_refused(); /* hvx_owned_vcpu's test, without a pointer out: nothing on the stack */
+	if ((unsigned)reg >= HV_X86_REGISTERS_MAX)
+		return HV_BAD_ARGUMENT;
+	const struct hvx_reg_desc *d = &hvx_reg_table[reg];
+	uint32_t group = d->group;
+	if (__builtin_expect(d->vmcs_encoding || (vcpu->stale & group), 0))
+		return register_write_slow(vcpu, d, value);
+	*hvx_state_slot(&vcpu->state, d->offset) = value;
+	hvx_vcpu_touch(vcpu, group);
 	return HV_SUCCESS;
 }
 

@@ -163,6 +163,6 @@ struct hvx_reg_desc {
 	uint32_t vmcs_encoding;
 	const char *name;
 };
-extern const struct hvx_reg_desc hvx_reg_table[HV_X86_REGISTERS_MAX];
+extern const struct hvx_reg_desc hvx_reg_table[HV_X86_REGISTERS_MAX] HVX_HIDDEN;
 
 #endif
