@@ -84,7 +84,8 @@ struct hvx_vcpu {
 	hv_vcpu_options_t options;  /* HV_VCPU_ACCEL_RDPMC, HV_VCPU_TSC_RELATIVE */
 	uint32_t dirty;             /* enum hvx_state_group bits written since the backend last loaded them */
 	uint32_t stale;             /* groups whose current value is still held by the backend (vcpu_fetch brings it) */
-	uint32_t unchecked;         /* groups written since hv_vcpu_run_until last checked them (HVX_GROUP_CONTROL) */
+	uint32_t unchecked;         /* groups written through the API since hv_vcpu_run_until last checked them (only
+				     * HVX_GROUP_CONTROL is consulted and cleared: the control checks it may skip) */
 	uint32_t native_msrs;       /* bit per hvx_msr_desc.native_bit: guest RDMSR/WRMSR of it do not exit */
 	atomic_bool kick_pending;   /* hv_vcpu_interrupt arrived: the next or current run ends with VMX_REASON_IRQ */
 	atomic_bool running;
