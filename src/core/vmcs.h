@@ -114,8 +114,8 @@ static inline const struct hvx_vmcs_field *hvx_vmcs_field_find(uint32_t enc)
 	return idx ? &hvx_vmcs_fields[idx / 2 - 1] : NULL;
 }
 
-/* Mask of the bits a field of this encoding's width can hold (a high-half encoding: 32 bits). Inline: it is on
- * every VMCS read and write. */
+/* Mask of the bits a field of this encoding's width can hold (a high-half encoding: 32 bits), for the paths outside
+ * the accessors' table (write capabilities, shadow VMCS, registers that alias a VMCS field). */
 static inline uint64_t hvx_vmcs_width_mask(uint32_t enc)
 {
 	/* by (width << 1 | high): W16, -, W64, W64 high, W32, -, natural width, - */
