@@ -530,6 +530,7 @@ static inline bool vmx_cls(struct emu_cpu *c, enum emu_icls k) { return c->icls[
 /* The I/O exit check: true when the instruction exits (the handler must return at once), false when it executes. */
 bool vmx_io(struct emu_cpu *c, const struct emu_insn *in, uint16_t port, unsigned size, bool in_dir, bool string,
 	    bool imm);
+bool vmx_io_port(struct emu_cpu *c, const struct emu_insn *in, unsigned port, unsigned size, bool in_dir, bool imm);
 bool vmx_msr_exits(struct emu_cpu *c, uint32_t msr, bool write);
 /* MOV CR intercept: exits (longjmp) or returns the value to store (host-owned bits kept). */
 uint64_t vmx_cr_access(struct emu_cpu *c, const struct emu_insn *in, unsigned cr, bool write, unsigned gpr, uint64_t val);

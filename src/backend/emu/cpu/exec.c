@@ -330,9 +330,13 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 		bool tf = c->s->rflags & FL_TF;
 		/* The JIT tier (jit/jit.c) runs translated blocks and counts their instructions itself; the duties after a
 		 * block below still apply. */
-		if (c->jit_on && !in->no_jit && !tf && !c->shadow && !c->icls[IC_MTF] && jit_exec(c, in, n))
+		if (c->jit_on && !in->no_jit && !tf && !c->shadow && !c->icls[IC_MTF] && jit_exec(c, in, n)) {
+			if (c->exit_returned) {
+				c->exit_returned = false; /* translated code took an instruction exit: leave the run */
+				goto out;
+			}
 			n = 0;
-		else if (c->shadow || tf || c->icls[IC_MTF])
+		} else if (c->shadow || tf || c->icls[IC_MTF])
 			n = 1; /* after STI / MOV SS, and under single-step, one instruction at a time */
 		uint64_t rip = c->s->rip;
 		c->step_tf = tf;

@@ -190,14 +190,9 @@ void h_scas(struct emu_cpu *c, const struct emu_insn *in)
 	}
 }
 
-/* I/O privilege: CPL > IOPL (or v86) consults the TSS I/O permission bitmap. */
-static void io_perm(struct emu_cpu *c, uint16_t port, unsigned size)
+/* The TSS I/O permission bitmap, consulted when CPL > IOPL or in v86 mode: #GP unless every port's bit is clear. */
+static __attribute__((noinline)) void io_perm_tss(struct emu_cpu *c, uint16_t port, unsigned size)
 {
-	if (c->mode == EM_REAL)
-		return;
-	unsigned iopl = (emu_flags(c) >> 12) & 3;
-	if (c->mode != EM_V86 && c->cpl <= iopl)
-		return;
 	uint64_t tr_base = c->v[HVX_SLOT_GUEST_TR_BASE], tr_limit = (uint32_t)c->v[HVX_SLOT_GUEST_TR_LIMIT];
 	uint32_t ar = (uint32_t)c->v[HVX_SLOT_GUEST_TR_AR];
 	if ((ar & 0xf) != 0xb && (ar & 0xf) != 0x9)
@@ -213,24 +208,52 @@ static void io_perm(struct emu_cpu *c, uint16_t port, unsigned size)
 		emu_gp0(c);
 }
 
+/* I/O privilege (checked before any VM exit): real mode and CPL <= IOPL may do I/O, else the TSS bitmap decides.
+ * IOPL is not an arithmetic flag, so RFLAGS holds it even while the arithmetic flags are lazy. */
+static inline bool io_free(const struct emu_cpu *c)
+{
+	return c->mode == EM_REAL || (c->mode != EM_V86 && c->cpl <= ((c->s->rflags >> 12) & 3));
+}
+
+static inline void io_perm(struct emu_cpu *c, uint16_t port, unsigned size)
+{
+	if (!io_free(c))
+		io_perm_tss(c, port, size);
+}
+
+/* IN / OUT after the TSS bitmap check (out of line: the common path is a tail call with nothing saved). */
+static __attribute__((noinline)) void io_checked(struct emu_cpu *c, const struct emu_insn *in, uint16_t port,
+						 unsigned size, bool in_dir, bool imm)
+{
+	io_perm_tss(c, port, size);
+	if (!vmx_io_port(c, in, port, size, in_dir, imm) && in_dir)
+		reg_set(c, HVX_RAX, size, false, ~0ull);
+}
+
 /* Port I/O that no exit claimed: there is no device behind it (reads all-ones, writes are dropped). */
 void h_in(struct emu_cpu *c, const struct emu_insn *in)
 {
-	uint16_t port = in->op[1].kind == OK_IMM ? (uint16_t)in->imm : (uint16_t)reg_get(c, HVX_RDX, 2, false);
+	bool imm = in->op[1].kind == OK_IMM;
+	uint16_t port = imm ? (uint16_t)in->imm : (uint16_t)c->s->gpr[HVX_RDX];
 	unsigned size = in->op[0].size;
-	io_perm(c, port, size);
-	if (vmx_io(c, in, port, size, true, false, in->op[1].kind == OK_IMM))
+	if (!io_free(c)) {
+		io_checked(c, in, port, size, true, imm);
 		return;
-	reg_set(c, HVX_RAX, size, false, ~0ull);
+	}
+	if (!vmx_io_port(c, in, port, size, true, imm))
+		reg_set(c, HVX_RAX, size, false, ~0ull);
 }
 
 void h_out(struct emu_cpu *c, const struct emu_insn *in)
 {
-	uint16_t port = in->op[0].kind == OK_IMM ? (uint16_t)in->imm : (uint16_t)reg_get(c, HVX_RDX, 2, false);
+	bool imm = in->op[0].kind == OK_IMM;
+	uint16_t port = imm ? (uint16_t)in->imm : (uint16_t)c->s->gpr[HVX_RDX];
 	unsigned size = in->op[1].size;
-	io_perm(c, port, size);
-	if (vmx_io(c, in, port, size, false, false, in->op[0].kind == OK_IMM))
+	if (!io_free(c)) {
+		io_checked(c, in, port, size, false, imm);
 		return;
+	}
+	vmx_io_port(c, in, port, size, false, imm);
 }
 
 void h_ins(struct emu_cpu *c, const struct emu_insn *in)

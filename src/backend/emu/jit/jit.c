@@ -115,6 +115,69 @@ static void jit_h_indirect(struct emu_cpu *c, uint64_t target, struct jit_slot *
 	c->jit_slot = slot;
 }
 
+/*
+ * IN / OUT (not the string forms) and CPUID, which end their translated block: the instruction's own handler runs,
+ * as the interpreter loop runs it (c->exit_by_return set), so the checks, their order and the exit record are the
+ * interpreter's. An exit (idx: the instruction's index in its block) is taken by returning: the handler recorded it,
+ * the instructions before it in the block retired, and translated code returns to jit_exec (nonzero), which tells the
+ * run loop to leave the run (c->exit_returned). A longjmp past these frames costs about 15 ns in mispredicted
+ * returns. Without an exit the instruction completed (RIP = the next one; 0). A fault longjmps as from any helper.
+ */
+static uint64_t jit_h_insn(struct emu_cpu *c, const struct emu_insn *in, uint64_t idx)
+{
+	c->exit_by_return = true;
+	in->fn(c, in);
+	c->exit_by_return = false;
+	c->blk_first = NULL;
+	if (c->exit_returned) {
+		c->icount += idx;
+		return 1;
+	}
+	c->s->rip = c->next_rip;
+	return 0;
+}
+
+static struct jit_tb *tb_find(struct emu_jit *j, const struct emu_insn *in, uint64_t rip)
+{
+	unsigned h = (unsigned)(((uintptr_t)in >> 4) ^ ((uintptr_t)in >> 17)) & (JIT_HASH - 1);
+	for (struct jit_tb *tb = j->hash[h]; tb; tb = tb->next)
+		if (tb->key == in && tb->rip == rip)
+			return tb;
+	return NULL;
+}
+
+/*
+ * A direct link not made in this run (links hold for one run, because a block is compared with guest memory at its
+ * first use in each run): that comparison made here, through the jump cache as the run loop makes it, then the link
+ * to the target's existing translation, so a run whose blocks are all translated stays in translated code. Whenever
+ * the run loop would do more than that (no current jump-cache entry, rewritten code, no translation yet, a raised
+ * event, a memory-map change, a code-cache flush due, a condition under which jit_exec declines), it returns NULL and
+ * the block leaves through the run loop as before. It never translates: that may flush the cache it is called from.
+ */
+static const uint8_t *jit_h_relink(struct emu_cpu *c, struct jit_slot *slot)
+{
+	uint64_t la = slot->la;
+	unsigned j = (unsigned)(la ^ (la >> 10)) & 1023;
+	struct emu_jit *jt = c->jit;
+	if (c->jc[j].la != la || c->jc[j].gen != c->jc_gen || c->jc[j].key != c->dec_key || c->code_dirty ||
+	    jt->code_gen != c->code_gen || atomic_load_explicit(&c->events, memory_order_relaxed) ||
+	    atomic_load_explicit(&c->vm->memmap.generation, memory_order_relaxed) != c->memmap_gen ||
+	    ((c->proc2 & CPU_BASED2_VIRT_INTR_DELIVERY) && apicv_virq_ready(c)))
+		goto miss;
+	if (*c->jc[j].epoch != c->run_epoch && !bc_recheck(c, j))
+		goto miss;
+	const struct emu_insn *in = c->jc[j].ins;
+	struct jit_tb *tb = in->no_jit ? NULL : tb_find(jt, in, la);
+	if (!tb || !tb->code)
+		goto miss;
+	slot->code = tb->code;
+	slot->gen = c->link_gen;
+	return tb->code;
+miss:
+	c->jit_slot = slot;
+	return NULL;
+}
+
 /* ---- translation ---- */
 
 enum stub_kind { S_EXIT, S_SLOW, S_RETMISS };
@@ -307,6 +370,12 @@ static bool mem_ok(const struct emu_insn *in)
 	       (int64_t)in->disp == (int32_t)in->disp;
 }
 
+/* IN / OUT (the string forms are other mnemonics) and CPUID: block ends, run by their handler (jit_h_insn). */
+static bool is_insn_exit(unsigned m)
+{
+	return m == ZYDIS_MNEMONIC_IN || m == ZYDIS_MNEMONIC_OUT || m == ZYDIS_MNEMONIC_CPUID;
+}
+
 /* Can this instruction be translated? Checked before anything of it is emitted. */
 static bool supported(const struct emu_insn *in, uint64_t rip)
 {
@@ -315,7 +384,7 @@ static bool supported(const struct emu_insn *in, uint64_t rip)
 	unsigned m = in->mnem;
 	uint64_t next = rip + in->len;
 	const struct emu_op *o0 = &in->op[0], *o1 = &in->op[1];
-	if (m == ZYDIS_MNEMONIC_NOP)
+	if (m == ZYDIS_MNEMONIC_NOP || is_insn_exit(m))
 		return true;
 	if (jcc_cc(m) >= 0 || ((m == ZYDIS_MNEMONIC_JMP || m == ZYDIS_MNEMONIC_CALL) && o0->kind == OK_IMM))
 		return in->osz != 2 && !in->far && in->nops == 1 && o0->kind == OK_IMM && hvx_canonical(next + in->imm, 48);
@@ -1028,7 +1097,20 @@ static void emit_exit_stub(struct tr *t, struct stub *s)
 		xmov_ri(b, RAX, s->icount_add);
 		xop_rm(b, true, 0x01, RAX, xm(R12, OFF_C(icount)));
 	}
-	xmov_ri(b, RAX, (uint64_t)(uintptr_t)s->slot);
+	if (s->slot) {
+		/* a link not made in this run: made now if it can be (jit_h_relink), else back to the run loop */
+		xmov_ri(b, RSI, (uint64_t)(uintptr_t)s->slot);
+		xmov_rr(b, true, RDI, R12);
+		xcall_abs(b, (const void *)jit_h_relink);
+		xop_rr(b, true, 0x85, RAX, RAX); /* test rax, rax */
+		xpatch(xjcc32(b, 4), t->j->epilogue);
+		xmov_rr(b, true, RDX, RAX);
+		flags_load(b);
+		x1(b, 0xff);
+		x1(b, 0xe2); /* jmp rdx */
+		return;
+	}
+	xmov_ri(b, RAX, 0);
 	xstore(b, true, xm(R12, OFF_C(jit_slot)), RAX);
 	uint8_t *at = xjmp32(b);
 	xpatch(at, t->j->epilogue);
@@ -1249,14 +1331,14 @@ static const uint8_t *translate(struct emu_cpu *c, struct emu_jit *j, const stru
 		if (!supported(&ins[k], r))
 			break;
 		r += ins[k].len;
-		if (is_branch_end(ins[k].mnem)) {
+		if (is_branch_end(ins[k].mnem) || is_insn_exit(ins[k].mnem)) {
 			k++;
 			break;
 		}
 	}
 	/* A short straight-line prefix before an instruction the JIT cannot do is cheaper in the interpreter than an
 	 * entry into and exit from translated code. */
-	if (!k || (k < n && k < 6 && !is_branch_end(ins[k - 1].mnem)))
+	if (!k || (k < n && k < 6 && !is_branch_end(ins[k - 1].mnem) && !is_insn_exit(ins[k - 1].mnem)))
 		return NULL;
 	static __thread struct tr t;
 	memset(&t, 0, sizeof t);
@@ -1302,7 +1384,7 @@ static const uint8_t *translate(struct emu_cpu *c, struct emu_jit *j, const stru
 			mem_access(&t, in, i, r, false, in->op[0].size, false);
 		} else if (in->memop != 0xff && m != ZYDIS_MNEMONIC_LEA && m != ZYDIS_MNEMONIC_NOP) {
 			mem_access(&t, in, i, r, false, in->op[in->memop].size, false);
-		} else if (jcc_cc(m) >= 0 || m == ZYDIS_MNEMONIC_JMP) {
+		} else if (jcc_cc(m) >= 0 || m == ZYDIS_MNEMONIC_JMP || is_insn_exit(m)) {
 			/* handled below as the block end */
 		} else {
 			emit_alu(&t, in, next);
@@ -1313,6 +1395,34 @@ static const uint8_t *translate(struct emu_cpu *c, struct emu_jit *j, const stru
 	struct xbuf *b = &t.b;
 	unsigned lm = last->mnem;
 	uint64_t end_rip = r;
+	if (is_insn_exit(lm)) {
+		/* the handler, with the state an exit or fault out of it needs (the block's instructions before it
+		 * retired, RIP at it), then: leave (an exit), stop here (c->stop: an I/O SMI is due), or go on */
+		uint64_t at = end_rip - last->len;
+		flags_save(b);
+		writeback(&t);
+		commit_icount(b);
+		xmov_ri(b, RAX, at);
+		xstore(b, true, xm(RBX, OFF_G(rip)), RAX);
+		xmov_ri(b, RSI, (uint64_t)(uintptr_t)last);
+		xstore(b, true, xm(R12, OFF_C(cur)), RSI);
+		xmov_ri(b, RAX, (uint64_t)(uintptr_t)t.ins);
+		xstore(b, true, xm(R12, OFF_C(blk_first)), RAX);
+		xmov_ri(b, RAX, end_rip);
+		xstore(b, true, xm(R12, OFF_C(next_rip)), RAX);
+		xmov_ri(b, RDX, k - 1);
+		xmov_rr(b, true, RDI, R12);
+		xcall_abs(b, (const void *)jit_h_insn);
+		xop_rr(b, false, 0x85, RAX, RAX); /* test eax, eax */
+		xpatch(xjcc32(b, 5), t.j->epilogue);
+		reload(&t);
+		flags_load(b);
+		xop_rm(b, false, 0x0fb6, RCX, xm(R12, OFF_C(stop)));
+		struct stub *ex = exit_stub(&t, end_rip, NULL);
+		ex->flags_stored = 1;
+		ex->icount_add = k;
+		site(ex, xjmp_unless_rcx0(b));
+	}
 	if (!is_indirect(last))
 		retire(&t, k);
 	if (jcc_cc(lm) >= 0) {
@@ -1370,7 +1480,7 @@ static const uint8_t *translate(struct emu_cpu *c, struct emu_jit *j, const stru
 		duties(&t, ex);
 		writeback(&t);
 		xop_rm(b, false, 0xff, 4, xm(RDI, (int32_t)offsetof(struct jit_slot, code)));
-	} else if (k == n && !(last->ends_block)) {
+	} else if (is_insn_exit(lm) || (k == n && !(last->ends_block))) {
 		chain(&t, end_rip);
 	} else {
 		struct stub *ex = exit_stub(&t, end_rip, NULL);
@@ -1668,7 +1778,7 @@ bool jit_exec(struct emu_cpu *c, const struct emu_insn *in, unsigned n)
 	j->enter(c, c->s->gpr, tb->code);
 	c->blk_first = NULL; /* a slow path that returned: its block's instructions are in icount */
 	c->stop = false;
-	if (c->deadline_ns != ~0ull) {
+	if (c->deadline_ns != ~0ull && !c->exit_returned) {
 		/* the deadline is read every 64 blocks; count 8 translated instructions as a block */
 		uint32_t old = c->block_tick;
 		c->block_tick += (uint32_t)((c->icount - icount0) >> 3) + 1;

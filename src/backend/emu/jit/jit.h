@@ -12,7 +12,9 @@ bool jit_wanted(void);
 /*
  * Run translated code for the decoded block `in` (n instructions) at the current RIP, chaining into further
  * translated blocks. Returns false (nothing executed) when the JIT may not run here or cannot translate the block's
- * first instruction: the interpreter runs it. On return true, RIP, registers, flags and icount are committed.
+ * first instruction: the interpreter runs it. On return true, RIP, registers, flags and icount are committed; if
+ * c->exit_returned is set, translated code took an instruction exit (IN, OUT, CPUID), recorded like the interpreter's,
+ * and the run loop leaves the run.
  */
 bool jit_exec(struct emu_cpu *c, const struct emu_insn *in, unsigned n);
 void jit_destroy(struct emu_cpu *c);

@@ -82,6 +82,12 @@ static uint64_t saved_debug_exc(struct emu_cpu *c)
 	return c->shadow && (c->shadow_kind & 2) ? c->pend_dbg : 0;
 }
 
+/* Arithmetic flags into RFLAGS (a call only when they are lazy: never in translated code). */
+static inline uint64_t flags_now(struct emu_cpu *c)
+{
+	return c->lf_op == LF_NONE ? c->s->rflags : emu_flags(c);
+}
+
 /* Common end of every exit: architectural state as hardware saves it. */
 static void exit_save(struct emu_cpu *c)
 {
@@ -90,17 +96,16 @@ static void exit_save(struct emu_cpu *c)
 		c->s->gpr[HVX_RSP] = c->iret_rsp; /* an exit during IRET is fault-like: its pops did not happen */
 		c->in_iret = false;
 	}
-	emu_flags(c);
-	c->s->rflags |= 2;
+	c->s->rflags = flags_now(c) | 2;
 	v[HVX_SLOT_GUEST_INTERRUPTIBILITY] = (v[HVX_SLOT_GUEST_INTERRUPTIBILITY] & ~3ull) |
 					     (c->shadow ? c->shadow_kind & 3 : 0);
 	/* IA32_VMX_MISC[5]: the "IA-32e mode guest" entry control follows EFER.LMA. */
-	if (v[HVX_SLOT_GUEST_IA32_EFER] & (1ull << 10))
-		v[HVX_SLOT_CTRL_VMENTRY_CONTROLS] |= VMENTRY_GUEST_IA32E;
-	else
-		v[HVX_SLOT_CTRL_VMENTRY_CONTROLS] &= ~(uint64_t)VMENTRY_GUEST_IA32E;
-	c->entryc = (uint32_t)v[HVX_SLOT_CTRL_VMENTRY_CONTROLS];
-	v[HVX_SLOT_GUEST_DEBUG_EXC] = saved_debug_exc(c);
+	uint64_t ec = (v[HVX_SLOT_CTRL_VMENTRY_CONTROLS] & ~(uint64_t)VMENTRY_GUEST_IA32E) |
+		      ((v[HVX_SLOT_GUEST_IA32_EFER] & EFER_LMA) ? VMENTRY_GUEST_IA32E : 0);
+	v[HVX_SLOT_CTRL_VMENTRY_CONTROLS] = ec;
+	c->entryc = (uint32_t)ec;
+	/* nothing pending and no single-step trap: every case of saved_debug_exc gives 0 */
+	v[HVX_SLOT_GUEST_DEBUG_EXC] = (c->pend_dbg | c->step_tf) ? saved_debug_exc(c) : 0;
 	if ((c->pin & PIN_BASED_PREEMPTION_TIMER) && (c->exitc & VMEXIT_SAVE_VMX_TIMER)) {
 		uint64_t now = hvx_now_ns();
 		uint64_t left = c->timer_expiry > now ? c->timer_expiry - now : 0;
@@ -353,20 +358,28 @@ void vmx_pause(struct emu_cpu *c, const struct emu_insn *in)
 }
 
 /* ---- I/O ---- */
+/* Does an access of `size` bytes at `port` exit? With I/O bitmaps A and B: when any port of the access has its bit set,
+ * or the access wraps past 0xffff; without them, when unconditional I/O exiting is set. */
+static inline bool io_exits(const struct emu_cpu *c, unsigned port, unsigned size)
+{
+	if (!(c->proc & CPU_BASED_IO_BITMAPS))
+		return c->icls[IC_UNCOND_IO];
+	if (port + size > 0x10000 || !c->io_bitmap)
+		return true;
+	/* the access's bits lie in one byte or two (size <= 4); the second is read only when it exists */
+	unsigned i = port >> 3, bits = c->io_bitmap[i];
+	if (i < 0x1fff)
+		bits |= (unsigned)c->io_bitmap[i + 1] << 8;
+	return (bits >> (port & 7)) & ((1u << size) - 1);
+}
+
 bool vmx_io(struct emu_cpu *c, const struct emu_insn *in, uint16_t port, unsigned size, bool in_dir, bool string,
 	    bool imm)
 {
-	if (c->proc & CPU_BASED_IO_BITMAPS) {
-		/* I/O bitmaps A and B: exit if any port of the access has its bit set, or the access wraps past 0xffff. */
-		bool ex = (uint32_t)port + size > 0x10000;
-		for (unsigned i = 0; i < size && !ex; i++) {
-			unsigned p = (port + i) & 0xffff;
-			ex = !c->io_bitmap || ((c->io_bitmap[p >> 3] >> (p & 7)) & 1);
-		}
-		if (!ex)
-			goto no_exit;
-	} else if (!c->icls[IC_UNCOND_IO]) {
-		goto no_exit;
+	if (!io_exits(c, port, size)) {
+		if (c->smm.smi_ports)
+			vmx_io_smi_latch(c, in, port, size, in_dir, string, imm); /* the instruction completes, then the SMI */
+		return false;
 	}
 	uint32_t info;
 	uint64_t la;
@@ -381,10 +394,25 @@ bool vmx_io(struct emu_cpu *c, const struct emu_insn *in, uint16_t port, unsigne
 	c->s->rflags = emu_flags(c) & ~FL_RF;
 	finish_by_return(c);
 	return true;
-no_exit:
-	if (c->smm.smi_ports)
-		vmx_io_smi_latch(c, in, port, size, in_dir, string, imm); /* the instruction completes, then the SMI */
-	return false;
+}
+
+/* IN / OUT (not the string forms): vmx_io without what only string I/O has (no linear address, no instruction
+ * information, qualification bits 4 and 5 clear), the exit's path from translated code and the interpreter alike. */
+bool vmx_io_port(struct emu_cpu *c, const struct emu_insn *in, unsigned port, unsigned size, bool in_dir, bool imm)
+{
+	if (!io_exits(c, port, size)) {
+		if (c->smm.smi_ports)
+			vmx_io_smi_latch(c, in, (uint16_t)port, size, in_dir, false, imm);
+		return false;
+	}
+	struct hvx_exit *e = c->exit;
+	hvx_exit_clear(e);
+	e->reason = VMX_REASON_IO;
+	e->qualification = (uint64_t)(size - 1) | ((uint64_t)in_dir << 3) | ((uint64_t)imm << 6) | ((uint64_t)port << 16);
+	e->instr_len = in->len;
+	c->s->rflags = flags_now(c) & ~FL_RF;
+	finish_by_return(c);
+	return true;
 }
 
 uint64_t vmx_io_qual(struct emu_cpu *c, const struct emu_insn *in, uint16_t port, unsigned size, bool in_dir,
