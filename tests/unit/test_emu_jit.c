@@ -613,6 +613,209 @@ static void test_jit_aliased_code(void **state)
 	eg_destroy(&g);
 }
 
+/*
+ * IN / OUT / CPUID exits from translated code against the interpreter: random loops of the instructions above mixed
+ * with IN and OUT (immediate and DX ports, sizes 1, 2 and 4, ports around the bitmap edges and 0xffff, which wraps)
+ * and CPUID, under six configurations by case: I/O bitmaps, unconditional I/O exiting, no I/O exiting (IN reads
+ * all-ones), CPL 3 with IOPL 0 (the TSS I/O permission bitmap: #GP, an exit through the exception bitmap, before any
+ * I/O exit), CPL 3 with IOPL 3, and the dual-monitor model's SMI ports (IO_SMI after the instruction). The VMM skips
+ * each exiting instruction (an IN gets a value, CPUID its four registers) up to IO_EXITS exits; every exit's fields
+ * (reason, qualification, length, RIP, linear address, instruction and interruption information, the I/O RCX/RSI/RDI/
+ * RIP fields) and the final state and instructions retired must be those of the interpreter.
+ */
+#define IO_CASES 600
+#define IO_EXITS 64
+static const uint16_t io_ports[] = {0x60, 0x61, 0x64, 0x67, 0x70, 0x71, 0x7e, 0x7f, 0x80, 0x3f8, 0xfffe, 0xffff};
+#define IO_NPORTS (sizeof io_ports / sizeof io_ports[0])
+
+static void gen_io(struct xbuf *b)
+{
+	uint16_t port = io_ports[rnd() % IO_NPORTS];
+	unsigned size = (unsigned)(rnd() % 3), form = (unsigned)(rnd() % 3);
+	if (form == 2) {
+		x1(b, 0x0f);
+		x1(b, 0xa2); /* cpuid */
+		return;
+	}
+	bool in = rnd() & 1, dx = port > 0xff || (rnd() & 1);
+	if (dx)
+		xmov_ri(b, RDX, port);
+	if (size == 1)
+		x1(b, 0x66);
+	x1(b, (uint8_t)((in ? 0xe4 : 0xe6) | (dx ? 8 : 0) | (size ? 1 : 0)));
+	if (!dx)
+		x1(b, (uint8_t)port);
+}
+
+static void gen_prog_io(uint8_t *code, uint64_t seed)
+{
+	seed_state = seed * 0x9e3779b97f4a7c15ull + 3;
+	memset(code, 0xf4, 4096);
+	struct xbuf b = {code, code + FN_OFF - 64, false};
+	xmov_ri(&b, R12, 1 + rnd() % 12);
+	uint8_t *loop = b.p;
+	unsigned k = 1 + (unsigned)(rnd() % 10);
+	for (unsigned i = 0; i < k && b.p < code + FN_OFF - 200; i++) {
+		if (rnd() % 3 == 0)
+			gen_io(&b);
+		else
+			gen_insn(&b, code, false);
+	}
+	xgrp_r(&b, true, 0xff, 1, R12);
+	xpatch(xjcc32(&b, 5), loop);
+	x1(&b, 0xf4);
+	struct xbuf f = {code + FN_OFF, code + 4000, false};
+	xpush(&f, RAX);
+	gen_io(&f);
+	xpop(&f, RAX);
+	x1(&f, 0xc3);
+}
+
+static void io_config(struct eg *g, unsigned cfg)
+{
+	uint64_t proc = CPU_BASED_HLT;
+	if (cfg == 0 || cfg == 3 || cfg == 5)
+		proc |= CPU_BASED_IO_BITMAPS;
+	if (cfg == 1 || cfg == 4)
+		proc |= CPU_BASED_UNCOND_IO;
+	eg_controls(g, proc, 0);
+	assert_int_equal(hvx_vcpu_set_io_bitmap(g->vcpu, 0, 0x10000, false), HV_SUCCESS);
+	assert_int_equal(hvx_vcpu_set_dual_monitor(g->vcpu, cfg == 5), HV_SUCCESS);
+	if (cfg == 5)
+		assert_int_equal(hvx_vcpu_set_smi_ports(g->vcpu, 0, 0x10000, false), HV_SUCCESS);
+	for (unsigned p = 0; p < IO_NPORTS; p++) {
+		if (rnd() % 3 == 0)
+			assert_int_equal(hvx_vcpu_set_io_bitmap(g->vcpu, io_ports[p], 1, true), HV_SUCCESS);
+		if (cfg == 5 && rnd() % 3 == 0)
+			assert_int_equal(hvx_vcpu_set_smi_ports(g->vcpu, io_ports[p], 1, true), HV_SUCCESS);
+	}
+	bool user = cfg == 3 || cfg == 4;
+	if (user)
+		eg_all_segs(g, SEL_UCODE64, 0xa0fb, SEL_UDATA, 0xc0f3, 0xffffffff);
+	else
+		eg_all_segs(g, SEL_CODE64, 0xa09b, SEL_DATA, 0xc093, 0xffffffff);
+	/* The TSS I/O permission bitmap at TSS + 0x68 for ports 0..0x7f; higher ports lie beyond the TSS limit (#GP). */
+	eg_seg(g, VMCS_GUEST_TR, VMCS_GUEST_TR_BASE, VMCS_GUEST_TR_LIMIT, VMCS_GUEST_TR_AR, SEL_TSS, EG_TSS, 0x68 + 0x10,
+	       0x8b);
+	g->mem[EG_TSS + 0x66] = 0x68;
+	g->mem[EG_TSS + 0x67] = 0;
+	for (unsigned i = 0; i < 0x11; i++)
+		g->mem[EG_TSS + 0x68 + i] = (uint8_t)(rnd() & rnd());
+}
+
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+	return (h ^ v) * 0x100000001b3ull + (v >> 29);
+}
+
+static void run_io_case(struct eg *g, unsigned i, struct result *out)
+{
+	gen_prog_io(g->mem + EG_CODE, i);
+	seed_state = i * 0x2545f4914f6cdd1dull + 11;
+	unsigned cfg = i % 6;
+	io_config(g, cfg);
+	for (unsigned k = 0; k < 2 * DATA_SZ; k++)
+		g->mem[EG_DATA + k] = (uint8_t)rnd();
+	memset(g->mem + EG_STACK - 4096, 0, 4096);
+	for (int r = 0; r < 16; r++)
+		eg_setreg(g, regs[r], (rnd() & 1) ? rnd() : rnd() & 0xff);
+	eg_setreg(g, HV_X86_RBX, EG_DATA);
+	eg_setreg(g, HV_X86_RSP, EG_STACK);
+	eg_setreg(g, HV_X86_R15, 0x8000000000000000ull);
+	eg_setreg(g, HV_X86_RIP, EG_CODE);
+	eg_setreg(g, HV_X86_RFLAGS, 2 | (rnd() & 0x8d5) | (cfg == 4 ? 0x3000 : 0));
+	eg_wr(g, VMCS_GUEST_INTERRUPTIBILITY, 0);
+	uint64_t before = hvx_emu_instructions_retired(), h = 0;
+	unsigned exits = 0;
+	for (;;) {
+		uint64_t r = run_bounded(g);
+		struct eg_exit e = eg_exit_info(g);
+		h = mix(h, r);
+		h = mix(h, e.qual);
+		h = mix(h, e.len);
+		h = mix(h, e.info);
+		h = mix(h, e.gla);
+		h = mix(h, e.intr);
+		h = mix(h, e.intr_err);
+		h = mix(h, e.idt);
+		h = mix(h, e.rip);
+		h = mix(h, eg_reg(g, HV_X86_RAX));
+		h = mix(h, eg_reg(g, HV_X86_RFLAGS) & (0xc5u | ~0xfffull)); /* AF, OF: undefined after shifts */
+		h = mix(h, hvx_emu_instructions_retired() - before);
+		if (r == VMX_REASON_IO_SMI) {
+			h = mix(h, eg_rd(g, VMCS_RO_IO_RCX));
+			h = mix(h, eg_rd(g, VMCS_RO_IO_RSI));
+			h = mix(h, eg_rd(g, VMCS_RO_IO_RDI));
+			h = mix(h, eg_rd(g, VMCS_RO_IO_RIP));
+		}
+		if (++exits >= IO_EXITS || (r != VMX_REASON_IO && r != VMX_REASON_CPUID && r != VMX_REASON_IO_SMI))
+			break;
+		if (r == VMX_REASON_CPUID) {
+			eg_setreg(g, HV_X86_RAX, exits);
+			eg_setreg(g, HV_X86_RBX, EG_DATA);
+			eg_setreg(g, HV_X86_RCX, exits * 3);
+			eg_setreg(g, HV_X86_RDX, exits * 5);
+		} else if (r == VMX_REASON_IO && (e.qual & 8)) {
+			eg_setreg(g, HV_X86_RAX, 0x1234567 * (uint64_t)exits);
+		}
+		if (r != VMX_REASON_IO_SMI)
+			eg_skip(g);
+	}
+	out->reason = h;
+	out->icount = hvx_emu_instructions_retired() - before;
+	for (int r = 0; r < 16; r++)
+		out->gpr[r] = eg_reg(g, regs[r]);
+	out->rip = eg_reg(g, HV_X86_RIP);
+	out->rflags = eg_reg(g, HV_X86_RFLAGS);
+	out->mem_hash = hash(g->mem + EG_DATA, 2 * DATA_SZ);
+	out->stack_hash = hash(g->mem + EG_STACK - 4096, 4096);
+	out->qual = exits;
+}
+
+static void test_jit_io_cpuid_exits(void **state)
+{
+	(void)state;
+	need_jit();
+	static struct result res[IO_CASES];
+	struct eg g;
+	setup(&g);
+	unsigned long long e0 = jit_stat_entered;
+	for (unsigned i = 0; i < IO_CASES; i++)
+		run_io_case(&g, i, &res[i]);
+	eg_destroy(&g);
+	assert_true(jit_stat_entered - e0 > IO_CASES);
+	setenv("HVX_EMU_JIT", "0", 1);
+	setup(&g);
+	unsigned long long t1 = jit_stat_translated;
+	unsigned multi = 0;
+	for (unsigned i = 0; i < IO_CASES; i++) {
+		struct result r;
+		run_io_case(&g, i, &r);
+		const struct result *j = &res[i];
+		if (r.reason != j->reason || r.qual != j->qual)
+			fail_msg("case %u (configuration %u): the exits differ (interpreter %llu exits, JIT %llu)", i, i % 6,
+				 (unsigned long long)r.qual, (unsigned long long)j->qual);
+		for (int k = 0; k < 16; k++)
+			if (r.gpr[k] != j->gpr[k])
+				fail_msg("case %u: gpr %d interpreter %#llx JIT %#llx", i, k, (unsigned long long)r.gpr[k],
+					 (unsigned long long)j->gpr[k]);
+		assert_int_equal(r.rip, j->rip);
+		if ((r.rflags ^ j->rflags) & (0xc5u | ~0xfffull))
+			fail_msg("case %u: rflags interpreter %#llx JIT %#llx", i, (unsigned long long)r.rflags,
+				 (unsigned long long)j->rflags);
+		assert_true(r.mem_hash == j->mem_hash);
+		assert_true(r.stack_hash == j->stack_hash);
+		if (r.icount != j->icount)
+			fail_msg("case %u: instructions retired interpreter %llu JIT %llu", i, (unsigned long long)r.icount,
+				 (unsigned long long)j->icount);
+		multi += r.qual > 1;
+	}
+	assert_true(jit_stat_translated == t1);
+	assert_true(multi > IO_CASES / 4);
+	eg_destroy(&g);
+	setenv("HVX_EMU_JIT", "1", 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -623,6 +826,7 @@ int main(void)
 		EG_TEST(test_jit_self_modifying_loop),
 		EG_TEST(test_jit_page_crossing_insns),
 		EG_TEST(test_jit_cache_reused_across_vms),
+		EG_TEST(test_jit_io_cpuid_exits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
