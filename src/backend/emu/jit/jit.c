@@ -31,8 +31,9 @@ _Atomic unsigned long long jit_stat_translated, jit_stat_entered;
 struct jit_slot {
 	uint64_t la;        /* guest RIP this exit goes to */
 	uint32_t gen;       /* c->link_gen when code was linked; 0 = not linked */
-	uint32_t pad;
+	uint32_t jc;        /* la's jump-cache index */
 	const uint8_t *code;
+	const struct emu_insn *ins; /* the decoded block code translates (set with code) */
 };
 
 struct jit_tb {
@@ -137,45 +138,41 @@ static uint64_t jit_h_insn(struct emu_cpu *c, const struct emu_insn *in, uint64_
 	return 0;
 }
 
-static struct jit_tb *tb_find(struct emu_jit *j, const struct emu_insn *in, uint64_t rip)
+/* The rest of jit_h_relink when the target block was not yet compared with guest memory in this run. */
+static __attribute__((noinline)) const uint8_t *relink_recheck(struct emu_cpu *c, struct jit_slot *slot)
 {
-	unsigned h = (unsigned)(((uintptr_t)in >> 4) ^ ((uintptr_t)in >> 17)) & (JIT_HASH - 1);
-	for (struct jit_tb *tb = j->hash[h]; tb; tb = tb->next)
-		if (tb->key == in && tb->rip == rip)
-			return tb;
-	return NULL;
+	if (!bc_recheck(c, slot->jc)) {
+		c->jit_slot = slot;
+		return NULL;
+	}
+	slot->gen = c->link_gen;
+	return slot->code;
 }
 
 /*
  * A direct link not made in this run (links hold for one run, because a block is compared with guest memory at its
- * first use in each run): that comparison made here, through the jump cache as the run loop makes it, then the link
- * to the target's existing translation, so a run whose blocks are all translated stays in translated code. Whenever
- * the run loop would do more than that (no current jump-cache entry, rewritten code, no translation yet, a raised
- * event, a memory-map change, a code-cache flush due, a condition under which jit_exec declines), it returns NULL and
- * the block leaves through the run loop as before. It never translates: that may flush the cache it is called from.
+ * first use in each run): that comparison made here, through the jump cache as the run loop makes it, and the link
+ * made again to the translation it had, so a run whose blocks are all translated stays in translated code. That
+ * translation is still the target's when the jump cache still names the same decoded block at the address and the
+ * code cache was not flushed. Whenever the run loop would do more (no current jump-cache entry, rewritten code, no
+ * translation linked before, a memory-map change, a code-cache flush due, a pending virtual interrupt; raised events
+ * and kicks were checked just before, with the fuel), it returns NULL and the block leaves through the run loop as
+ * before. It never translates: that may flush the cache it is called from.
  */
 static const uint8_t *jit_h_relink(struct emu_cpu *c, struct jit_slot *slot)
 {
-	uint64_t la = slot->la;
-	unsigned j = (unsigned)(la ^ (la >> 10)) & 1023;
-	struct emu_jit *jt = c->jit;
-	if (c->jc[j].la != la || c->jc[j].gen != c->jc_gen || c->jc[j].key != c->dec_key || c->code_dirty ||
-	    jt->code_gen != c->code_gen || atomic_load_explicit(&c->events, memory_order_relaxed) ||
+	const __typeof__(c->jc[0]) *e = &c->jc[slot->jc];
+	if (!slot->code || e->la != slot->la || e->ins != slot->ins || e->gen != c->jc_gen || e->key != c->dec_key ||
+	    c->code_dirty || c->jit->code_gen != c->code_gen ||
 	    atomic_load_explicit(&c->vm->memmap.generation, memory_order_relaxed) != c->memmap_gen ||
-	    ((c->proc2 & CPU_BASED2_VIRT_INTR_DELIVERY) && apicv_virq_ready(c)))
-		goto miss;
-	if (*c->jc[j].epoch != c->run_epoch && !bc_recheck(c, j))
-		goto miss;
-	const struct emu_insn *in = c->jc[j].ins;
-	struct jit_tb *tb = in->no_jit ? NULL : tb_find(jt, in, la);
-	if (!tb || !tb->code)
-		goto miss;
-	slot->code = tb->code;
+	    ((c->proc2 & CPU_BASED2_VIRT_INTR_DELIVERY) && apicv_virq_ready(c))) {
+		c->jit_slot = slot;
+		return NULL;
+	}
+	if (*e->epoch != c->run_epoch)
+		return relink_recheck(c, slot);
 	slot->gen = c->link_gen;
-	return tb->code;
-miss:
-	c->jit_slot = slot;
-	return NULL;
+	return slot->code;
 }
 
 /* ---- translation ---- */
@@ -518,11 +515,9 @@ static void reload(struct tr *t)
 		xload(&t->b, true, t->hmap[t->cached[i]], GPR(t->cached[i]));
 }
 
-/* Host arithmetic flags -> guest RFLAGS (lazy state is LF_NONE inside translated code). Clobbers rax, rcx. */
-static void flags_save(struct xbuf *b)
+/* The host flags image in rax -> guest RFLAGS's arithmetic bits. Clobbers rax, rcx. */
+static void flags_merge(struct xbuf *b)
 {
-	x1(b, 0x9c);       /* pushfq */
-	xpop(b, RAX);
 	x1(b, 0x25);       /* and eax, imm32 */
 	x4(b, ARITH_MASK);
 	xload(b, true, RCX, xm(RBX, OFF_G(rflags)));
@@ -531,11 +526,18 @@ static void flags_save(struct xbuf *b)
 	xstore(b, true, xm(RBX, OFF_G(rflags)), RAX);
 }
 
-/* Guest RFLAGS arithmetic bits -> host flags (OF through an overflowing add, the rest through SAHF; no POPF).
- * Clobbers rax, rcx. */
-static void flags_load(struct xbuf *b)
+/* Host arithmetic flags -> guest RFLAGS (lazy state is LF_NONE inside translated code). Clobbers rax, rcx. */
+static void flags_save(struct xbuf *b)
 {
-	xload(b, true, RCX, xm(RBX, OFF_G(rflags)));
+	x1(b, 0x9c);       /* pushfq */
+	xpop(b, RAX);
+	flags_merge(b);
+}
+
+/* The flags image in rcx -> host flags (OF through an overflowing add, the rest through SAHF; no POPF). Clobbers
+ * rax. */
+static void flags_restore(struct xbuf *b)
+{
 	xmov_rr(b, false, RAX, RCX);
 	xgrp_r(b, false, 0xc1, 5, RAX);
 	x1(b, 11);             /* shr eax, 11 */
@@ -545,6 +547,13 @@ static void flags_load(struct xbuf *b)
 	x1(b, 0x88);
 	x1(b, 0xcc);           /* mov ah, cl */
 	x1(b, 0x9e);           /* sahf: SF ZF AF PF CF */
+}
+
+/* Guest RFLAGS arithmetic bits -> host flags. Clobbers rax, rcx. */
+static void flags_load(struct xbuf *b)
+{
+	xload(b, true, RCX, xm(RBX, OFF_G(rflags)));
+	flags_restore(b);
 }
 
 /* A block's instructions are retired: r15 -= n (flag-free). */
@@ -600,6 +609,7 @@ static void chain(struct tr *t, uint64_t la)
 	}
 	struct jit_slot *slot = &t->tb->slot[t->nslots++];
 	slot->la = la;
+	slot->jc = (uint32_t)(la ^ (la >> 10)) & 1023;
 	duties(t, exit_stub(t, la, NULL));
 	struct stub *miss = exit_stub(t, la, slot);
 	xmov_ri(b, RDI, (uint64_t)(uintptr_t)slot);
@@ -1079,6 +1089,34 @@ static void emit_slow_stub(struct tr *t, struct stub *s)
 static void emit_exit_stub(struct tr *t, struct stub *s)
 {
 	struct xbuf *b = &t->b;
+	if (s->slot) {
+		/*
+		 * A direct link not made in this run: made now if it can be (jit_h_relink), else back to the run loop. The
+		 * host flags wait in rbp meanwhile (the registers were written back: rbp is free until the target block
+		 * loads its own, and the epilogue restores the host's).
+		 */
+		writeback(t);
+		x1(b, 0x9c);           /* pushfq */
+		xpop(b, RBP);
+		xmov_ri(b, RSI, (uint64_t)(uintptr_t)s->slot);
+		xmov_rr(b, true, RDI, R12);
+		xcall_abs(b, (const void *)jit_h_relink);
+		xop_rr(b, true, 0x85, RAX, RAX); /* test rax, rax */
+		uint8_t *fail = xjcc32(b, 4);
+		xmov_rr(b, true, RDX, RAX);
+		xmov_rr(b, true, RCX, RBP);
+		flags_restore(b);
+		x1(b, 0xff);
+		x1(b, 0xe2);           /* jmp rdx */
+		xpatch(fail, b->p);
+		xmov_rr(b, true, RAX, RBP);
+		flags_merge(b);
+		xmov_ri(b, RAX, s->rip);
+		xstore(b, true, xm(RBX, OFF_G(rip)), RAX);
+		commit_icount(b);
+		xpatch(xjmp32(b), t->j->epilogue);
+		return;
+	}
 	if (s->rip_in_rax)
 		xstore(b, true, xm(RBX, OFF_G(rip)), RAX);
 	writeback(t);
@@ -1096,19 +1134,6 @@ static void emit_exit_stub(struct tr *t, struct stub *s)
 	if (s->icount_add) {
 		xmov_ri(b, RAX, s->icount_add);
 		xop_rm(b, true, 0x01, RAX, xm(R12, OFF_C(icount)));
-	}
-	if (s->slot) {
-		/* a link not made in this run: made now if it can be (jit_h_relink), else back to the run loop */
-		xmov_ri(b, RSI, (uint64_t)(uintptr_t)s->slot);
-		xmov_rr(b, true, RDI, R12);
-		xcall_abs(b, (const void *)jit_h_relink);
-		xop_rr(b, true, 0x85, RAX, RAX); /* test rax, rax */
-		xpatch(xjcc32(b, 4), t->j->epilogue);
-		xmov_rr(b, true, RDX, RAX);
-		flags_load(b);
-		x1(b, 0xff);
-		x1(b, 0xe2); /* jmp rdx */
-		return;
 	}
 	xmov_ri(b, RAX, 0);
 	xstore(b, true, xm(R12, OFF_C(jit_slot)), RAX);
@@ -1707,12 +1732,10 @@ static void perf_map(const uint8_t *code, size_t size, uint64_t rip)
 	}
 }
 
-static struct jit_tb *tb_get(struct emu_cpu *c, struct emu_jit *j, const struct emu_insn *in, unsigned n)
+/* A new translation of the block at RIP (out of line: jit_exec's common path finds one). */
+static __attribute__((noinline)) struct jit_tb *tb_new(struct emu_cpu *c, struct emu_jit *j, const struct emu_insn *in,
+							unsigned n, unsigned h)
 {
-	unsigned h = (unsigned)(((uintptr_t)in >> 4) ^ ((uintptr_t)in >> 17)) & (JIT_HASH - 1);
-	for (struct jit_tb *tb = j->hash[h]; tb; tb = tb->next)
-		if (tb->key == in && tb->rip == c->s->rip)
-			return tb;
 	if (j->ntb >= JIT_TB_MAX || j->used + JIT_BLOCK_ROOM > JIT_CODE_SIZE) {
 		jit_flush(c, j);
 		h = (unsigned)(((uintptr_t)in >> 4) ^ ((uintptr_t)in >> 17)) & (JIT_HASH - 1);
@@ -1734,6 +1757,15 @@ static struct jit_tb *tb_get(struct emu_cpu *c, struct emu_jit *j, const struct 
 	tb->next = j->hash[h];
 	j->hash[h] = tb;
 	return tb;
+}
+
+static inline struct jit_tb *tb_get(struct emu_cpu *c, struct emu_jit *j, const struct emu_insn *in, unsigned n)
+{
+	unsigned h = (unsigned)(((uintptr_t)in >> 4) ^ ((uintptr_t)in >> 17)) & (JIT_HASH - 1);
+	for (struct jit_tb *tb = j->hash[h]; tb; tb = tb->next)
+		if (tb->key == in && tb->rip == c->s->rip)
+			return tb;
+	return tb_new(c, j, in, n, h);
 }
 
 bool jit_exec(struct emu_cpu *c, const struct emu_insn *in, unsigned n)
@@ -1765,10 +1797,12 @@ bool jit_exec(struct emu_cpu *c, const struct emu_insn *in, unsigned n)
 		c->jit_slot = NULL;
 		if (slot->la == c->s->rip) {
 			slot->code = tb->code;
+			slot->ins = in;
 			slot->gen = c->link_gen;
 		}
 	}
-	emu_flags(c);
+	if (c->lf_op != LF_NONE)
+		emu_flags(c); /* translated code takes the guest's flags from RFLAGS */
 	/* With an instruction budget, one block per entry so that the run loop checks it after every block. */
 	c->jit_fuel = FUEL_FLOOR + (c->budget ? 0 : JIT_FUEL);
 	uint64_t icount0 = c->icount;

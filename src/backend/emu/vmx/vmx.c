@@ -89,7 +89,7 @@ static inline uint64_t flags_now(struct emu_cpu *c)
 }
 
 /* Common end of every exit: architectural state as hardware saves it. */
-static void exit_save(struct emu_cpu *c)
+static inline __attribute__((always_inline)) void exit_save(struct emu_cpu *c)
 {
 	uint64_t *v = c->v;
 	if (c->in_iret) {
@@ -153,7 +153,7 @@ static void exit_insn_record(struct emu_cpu *c, unsigned reason, uint64_t qual, 
 		vmx_exit_idt_vectoring(c, e);
 	} else {
 		e->instr_len = c->cur ? c->cur->len : 0;
-		c->s->rflags = emu_flags(c) & ~FL_RF;
+		c->s->rflags = flags_now(c) & ~FL_RF;
 	}
 }
 
