@@ -126,7 +126,7 @@ static _Noreturn void finish(struct emu_cpu *c)
  * keeps the host's return-address prediction in step; a longjmp past the handler's frames cost about 15 ns per exit
  * in mispredicted returns. From anywhere else (the JIT's helpers, the one-instruction mode) it ends as every exit.
  */
-static void finish_by_return(struct emu_cpu *c)
+static inline __attribute__((always_inline)) void finish_by_return(struct emu_cpu *c)
 {
 	if (!c->exit_by_return)
 		finish(c);
