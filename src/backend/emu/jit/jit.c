@@ -1759,19 +1759,21 @@ static __attribute__((noinline)) struct jit_tb *tb_new(struct emu_cpu *c, struct
 	return tb;
 }
 
+/* The translation of the block at RIP, made now if there is none; NULL for a one-off decode (not a block of the
+ * cache: its slot is reused by the next one), which is never translated, so one found here is a cached block. */
 static inline struct jit_tb *tb_get(struct emu_cpu *c, struct emu_jit *j, const struct emu_insn *in, unsigned n)
 {
 	unsigned h = (unsigned)(((uintptr_t)in >> 4) ^ ((uintptr_t)in >> 17)) & (JIT_HASH - 1);
 	for (struct jit_tb *tb = j->hash[h]; tb; tb = tb->next)
 		if (tb->key == in && tb->rip == c->s->rip)
 			return tb;
-	return tb_new(c, j, in, n, h);
+	return bc_cached(c->bc, in) ? tb_new(c, j, in, n, h) : NULL;
 }
 
 bool jit_exec(struct emu_cpu *c, const struct emu_insn *in, unsigned n)
 {
 	if (c->mode != EM_LONG64 || atomic_load_explicit(&c->events, memory_order_relaxed) ||
-	    c->icls[IC_IRQ_WND] || c->icls[IC_NMI_WND] || !bc_cached(c->bc, in) || c->phys ||
+	    c->icls[IC_IRQ_WND] || c->icls[IC_NMI_WND] || c->phys ||
 	    ((c->proc2 & CPU_BASED2_VIRT_INTR_DELIVERY) && apicv_virq_ready(c)))
 		return false;
 	struct emu_jit *j = c->jit;
@@ -1785,6 +1787,8 @@ bool jit_exec(struct emu_cpu *c, const struct emu_insn *in, unsigned n)
 	if (j->code_gen != c->code_gen)
 		jit_flush(c, j);
 	struct jit_tb *tb = tb_get(c, j, in, n);
+	if (!tb)
+		return false;
 	if (!tb->code) {
 		c->jit_slot = NULL;
 		((struct emu_insn *)in)->no_jit = 1; /* a block of the cache (bc_cached), which is writable */
