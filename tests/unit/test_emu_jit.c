@@ -816,6 +816,38 @@ static void test_jit_io_cpuid_exits(void **state)
 	setenv("HVX_EMU_JIT", "1", 1);
 }
 
+/*
+ * A loop whose OUT exits every iteration (the VMM skips it): each run enters at the DEC after it and reaches the OUT
+ * block through a link remade in translated code, which compares that block with guest memory first. The VMM
+ * rewrites the OUT's port byte between runs: the next exit must name the new port, and the loop count the runs.
+ */
+static void test_jit_exit_block_rewritten_between_runs(void **state)
+{
+	(void)state;
+	need_jit();
+	struct eg g;
+	eg_create(&g);
+	eg_long64(&g, EG_CODE);
+	eg_controls(&g, CPU_BASED_HLT | CPU_BASED_UNCOND_IO, 0);
+	/* mov ecx, 40; L: out 0x70, al; dec ecx; jnz L; hlt */
+	static const uint8_t prog[] = {0xb9, 40, 0, 0, 0, 0xe6, 0x70, 0xff, 0xc9, 0x75, 0xfa, 0xf4};
+	eg_load(&g, EG_CODE, prog, sizeof prog);
+	unsigned long long e0 = jit_stat_entered;
+	for (unsigned round = 0; round < 40; round++) {
+		uint8_t port = (uint8_t)(0x70 + round % 7);
+		g.mem[EG_CODE + 6] = port;
+		assert_int_equal(run_bounded(&g), VMX_REASON_IO);
+		assert_int_equal(eg_rd(&g, VMCS_RO_EXIT_QUALIFIC), ((uint64_t)port << 16) | 0x40);
+		assert_int_equal(eg_rd(&g, VMCS_GUEST_RIP), EG_CODE + 5);
+		assert_int_equal(eg_reg(&g, HV_X86_RCX), 40 - round);
+		eg_skip(&g);
+	}
+	assert_int_equal(run_bounded(&g), VMX_REASON_HLT);
+	assert_int_equal(eg_reg(&g, HV_X86_RCX), 0);
+	assert_true(jit_stat_entered - e0 >= 40); /* the runs entered translated code */
+	eg_destroy(&g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -827,6 +859,7 @@ int main(void)
 		EG_TEST(test_jit_page_crossing_insns),
 		EG_TEST(test_jit_cache_reused_across_vms),
 		EG_TEST(test_jit_io_cpuid_exits),
+		EG_TEST(test_jit_exit_block_rewritten_between_runs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
