@@ -161,6 +161,17 @@ enum emu_icls {
 
 struct emu_block;
 struct emu_bcache;
+
+/* What tells whether a decoded block still matches guest memory (decode.c fills it in each block). The run loop
+ * compares a block of up to 16 bytes inline: two 8-byte loads from the TLB's host page against head under mask. */
+struct emu_code_check {
+	uint32_t epoch;     /* run_epoch of the block's last comparison */
+	uint16_t nbytes;
+	uint8_t inline_ok;  /* nbytes <= 16 and the 16 bytes from the block's start lie in its page */
+	uint64_t gpa;       /* of the first byte; ~0 once found rewritten (never matches again) */
+	uint64_t head[2];   /* the first 16 bytes, zero past nbytes */
+	uint64_t mask[2];   /* all-ones over the block's bytes */
+};
 struct hvx_msr_entry;
 
 /* The dual-monitor SMM model, wait-for-SIPI and the VM-entry extensions (vmx/smm.c, vmx/entry_ext.c). */
@@ -212,19 +223,35 @@ struct emu_cpu {
 	 * because the VMM may have rewritten guest code between runs */
 	struct {
 		uint64_t la;
+		uint64_t tag;               /* jc_gen << 8 | dec_key when filled; 0 = never filled */
 		const struct emu_insn *ins;
-		uint32_t *epoch; /* the block's run_epoch of its last check */
-		uint32_t gen;
+		struct emu_code_check *chk; /* the block's */
 		uint16_t n;
-		uint8_t key;
 	} jc[1024];
 	uint32_t jc_gen;
+	uint64_t jc_tag64; /* jc_gen << 8 | dec_key in 64-bit mode, else ~0 (no entry's): the run loop's inline lookup
+			    * (la = RIP) */
 	uint32_t link_gen; /* the JIT's direct links between blocks hold while this is unchanged: one run, same jc_gen */
 	struct emu_bcache *bc;
 	uint64_t *code_bits;  /* bitmap of guest-physical pages holding decoded code */
-	bool code_dirty;   /* a write hit a decoded page: drop the cache at the next block boundary */
+	/* Work at a block boundary besides dispatch, read as one word (blk_due) by the run loop so that the common block
+	 * pays one test for it (with c->events for what other threads raise). */
+	union {
+		struct {
+			bool code_dirty; /* a write hit a decoded page: drop the cache at the next block boundary */
+			bool blk_static; /* the run needs the boundary checks whatever happens (set at entry: a deadline or
+					  * timer, interrupt / NMI-window exiting, virtual-interrupt delivery, a budget) */
+		};
+		uint16_t blk_due;
+	};
 	uint32_t run_epoch;
 	uint64_t rflags_at_exit; /* RFLAGS as the last run left it: an entry with only RIP changed skips the entry checks */
+	/* Set when a run ends: the next entry, if the VMM changed nothing but GPRs, RIP, FPU state (and RFLAGS back to its
+	 * exit value) and no event is raised, has no entry work (no injection, HLT or other inactive state, STI / MOV-SS
+	 * blocking, pending debug exception, preemption timer, APIC virtualisation at entry, MSR-load list, machine check):
+	 * emu_run then skips it. The backend's setters of the extensions that act at entry clear it. */
+	bool entry_quiet;
+	bool entry_ctl_quiet; /* the controls' part of it (emu_refresh) */
 	/* The first instruction of the block running in the interpreter (or of a translated block in one of its slow
 	 * paths); an exit or fault out of its middle counts the ones before c->cur as retired. NULL between blocks. */
 	const struct emu_insn *blk_first;
@@ -429,11 +456,21 @@ extern _Atomic uint64_t emu_stat_ud;
 
 /* ---- decode.c ---- */
 /* The jump cache and the JIT's links no longer hold (a TLB flush, a new CS, a flushed block cache, ...). */
+static inline uint64_t emu_jc_tag(const struct emu_cpu *c)
+{
+	return (uint64_t)c->jc_gen << 8 | c->dec_key;
+}
+/* After jc_gen, the mode or dec_key changed. */
+static inline void emu_jc_tag_update(struct emu_cpu *c)
+{
+	c->jc_tag64 = c->mode == EM_LONG64 ? emu_jc_tag(c) : ~0ull;
+}
 static inline void emu_jc_drop(struct emu_cpu *c)
 {
 	if (!++c->jc_gen)
 		c->jc_gen = 1; /* 0 is the generation of never-filled entries */
 	c->link_gen++;
+	emu_jc_tag_update(c);
 }
 struct emu_bcache *bc_create(void);
 void bc_destroy(struct emu_bcache *bc);
@@ -445,6 +482,23 @@ const struct emu_insn *bc_lookup(struct emu_cpu *c, unsigned *count);
 /* Jump-cache entry j names a block not yet checked in this run: compare it with guest memory through the TLB.
  * false: not possible that way or rewritten (then bc_lookup, which decodes what is there now). */
 bool bc_recheck(struct emu_cpu *c, unsigned j);
+/* The same, inline for the run loop: a block of up to 16 bytes whose page the TLB holds is compared by two loads. */
+static inline bool bc_current(struct emu_cpu *c, unsigned j)
+{
+	uint64_t la = c->jc[j].la;
+	struct emu_code_check *k = c->jc[j].chk;
+	const struct emu_tlb_entry *e = &c->tlb[(la >> 12) & (EMU_TLB_SIZE - 1)];
+	if (!k->inline_ok || e->tag_x != ((la & ~0xfffull) | 1) || e->gpa != (k->gpa & ~0xfffull))
+		return bc_recheck(c, j);
+	const uint8_t *p = (const uint8_t *)e->host + (la & 0xfff);
+	uint64_t w0, w1;
+	__builtin_memcpy(&w0, p, 8);
+	__builtin_memcpy(&w1, p + 8, 8);
+	if (((w0 ^ k->head[0]) & k->mask[0]) | ((w1 ^ k->head[1]) & k->mask[1]))
+		return bc_recheck(c, j); /* rewritten: it marks the block stale */
+	k->epoch = c->run_epoch;
+	return true;
+}
 int emu_decode_one(struct emu_cpu *c, const uint8_t *bytes, unsigned n, struct emu_insn *out);
 /* The same without a block cache: key is a dec_key (mode << 2 | stack width). */
 int emu_decode_single(unsigned key, const uint8_t *bytes, unsigned n, struct emu_insn *out);
@@ -556,7 +610,10 @@ bool vmx_entry_checks(struct emu_cpu *c);  /* guest-state checks; false -> exit 
 bool vmx_entry_rip_check(struct emu_cpu *c); /* the RIP check alone (SDM 26.3.1.4); false -> exit 33 filled */
 void vmx_inject(struct emu_cpu *c);        /* VM-entry event injection */
 _Noreturn void vmx_halt(struct emu_cpu *c);
-enum { EMU_EV_NMI = 1u, EMU_EV_EXTINT = 2u, EMU_EV_INIT = 4u, EMU_EV_SIPI = 8u /* vector in bits 23:16 */, EMU_EV_SMI = 16u };
+/* c->events bits (set by any thread). KICK: hv_vcpu_interrupt set vcpu->kick_pending (the backend's kick adds this bit
+ * so that the run loop tests one word); MEMMAP: the memory map changed (the vCPU syncs its generation). */
+enum { EMU_EV_NMI = 1u, EMU_EV_EXTINT = 2u, EMU_EV_INIT = 4u, EMU_EV_SIPI = 8u /* vector in bits 23:16 */, EMU_EV_SMI = 16u,
+       EMU_EV_KICK = 32u, EMU_EV_MEMMAP = 64u };
 void vmx_init(struct emu_cpu *c);           /* pending INIT: exit 3 */
 void vmx_events(struct emu_cpu *c);         /* pending NMI, then external interrupt, at an instruction boundary */
 void vmx_nmi(struct emu_cpu *c);

@@ -159,9 +159,13 @@ static hv_return_t emu_vcpu_run(struct hvx_vcpu *vcpu, uint64_t deadline, struct
 	return emu_run(vcpu->backend, deadline, exit);
 }
 
+/* kick_pending is already set: the bit makes the run loop (and translated code), which test only c->events at a block
+ * boundary, look at it. */
 static void emu_vcpu_kick(struct hvx_vcpu *vcpu)
 {
-	(void)vcpu; /* the run loop polls kick_pending at every block boundary */
+	struct emu_cpu *c = vcpu->backend;
+	if (c)
+		atomic_fetch_or(&c->events, EMU_EV_KICK);
 }
 
 /* Latched atomically; the run loop and HLT poll c->events as they poll kick_pending. */
@@ -201,6 +205,7 @@ static hv_return_t emu_memmap_changed(struct hvx_vm *vm, hv_vm_space_t space, ui
 		if (!v || v == self || !v->backend)
 			continue;
 		struct emu_cpu *c = v->backend;
+		atomic_fetch_or(&c->events, EMU_EV_MEMMAP); /* the run loop syncs at its next block boundary */
 		while (atomic_load(&c->in_guest) && atomic_load(&c->seen_gen) < gen)
 			sched_yield();
 	}
@@ -268,6 +273,7 @@ static hv_return_t emu_set_entry_msr_load(struct hvx_vcpu *vcpu, const struct hv
 	free(c->smm.entry_msrs);
 	c->smm.entry_msrs = copy;
 	c->smm.entry_msr_count = count;
+	c->entry_quiet = false;
 	return HV_SUCCESS;
 }
 
@@ -275,6 +281,7 @@ static hv_return_t emu_inject_entry_mc(struct hvx_vcpu *vcpu)
 {
 	struct emu_cpu *c = vcpu->backend;
 	c->smm.entry_mc = true;
+	c->entry_quiet = false;
 	return HV_SUCCESS;
 }
 

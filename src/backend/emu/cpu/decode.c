@@ -12,10 +12,9 @@
 
 struct emu_block {
 	struct emu_block *next;
-	uint64_t gpa;
-	uint32_t epoch;
+	struct emu_code_check chk; /* gpa, length and the run of its last comparison with guest memory */
 	uint8_t key;
-	uint16_t n, nbytes;
+	uint16_t n;
 	uint8_t *bytes; /* copy of the code, to re-verify after the host may have written guest memory */
 	struct emu_insn ins[];
 };
@@ -291,14 +290,22 @@ static struct emu_block *decode_block(struct emu_cpu *c, const uint8_t *page, un
 	}
 	struct emu_block *b = (struct emu_block *)(void *)(c->bc->arena + c->bc->used);
 	c->bc->used += need;
-	b->gpa = gpa;
+	unsigned nbytes = pos - off;
+	memset(&b->chk, 0, sizeof b->chk);
+	b->chk.gpa = gpa;
+	b->chk.nbytes = (uint16_t)nbytes;
+	b->chk.epoch = c->run_epoch;
+	b->chk.inline_ok = nbytes <= 16 && off <= 4096 - 16;
+	memcpy(b->chk.head, page + off, nbytes < 16 ? nbytes : 16);
+	for (unsigned i = 0; i < 2; i++) {
+		unsigned have = nbytes > 8 * i ? nbytes - 8 * i : 0; /* bytes of the block in word i */
+		b->chk.mask[i] = have >= 8 ? ~0ull : (1ull << (8 * have)) - 1;
+	}
 	b->key = c->dec_key;
 	b->n = (uint16_t)n;
-	b->nbytes = (uint16_t)(pos - off);
-	b->epoch = c->run_epoch;
 	memcpy(b->ins, tmp, n * sizeof *tmp);
 	b->bytes = (uint8_t *)&b->ins[n];
-	memcpy(b->bytes, page + off, pos - off);
+	memcpy(b->bytes, page + off, nbytes);
 	unsigned h = (unsigned)((gpa >> 2) ^ (gpa >> 14) ^ c->dec_key) & (BC_BUCKETS - 1);
 	b->next = c->bc->buckets[h];
 	c->bc->buckets[h] = b;
@@ -311,14 +318,14 @@ bool bc_recheck(struct emu_cpu *c, unsigned j)
 	/* The jump-cache entry is still current, so the TLB, when it holds the page, maps it to the block's page. */
 	uint64_t la = c->jc[j].la;
 	const struct emu_tlb_entry *e = &c->tlb[(la >> 12) & (EMU_TLB_SIZE - 1)];
-	struct emu_block *b = (struct emu_block *)(void *)((char *)c->jc[j].epoch - offsetof(struct emu_block, epoch));
-	if (e->tag_x != ((la & ~0xfffull) | 1) || e->gpa != (b->gpa & ~0xfffull))
+	struct emu_block *b = (struct emu_block *)(void *)((char *)c->jc[j].chk - offsetof(struct emu_block, chk));
+	if (e->tag_x != ((la & ~0xfffull) | 1) || e->gpa != (b->chk.gpa & ~0xfffull))
 		return false; /* bc_lookup walks and compares */
-	if (memcmp(b->bytes, (const uint8_t *)e->host + (la & 0xfff), b->nbytes)) {
-		b->gpa = ~0ull; /* rewritten: never matches again, bc_lookup decodes the new bytes */
+	if (memcmp(b->bytes, (const uint8_t *)e->host + (la & 0xfff), b->chk.nbytes)) {
+		b->chk.gpa = ~0ull; /* rewritten: never matches again, bc_lookup decodes the new bytes */
 		return false;
 	}
-	b->epoch = c->run_epoch;
+	b->chk.epoch = c->run_epoch;
 	return true;
 }
 
@@ -340,7 +347,7 @@ const struct emu_insn *bc_lookup(struct emu_cpu *c, unsigned *count)
 			limit = (unsigned)room;
 	}
 	unsigned j = (unsigned)(la ^ (la >> 10)) & 1023;
-	if (c->jc[j].la == la && c->jc[j].gen == c->jc_gen && c->jc[j].key == c->dec_key && *c->jc[j].epoch == c->run_epoch) {
+	if (c->jc[j].la == la && c->jc[j].tag == emu_jc_tag(c) && c->jc[j].chk->epoch == c->run_epoch) {
 		*count = c->jc[j].n;
 		return c->jc[j].ins;
 	}
@@ -354,14 +361,14 @@ const struct emu_insn *bc_lookup(struct emu_cpu *c, unsigned *count)
 	if (gpa != ~0ull) {
 		unsigned h = (unsigned)((gpa >> 2) ^ (gpa >> 14) ^ c->dec_key) & (BC_BUCKETS - 1);
 		for (b = c->bc->buckets[h]; b; b = b->next) {
-			if (b->gpa != gpa || b->key != c->dec_key)
+			if (b->chk.gpa != gpa || b->key != c->dec_key)
 				continue;
-			if (b->epoch != c->run_epoch) {
-				if (off + b->nbytes > end || memcmp(b->bytes, page + off, b->nbytes)) {
-					b->gpa = ~0ull; /* stale: never matches again */
+			if (b->chk.epoch != c->run_epoch) {
+				if (off + b->chk.nbytes > end || memcmp(b->bytes, page + off, b->chk.nbytes)) {
+					b->chk.gpa = ~0ull; /* stale: never matches again */
 					break;
 				}
-				b->epoch = c->run_epoch;
+				b->chk.epoch = c->run_epoch;
 			}
 			goto hit;
 		}
@@ -392,10 +399,9 @@ const struct emu_insn *bc_lookup(struct emu_cpu *c, unsigned *count)
 	return in;
 hit:
 	c->jc[j].la = la;
-	c->jc[j].gen = c->jc_gen;
-	c->jc[j].key = c->dec_key;
+	c->jc[j].tag = emu_jc_tag(c);
 	c->jc[j].ins = b->ins;
-	c->jc[j].epoch = &b->epoch;
+	c->jc[j].chk = &b->chk;
 	c->jc[j].n = b->n;
 	*count = b->n;
 	return b->ins;

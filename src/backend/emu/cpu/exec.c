@@ -36,14 +36,19 @@ void emu_cpu_fini(struct emu_cpu *c)
 	c->code_bits = NULL;
 }
 
+/* At the first run (emu_run tests c->code_bits alone: it is allocated last). */
 static bool emu_cpu_alloc(struct emu_cpu *c)
 {
 	if (!c->bc)
 		c->bc = bc_create();
+	if (!c->bc)
+		return false;
 	if (!c->code_bits)
 		c->code_bits = calloc(CODE_BITS / 64, sizeof(uint64_t));
-	if (!c->jc_gen)
-		c->jc_gen = 1; /* never-filled jump-cache entries (generation 0) never match */
+	if (!c->jc_gen) {
+		c->jc_gen = 1; /* never-filled jump-cache entries (tag 0) never match */
+		emu_jc_tag_update(c);
+	}
 	return c->bc && c->code_bits;
 }
 
@@ -142,6 +147,7 @@ void emu_mode_update(struct emu_cpu *c)
 		c->stack_sz = 2;
 	}
 	c->dec_key = (uint8_t)(mk << 2 | sw);
+	emu_jc_tag_update(c);
 	if (mode_change)
 		for (unsigned i = 0; i < 6; i++)
 			emu_seg_update(c, i);
@@ -153,6 +159,10 @@ void emu_refresh(struct emu_cpu *c)
 	emu_mode_update(c);
 	mmu_flush(c, true);
 	vmx_fold(c);
+	/* No control makes entry work: preemption timer, virtual-interrupt delivery, the TPR check of TPR shadow with
+	 * APIC-access virtualisation (apicv_entry, apicv_entry_tpr). */
+	c->entry_ctl_quiet = !(c->pin & PIN_BASED_PREEMPTION_TIMER) && !(c->proc2 & CPU_BASED2_VIRT_INTR_DELIVERY) &&
+			     !((c->proc & CPU_BASED_TPR_SHADOW) && (c->proc2 & CPU_BASED2_VIRTUAL_APIC));
 }
 
 _Noreturn void emu_fault(struct emu_cpu *c, unsigned vec, bool has_err, uint32_t err)
@@ -197,131 +207,63 @@ static void code_flush(struct emu_cpu *c)
 	c->code_gen++;
 }
 
-hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
+/* The block-boundary checks, in the priority order of spec 7.1, when something may be due (c->blk_due or c->events
+ * nonzero): a cache flush after a write to decoded code, a memory-map change, a kick, raised events, the windows,
+ * virtual-interrupt delivery, the deadline or timer, the instruction budget. Ends the run by longjmp when one exits. */
+static __attribute__((noinline)) void block_duties(struct emu_cpu *c, unsigned ev)
 {
-	if (!emu_cpu_alloc(c))
-		return HV_NO_RESOURCES;
-	c->exit = exit;
-	/* in_guest = 1 before reading the memory-map generation (one full fence: the mapper stores the generation, then
-	 * reads in_guest). */
-	atomic_store_explicit(&c->in_guest, 1, memory_order_relaxed);
-	atomic_thread_fence(memory_order_seq_cst);
-	mmu_sync_gen(c);
-	c->run_epoch++; /* every block is compared with guest memory again at its first use in this run */
-	c->link_gen++;  /* and no JIT link skips that */
-	c->lf_op = LF_NONE;
-	c->stop = false;
-	c->vect.valid = false;
-	c->depth = 0;
-	c->iret_nmi_unblocked = false;
-	c->in_iret = false;
-	c->step_tf = false;
-	c->pend_dbg = 0; /* vmx_inject loads the field (SDM 26.6.3) */
-	uint32_t dirty = c->vcpu->dirty;
-	c->vcpu->dirty = 0;
-	if (c->mode == 0xff || (dirty & (HVX_GROUP_SEG | HVX_GROUP_CR | HVX_GROUP_MSR | HVX_GROUP_CONTROL |
-					 HVX_GROUP_DTABLE))) {
-		emu_refresh(c);
-		if (!vmx_entry_checks(c))
-			goto out;
-	} else if ((dirty & (HVX_GROUP_EVENT | HVX_GROUP_DR)) ||
-		   ((dirty & HVX_GROUP_RIP_FLAGS) && c->s->rflags != c->rflags_at_exit)) {
-		emu_mode_update(c); /* RFLAGS.VM may have changed; flushes only if the context did */
-		if (!vmx_entry_checks(c))
-			goto out;
-	} else if ((dirty & HVX_GROUP_RIP_FLAGS) && !vmx_entry_rip_check(c)) {
-		goto out; /* a new RIP alone (the VMM skipping an instruction): only the RIP check reads it */
-	}
-	c->smm.io.pending = false;
-	if ((c->smm.entry_msr_count || c->smm.entry_mc) && !vmx_entry_late(c))
-		goto out; /* VM-entry MSR-load list (exit 34), injected machine check (exit 41) */
-	/* The run deadline and the VMX-preemption timer (rate: 1 tick per ns, IA32_VMX_MISC[4:0] = 0) both end the run
-	 * with exit 52; they are checked every 64 blocks and while halted. */
-	c->timer_expiry = ~0ull;
-	if (c->pin & PIN_BASED_PREEMPTION_TIMER)
-		c->timer_expiry = hvx_now_ns() + (uint32_t)c->v[HVX_SLOT_GUEST_VMX_TIMER_VALUE];
-	c->deadline_ns = deadline == HV_DEADLINE_FOREVER ? ~0ull : deadline;
-	c->smm.run_deadline = c->deadline_ns;
-	if (c->timer_expiry < c->deadline_ns)
-		c->deadline_ns = c->timer_expiry;
-	uint64_t ii = c->v[HVX_SLOT_GUEST_INTERRUPTIBILITY];
-	c->shadow = (ii & 3) ? 1 : 0;
-	c->shadow_kind = (uint8_t)(ii & 3);
-
-	apicv_entry(c);
-	int code = EMU_SETJMP(c);
-	c->exit_by_return = false; /* a fault or exit out of a handler's frames */
-	if (c->blk_first) {
-		/* An exit, fault or event out of the middle of a block: the instructions before c->cur completed. */
-		uintptr_t done = ((uintptr_t)c->cur - (uintptr_t)c->blk_first) / sizeof(struct emu_insn);
-		if (c->cur && (uintptr_t)c->cur >= (uintptr_t)c->blk_first && done < EMU_BLOCK_MAX)
-			c->icount += done;
-		c->blk_first = NULL;
-	}
-	if (code == JMP_EXIT)
-		goto out;
-	c->step_tf = false;
-	if (code == JMP_FAULT) {
-		c->icount++; /* a delivered fault counts against the budget (fault loops end too) */
-		c->smm.io.pending = false; /* the I/O instruction did not complete: no I/O SMI */
-		if (c->in_iret) {
-			c->s->gpr[HVX_RSP] = c->iret_rsp; /* a faulting IRET leaves RSP as it was */
-			c->in_iret = false;
-		}
-		emu_handle_fault(c);
-		c->iret_nmi_unblocked = false; /* the fault was delivered: no exit reported the IRET */
-		if (c->apicv_pend)
-			apicv_write_emulation(c); /* after the fault's delivery, before its handler (SDM 29.4.3.2) */
-		if (c->icls[IC_MTF])
-			vmx_exit_event(c, VMX_REASON_MTF); /* MTF after delivery of the instruction's fault */
-		c->shadow = 0; /* the exception ends STI / MOV-SS blocking */
-		if (c->pend_dbg)
-			vmx_debug_trap(c); /* a #DB MOV SS held follows the fault's delivery */
-	}
-	else if (code != JMP_EVENT)
-		vmx_inject(c);
-	c->vect.valid = false;
-	c->depth = 0;
-
-	for (;;) {
-		if (c->code_dirty)
-			code_flush(c);
-		if (atomic_load_explicit(&c->vcpu->kick_pending, memory_order_relaxed) &&
-		    atomic_exchange(&c->vcpu->kick_pending, false))
-			vmx_exit_event(c, VMX_REASON_IRQ);
-		unsigned ev = atomic_load_explicit(&c->events, memory_order_relaxed);
-		if (ev & (EMU_EV_SMI | EMU_EV_SIPI))
-			vmx_smi(c, false); /* spec 7.1 item 3: SMI, then INIT; a SIPI outside wait-for-SIPI is discarded */
-		if (ev & EMU_EV_INIT)
-			vmx_init(c); /* spec 7.1 item 3 */
-		/* Spec 7.1 item 6: the preemption timer (and the run deadline) rank above the windows, NMIs and interrupts:
-		 * whenever one of those could be taken here, the clock is read now rather than at the 64-block check. */
-		if (c->deadline_ns != ~0ull &&
-		    ((ev & (EMU_EV_NMI | EMU_EV_EXTINT)) || c->icls[IC_NMI_WND] || c->icls[IC_IRQ_WND] ||
-		     ((c->proc2 & CPU_BASED2_VIRT_INTR_DELIVERY) && apicv_virq_ready(c))))
-			vmx_check_deadline(c);
-		if (c->icls[IC_NMI_WND] && vmx_nmi_window(c))
-			vmx_exit_event(c, VMX_REASON_VIRTUAL_NMI_WND); /* spec 7.1 item 7, above NMIs */
-		if (ev & EMU_EV_NMI)
-			vmx_nmi(c); /* spec 7.1: NMI, interrupt window, external interrupt */
-		if (c->icls[IC_IRQ_WND] && !c->shadow && (c->s->rflags & FL_IF))
-			vmx_exit_event(c, VMX_REASON_IRQ_WND); /* interrupt window open before this instruction */
-		if ((c->proc2 & CPU_BASED2_VIRT_INTR_DELIVERY) && apicv_virq_ready(c))
-			apicv_deliver(c); /* same slot as the interrupt window (spec 7.1 item 9) */
-		if (ev & EMU_EV_EXTINT)
-			vmx_extint(c);
-		if (c->deadline_ns != ~0ull && (++c->block_tick & 63) == 0)
-			vmx_check_deadline(c);
-		if (c->budget && c->icount >= c->budget)
-			vmx_exit_event(c, VMX_REASON_IRQ);
-		if (atomic_load_explicit(&c->vm->memmap.generation, memory_order_relaxed) != c->memmap_gen)
+	if (ev & (EMU_EV_KICK | EMU_EV_MEMMAP)) {
+		/* Clear the bits before looking: a kick or map change after this sets them again. */
+		atomic_fetch_and(&c->events, ~(EMU_EV_KICK | EMU_EV_MEMMAP));
+		if (ev & EMU_EV_MEMMAP)
 			mmu_sync_gen(c);
+		ev &= ~(EMU_EV_KICK | EMU_EV_MEMMAP);
+	}
+	if (c->code_dirty)
+		code_flush(c);
+	if (atomic_load_explicit(&c->vcpu->kick_pending, memory_order_relaxed) &&
+	    atomic_exchange(&c->vcpu->kick_pending, false))
+		vmx_exit_event(c, VMX_REASON_IRQ);
+	if (ev & (EMU_EV_SMI | EMU_EV_SIPI))
+		vmx_smi(c, false); /* spec 7.1 item 3: SMI, then INIT; a SIPI outside wait-for-SIPI is discarded */
+	if (ev & EMU_EV_INIT)
+		vmx_init(c); /* spec 7.1 item 3 */
+	/* Spec 7.1 item 6: the preemption timer (and the run deadline) rank above the windows, NMIs and interrupts:
+	 * whenever one of those could be taken here, the clock is read now rather than at the 64-block check. */
+	if (c->deadline_ns != ~0ull &&
+	    ((ev & (EMU_EV_NMI | EMU_EV_EXTINT)) || c->icls[IC_NMI_WND] || c->icls[IC_IRQ_WND] ||
+	     ((c->proc2 & CPU_BASED2_VIRT_INTR_DELIVERY) && apicv_virq_ready(c))))
+		vmx_check_deadline(c);
+	if (c->icls[IC_NMI_WND] && vmx_nmi_window(c))
+		vmx_exit_event(c, VMX_REASON_VIRTUAL_NMI_WND); /* spec 7.1 item 7, above NMIs */
+	if (ev & EMU_EV_NMI)
+		vmx_nmi(c); /* spec 7.1: NMI, interrupt window, external interrupt */
+	if (c->icls[IC_IRQ_WND] && !c->shadow && (c->s->rflags & FL_IF))
+		vmx_exit_event(c, VMX_REASON_IRQ_WND); /* interrupt window open before this instruction */
+	if ((c->proc2 & CPU_BASED2_VIRT_INTR_DELIVERY) && apicv_virq_ready(c))
+		apicv_deliver(c); /* same slot as the interrupt window (spec 7.1 item 9) */
+	if (ev & EMU_EV_EXTINT)
+		vmx_extint(c);
+	if (c->deadline_ns != ~0ull && (++c->block_tick & 63) == 0)
+		vmx_check_deadline(c);
+	if (c->budget && c->icount >= c->budget)
+		vmx_exit_event(c, VMX_REASON_IRQ);
+}
+
+/* Block after block until an instruction exit returns (exits and faults from elsewhere longjmp to emu_run). Apart from
+ * emu_run, whose setjmp makes every register clobbered there, so that the loop keeps its values in registers. */
+static __attribute__((noinline)) void run_blocks(struct emu_cpu *c)
+{
+	for (;;) {
+		unsigned ev = atomic_load_explicit(&c->events, memory_order_relaxed);
+		if (__builtin_expect(ev | c->blk_due, 0))
+			block_duties(c, ev);
 		unsigned n;
 		const struct emu_insn *in;
 		uint64_t la = c->s->rip;
 		unsigned j = (unsigned)(la ^ (la >> 10)) & 1023;
-		if (c->mode == EM_LONG64 && c->jc[j].la == la && c->jc[j].gen == c->jc_gen && c->jc[j].key == c->dec_key &&
-		    (*c->jc[j].epoch == c->run_epoch || bc_recheck(c, j))) {
+		if (c->jc[j].tag == c->jc_tag64 && c->jc[j].la == la &&
+		    (c->jc[j].chk->epoch == c->run_epoch || bc_current(c, j))) {
 			in = c->jc[j].ins; /* the jump cache, inline for 64-bit code */
 			n = c->jc[j].n;
 		} else {
@@ -333,7 +275,7 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 		if (c->jit_on && !in->no_jit && !tf && !c->shadow && !c->icls[IC_MTF] && jit_exec(c, in, n)) {
 			if (c->exit_returned) {
 				c->exit_returned = false; /* translated code took an instruction exit: leave the run */
-				goto out;
+				return;
 			}
 			n = 0;
 		} else if (c->shadow || tf || c->icls[IC_MTF])
@@ -352,7 +294,7 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 				c->exit_returned = false;
 				c->icount += i;
 				c->blk_first = NULL;
-				goto out;
+				return;
 			}
 			rip = c->s->rip = c->next_rip;
 			if (c->stop) {
@@ -380,8 +322,139 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 		if (c->pend_dbg)
 			vmx_debug_trap(c); /* held while the instruction left MOV-SS blocking */
 	}
+}
+
+/* Is the entry free of entry work (see entry_quiet in emu.h)? Computed as a run ends, from the state it saved; the
+ * controls' part (entry_ctl_quiet) when they are folded. */
+static bool entry_quiet(const struct emu_cpu *c)
+{
+	const uint64_t *v = c->v;
+	uint64_t work = (v[HVX_SLOT_CTRL_VMENTRY_IRQ_INFO] & (1u << 31)) | v[HVX_SLOT_GUEST_ACTIVITY_STATE] |
+			(v[HVX_SLOT_GUEST_INTERRUPTIBILITY] & 3) | (v[HVX_SLOT_GUEST_DEBUG_EXC] & (DBG_BS | DBG_EN)) |
+			c->smm.entry_msr_count | c->smm.entry_mc;
+	return c->entry_ctl_quiet && !work && c->mode != 0xff;
+}
+
+/* The groups a VMM may write between runs without making the entry do more than the RIP check: registers. */
+#define QUIET_GROUPS (HVX_GROUP_GPR | HVX_GROUP_RIP_FLAGS | HVX_GROUP_FPU)
+
+hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
+{
+	if (__builtin_expect(!c->code_bits, 0) && !emu_cpu_alloc(c))
+		return HV_NO_RESOURCES;
+	c->exit = exit;
+	/* in_guest = 1 before reading the memory-map generation (one full fence: the mapper stores the generation, then
+	 * reads in_guest). */
+	atomic_store_explicit(&c->in_guest, 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_seq_cst);
+	mmu_sync_gen(c);
+	c->run_epoch++; /* every block is compared with guest memory again at its first use in this run */
+	c->link_gen++;  /* and no JIT link skips that */
+	c->lf_op = LF_NONE;
+	c->stop = false;
+	c->vect.valid = false;
+	c->depth = 0;
+	c->iret_nmi_unblocked = false;
+	c->in_iret = false;
+	c->step_tf = false;
+	c->pend_dbg = 0; /* vmx_inject loads the field (SDM 26.6.3) */
+	c->deadline_ns = deadline == HV_DEADLINE_FOREVER ? ~0ull : deadline;
+	c->smm.run_deadline = c->deadline_ns;
+	c->exit_by_return = false;
+	uint32_t dirty = c->vcpu->dirty;
+	c->vcpu->dirty = 0;
+	/* Only registers changed and nothing is pending: what the general path below would do comes down to the RIP
+	 * check, no STI / MOV-SS blocking, no pending debug exception, no timer and no injection. */
+	bool quiet = c->entry_quiet && !(dirty & ~QUIET_GROUPS) && c->s->rflags == c->rflags_at_exit &&
+		     !atomic_load_explicit(&c->events, memory_order_relaxed);
+	if (quiet) {
+		/* A RIP with bits 63:32 clear passes the RIP check in any mode, a canonical one in 64-bit mode; any other
+		 * gets the check itself. */
+		uint64_t rip = c->s->rip;
+		if ((dirty & HVX_GROUP_RIP_FLAGS) && (rip >> 32) &&
+		    !(c->mode == EM_LONG64 && hvx_canonical(rip, EMU_LINEAR_BITS)) && !vmx_entry_rip_check(c))
+			goto out;
+		c->timer_expiry = ~0ull;
+		c->shadow = 0;
+		c->shadow_kind = 0;
+		c->apicv_pend = false;
+		c->smm.io.pending = false;
+	} else {
+		if (c->mode == 0xff || (dirty & (HVX_GROUP_SEG | HVX_GROUP_CR | HVX_GROUP_MSR | HVX_GROUP_CONTROL |
+						 HVX_GROUP_DTABLE))) {
+			emu_refresh(c);
+			if (!vmx_entry_checks(c))
+				goto out;
+		} else if ((dirty & (HVX_GROUP_EVENT | HVX_GROUP_DR)) ||
+			   ((dirty & HVX_GROUP_RIP_FLAGS) && c->s->rflags != c->rflags_at_exit)) {
+			emu_mode_update(c); /* RFLAGS.VM may have changed; flushes only if the context did */
+			if (!vmx_entry_checks(c))
+				goto out;
+		} else if ((dirty & HVX_GROUP_RIP_FLAGS) && !vmx_entry_rip_check(c)) {
+			goto out; /* a new RIP alone (the VMM skipping an instruction): only the RIP check reads it */
+		}
+		c->smm.io.pending = false;
+		if ((c->smm.entry_msr_count || c->smm.entry_mc) && !vmx_entry_late(c))
+			goto out; /* VM-entry MSR-load list (exit 34), injected machine check (exit 41) */
+		/* The run deadline and the VMX-preemption timer (rate: 1 tick per ns, IA32_VMX_MISC[4:0] = 0) both end
+		 * the run with exit 52; they are checked every 64 blocks and while halted. */
+		c->timer_expiry = ~0ull;
+		if (c->pin & PIN_BASED_PREEMPTION_TIMER)
+			c->timer_expiry = hvx_now_ns() + (uint32_t)c->v[HVX_SLOT_GUEST_VMX_TIMER_VALUE];
+		if (c->timer_expiry < c->deadline_ns)
+			c->deadline_ns = c->timer_expiry;
+		uint64_t ii = c->v[HVX_SLOT_GUEST_INTERRUPTIBILITY];
+		c->shadow = (ii & 3) ? 1 : 0;
+		c->shadow_kind = (uint8_t)(ii & 3);
+		apicv_entry(c);
+	}
+
+	int code = EMU_SETJMP(c);
+	if (__builtin_expect(code != 0, 0)) {
+		c->exit_by_return = false; /* a fault or exit out of a handler's frames */
+		if (c->blk_first) {
+			/* An exit, fault or event out of the middle of a block: the instructions before c->cur completed. */
+			uintptr_t done = ((uintptr_t)c->cur - (uintptr_t)c->blk_first) / sizeof(struct emu_insn);
+			if (c->cur && (uintptr_t)c->cur >= (uintptr_t)c->blk_first && done < EMU_BLOCK_MAX)
+				c->icount += done;
+			c->blk_first = NULL;
+		}
+		if (code == JMP_EXIT)
+			goto out;
+		c->step_tf = false;
+		if (code == JMP_FAULT) {
+			c->icount++; /* a delivered fault counts against the budget (fault loops end too) */
+			c->smm.io.pending = false; /* the I/O instruction did not complete: no I/O SMI */
+			if (c->in_iret) {
+				c->s->gpr[HVX_RSP] = c->iret_rsp; /* a faulting IRET leaves RSP as it was */
+				c->in_iret = false;
+			}
+			emu_handle_fault(c);
+			c->iret_nmi_unblocked = false; /* the fault was delivered: no exit reported the IRET */
+			if (c->apicv_pend)
+				apicv_write_emulation(c); /* after the fault's delivery, before its handler (SDM 29.4.3.2) */
+			if (c->icls[IC_MTF])
+				vmx_exit_event(c, VMX_REASON_MTF); /* MTF after delivery of the instruction's fault */
+			c->shadow = 0; /* the exception ends STI / MOV-SS blocking */
+			if (c->pend_dbg)
+				vmx_debug_trap(c); /* a #DB MOV SS held follows the fault's delivery */
+		}
+		c->vect.valid = false;
+		c->depth = 0;
+	} else if (!quiet) {
+		vmx_inject(c);
+		c->vect.valid = false;
+		c->depth = 0;
+	}
+
+	/* Reasons for the boundary checks that hold for the whole run (the controls and the deadline are fixed now). */
+	c->blk_static = c->deadline_ns != ~0ull || c->icls[IC_NMI_WND] || c->icls[IC_IRQ_WND] ||
+			(c->proc2 & CPU_BASED2_VIRT_INTR_DELIVERY) || c->budget;
+
+	run_blocks(c);
 out:
 	c->rflags_at_exit = emu_flags(c);
+	c->entry_quiet = entry_quiet(c);
 	/* Only this thread writes `retired`: a plain load and store, no locked add on the exit path. */
 	atomic_store_explicit(&c->retired, atomic_load_explicit(&c->retired, memory_order_relaxed) + c->icount,
 			      memory_order_relaxed);

@@ -162,14 +162,14 @@ static __attribute__((noinline)) const uint8_t *relink_recheck(struct emu_cpu *c
 static const uint8_t *jit_h_relink(struct emu_cpu *c, struct jit_slot *slot)
 {
 	const __typeof__(c->jc[0]) *e = &c->jc[slot->jc];
-	if (!slot->code || e->la != slot->la || e->ins != slot->ins || e->gen != c->jc_gen || e->key != c->dec_key ||
+	if (!slot->code || e->la != slot->la || e->ins != slot->ins || e->tag != c->jc_tag64 ||
 	    c->code_dirty || c->jit->code_gen != c->code_gen ||
 	    atomic_load_explicit(&c->vm->memmap.generation, memory_order_relaxed) != c->memmap_gen ||
 	    ((c->proc2 & CPU_BASED2_VIRT_INTR_DELIVERY) && apicv_virq_ready(c))) {
 		c->jit_slot = slot;
 		return NULL;
 	}
-	if (*e->epoch != c->run_epoch)
+	if (e->chk->epoch != c->run_epoch)
 		return relink_recheck(c, slot);
 	slot->gen = c->link_gen;
 	return slot->code;

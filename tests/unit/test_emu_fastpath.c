@@ -1,0 +1,234 @@
+/* test_emu_fastpath.c: the emu run loop's fast paths fall back whenever they must: after entries where the VMM only moved RIP (the quiet entry), a kick, a raised interrupt and a deadline still end a looping guest (interpreter and JIT), an injection, entry machine check or STI blocking written or saved since is honoured, and code rewritten in long or page-end blocks takes effect. */
+#include <pthread.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "emu_guest.h"
+
+/* L: out 0x80, al; dec ecx; jnz L; spin: jmp spin */
+static const uint8_t OUT_THEN_SPIN[] = {0xe6, 0x80, 0xff, 0xc9, 0x75, 0xfa, 0xeb, 0xfe};
+#define SPIN_RIP (EG_CODE + 6)
+#define ROUND_TRIPS 5
+
+/* ROUND_TRIPS OUT exits, each skipped by writing RIP alone: every entry after the first is a quiet one. */
+static void out_round_trips(struct eg *g)
+{
+	for (unsigned i = 0; i < ROUND_TRIPS; i++) {
+		eg_expect_insn_exit(g, VMX_REASON_IO, EG_CODE, 2, 0x80ull << 16 | 0x40, 0);
+		eg_skip(g);
+	}
+}
+
+static void spin_guest(struct eg *g, const char *jit)
+{
+	setenv("HVX_EMU_JIT", jit, 1);
+	eg_create(g);
+	eg_long64(g, EG_CODE);
+	eg_controls(g, CPU_BASED_HLT | CPU_BASED_UNCOND_IO, 0);
+	eg_load(g, EG_CODE, OUT_THEN_SPIN, sizeof OUT_THEN_SPIN);
+	eg_setreg(g, HV_X86_RCX, ROUND_TRIPS);
+}
+
+static void *kicker(void *arg)
+{
+	hv_vcpuid_t id = *(hv_vcpuid_t *)arg;
+	usleep(20000);
+	assert_int_equal(hv_vcpu_interrupt(&id, 1), HV_SUCCESS);
+	return NULL;
+}
+
+/* hv_vcpu_interrupt from another thread ends the run of a guest spinning after quiet entries. */
+static void kick_after_quiet_entries(const char *jit)
+{
+	struct eg g;
+	spin_guest(&g, jit);
+	out_round_trips(&g);
+	pthread_t t;
+	pthread_create(&t, NULL, kicker, &g.vcpu);
+	assert_int_equal(hv_vcpu_run(g.vcpu), HV_SUCCESS);
+	pthread_join(t, NULL);
+	struct eg_exit e = eg_exit_info(&g);
+	assert_int_equal(e.reason, VMX_REASON_IRQ);
+	assert_int_equal(e.qual, 0);
+	assert_int_equal(e.intr, 0);
+	assert_int_equal(e.rip, SPIN_RIP);
+	eg_destroy(&g);
+	unsetenv("HVX_EMU_JIT");
+}
+
+static void test_kick_after_quiet_entries_interpreter(void **state)
+{
+	(void)state;
+	kick_after_quiet_entries("0");
+}
+
+static void test_kick_after_quiet_entries_jit(void **state)
+{
+	(void)state;
+	kick_after_quiet_entries("1");
+}
+
+static void *raiser(void *arg)
+{
+	hv_vcpuid_t id = *(hv_vcpuid_t *)arg;
+	usleep(20000);
+	assert_int_equal(hvx_vcpu_raise_interrupt(id, 0x41), HV_SUCCESS);
+	return NULL;
+}
+
+/* An external interrupt raised by another thread (external-interrupt exiting on, acknowledged on exit) ends the run
+ * of a guest spinning after quiet entries, with its vector. */
+static void extint_after_quiet_entries(const char *jit)
+{
+	struct eg g;
+	spin_guest(&g, jit);
+	uint64_t pin, ex;
+	hv_vmx_read_capability(HV_VMX_CAP_PINBASED, &pin);
+	hv_vmx_read_capability(HV_VMX_CAP_EXIT, &ex);
+	eg_wr(&g, VMCS_CTRL_PIN_BASED, eg_cap2ctrl(pin, PIN_BASED_INTR));
+	eg_wr(&g, VMCS_CTRL_VMEXIT_CONTROLS, eg_rd(&g, VMCS_CTRL_VMEXIT_CONTROLS) | eg_cap2ctrl(ex, VMEXIT_ACK_INTR));
+	out_round_trips(&g);
+	pthread_t t;
+	pthread_create(&t, NULL, raiser, &g.vcpu);
+	assert_int_equal(hv_vcpu_run(g.vcpu), HV_SUCCESS);
+	pthread_join(t, NULL);
+	struct eg_exit e = eg_exit_info(&g);
+	assert_int_equal(e.reason, VMX_REASON_IRQ);
+	assert_int_equal(e.intr, 0x80000041u); /* the interrupt's exit, not a kick's */
+	assert_int_equal(e.rip, SPIN_RIP);
+	eg_destroy(&g);
+	unsetenv("HVX_EMU_JIT");
+}
+
+static void test_extint_after_quiet_entries_interpreter(void **state)
+{
+	(void)state;
+	extint_after_quiet_entries("0");
+}
+
+static void test_extint_after_quiet_entries_jit(void **state)
+{
+	(void)state;
+	extint_after_quiet_entries("1");
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* A run deadline given to the run after quiet entries still ends the spinning guest (exit 52), not before it. */
+static void deadline_after_quiet_entries(const char *jit)
+{
+	struct eg g;
+	spin_guest(&g, jit);
+	out_round_trips(&g);
+	uint64_t t0 = now_ns();
+	assert_int_equal(hv_vcpu_run_until(g.vcpu, t0 + 20000000), HV_SUCCESS);
+	struct eg_exit e = eg_exit_info(&g);
+	assert_int_equal(e.reason, VMX_REASON_VMX_TIMER_EXPIRED);
+	assert_int_equal(e.qual, 0);
+	assert_int_equal(e.rip, SPIN_RIP);
+	assert_true(now_ns() >= t0 + 20000000);
+	eg_destroy(&g);
+	unsetenv("HVX_EMU_JIT");
+}
+
+static void test_deadline_after_quiet_entries_interpreter(void **state)
+{
+	(void)state;
+	deadline_after_quiet_entries("0");
+}
+
+static void test_deadline_after_quiet_entries_jit(void **state)
+{
+	(void)state;
+	deadline_after_quiet_entries("1");
+}
+
+/* The VMM injects an external interrupt after quiet entries (it writes the injection field and RIP): delivered. */
+static void test_injection_after_quiet_entries(void **state)
+{
+	(void)state;
+	struct eg g;
+	spin_guest(&g, "1");
+	eg_setreg(&g, HV_X86_RFLAGS, 0x202);
+	static const uint8_t handler[] = {0xf4}; /* hlt */
+	eg_load(&g, 0x20000, handler, 1);
+	uint64_t lo = (0x20000 & 0xffff) | ((uint64_t)SEL_CODE64 << 16) | (0x8eull << 40) | ((0x20000ull >> 16) << 48);
+	eg_put64(&g, EG_IDT + 0x30 * 16, lo);
+	eg_put64(&g, EG_IDT + 0x30 * 16 + 8, 0);
+	eg_wr(&g, VMCS_GUEST_IDTR_LIMIT, 0xfff);
+	eg_setreg(&g, HV_X86_RCX, ROUND_TRIPS + 1);
+	out_round_trips(&g);
+	eg_expect_insn_exit(&g, VMX_REASON_IO, EG_CODE, 2, 0x80ull << 16 | 0x40, 0);
+	eg_skip(&g);
+	eg_wr(&g, VMCS_CTRL_VMENTRY_IRQ_INFO, 0x80000030u);
+	eg_expect_insn_exit(&g, VMX_REASON_HLT, 0x20000, 1, 0, 0);
+	assert_int_equal(eg_rd(&g, VMCS_CTRL_VMENTRY_IRQ_INFO) & 0x80000000u, 0);
+	assert_int_equal(*(uint64_t *)(void *)(g.mem + EG_STACK - 40), EG_CODE + 2); /* the pushed RIP: after the OUT */
+	eg_destroy(&g);
+	unsetenv("HVX_EMU_JIT");
+}
+
+/* hvx_vcpu_inject_entry_machine_check after quiet entries: the next entry fails with reason 41. */
+static void test_entry_machine_check_after_quiet_entries(void **state)
+{
+	(void)state;
+	struct eg g;
+	spin_guest(&g, "1");
+	out_round_trips(&g);
+	assert_int_equal(hvx_vcpu_inject_entry_machine_check(g.vcpu), HV_SUCCESS);
+	assert_int_equal(hv_vcpu_run(g.vcpu), HV_SUCCESS);
+	assert_int_equal(eg_rd(&g, VMCS_RO_EXIT_REASON), VMX_REASON_VMENTRY_MC | 0x80000000u);
+	assert_int_equal(eg_rd(&g, VMCS_GUEST_RIP), EG_CODE + 2); /* no guest instruction ran */
+	eg_destroy(&g);
+	unsetenv("HVX_EMU_JIT");
+}
+
+/* STI blocking saved by an exit stays in force at the next entry although the VMM wrote only RIP: an OUT right after
+ * STI exits with blocking by STI saved; skipped, the next OUT is again the first instruction under the blocking the
+ * entry loaded, and its exit saves it again (so does the HLT's after it). A NOP ends it. */
+static void test_sti_blocking_kept_over_rip_only_entry(void **state)
+{
+	(void)state;
+	struct eg g;
+	setenv("HVX_EMU_JIT", "1", 1);
+	eg_create(&g);
+	eg_long64(&g, EG_CODE);
+	eg_controls(&g, CPU_BASED_HLT | CPU_BASED_UNCOND_IO, 0);
+	/* sti; out 0x80, al; out 0x81, al; hlt; nop; hlt */
+	static const uint8_t code[] = {0xfb, 0xe6, 0x80, 0xe6, 0x81, 0xf4, 0x90, 0xf4};
+	eg_load(&g, EG_CODE, code, sizeof code);
+	eg_expect_insn_exit(&g, VMX_REASON_IO, EG_CODE + 1, 2, 0x80ull << 16 | 0x40, 0);
+	assert_int_equal(eg_rd(&g, VMCS_GUEST_INTERRUPTIBILITY) & 3, 1);
+	eg_skip(&g);
+	eg_expect_insn_exit(&g, VMX_REASON_IO, EG_CODE + 3, 2, 0x81ull << 16 | 0x40, 0);
+	assert_int_equal(eg_rd(&g, VMCS_GUEST_INTERRUPTIBILITY) & 3, 1);
+	eg_skip(&g);
+	eg_expect_insn_exit(&g, VMX_REASON_HLT, EG_CODE + 5, 1, 0, 0);
+	assert_int_equal(eg_rd(&g, VMCS_GUEST_INTERRUPTIBILITY) & 3, 1);
+	eg_skip(&g);
+	eg_expect_insn_exit(&g, VMX_REASON_HLT, EG_CODE + 7, 1, 0, 0);
+	assert_int_equal(eg_rd(&g, VMCS_GUEST_INTERRUPTIBILITY) & 3, 0);
+	eg_destroy(&g);
+	unsetenv("HVX_EMU_JIT");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		EG_TEST(test_kick_after_quiet_entries_interpreter),
+		EG_TEST(test_kick_after_quiet_entries_jit),
+		EG_TEST(test_extint_after_quiet_entries_interpreter),
+		EG_TEST(test_extint_after_quiet_entries_jit),
+		EG_TEST(test_deadline_after_quiet_entries_interpreter),
+		EG_TEST(test_deadline_after_quiet_entries_jit),
+		EG_TEST(test_injection_after_quiet_entries),
+		EG_TEST(test_entry_machine_check_after_quiet_entries),
+		EG_TEST(test_sti_blocking_kept_over_rip_only_entry),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
