@@ -167,8 +167,9 @@ struct emu_bcache;
 struct emu_code_check {
 	uint32_t epoch;     /* run_epoch of the block's last comparison */
 	uint16_t nbytes;
-	uint8_t inline_ok;  /* nbytes <= 16 and the 16 bytes from the block's start lie in its page */
 	uint64_t gpa;       /* of the first byte; ~0 once found rewritten (never matches again) */
+	uint64_t inline_page; /* the guest-physical page when nbytes <= 16 and the 16 bytes from the block's start lie
+			       * in it (the inline comparison applies), else ~0 (no TLB entry's) */
 	uint64_t head[2];   /* the first 16 bytes, zero past nbytes */
 	uint64_t mask[2];   /* all-ones over the block's bytes */
 };
@@ -252,6 +253,7 @@ struct emu_cpu {
 	 * emu_run then skips it. The backend's setters of the extensions that act at entry clear it. */
 	bool entry_quiet;
 	bool entry_ctl_quiet; /* the controls' part of it (emu_refresh) */
+	bool blk_ctl;         /* the controls' and the budget's part of blk_static (emu_refresh) */
 	/* The first instruction of the block running in the interpreter (or of a translated block in one of its slow
 	 * paths); an exit or fault out of its middle counts the ones before c->cur as retired. NULL between blocks. */
 	const struct emu_insn *blk_first;
@@ -488,7 +490,7 @@ static inline bool bc_current(struct emu_cpu *c, unsigned j)
 	uint64_t la = c->jc[j].la;
 	struct emu_code_check *k = c->jc[j].chk;
 	const struct emu_tlb_entry *e = &c->tlb[(la >> 12) & (EMU_TLB_SIZE - 1)];
-	if (!k->inline_ok || e->tag_x != ((la & ~0xfffull) | 1) || e->gpa != (k->gpa & ~0xfffull))
+	if (e->gpa != k->inline_page || e->tag_x != ((la & ~0xfffull) | 1))
 		return bc_recheck(c, j);
 	const uint8_t *p = (const uint8_t *)e->host + (la & 0xfff);
 	uint64_t w0, w1;

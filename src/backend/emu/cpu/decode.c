@@ -295,7 +295,7 @@ static struct emu_block *decode_block(struct emu_cpu *c, const uint8_t *page, un
 	b->chk.gpa = gpa;
 	b->chk.nbytes = (uint16_t)nbytes;
 	b->chk.epoch = c->run_epoch;
-	b->chk.inline_ok = nbytes <= 16 && off <= 4096 - 16;
+	b->chk.inline_page = nbytes <= 16 && off <= 4096 - 16 ? gpa & ~0xfffull : ~0ull;
 	memcpy(b->chk.head, page + off, nbytes < 16 ? nbytes : 16);
 	for (unsigned i = 0; i < 2; i++) {
 		unsigned have = nbytes > 8 * i ? nbytes - 8 * i : 0; /* bytes of the block in word i */
@@ -322,7 +322,7 @@ bool bc_recheck(struct emu_cpu *c, unsigned j)
 	if (e->tag_x != ((la & ~0xfffull) | 1) || e->gpa != (b->chk.gpa & ~0xfffull))
 		return false; /* bc_lookup walks and compares */
 	if (memcmp(b->bytes, (const uint8_t *)e->host + (la & 0xfff), b->chk.nbytes)) {
-		b->chk.gpa = ~0ull; /* rewritten: never matches again, bc_lookup decodes the new bytes */
+		b->chk.gpa = b->chk.inline_page = ~0ull; /* rewritten: never matches again, bc_lookup decodes anew */
 		return false;
 	}
 	b->chk.epoch = c->run_epoch;
@@ -365,7 +365,7 @@ const struct emu_insn *bc_lookup(struct emu_cpu *c, unsigned *count)
 				continue;
 			if (b->chk.epoch != c->run_epoch) {
 				if (off + b->chk.nbytes > end || memcmp(b->bytes, page + off, b->chk.nbytes)) {
-					b->chk.gpa = ~0ull; /* stale: never matches again */
+					b->chk.gpa = b->chk.inline_page = ~0ull; /* stale: never matches again */
 					break;
 				}
 				b->chk.epoch = c->run_epoch;

@@ -163,6 +163,7 @@ void emu_refresh(struct emu_cpu *c)
 	 * APIC-access virtualisation (apicv_entry, apicv_entry_tpr). */
 	c->entry_ctl_quiet = !(c->pin & PIN_BASED_PREEMPTION_TIMER) && !(c->proc2 & CPU_BASED2_VIRT_INTR_DELIVERY) &&
 			     !((c->proc & CPU_BASED_TPR_SHADOW) && (c->proc2 & CPU_BASED2_VIRTUAL_APIC));
+	c->blk_ctl = c->icls[IC_NMI_WND] || c->icls[IC_IRQ_WND] || (c->proc2 & CPU_BASED2_VIRT_INTR_DELIVERY) || c->budget;
 }
 
 _Noreturn void emu_fault(struct emu_cpu *c, unsigned vec, bool has_err, uint32_t err)
@@ -271,14 +272,25 @@ static __attribute__((noinline)) void run_blocks(struct emu_cpu *c)
 		}
 		bool tf = c->s->rflags & FL_TF;
 		/* The JIT tier (jit/jit.c) runs translated blocks and counts their instructions itself; the duties after a
-		 * block below still apply. */
+		 * block below still apply, those of TF and MTF excepted (translated code runs without either). */
 		if (c->jit_on && !in->no_jit && !tf && !c->shadow && !c->icls[IC_MTF] && jit_exec(c, in, n)) {
 			if (c->exit_returned) {
 				c->exit_returned = false; /* translated code took an instruction exit: leave the run */
 				return;
 			}
-			n = 0;
-		} else if (c->shadow || tf || c->icls[IC_MTF])
+			c->shadow = c->shadow == 2 ? 1 : 0;
+			c->stop = false;
+			if (__builtin_expect(c->apicv_pend || c->smm.io.pending || c->pend_dbg, 0)) {
+				if (c->apicv_pend)
+					apicv_write_emulation(c); /* trap-like, above INIT and MTF (SDM 29.4.3.2) */
+				if (c->smm.io.pending)
+					vmx_io_smi(c); /* the SMI of the I/O instruction that just completed */
+				if (c->pend_dbg)
+					vmx_debug_trap(c); /* held while the instruction left MOV-SS blocking */
+			}
+			continue;
+		}
+		if (c->shadow || tf || c->icls[IC_MTF])
 			n = 1; /* after STI / MOV SS, and under single-step, one instruction at a time */
 		uint64_t rip = c->s->rip;
 		c->step_tf = tf;
@@ -347,7 +359,11 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 	 * reads in_guest). */
 	atomic_store_explicit(&c->in_guest, 1, memory_order_relaxed);
 	atomic_thread_fence(memory_order_seq_cst);
-	mmu_sync_gen(c);
+	uint64_t gen = atomic_load_explicit(&c->vm->memmap.generation, memory_order_acquire);
+	if (gen != c->memmap_gen)
+		mmu_sync_gen(c); /* flushes the TLB */
+	else
+		atomic_store_explicit(&c->seen_gen, gen, memory_order_release);
 	c->run_epoch++; /* every block is compared with guest memory again at its first use in this run */
 	c->link_gen++;  /* and no JIT link skips that */
 	c->lf_op = LF_NONE;
@@ -448,12 +464,11 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 	}
 
 	/* Reasons for the boundary checks that hold for the whole run (the controls and the deadline are fixed now). */
-	c->blk_static = c->deadline_ns != ~0ull || c->icls[IC_NMI_WND] || c->icls[IC_IRQ_WND] ||
-			(c->proc2 & CPU_BASED2_VIRT_INTR_DELIVERY) || c->budget;
+	c->blk_static = c->blk_ctl || c->deadline_ns != ~0ull;
 
 	run_blocks(c);
 out:
-	c->rflags_at_exit = emu_flags(c);
+	c->rflags_at_exit = c->lf_op == LF_NONE ? c->s->rflags : emu_flags(c);
 	c->entry_quiet = entry_quiet(c);
 	/* Only this thread writes `retired`: a plain load and store, no locked add on the exit path. */
 	atomic_store_explicit(&c->retired, atomic_load_explicit(&c->retired, memory_order_relaxed) + c->icount,
