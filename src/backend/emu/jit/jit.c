@@ -141,7 +141,7 @@ static uint64_t jit_h_insn(struct emu_cpu *c, const struct emu_insn *in, uint64_
 /* The rest of jit_h_relink when the target block was not yet compared with guest memory in this run. */
 static __attribute__((noinline)) const uint8_t *relink_recheck(struct emu_cpu *c, struct jit_slot *slot)
 {
-	if (!bc_recheck(c, slot->jc)) {
+	if (!bc_current(c, slot->jc)) {
 		c->jit_slot = slot;
 		return NULL;
 	}
