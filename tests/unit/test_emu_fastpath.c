@@ -1,5 +1,6 @@
-/* test_emu_fastpath.c: the emu run loop's fast paths fall back whenever they must: after entries where the VMM only moved RIP (the quiet entry), a kick, a raised interrupt and a deadline still end a looping guest (interpreter and JIT), an injection, entry machine check or STI blocking written or saved since is honoured, and code rewritten in long or page-end blocks takes effect. */
+/* test_emu_fastpath.c: the emu run loop's fast paths fall back whenever they must: after entries where the VMM only moved RIP (the quiet entry), a kick, a raised interrupt and a deadline still end a looping guest (interpreter and JIT), an injection, entry machine check or STI blocking written or saved since is honoured, and hv_vm_protect from another thread takes effect in a running guest (interpreter and JIT). */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -217,6 +218,83 @@ static void test_sti_blocking_kept_over_rip_only_entry(void **state)
 	unsetenv("HVX_EMU_JIT");
 }
 
+/* The protect-flipper: makes the data page read-only, checks that the guest's stores stopped once hv_vm_protect
+ * returned, makes it writable again; then ends the spinning guest's run by a kick. */
+#define FLIP_PAGE 0x300000
+#define FLIPS 40
+struct flipper {
+	struct eg *g;
+	atomic_bool done;
+	unsigned stale_writes;
+};
+
+static void *flipper(void *arg)
+{
+	struct flipper *f = arg;
+	volatile uint32_t *p = (volatile uint32_t *)(void *)(f->g->mem + FLIP_PAGE);
+	for (unsigned i = 0; i < FLIPS; i++) {
+		usleep(1000);
+		assert_int_equal(hv_vm_protect(FLIP_PAGE, 4096, HV_MEMORY_READ), HV_SUCCESS);
+		uint32_t before = *p;
+		usleep(1000);
+		if (*p != before)
+			f->stale_writes++; /* the guest stored through a translation hv_vm_protect should have dropped */
+		assert_int_equal(hv_vm_protect(FLIP_PAGE, 4096, HV_MEMORY_READ | HV_MEMORY_WRITE | HV_MEMORY_EXEC),
+				 HV_SUCCESS);
+	}
+	atomic_store(&f->done, true);
+	hv_vcpu_interrupt(&f->g->vcpu, 1);
+	return NULL;
+}
+
+/* hv_vm_protect from another thread while the guest stores to the page in a loop that never exits by itself: each
+ * call returns only once the running vCPU dropped its translations (the memory-map bit in c->events), and no store
+ * lands afterwards; the guest then takes an EPT violation, which the VMM retries until the page is writable again. */
+static void protect_while_storing(const char *jit)
+{
+	setenv("HVX_EMU_JIT", jit, 1);
+	struct eg g;
+	eg_create(&g);
+	eg_long64(&g, EG_CODE);
+	static const uint8_t loop[] = {0xff, 0xc0, 0x89, 0x03, 0xeb, 0xfa}; /* 1: inc eax; mov [rbx], eax; jmp 1b */
+	eg_load(&g, EG_CODE, loop, sizeof loop);
+	eg_setreg(&g, HV_X86_RBX, FLIP_PAGE);
+	struct flipper f = {.g = &g};
+	pthread_t t;
+	pthread_create(&t, NULL, flipper, &f);
+	unsigned violations = 0;
+	for (;;) {
+		assert_int_equal(hv_vcpu_run(g.vcpu), HV_SUCCESS);
+		uint64_t r = eg_rd(&g, VMCS_RO_EXIT_REASON);
+		if (r == VMX_REASON_IRQ && atomic_load(&f.done))
+			break;
+		if (r == VMX_REASON_EPT_VIOLATION) {
+			assert_int_equal(eg_rd(&g, VMCS_GUEST_PHYSICAL_ADDRESS), FLIP_PAGE);
+			assert_int_equal(eg_rd(&g, VMCS_GUEST_RIP), EG_CODE + 2);
+			violations++;
+			continue;
+		}
+		assert_int_equal(r, VMX_REASON_IRQ);
+	}
+	pthread_join(t, NULL);
+	assert_int_equal(f.stale_writes, 0);
+	assert_true(violations > 0);
+	eg_destroy(&g);
+	unsetenv("HVX_EMU_JIT");
+}
+
+static void test_protect_while_storing_interpreter(void **state)
+{
+	(void)state;
+	protect_while_storing("0");
+}
+
+static void test_protect_while_storing_jit(void **state)
+{
+	(void)state;
+	protect_while_storing("1");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -229,6 +307,8 @@ int main(void)
 		EG_TEST(test_injection_after_quiet_entries),
 		EG_TEST(test_entry_machine_check_after_quiet_entries),
 		EG_TEST(test_sti_blocking_kept_over_rip_only_entry),
+		EG_TEST(test_protect_while_storing_interpreter),
+		EG_TEST(test_protect_while_storing_jit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -450,6 +450,8 @@ void emu_refresh(struct emu_cpu *c);  /* recompute mode, CPL, segment caches, fo
 void emu_mode_update(struct emu_cpu *c);
 void emu_seg_update(struct emu_cpu *c, unsigned seg);
 hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit);
+/* emu_backend.c: the mapper makes the memory-map handshake's fences with membarrier(2) (see there). */
+extern atomic_bool emu_asym_fence;
 _Noreturn void emu_fault(struct emu_cpu *c, unsigned vec, bool has_err, uint32_t err);
 _Noreturn void emu_ud(struct emu_cpu *c);
 _Noreturn void emu_gp0(struct emu_cpu *c);

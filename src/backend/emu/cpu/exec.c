@@ -355,10 +355,13 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 	if (__builtin_expect(!c->code_bits, 0) && !emu_cpu_alloc(c))
 		return HV_NO_RESOURCES;
 	c->exit = exit;
-	/* in_guest = 1 before reading the memory-map generation (one full fence: the mapper stores the generation, then
-	 * reads in_guest). */
+	/* in_guest = 1 before reading the memory-map generation (a full fence: the mapper stores the generation, then
+	 * reads in_guest); the mapper makes it with membarrier(2) where it can (emu_asym_fence, emu_backend.c). */
 	atomic_store_explicit(&c->in_guest, 1, memory_order_relaxed);
-	atomic_thread_fence(memory_order_seq_cst);
+	if (__builtin_expect(atomic_load_explicit(&emu_asym_fence, memory_order_relaxed), 1))
+		atomic_signal_fence(memory_order_seq_cst);
+	else
+		atomic_thread_fence(memory_order_seq_cst);
 	uint64_t gen = atomic_load_explicit(&c->vm->memmap.generation, memory_order_acquire);
 	if (gen != c->memmap_gen)
 		mmu_sync_gen(c); /* flushes the TLB */
