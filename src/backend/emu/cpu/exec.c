@@ -428,6 +428,9 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 		apicv_entry(c);
 	}
 
+	/* Reasons for the boundary checks that hold for the whole run (the controls and the deadline are fixed now). */
+	c->blk_static = c->blk_ctl || c->deadline_ns != ~0ull;
+
 	int code = EMU_SETJMP(c);
 	if (__builtin_expect(code != 0, 0)) {
 		c->exit_by_return = false; /* a fault or exit out of a handler's frames */
@@ -465,9 +468,6 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 		c->vect.valid = false;
 		c->depth = 0;
 	}
-
-	/* Reasons for the boundary checks that hold for the whole run (the controls and the deadline are fixed now). */
-	c->blk_static = c->blk_ctl || c->deadline_ns != ~0ull;
 
 	run_blocks(c);
 out:
