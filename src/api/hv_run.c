@@ -242,20 +242,27 @@ __attribute__((hot)) HVX_EXPORT hv_return_t hv_vcpu_run_until(hv_vcpuid_t id, ui
 	if (__builtin_expect(gen != vcpu->tsc_sync_gen, 0))
 		tsc_sync_apply(vcpu, gen);
 
-	struct hvx_exit exit;
-	hvx_exit_clear(&exit); /* field by field: an initializer compiles to `rep stos`, slow to start */
-	uint64_t t0 = hvx_ticks();
+	/* A backend with exit_in_place (emu) writes the published record itself, only for an exit (backend.h): no clear
+	 * and no copy here. Any other gets a cleared record of our own. */
+	struct hvx_exit local, *exit = &vcpu->state.exit;
+	if (!b->exit_in_place) {
+		exit = &local;
+		hvx_exit_clear(exit); /* field by field: an initializer compiles to `rep stos`, slow to start */
+	}
+	const bool tsc = hvx_ticks_are_tsc; /* read once for both tick reads (the call in between would reload it) */
+	uint64_t t0 = hvx_ticks_from(tsc);
 	atomic_store_explicit(&vcpu->running, true, memory_order_release);
-	hv_return_t ret = b->vcpu_run(vcpu, deadline, &exit);
+	hv_return_t ret = b->vcpu_run(vcpu, deadline, exit);
 	atomic_store_explicit(&vcpu->running, false, memory_order_release);
-	vcpu->exec_ticks += hvx_ticks() - t0;
+	vcpu->exec_ticks += hvx_ticks_from(tsc) - t0;
 	if (__builtin_expect(ret != HV_SUCCESS, 0))
 		return ret;
 	vcpu->last_entry_failed = false;
 	if (__builtin_expect(vcpu->state.vmcs[HVX_SLOT_CTRL_VMENTRY_CONTROLS] & VMENTRY_DEACTIVATE_DUAL_MONITOR, 0) &&
-	    !(exit.reason >> 31))
+	    !(exit->reason >> 31))
 		dual_monitor_deactivated(vcpu);
-	hvx_exit_publish(vcpu, &exit);
+	if (exit == &local)
+		hvx_exit_publish(vcpu, &local);
 	return HV_SUCCESS;
 }
 

@@ -61,6 +61,13 @@ struct hvx_backend_ops {
 	 * exit (entry failures included, as exits with bit 31 set); an error only when nothing could be run.
 	 */
 	hv_return_t (*vcpu_run)(struct hvx_vcpu *vcpu, uint64_t deadline, struct hvx_exit *exit);
+	/*
+	 * The backend fills the published record itself: vcpu_run gets &vcpu->state.exit, not cleared, and writes it (a
+	 * whole record, every field) exactly when it returns HV_SUCCESS, never on an error return, nor reads it before
+	 * (a client may read the previous exit until the next one). Saves the API's clear and copy of the record on every
+	 * round trip. False: vcpu_run gets a cleared record of the API's own, which the API publishes on success.
+	 */
+	bool exit_in_place;
 	/* Any thread: make a running vcpu_run return soon (it reports VMX_REASON_IRQ); vcpu->kick_pending is already set. */
 	void (*vcpu_kick)(struct hvx_vcpu *vcpu);
 	/* Bring state groups cached in the backend back into vcpu->state (NULL if the backend works on vcpu->state directly). */

@@ -24,14 +24,24 @@ static inline uint64_t hvx_now_ns(void)
 extern bool hvx_ticks_are_tsc HVX_HIDDEN;
 
 /* A cheap monotonic tick count for measuring intervals on the run path (guest execution time): the invariant TSC
- * where there is one (a few ns instead of a clock_gettime call), else nanoseconds. Convert with hvx_ticks_to_ns. */
-static inline uint64_t hvx_ticks(void)
+ * where there is one (a few ns instead of a clock_gettime call), else nanoseconds. Convert with hvx_ticks_to_ns.
+ * `tsc` is hvx_ticks_are_tsc, read by the caller (once for an interval's two reads: a call between them would make
+ * the compiler load it again). */
+static inline uint64_t hvx_ticks_from(bool tsc)
 {
 #if defined(__x86_64__) || defined(__i386__)
-	if (hvx_ticks_are_tsc)
+	if (tsc)
 		return __rdtsc();
+#else
+	(void)tsc;
 #endif
 	return hvx_now_ns();
+}
+
+/* One tick read. */
+static inline uint64_t hvx_ticks(void)
+{
+	return hvx_ticks_from(hvx_ticks_are_tsc);
 }
 
 /* Nanoseconds in a tick interval. The TSC rate is measured against CLOCK_MONOTONIC over the time since library load

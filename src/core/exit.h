@@ -32,6 +32,7 @@ static inline void hvx_exit_clear(struct hvx_exit *e)
 	e->io_rcx = e->io_rsi = e->io_rdi = e->io_rip = 0;
 }
 
-/* hvx_exit_publish (vcpu.h) copies a backend's record into the vCPU's read-only VMCS fields. */
+/* hvx_exit_publish (vcpu.h) copies a backend's record into the vCPU's read-only VMCS fields (a backend with
+ * exit_in_place fills them directly). */
 
 #endif

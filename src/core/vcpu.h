@@ -46,7 +46,8 @@ struct hvx_vcpu_state {
 	uint64_t tpr;            /* APIC TPR byte (priority class in bits 7:4) */
 	uint64_t msr_star, msr_lstar, msr_cstar, msr_fmask, msr_kernel_gs_base, msr_tsc_aux;
 	/* The published exit record: what the client reads as VMCS_RO_EXIT_REASON etc. Only hvx_exit_publish writes it
-	 * (a backend fills its own record during the run). */
+	 * (a backend fills its own record during the run), or a backend with exit_in_place (backend.h) during a run that
+	 * ends in an exit. */
 	struct hvx_exit exit;
 	uint64_t vmcs[HVX_VMCS_SLOTS];
 	uint8_t fpstate[HVX_FPSTATE_SIZE] __attribute__((aligned(64)));
@@ -137,7 +138,8 @@ static inline void hvx_vapic_set(struct hvx_vcpu *vcpu, unsigned off, uint32_t v
 }
 
 /* Publish a backend's exit record as the read-only exit-information VMCS fields: the one writer of state.exit (a
- * struct copy, a few vector moves). */
+ * struct copy, a few vector moves), but for a backend with exit_in_place (backend.h), which hv_vcpu_run_until lets
+ * fill state.exit directly under the same rule (a whole record, only for an exit). */
 static inline void hvx_exit_publish(struct hvx_vcpu *vcpu, const struct hvx_exit *e)
 {
 	vcpu->state.exit = *e;

@@ -106,11 +106,28 @@ static void an_entry_failure_reads_its_full_reason(void **state)
 	eg_destroy(&g);
 }
 
+/* The emu writes the published record in place (exit_in_place): a VM-entry failure after an exit with a
+ * qualification and a length replaces every field, leaving only its reason. */
+static void an_entry_failure_replaces_the_last_exit(void **state)
+{
+	(void)state;
+	struct eg g;
+	guest(&g);
+	eg_wr(&g, VMCS_GUEST_RIP, EG_CODE + 8);
+	assert_int_equal(eg_run(&g), VMX_REASON_IO);
+	eg_setreg(&g, HV_X86_RFLAGS, 0); /* RFLAGS bit 1 clear: guest-state check fails */
+	assert_int_equal(hv_vcpu_run(g.vcpu), HV_SUCCESS);
+	const struct want fail[] = {{VMCS_RO_EXIT_REASON, 0x80000000u | VMX_REASON_VMENTRY_GUEST}};
+	expect_fields(&g, fail, 1);
+	eg_destroy(&g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		EG_TEST(each_exit_replaces_every_field),
 		EG_TEST(an_entry_failure_reads_its_full_reason),
+		EG_TEST(an_entry_failure_replaces_the_last_exit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

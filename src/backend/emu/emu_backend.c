@@ -270,10 +270,11 @@ static hv_return_t emu_set_intercepts(struct hvx_vcpu *v, enum hvx_intercept_bit
 	uint8_t **bitmap = which == HVX_INTERCEPT_IO ? &c->io_bitmap : smi ? &c->smm.smi_ports : &c->msr_bitmap;
 	size_t size = which == HVX_INTERCEPT_IO || smi ? 8192 : 4096; /* MSR: read half then write half, 2 KiB each */
 	if (!*bitmap) {
-		*bitmap = malloc(size);
+		*bitmap = malloc(size + 1);
 		if (!*bitmap)
 			return HV_NO_RESOURCES;
 		memset(*bitmap, smi ? 0 : 0xff, size); /* until configured, everything exits (no port raises an SMI) */
+		(*bitmap)[size] = 0; /* a pad byte: io_exits (vmx.c) reads two bytes of the I/O bitmap at once */
 	}
 	uint8_t *bits = *bitmap + (which == HVX_INTERCEPT_MSR_WRITE ? 2048 : 0);
 	for (uint32_t i = first; i < first + count; i++) {
@@ -331,6 +332,7 @@ const struct hvx_backend_ops hvx_backend_emu = {
 	.vcpu_create = emu_vcpu_create,
 	.vcpu_destroy = emu_vcpu_destroy,
 	.vcpu_run = emu_vcpu_run,
+	.exit_in_place = true, /* every exit clears and fills c->exit; emu_run fails only before the run starts */
 	.vcpu_kick = emu_vcpu_kick,
 	.vcpu_invalidate_tlb = emu_vcpu_invalidate_tlb,
 	.vcpu_set_intercepts = emu_set_intercepts,

@@ -363,10 +363,9 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 	else
 		atomic_thread_fence(memory_order_seq_cst);
 	uint64_t gen = atomic_load_explicit(&c->vm->memmap.generation, memory_order_acquire);
+	/* seen_gen already equals memmap_gen (mmu_sync_gen, the one writer of both, stores them together) */
 	if (gen != c->memmap_gen)
 		mmu_sync_gen(c); /* flushes the TLB */
-	else
-		atomic_store_explicit(&c->seen_gen, gen, memory_order_release);
 	c->run_epoch++; /* every block is compared with guest memory again at its first use in this run */
 	c->link_gen++;  /* and no JIT link skips that */
 	c->lf_op = LF_NONE;
@@ -377,8 +376,9 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 	c->in_iret = false;
 	c->step_tf = false;
 	c->pend_dbg = 0; /* vmx_inject loads the field (SDM 26.6.3) */
-	c->deadline_ns = deadline == HV_DEADLINE_FOREVER ? ~0ull : deadline;
-	c->smm.run_deadline = c->deadline_ns;
+	_Static_assert(HV_DEADLINE_FOREVER == ~0ull, "deadline_ns uses ~0 for none");
+	c->deadline_ns = deadline;
+	c->smm.run_deadline = deadline;
 	c->exit_by_return = false;
 	uint32_t dirty = c->vcpu->dirty;
 	c->vcpu->dirty = 0;
@@ -398,6 +398,8 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 		c->shadow_kind = 0;
 		c->apicv_pend = false;
 		c->smm.io.pending = false;
+		/* no preemption timer (entry_ctl_quiet): the deadline is the caller's */
+		c->blk_static = c->blk_ctl | (deadline != ~0ull);
 	} else {
 		if (c->mode == 0xff || (dirty & (HVX_GROUP_SEG | HVX_GROUP_CR | HVX_GROUP_MSR | HVX_GROUP_CONTROL |
 						 HVX_GROUP_DTABLE))) {
@@ -426,10 +428,10 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 		c->shadow = (ii & 3) ? 1 : 0;
 		c->shadow_kind = (uint8_t)(ii & 3);
 		apicv_entry(c);
+		/* Reasons for the boundary checks that hold for the whole run (the controls and the deadline are fixed
+		 * now). */
+		c->blk_static = c->blk_ctl || c->deadline_ns != ~0ull;
 	}
-
-	/* Reasons for the boundary checks that hold for the whole run (the controls and the deadline are fixed now). */
-	c->blk_static = c->blk_ctl || c->deadline_ns != ~0ull;
 
 	int code = EMU_SETJMP(c);
 	if (__builtin_expect(code != 0, 0)) {
@@ -471,7 +473,8 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 
 	run_blocks(c);
 out:
-	c->rflags_at_exit = c->lf_op == LF_NONE ? c->s->rflags : emu_flags(c);
+	/* Every way here leaves the flags materialized (exit_save, or an entry failure before any instruction). */
+	c->rflags_at_exit = c->s->rflags;
 	c->entry_quiet = entry_quiet(c);
 	/* Only this thread writes `retired`: a plain load and store, no locked add on the exit path. */
 	atomic_store_explicit(&c->retired, atomic_load_explicit(&c->retired, memory_order_relaxed) + c->icount,

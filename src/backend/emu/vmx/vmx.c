@@ -88,15 +88,15 @@ static inline uint64_t flags_now(struct emu_cpu *c)
 	return c->lf_op == LF_NONE ? c->s->rflags : emu_flags(c);
 }
 
-/* Common end of every exit: architectural state as hardware saves it. */
-static inline __attribute__((always_inline)) void exit_save(struct emu_cpu *c)
+/* Common end of every exit: architectural state as hardware saves it, with RFLAGS `rflags` (materialized). */
+static inline __attribute__((always_inline)) void exit_save_rflags(struct emu_cpu *c, uint64_t rflags)
 {
 	uint64_t *v = c->v;
 	if (c->in_iret) {
 		c->s->gpr[HVX_RSP] = c->iret_rsp; /* an exit during IRET is fault-like: its pops did not happen */
 		c->in_iret = false;
 	}
-	c->s->rflags = flags_now(c) | 2;
+	c->s->rflags = rflags | 2;
 	v[HVX_SLOT_GUEST_INTERRUPTIBILITY] = (v[HVX_SLOT_GUEST_INTERRUPTIBILITY] & ~3ull) |
 					     (c->shadow ? c->shadow_kind & 3 : 0);
 	/* IA32_VMX_MISC[5]: the "IA-32e mode guest" entry control follows EFER.LMA. */
@@ -111,6 +111,11 @@ static inline __attribute__((always_inline)) void exit_save(struct emu_cpu *c)
 		uint64_t left = c->timer_expiry > now ? c->timer_expiry - now : 0;
 		v[HVX_SLOT_GUEST_VMX_TIMER_VALUE] = left > 0xffffffffull ? 0xffffffffull : left;
 	}
+}
+
+static inline __attribute__((always_inline)) void exit_save(struct emu_cpu *c)
+{
+	exit_save_rflags(c, flags_now(c));
 }
 
 /* Every exit ends here, leaving the run by longjmp. */
@@ -131,6 +136,17 @@ static inline __attribute__((always_inline)) void finish_by_return(struct emu_cp
 	if (!c->exit_by_return)
 		finish(c);
 	exit_save(c);
+	c->exit_returned = true;
+}
+
+/* finish_by_return for an exit whose saved RFLAGS the caller computed (materialized): the flags are read once. */
+static inline __attribute__((always_inline)) void finish_by_return_rflags(struct emu_cpu *c, uint64_t rflags)
+{
+	if (!c->exit_by_return) {
+		c->s->rflags = rflags;
+		finish(c);
+	}
+	exit_save_rflags(c, rflags);
 	c->exit_returned = true;
 }
 
@@ -366,11 +382,14 @@ static inline bool io_exits(const struct emu_cpu *c, unsigned port, unsigned siz
 		return c->icls[IC_UNCOND_IO];
 	if (port + size > 0x10000 || !c->io_bitmap)
 		return true;
-	/* the access's bits lie in one byte or two (size <= 4); the second is read only when it exists */
-	unsigned i = port >> 3, bits = c->io_bitmap[i];
-	if (i < 0x1fff)
-		bits |= (unsigned)c->io_bitmap[i + 1] << 8;
-	return (bits >> (port & 7)) & ((1u << size) - 1);
+	/* the access's bits lie in one byte or two (size <= 4): both read at once (one 16-bit load), the byte past the
+	 * bitmaps being a zero pad (emu_set_intercepts) for the last byte's ports */
+	uint16_t bits;
+	memcpy(&bits, c->io_bitmap + (port >> 3), sizeof bits);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	bits = __builtin_bswap16(bits);
+#endif
+	return ((unsigned)bits >> (port & 7)) & ((1u << size) - 1);
 }
 
 bool vmx_io(struct emu_cpu *c, const struct emu_insn *in, uint16_t port, unsigned size, bool in_dir, bool string,
@@ -410,8 +429,7 @@ bool vmx_io_port(struct emu_cpu *c, const struct emu_insn *in, unsigned port, un
 	e->reason = VMX_REASON_IO;
 	e->qualification = (uint64_t)(size - 1) | ((uint64_t)in_dir << 3) | ((uint64_t)imm << 6) | ((uint64_t)port << 16);
 	e->instr_len = in->len;
-	c->s->rflags = flags_now(c) & ~FL_RF;
-	finish_by_return(c);
+	finish_by_return_rflags(c, flags_now(c) & ~FL_RF);
 	return true;
 }
 
