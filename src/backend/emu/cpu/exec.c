@@ -251,8 +251,9 @@ static __attribute__((noinline)) void block_duties(struct emu_cpu *c, unsigned e
 		vmx_exit_event(c, VMX_REASON_IRQ);
 }
 
-/* Block after block until an instruction exit returns (exits and faults from elsewhere longjmp to emu_run). Apart from
- * emu_run, whose setjmp makes every register clobbered there, so that the loop keeps its values in registers. */
+/* Block after block until an instruction exit returns (exits and faults from elsewhere longjmp to run_guarded). Apart
+ * from run_guarded: in a function that calls setjmp the compiler keeps no value in a register across a call, which
+ * would slow the loop (the interpreter's by a quarter). */
 static __attribute__((noinline)) void run_blocks(struct emu_cpu *c)
 {
 	for (;;) {
@@ -334,6 +335,52 @@ static __attribute__((noinline)) void run_blocks(struct emu_cpu *c)
 		if (c->pend_dbg)
 			vmx_debug_trap(c); /* held while the instruction left MOV-SS blocking */
 	}
+}
+
+/* The run proper: the setjmp that exits and faults out of a handler's frames longjmp to, then the loop. Apart from
+ * emu_run, whose entry and exit work thus keeps its values in registers (in a function that calls setjmp every value
+ * live across a call lives in memory). */
+static __attribute__((noinline)) void run_guarded(struct emu_cpu *c, bool quiet)
+{
+	int code = EMU_SETJMP(c);
+	if (__builtin_expect(code != 0, 0)) {
+		c->exit_by_return = false; /* a fault or exit out of a handler's frames */
+		if (c->blk_first) {
+			/* An exit, fault or event out of the middle of a block: the instructions before c->cur completed. */
+			uintptr_t done = ((uintptr_t)c->cur - (uintptr_t)c->blk_first) / sizeof(struct emu_insn);
+			if (c->cur && (uintptr_t)c->cur >= (uintptr_t)c->blk_first && done < EMU_BLOCK_MAX)
+				c->icount += done;
+			c->blk_first = NULL;
+		}
+		if (code == JMP_EXIT)
+			return;
+		c->step_tf = false;
+		if (code == JMP_FAULT) {
+			c->icount++; /* a delivered fault counts against the budget (fault loops end too) */
+			c->smm.io.pending = false; /* the I/O instruction did not complete: no I/O SMI */
+			if (c->in_iret) {
+				c->s->gpr[HVX_RSP] = c->iret_rsp; /* a faulting IRET leaves RSP as it was */
+				c->in_iret = false;
+			}
+			emu_handle_fault(c);
+			c->iret_nmi_unblocked = false; /* the fault was delivered: no exit reported the IRET */
+			if (c->apicv_pend)
+				apicv_write_emulation(c); /* after the fault's delivery, before its handler (SDM 29.4.3.2) */
+			if (c->icls[IC_MTF])
+				vmx_exit_event(c, VMX_REASON_MTF); /* MTF after delivery of the instruction's fault */
+			c->shadow = 0; /* the exception ends STI / MOV-SS blocking */
+			if (c->pend_dbg)
+				vmx_debug_trap(c); /* a #DB MOV SS held follows the fault's delivery */
+		}
+		c->vect.valid = false;
+		c->depth = 0;
+	} else if (!quiet) {
+		vmx_inject(c);
+		c->vect.valid = false;
+		c->depth = 0;
+	}
+
+	run_blocks(c);
 }
 
 /* Is the entry free of entry work (see entry_quiet in emu.h)? Computed as a run ends, from the state it saved; the
@@ -433,45 +480,7 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 		c->blk_static = c->blk_ctl || c->deadline_ns != ~0ull;
 	}
 
-	int code = EMU_SETJMP(c);
-	if (__builtin_expect(code != 0, 0)) {
-		c->exit_by_return = false; /* a fault or exit out of a handler's frames */
-		if (c->blk_first) {
-			/* An exit, fault or event out of the middle of a block: the instructions before c->cur completed. */
-			uintptr_t done = ((uintptr_t)c->cur - (uintptr_t)c->blk_first) / sizeof(struct emu_insn);
-			if (c->cur && (uintptr_t)c->cur >= (uintptr_t)c->blk_first && done < EMU_BLOCK_MAX)
-				c->icount += done;
-			c->blk_first = NULL;
-		}
-		if (code == JMP_EXIT)
-			goto out;
-		c->step_tf = false;
-		if (code == JMP_FAULT) {
-			c->icount++; /* a delivered fault counts against the budget (fault loops end too) */
-			c->smm.io.pending = false; /* the I/O instruction did not complete: no I/O SMI */
-			if (c->in_iret) {
-				c->s->gpr[HVX_RSP] = c->iret_rsp; /* a faulting IRET leaves RSP as it was */
-				c->in_iret = false;
-			}
-			emu_handle_fault(c);
-			c->iret_nmi_unblocked = false; /* the fault was delivered: no exit reported the IRET */
-			if (c->apicv_pend)
-				apicv_write_emulation(c); /* after the fault's delivery, before its handler (SDM 29.4.3.2) */
-			if (c->icls[IC_MTF])
-				vmx_exit_event(c, VMX_REASON_MTF); /* MTF after delivery of the instruction's fault */
-			c->shadow = 0; /* the exception ends STI / MOV-SS blocking */
-			if (c->pend_dbg)
-				vmx_debug_trap(c); /* a #DB MOV SS held follows the fault's delivery */
-		}
-		c->vect.valid = false;
-		c->depth = 0;
-	} else if (!quiet) {
-		vmx_inject(c);
-		c->vect.valid = false;
-		c->depth = 0;
-	}
-
-	run_blocks(c);
+	run_guarded(c, quiet);
 out:
 	/* Every way here leaves the flags materialized (exit_save, or an entry failure before any instruction). */
 	c->rflags_at_exit = c->s->rflags;

@@ -88,6 +88,15 @@ static inline uint64_t flags_now(struct emu_cpu *c)
 	return c->lf_op == LF_NONE ? c->s->rflags : emu_flags(c);
 }
 
+/* "Save VMX-preemption timer value": the time left. Out of line: its clock read needs a stack frame, which every exit
+ * that inlines exit_save would set up. */
+static __attribute__((noinline)) void timer_save(struct emu_cpu *c)
+{
+	uint64_t now = hvx_now_ns();
+	uint64_t left = c->timer_expiry > now ? c->timer_expiry - now : 0;
+	c->v[HVX_SLOT_GUEST_VMX_TIMER_VALUE] = left > 0xffffffffull ? 0xffffffffull : left;
+}
+
 /* Common end of every exit: architectural state as hardware saves it, with RFLAGS `rflags` (materialized). */
 static inline __attribute__((always_inline)) void exit_save_rflags(struct emu_cpu *c, uint64_t rflags)
 {
@@ -106,11 +115,8 @@ static inline __attribute__((always_inline)) void exit_save_rflags(struct emu_cp
 	c->entryc = (uint32_t)ec;
 	/* nothing pending and no single-step trap: every case of saved_debug_exc gives 0 */
 	v[HVX_SLOT_GUEST_DEBUG_EXC] = (c->pend_dbg | c->step_tf) ? saved_debug_exc(c) : 0;
-	if ((c->pin & PIN_BASED_PREEMPTION_TIMER) && (c->exitc & VMEXIT_SAVE_VMX_TIMER)) {
-		uint64_t now = hvx_now_ns();
-		uint64_t left = c->timer_expiry > now ? c->timer_expiry - now : 0;
-		v[HVX_SLOT_GUEST_VMX_TIMER_VALUE] = left > 0xffffffffull ? 0xffffffffull : left;
-	}
+	if ((c->pin & PIN_BASED_PREEMPTION_TIMER) && (c->exitc & VMEXIT_SAVE_VMX_TIMER))
+		timer_save(c);
 }
 
 static inline __attribute__((always_inline)) void exit_save(struct emu_cpu *c)
