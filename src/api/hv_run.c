@@ -221,8 +221,40 @@ static __attribute__((noinline)) void dual_monitor_deactivated(struct hvx_vcpu *
 	vcpu->unchecked |= HVX_GROUP_CONTROL; /* an input of the control checks */
 }
 
+/* The backend call between two tick reads (the exact exec-time clock), and what follows an exit into *exit. */
+static inline __attribute__((always_inline)) hv_return_t backend_run(struct hvx_vcpu *vcpu,
+								      const struct hvx_backend_ops *b, uint64_t deadline,
+								      struct hvx_exit *exit)
+{
+	const bool tsc = hvx_ticks_are_tsc; /* read once for both tick reads (the call in between would reload it) */
+	uint64_t t0 = hvx_ticks_from(tsc);
+	atomic_store_explicit(&vcpu->running, true, memory_order_release);
+	hv_return_t ret = b->vcpu_run(vcpu, deadline, exit);
+	atomic_store_explicit(&vcpu->running, false, memory_order_release);
+	vcpu->exec_ticks += hvx_ticks_from(tsc) - t0;
+	if (__builtin_expect(ret != HV_SUCCESS, 0))
+		return ret;
+	vcpu->last_entry_failed = false;
+	if (__builtin_expect(vcpu->state.vmcs[HVX_SLOT_CTRL_VMENTRY_CONTROLS] & VMENTRY_DEACTIVATE_DUAL_MONITOR, 0) &&
+	    !(exit->reason >> 31))
+		dual_monitor_deactivated(vcpu);
+	return HV_SUCCESS;
+}
+
+/* A backend without exit_in_place fills a cleared record of ours, published after an exit. */
+static __attribute__((noinline)) hv_return_t run_own_record(struct hvx_vcpu *vcpu, const struct hvx_backend_ops *b,
+							    uint64_t deadline)
+{
+	struct hvx_exit exit;
+	hvx_exit_clear(&exit); /* field by field: an initializer compiles to `rep stos`, slow to start */
+	hv_return_t ret = backend_run(vcpu, b, deadline, &exit);
+	if (ret == HV_SUCCESS)
+		hvx_exit_publish(vcpu, &exit);
+	return ret;
+}
+
 /* Everything rare is out of line (the calls above): on the common path this is the ownership test, the kick and
- * control tests, the backend call between two tick reads, and the exit record's publication. */
+ * control tests and the backend call between two tick reads (the emu fills the published exit record itself). */
 __attribute__((hot)) HVX_EXPORT hv_return_t hv_vcpu_run_until(hv_vcpuid_t id, uint64_t deadline)
 {
 	struct hvx_vcpu *vcpu = hvx_current_vcpu();
@@ -243,27 +275,10 @@ __attribute__((hot)) HVX_EXPORT hv_return_t hv_vcpu_run_until(hv_vcpuid_t id, ui
 		tsc_sync_apply(vcpu, gen);
 
 	/* A backend with exit_in_place (emu) writes the published record itself, only for an exit (backend.h): no clear
-	 * and no copy here. Any other gets a cleared record of our own. */
-	struct hvx_exit local, *exit = &vcpu->state.exit;
-	if (!b->exit_in_place) {
-		exit = &local;
-		hvx_exit_clear(exit); /* field by field: an initializer compiles to `rep stos`, slow to start */
-	}
-	const bool tsc = hvx_ticks_are_tsc; /* read once for both tick reads (the call in between would reload it) */
-	uint64_t t0 = hvx_ticks_from(tsc);
-	atomic_store_explicit(&vcpu->running, true, memory_order_release);
-	hv_return_t ret = b->vcpu_run(vcpu, deadline, exit);
-	atomic_store_explicit(&vcpu->running, false, memory_order_release);
-	vcpu->exec_ticks += hvx_ticks_from(tsc) - t0;
-	if (__builtin_expect(ret != HV_SUCCESS, 0))
-		return ret;
-	vcpu->last_entry_failed = false;
-	if (__builtin_expect(vcpu->state.vmcs[HVX_SLOT_CTRL_VMENTRY_CONTROLS] & VMENTRY_DEACTIVATE_DUAL_MONITOR, 0) &&
-	    !(exit->reason >> 31))
-		dual_monitor_deactivated(vcpu);
-	if (exit == &local)
-		hvx_exit_publish(vcpu, &local);
-	return HV_SUCCESS;
+	 * and no copy here. Any other gets a cleared record of our own, out of line (its stack frame). */
+	if (__builtin_expect(!b->exit_in_place, 0))
+		return run_own_record(vcpu, b, deadline);
+	return backend_run(vcpu, b, deadline, &vcpu->state.exit);
 }
 
 __attribute__((hot)) HVX_EXPORT hv_return_t hv_vcpu_run(hv_vcpuid_t id)

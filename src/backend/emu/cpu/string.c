@@ -212,7 +212,8 @@ static __attribute__((noinline)) void io_perm_tss(struct emu_cpu *c, uint16_t po
  * IOPL is not an arithmetic flag, so RFLAGS holds it even while the arithmetic flags are lazy. */
 static inline bool io_free(const struct emu_cpu *c)
 {
-	return c->mode == EM_REAL || (c->mode != EM_V86 && c->cpl <= ((c->s->rflags >> 12) & 3));
+	/* real mode: CPL 0, at most IOPL whatever it is; virtual-8086 mode: the TSS bitmap whatever IOPL says */
+	return c->cpl <= ((c->s->rflags >> 12) & 3) && c->mode != EM_V86;
 }
 
 static inline void io_perm(struct emu_cpu *c, uint16_t port, unsigned size)
