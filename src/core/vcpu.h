@@ -161,10 +161,9 @@ static inline uint64_t *hvx_state_slot(struct hvx_vcpu_state *s, uint32_t offset
 
 /* Register table: hv_x86_reg_t -> storage offset, state group, and the VMCS field it aliases (0 if none). */
 struct hvx_reg_desc {
-	uint32_t offset;
+	uint16_t offset; /* 8 bytes an entry: the accessors index the table with one scaled address */
 	uint16_t group;
 	uint32_t vmcs_encoding;
-	const char *name;
 };
 extern const struct hvx_reg_desc hvx_reg_table[HV_X86_REGISTERS_MAX] HVX_HIDDEN;
 
