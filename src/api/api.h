@@ -21,8 +21,8 @@ __attribute__((cold, noinline)) hv_return_t hvx_vcpu_refused(void);
  * exist or belongs to another thread (that vCPU is not touched). */
 static inline hv_return_t hvx_owned_vcpu(hv_vcpuid_t id, struct hvx_vcpu **out)
 {
-	struct hvx_vcpu *v = hvx_current_vcpu();
-	if (__builtin_expect(v && v->id == id, 1)) {
+	struct hvx_vcpu *v = hvx_thread_vcpu_or_none();
+	if (__builtin_expect(v->owner_key == id, 1)) {
 		*out = v;
 		return HV_SUCCESS;
 	}

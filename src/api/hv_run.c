@@ -257,8 +257,8 @@ static __attribute__((noinline)) hv_return_t run_own_record(struct hvx_vcpu *vcp
  * control tests and the backend call between two tick reads (the emu fills the published exit record itself). */
 __attribute__((hot)) HVX_EXPORT hv_return_t hv_vcpu_run_until(hv_vcpuid_t id, uint64_t deadline)
 {
-	struct hvx_vcpu *vcpu = hvx_current_vcpu();
-	if (__builtin_expect(!vcpu || vcpu->id != id, 0))
+	struct hvx_vcpu *vcpu = hvx_thread_vcpu_or_none();
+	if (__builtin_expect(vcpu->owner_key != id, 0))
 		return hvx_vcpu_refused();
 	struct hvx_vm *vm = vcpu->vm;
 	const struct hvx_backend_ops *b = vm->backend;

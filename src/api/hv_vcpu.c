@@ -79,6 +79,7 @@ HVX_EXPORT hv_return_t hv_vcpu_create(hv_vcpuid_t *out, hv_vcpu_options_t flags)
 	memset(vcpu, 0, sizeof *vcpu);
 	vcpu->vm = vm;
 	vcpu->id = id;
+	vcpu->owner_key = id;
 	vcpu->owner = pthread_self();
 	vcpu->space = HV_VM_SPACE_DEFAULT;
 	vcpu->options = flags;
@@ -163,8 +164,8 @@ static __attribute__((noinline)) hv_return_t register_fetch_then_read(struct hvx
 
 __attribute__((hot)) HVX_EXPORT hv_return_t hv_vcpu_read_register(hv_vcpuid_t id, hv_x86_reg_t reg, uint64_t *value)
 {
-	struct hvx_vcpu *vcpu = hvx_current_vcpu();
-	if (__builtin_expect(!vcpu || vcpu->id != id, 0))
+	struct hvx_vcpu *vcpu = hvx_thread_vcpu_or_none();
+	if (__builtin_expect(vcpu->owner_key != id, 0))
 		return hvx_vcpu_refused(); /* hvx_owned_vcpu's test, without a pointer out: nothing on the stack */
 	if ((unsigned)reg >= HV_X86_REGISTERS_MAX || !value)
 		return HV_BAD_ARGUMENT;
@@ -197,8 +198,8 @@ static __attribute__((noinline)) hv_return_t register_write_slow(struct hvx_vcpu
 
 __attribute__((hot)) HVX_EXPORT hv_return_t hv_vcpu_write_register(hv_vcpuid_t id, hv_x86_reg_t reg, uint64_t value)
 {
-	struct hvx_vcpu *vcpu = hvx_current_vcpu();
-	if (__builtin_expect(!vcpu || vcpu->id != id, 0))
+	struct hvx_vcpu *vcpu = hvx_thread_vcpu_or_none();
+	if (__builtin_expect(vcpu->owner_key != id, 0))
 		return hvx_vcpu_refused(); /* hvx_owned_vcpu's test, without a pointer out: nothing on the stack */
 	if ((unsigned)reg >= HV_X86_REGISTERS_MAX)
 		return HV_BAD_ARGUMENT;

@@ -80,6 +80,7 @@ struct hvx_vcpu {
 	struct hvx_vcpu_state state;
 	struct hvx_vm *vm;
 	hv_vcpuid_t id;
+	uint64_t owner_key; /* id, zero-extended; hvx_no_vcpu's is 2^32, equal to no id (the owner test, vm.h) */
 	pthread_t owner;
 	hv_vm_space_t space;
 	hv_vcpu_options_t options;  /* HV_VCPU_ACCEL_RDPMC, HV_VCPU_TSC_RELATIVE */

@@ -6,7 +6,9 @@
 
 struct hvx_vm *hvx_the_vm;
 
-_Thread_local struct hvx_vcpu *hvx_thread_vcpu __attribute__((tls_model("initial-exec")));
+/* Stands for "no vCPU" in hvx_thread_vcpu (vm.h); nothing but its owner_key is ever read. */
+struct hvx_vcpu hvx_no_vcpu = {.owner_key = 1ull << 32};
+_Thread_local struct hvx_vcpu *hvx_thread_vcpu __attribute__((tls_model("initial-exec"))) = &hvx_no_vcpu;
 static pthread_key_t thread_exit_key;
 static pthread_once_t thread_exit_once = PTHREAD_ONCE_INIT;
 
@@ -36,6 +38,6 @@ void hvx_bind_thread(struct hvx_vcpu *vcpu)
 void hvx_unbind_thread(void)
 {
 	pthread_once(&thread_exit_once, make_key);
-	hvx_thread_vcpu = NULL;
+	hvx_thread_vcpu = &hvx_no_vcpu;
 	pthread_setspecific(thread_exit_key, NULL);
 }

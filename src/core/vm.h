@@ -29,9 +29,21 @@ struct hvx_vm {
 /* The process's VM, or NULL. */
 extern struct hvx_vm *hvx_the_vm;
 
-/* The vCPU owned by the calling thread (NULL if none). Initial-exec TLS: one load, also inside libhvx.so. */
+/* The vCPU owned by the calling thread, else hvx_no_vcpu (never NULL). Initial-exec TLS: one load, also inside
+ * libhvx.so. */
+extern struct hvx_vcpu hvx_no_vcpu HVX_HIDDEN;
 extern _Thread_local struct hvx_vcpu *hvx_thread_vcpu __attribute__((tls_model("initial-exec")));
+
+/* The vCPU owned by the calling thread (NULL if none). */
 static inline struct hvx_vcpu *hvx_current_vcpu(void)
+{
+	struct hvx_vcpu *v = hvx_thread_vcpu;
+	return v == &hvx_no_vcpu ? NULL : v;
+}
+
+/* The calling thread's vCPU, or hvx_no_vcpu: for the accessors' owner test, `v->owner_key != id`, one compare with no
+ * NULL test (hvx_no_vcpu's key equals no 32-bit id). Only its owner_key may be read before that test passes. */
+static inline struct hvx_vcpu *hvx_thread_vcpu_or_none(void)
 {
 	return hvx_thread_vcpu;
 }
