@@ -187,8 +187,21 @@ _Noreturn void vmx_exit_insn(struct emu_cpu *c, unsigned reason, uint64_t qual, 
 
 void vmx_exit_insn_return(struct emu_cpu *c, unsigned reason, uint64_t qual, uint32_t info)
 {
-	exit_insn_record(c, reason, qual, info);
-	finish_by_return(c);
+	/* Its callers (CPUID, HLT) never run during an event's delivery; were one to, the general record would add the
+	 * IDT-vectoring information. */
+	if (__builtin_expect(c->vect.valid, 0)) {
+		exit_insn_record(c, reason, qual, info);
+		finish_by_return(c);
+		return;
+	}
+	/* exit_insn_record's common case inline, the saved RFLAGS read once */
+	struct hvx_exit *e = c->exit;
+	hvx_exit_clear(e);
+	e->reason = reason;
+	e->qualification = qual;
+	e->instr_info = info;
+	e->instr_len = c->cur ? c->cur->len : 0;
+	finish_by_return_rflags(c, flags_now(c) & ~FL_RF);
 }
 
 _Noreturn void vmx_exit_event(struct emu_cpu *c, unsigned reason)
