@@ -205,7 +205,7 @@ __attribute__((hot)) HVX_EXPORT hv_return_t hv_vcpu_write_register(hv_vcpuid_t i
 		return HV_BAD_ARGUMENT;
 	const struct hvx_reg_desc *d = &hvx_reg_table[reg];
 	uint32_t group = d->group;
-	if (__builtin_expect(d->vmcs_encoding || (vcpu->stale & group), 0))
+	if (__builtin_expect((vcpu->stale & group) | d->vmcs_encoding, 0)) /* one test for both */
 		return register_write_slow(vcpu, d, value);
 	*hvx_state_slot(&vcpu->state, d->offset) = value;
 	hvx_vcpu_touch(vcpu, group);
