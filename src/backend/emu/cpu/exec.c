@@ -415,7 +415,8 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 		mmu_sync_gen(c); /* flushes the TLB */
 	c->run_epoch++; /* every block is compared with guest memory again at its first use in this run */
 	c->link_gen++;  /* and no JIT link skips that */
-	c->lf_op = LF_NONE;
+	/* Not reset here, being so at every end of a run: lf_op (every way out of a run materializes the flags) and
+	 * exit_by_return (the loop and jit_h_insn clear it after each handler, run_guarded after a longjmp). */
 	c->stop = false;
 	c->vect.valid = false;
 	c->depth = 0;
@@ -426,7 +427,6 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 	_Static_assert(HV_DEADLINE_FOREVER == ~0ull, "deadline_ns uses ~0 for none");
 	c->deadline_ns = deadline;
 	c->smm.run_deadline = deadline;
-	c->exit_by_return = false;
 	uint32_t dirty = c->vcpu->dirty;
 	c->vcpu->dirty = 0;
 	/* Only registers changed and nothing is pending: what the general path below would do comes down to the RIP
