@@ -255,7 +255,7 @@ static __attribute__((noinline)) hv_return_t run_own_record(struct hvx_vcpu *vcp
 
 /* Everything rare is out of line (the calls above): on the common path this is the ownership test, the kick and
  * control tests and the backend call between two tick reads (the emu fills the published exit record itself). */
-__attribute__((hot)) HVX_EXPORT hv_return_t hv_vcpu_run_until(hv_vcpuid_t id, uint64_t deadline)
+static inline __attribute__((always_inline)) hv_return_t run_until(hv_vcpuid_t id, uint64_t deadline)
 {
 	struct hvx_vcpu *vcpu = hvx_thread_vcpu_or_none();
 	if (__builtin_expect(vcpu->owner_key != id, 0))
@@ -281,9 +281,15 @@ __attribute__((hot)) HVX_EXPORT hv_return_t hv_vcpu_run_until(hv_vcpuid_t id, ui
 	return backend_run(vcpu, b, deadline, &vcpu->state.exit);
 }
 
+__attribute__((hot)) HVX_EXPORT hv_return_t hv_vcpu_run_until(hv_vcpuid_t id, uint64_t deadline)
+{
+	return run_until(id, deadline);
+}
+
+/* A copy of the body rather than a jump to hv_vcpu_run_until: the deadline test folds away. */
 __attribute__((hot)) HVX_EXPORT hv_return_t hv_vcpu_run(hv_vcpuid_t id)
 {
-	return hv_vcpu_run_until(id, HV_DEADLINE_FOREVER);
+	return run_until(id, HV_DEADLINE_FOREVER);
 }
 
 HVX_EXPORT hv_return_t hv_vcpu_interrupt(hv_vcpuid_t *vcpus, unsigned int count)
