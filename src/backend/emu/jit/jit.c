@@ -57,6 +57,7 @@ struct emu_jit {
 	struct jit_tb *tbs;
 	unsigned ntb;
 	uint32_t code_gen;
+	struct jit_tb *last;  /* the translation jit_exec entered last (NULL after a flush) */
 };
 
 _Static_assert(sizeof(struct emu_tlb_entry) == 48, "the TLB probe indexes entries as idx * 48");
@@ -138,41 +139,35 @@ static uint64_t jit_h_insn(struct emu_cpu *c, const struct emu_insn *in, uint64_
 	return 0;
 }
 
-/* The rest of jit_h_relink when the target block was not yet compared with guest memory in this run. */
-static __attribute__((noinline)) const uint8_t *relink_recheck(struct emu_cpu *c, struct jit_slot *slot)
-{
-	if (!bc_current(c, slot->jc)) {
-		c->jit_slot = slot;
-		return NULL;
-	}
-	slot->gen = c->link_gen;
-	return slot->code;
-}
-
 /*
  * A direct link not made in this run (links hold for one run, because a block is compared with guest memory at its
  * first use in each run): that comparison made here, through the jump cache as the run loop makes it, and the link
  * made again to the translation it had, so a run whose blocks are all translated stays in translated code. That
  * translation is still the target's when the jump cache still names the same decoded block at the address and the
  * code cache was not flushed. Whenever the run loop would do more (no current jump-cache entry, rewritten code, no
- * translation linked before, a memory-map change, a code-cache flush due, a pending virtual interrupt; raised events
- * and kicks were checked just before, with the fuel), it returns NULL and the block leaves through the run loop as
- * before. It never translates: that may flush the cache it is called from.
+ * translation linked before, a code-cache flush due, a pending virtual interrupt), it returns NULL and the block
+ * leaves through the run loop as before. Raised events and kicks were checked just before, with the fuel: a
+ * memory-map change made while this vCPU is in a run raises EMU_EV_MEMMAP (and the mapper waits for the run loop's
+ * sync), and one made between runs was synced at the entry, so the generation is not compared here, as no link
+ * kept within a run compares it. It never translates: that may flush the cache it is called from. One function
+ * with the comparison inline: in a loop that exits every iteration (a VMM handling OUT or CPUID) every run takes it.
  */
 static const uint8_t *jit_h_relink(struct emu_cpu *c, struct jit_slot *slot)
 {
 	const __typeof__(c->jc[0]) *e = &c->jc[slot->jc];
-	if (!slot->code || e->la != slot->la || e->ins != slot->ins || e->tag != c->jc_tag64 ||
-	    c->code_dirty || c->jit->code_gen != c->code_gen ||
-	    atomic_load_explicit(&c->vm->memmap.generation, memory_order_relaxed) != c->memmap_gen ||
-	    ((c->proc2 & CPU_BASED2_VIRT_INTR_DELIVERY) && apicv_virq_ready(c))) {
-		c->jit_slot = slot;
-		return NULL;
-	}
-	if (e->chk->epoch != c->run_epoch)
-		return relink_recheck(c, slot);
+	if (e->la != slot->la || e->ins != slot->ins || e->tag != c->jc_tag64 || !slot->code ||
+	    c->jit->code_gen != c->code_gen || c->code_dirty)
+		goto fail;
+	/* the comparison before the interrupt test, whose call would make the compiler load the entry again */
+	if (e->chk->epoch != c->run_epoch && !bc_current(c, slot->jc))
+		goto fail;
+	if (__builtin_expect(c->proc2 & CPU_BASED2_VIRT_INTR_DELIVERY, 0) && apicv_virq_ready(c))
+		goto fail;
 	slot->gen = c->link_gen;
 	return slot->code;
+fail:
+	c->jit_slot = slot;
+	return NULL;
 }
 
 /* ---- translation ---- */
@@ -1621,6 +1616,7 @@ static void jit_flush(struct emu_cpu *c, struct emu_jit *j)
 	j->ntb = 0;
 	j->used = j->base_used;
 	j->code_gen = c->code_gen;
+	j->last = NULL;
 	c->jit_slot = NULL;
 }
 
@@ -1770,29 +1766,54 @@ static inline struct jit_tb *tb_get(struct emu_cpu *c, struct emu_jit *j, const 
 	return bc_cached(c->bc, in) ? tb_new(c, j, in, n, h) : NULL;
 }
 
-bool jit_exec(struct emu_cpu *c, const struct emu_insn *in, unsigned n)
+/*
+ * jit_exec's lookup when the last entry's translation is not the one: the code cache made or flushed as due, the
+ * hash looked up, a translation made. NULL when there is none (the interpreter runs the block). Out of line so that
+ * the common entry keeps few registers live across the call into translated code.
+ */
+static __attribute__((noinline)) struct jit_tb *tb_lookup(struct emu_cpu *c, const struct emu_insn *in, unsigned n)
 {
-	if (c->mode != EM_LONG64 || atomic_load_explicit(&c->events, memory_order_relaxed) ||
-	    c->icls[IC_IRQ_WND] || c->icls[IC_NMI_WND] || c->phys ||
-	    ((c->proc2 & CPU_BASED2_VIRT_INTR_DELIVERY) && apicv_virq_ready(c)))
-		return false;
 	struct emu_jit *j = c->jit;
 	if (!j) {
 		j = c->jit = jit_create(c);
 		if (!j) {
 			c->jit_on = false;
-			return false;
+			return NULL;
 		}
 	}
 	if (j->code_gen != c->code_gen)
 		jit_flush(c, j);
 	struct jit_tb *tb = tb_get(c, j, in, n);
 	if (!tb)
-		return false;
+		return NULL;
 	if (!tb->code) {
 		c->jit_slot = NULL;
 		((struct emu_insn *)in)->no_jit = 1; /* a block of the cache (bc_cached), which is writable */
+		return NULL;
+	}
+	j->last = tb;
+	return tb;
+}
+
+bool jit_exec(struct emu_cpu *c, const struct emu_insn *in, unsigned n)
+{
+	if (c->mode != EM_LONG64 || atomic_load_explicit(&c->events, memory_order_relaxed) ||
+	    c->icls[IC_IRQ_WND] || c->icls[IC_NMI_WND] || c->phys ||
+	    ((c->proc2 & CPU_BASED2_VIRT_INTR_DELIVERY) && apicv_virq_ready(c)))
 		return false;
+	/* The translation entered last is the one again when a loop comes back through the run loop every run (a VMM
+	 * handling an exit per iteration): no hash lookup. It is the hash's answer (same key and RIP, cache not
+	 * flushed since: jit_flush clears it, and a flush is due when code_gen moved). */
+	struct emu_jit *j = c->jit;
+	struct jit_tb *tb;
+	if (__builtin_expect(j && j->code_gen == c->code_gen && j->last && j->last->key == in &&
+			     j->last->rip == c->s->rip, 1)) {
+		tb = j->last;
+	} else {
+		tb = tb_lookup(c, in, n);
+		if (!tb)
+			return false;
+		j = c->jit;
 	}
 	if (!c->link_gen)
 		c->link_gen = 1;
@@ -1809,7 +1830,6 @@ bool jit_exec(struct emu_cpu *c, const struct emu_insn *in, unsigned n)
 		emu_flags(c); /* translated code takes the guest's flags from RFLAGS */
 	/* With an instruction budget, one block per entry so that the run loop checks it after every block. */
 	c->jit_fuel = FUEL_FLOOR + (c->budget ? 0 : JIT_FUEL);
-	uint64_t icount0 = c->icount;
 	/* no locked add on this path: concurrent vCPUs may lose an increment of this statistic */
 	atomic_store_explicit(&jit_stat_entered, atomic_load_explicit(&jit_stat_entered, memory_order_relaxed) + 1,
 			      memory_order_relaxed);
@@ -1817,9 +1837,12 @@ bool jit_exec(struct emu_cpu *c, const struct emu_insn *in, unsigned n)
 	c->blk_first = NULL; /* a slow path that returned: its block's instructions are in icount */
 	c->stop = false;
 	if (c->deadline_ns != ~0ull && !c->exit_returned) {
-		/* the deadline is read every 64 blocks; count 8 translated instructions as a block */
+		/* The deadline is read every 64 blocks; count 8 translated instructions as a block. The instructions run
+		 * are the fuel used (every exit from translated code stores what is left in c->jit_fuel), so nothing but
+		 * c stays live across the call above. */
+		uint64_t used = FUEL_FLOOR + (c->budget ? 0 : JIT_FUEL) - c->jit_fuel;
 		uint32_t old = c->block_tick;
-		c->block_tick += (uint32_t)((c->icount - icount0) >> 3) + 1;
+		c->block_tick += (uint32_t)(used >> 3) + 1;
 		if ((old ^ c->block_tick) & ~63u)
 			vmx_check_deadline(c);
 	}
