@@ -840,11 +840,82 @@ static void test_jit_exit_block_rewritten_between_runs(void **state)
 		assert_int_equal(eg_rd(&g, VMCS_RO_EXIT_QUALIFIC), ((uint64_t)port << 16) | 0x40);
 		assert_int_equal(eg_rd(&g, VMCS_GUEST_RIP), EG_CODE + 5);
 		assert_int_equal(eg_reg(&g, HV_X86_RCX), 40 - round);
+		if (round) {
+			/* the flags of the DEC, kept across the remade link or its failure (the rewritten block) */
+			uint32_t r = 40 - round, pf = !(__builtin_popcount(r & 0xff) & 1);
+			uint64_t want = (pf << 2) | ((uint64_t)((r & 0xf) == 0xf) << 4) | ((uint64_t)(r == 0) << 6) |
+					((uint64_t)(r >> 31) << 7);
+			assert_int_equal(eg_reg(&g, HV_X86_RFLAGS) & 0x8d5, want);
+		}
 		eg_skip(&g);
 	}
 	assert_int_equal(run_bounded(&g), VMX_REASON_HLT);
 	assert_int_equal(eg_reg(&g, HV_X86_RCX), 0);
 	assert_true(jit_stat_entered - e0 >= 40); /* the runs entered translated code */
+	eg_destroy(&g);
+}
+
+/*
+ * jit_exec enters the translation it entered last without a lookup when the block and RIP are the same. The same
+ * block entered at two linear addresses in turn (a second PDPT entry aliases the first GiB) must each time run the
+ * translation made at its own address: the OUT exit names the address it ran at.
+ */
+static void test_jit_entry_at_two_addresses(void **state)
+{
+	(void)state;
+	need_jit();
+	struct eg g;
+	eg_create(&g);
+	eg_long64(&g, EG_CODE);
+	eg_controls(&g, CPU_BASED_HLT | CPU_BASED_UNCOND_IO, 0);
+	/* inc ebx; out 0x70, al */
+	static const uint8_t prog[] = {0xff, 0xc3, 0xe6, 0x70};
+	eg_load(&g, EG_CODE, prog, sizeof prog);
+	eg_put64(&g, EG_PDPT + 8, EG_PD | 0x7); /* linear 1 GiB + x -> x */
+	const uint64_t alias = 1ull << 30;
+	eg_setreg(&g, HV_X86_RBX, 0);
+	unsigned long long e0 = jit_stat_entered;
+	for (unsigned round = 0; round < 8; round++) {
+		uint64_t base = (round & 2) ? alias : 0; /* two runs at each address: the second enters as the last */
+		eg_setreg(&g, HV_X86_RIP, base + EG_CODE);
+		assert_int_equal(run_bounded(&g), VMX_REASON_IO);
+		assert_int_equal(eg_rd(&g, VMCS_GUEST_RIP), base + EG_CODE + 2);
+		assert_int_equal(eg_reg(&g, HV_X86_RBX), round + 1);
+	}
+	assert_true(jit_stat_entered - e0 >= 8);
+	eg_destroy(&g);
+}
+
+/*
+ * The last entered translation after the guest rewrote its own code: the store drops every decoded block and
+ * translation (code_gen), and the block decoded again first takes the place in the block cache of the one it
+ * replaces, so jit_exec must not take the old translation for it. The rewriting runs in the interpreter (a LOCK
+ * store: not translated), so the last translation entered is still the old block's.
+ */
+static void test_jit_entry_after_code_flush(void **state)
+{
+	(void)state;
+	need_jit();
+	struct eg g;
+	eg_create(&g);
+	eg_long64(&g, EG_CODE);
+	eg_controls(&g, CPU_BASED_HLT | CPU_BASED_UNCOND_IO, 0);
+	/* B: lock xor byte [rip + 1], 2 (A's ModRM: inc ebx -> inc ecx); A: inc ebx; out 0x70, al */
+	static const uint8_t prog[] = {0xf0, 0x80, 0x35, 0x01, 0x00, 0x00, 0x00, 0x02, 0xff, 0xc3, 0xe6, 0x70};
+	const uint64_t a = EG_CODE + 8;
+	eg_load(&g, EG_CODE, prog, sizeof prog);
+	eg_setreg(&g, HV_X86_RBX, 0);
+	eg_setreg(&g, HV_X86_RCX, 0);
+	eg_setreg(&g, HV_X86_RIP, a); /* A first: the first block decoded */
+	assert_int_equal(run_bounded(&g), VMX_REASON_IO);
+	assert_int_equal(eg_rd(&g, VMCS_GUEST_RIP), a + 2);
+	assert_int_equal(eg_reg(&g, HV_X86_RBX), 1);
+	eg_setreg(&g, HV_X86_RIP, EG_CODE); /* B, which rewrites A and falls into it */
+	assert_int_equal(run_bounded(&g), VMX_REASON_IO);
+	assert_int_equal(eg_rd(&g, VMCS_GUEST_RIP), a + 2);
+	assert_int_equal(g.mem[a + 1], 0xc1);
+	assert_int_equal(eg_reg(&g, HV_X86_RBX), 1);
+	assert_int_equal(eg_reg(&g, HV_X86_RCX), 1);
 	eg_destroy(&g);
 }
 
@@ -860,6 +931,8 @@ int main(void)
 		EG_TEST(test_jit_cache_reused_across_vms),
 		EG_TEST(test_jit_io_cpuid_exits),
 		EG_TEST(test_jit_exit_block_rewritten_between_runs),
+		EG_TEST(test_jit_entry_at_two_addresses),
+		EG_TEST(test_jit_entry_after_code_flush),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
