@@ -120,28 +120,6 @@ static void jit_h_indirect(struct emu_cpu *c, uint64_t target, struct jit_slot *
 }
 
 /*
- * IN / OUT (not the string forms) and CPUID, which end their translated block: the instruction's own handler runs,
- * as the interpreter loop runs it (c->exit_by_return set), so the checks, their order and the exit record are the
- * interpreter's. An exit (idx: the instruction's index in its block) is taken by returning: the handler recorded it,
- * the instructions before it in the block retired, and translated code returns to jit_exec (nonzero), which tells the
- * run loop to leave the run (c->exit_returned). A longjmp past these frames costs about 15 ns in mispredicted
- * returns. Without an exit the instruction completed (RIP = the next one; 0). A fault longjmps as from any helper.
- */
-static uint64_t jit_h_insn(struct emu_cpu *c, const struct emu_insn *in, uint64_t idx)
-{
-	c->exit_by_return = true;
-	in->fn(c, in);
-	c->exit_by_return = false;
-	c->blk_first = NULL;
-	if (c->exit_returned) {
-		c->icount += idx;
-		return 1;
-	}
-	c->s->rip = c->next_rip;
-	return 0;
-}
-
-/*
  * A direct link not made in this run (links hold for one run, because a block is compared with guest memory at its
  * first use in each run): that comparison made here, through the jump cache as the run loop makes it, and the link
  * made again to the translation it had, so a run whose blocks are all translated stays in translated code. That
@@ -365,7 +343,7 @@ static bool mem_ok(const struct emu_insn *in)
 	       (int64_t)in->disp == (int32_t)in->disp;
 }
 
-/* IN / OUT (the string forms are other mnemonics) and CPUID: block ends, run by their handler (jit_h_insn). */
+/* IN / OUT (the string forms are other mnemonics) and CPUID: block ends, run by their handler (see translate). */
 static bool is_insn_exit(unsigned m)
 {
 	return m == ZYDIS_MNEMONIC_IN || m == ZYDIS_MNEMONIC_OUT || m == ZYDIS_MNEMONIC_CPUID;
@@ -1448,11 +1426,35 @@ static const uint8_t *translate(struct emu_cpu *c, struct emu_jit *j, const stru
 		xstore(b, true, xm(R12, OFF_C(blk_first)), RAX);
 		xmov_ri(b, RAX, end_rip);
 		xstore(b, true, xm(R12, OFF_C(next_rip)), RAX);
-		xmov_ri(b, RDX, k - 1);
+		/*
+		 * The instruction's own handler runs as the interpreter loop runs it (c->exit_by_return set), so the
+		 * checks, their order and the exit record are the interpreter's. An exit is taken by returning: the
+		 * handler recorded it (c->exit_returned), the instructions before it in the block are counted, and
+		 * translated code returns to jit_exec, which tells the run loop to leave the run (a longjmp past these
+		 * frames costs about 15 ns in mispredicted returns). Without an exit the instruction completed: RIP =
+		 * c->next_rip. A fault longjmps as from any helper. Inline rather than through a C helper: it runs at
+		 * every exit of a loop whose IN, OUT or CPUID exits each iteration.
+		 */
+		_Static_assert(offsetof(struct emu_insn, fn) == 0, "call [rsi] calls in->fn");
+		xop_rm(b, false, 0xc6, 0, xm(R12, OFF_C(exit_by_return)));
+		x1(b, 1);                                  /* mov byte [exit_by_return], 1 */
 		xmov_rr(b, true, RDI, R12);
-		xcall_abs(b, (const void *)jit_h_insn);
-		xop_rr(b, false, 0x85, RAX, RAX); /* test eax, eax */
-		xpatch(xjcc32(b, 5), t.j->epilogue);
+		xop_rm(b, false, 0xff, 2, xm(RSI, 0));     /* call [rsi]: in->fn(c, in) */
+		xop_rm(b, false, 0xc6, 0, xm(R12, OFF_C(exit_by_return)));
+		x1(b, 0);
+		xop_rm(b, true, 0xc7, 0, xm(R12, OFF_C(blk_first)));
+		x4(b, 0);                                  /* blk_first = NULL */
+		xop_rm(b, false, 0x80, 7, xm(R12, OFF_C(exit_returned)));
+		x1(b, 0);                                  /* cmp byte [exit_returned], 0 */
+		uint8_t *go_on = xjcc32(b, 4);             /* je: no exit */
+		if (k > 1) {
+			xmov_ri(b, RAX, k - 1);
+			xop_rm(b, true, 0x01, RAX, xm(R12, OFF_C(icount))); /* the instructions before it retired */
+		}
+		xpatch(xjmp32(b), t.j->epilogue);
+		xpatch(go_on, b->p);
+		xload(b, true, RAX, xm(R12, OFF_C(next_rip)));
+		xstore(b, true, xm(RBX, OFF_G(rip)), RAX);
 		reload(&t);
 		flags_load(b);
 		xop_rm(b, false, 0x0fb6, RCX, xm(R12, OFF_C(stop)));
