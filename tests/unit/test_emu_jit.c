@@ -919,6 +919,235 @@ static void test_jit_entry_after_code_flush(void **state)
 	eg_destroy(&g);
 }
 
+/*
+ * Links remade in translated code without a call (jit.c, emit_relink_inline): a link made in one run is renewed in
+ * the next through jit_h_relink, which keeps what the run after compares inline (the target block's first 16 bytes
+ * through the TLB). A loop whose OUT exits every run (the VMM skips it): each run enters at its DEC, whose block's
+ * link to the target block T (MOVs of immediates to EBX/ESI/EDI, the OUT, DEC, JNZ) is stale at its first use. Every
+ * third run the VMM rewrites one byte of T at an offset from pos[] (immediates, the port): two runs after each
+ * rewrite the inline renewal is armed again, so every rewrite meets it. The exit and the registers must show the
+ * bytes in memory now. T is placed at `at` + 5 (`at` holds MOV ECX).
+ */
+static void relink_rewrites(uint64_t at, unsigned nmov, const unsigned *pos, unsigned npos)
+{
+	static const uint8_t mov_op[3] = {0xbb, 0xbe, 0xbf}; /* mov ebx / esi / edi, imm32 */
+	static const hv_x86_reg_t mov_reg[3] = {HV_X86_RBX, HV_X86_RSI, HV_X86_RDI};
+	const unsigned runs = 48;
+	uint8_t p[32];
+	unsigned n = 0, imm_off[3];
+	p[n++] = 0xb9; /* mov ecx, runs */
+	memcpy(p + n, &runs, 4);
+	n += 4;
+	const unsigned t = n;
+	for (unsigned i = 0; i < nmov; i++) {
+		p[n++] = mov_op[i];
+		imm_off[i] = n;
+		uint32_t v = 0x01020304u * (i + 1);
+		memcpy(p + n, &v, 4);
+		n += 4;
+	}
+	const unsigned port_off = n + 1;
+	p[n++] = 0xe6; /* out 0x70, al */
+	p[n++] = 0x70;
+	const unsigned dec_off = n;
+	p[n++] = 0xff; /* dec ecx */
+	p[n++] = 0xc9;
+	p[n++] = 0x75; /* jnz T */
+	p[n] = (uint8_t)(t - (n + 1));
+	n++;
+	p[n++] = 0xf4; /* hlt */
+	struct eg g;
+	eg_create(&g);
+	eg_long64(&g, at);
+	eg_controls(&g, CPU_BASED_HLT | CPU_BASED_UNCOND_IO, 0);
+	eg_load(&g, at, p, n);
+	unsigned long long e0 = jit_stat_entered;
+	for (unsigned round = 0; round < runs; round++) {
+		if (round % 3 == 2)
+			g.mem[at + t + pos[(round / 3) % npos]] ^= (uint8_t)(round | 1);
+		assert_int_equal(run_bounded(&g), VMX_REASON_IO);
+		assert_int_equal(eg_rd(&g, VMCS_RO_EXIT_QUALIFIC), ((uint64_t)g.mem[at + port_off] << 16) | 0x40);
+		assert_int_equal(eg_rd(&g, VMCS_GUEST_RIP), at + port_off - 1);
+		for (unsigned i = 0; i < nmov; i++) {
+			uint32_t v;
+			memcpy(&v, g.mem + at + imm_off[i], 4);
+			assert_int_equal(eg_reg(&g, mov_reg[i]), v);
+		}
+		assert_int_equal(eg_reg(&g, HV_X86_RCX), runs - round);
+		eg_skip(&g);
+		assert_int_equal(eg_rd(&g, VMCS_GUEST_RIP), at + dec_off);
+	}
+	assert_int_equal(run_bounded(&g), VMX_REASON_HLT);
+	assert_int_equal(eg_reg(&g, HV_X86_RCX), 0);
+	assert_true(jit_stat_entered - e0 >= runs);
+	eg_destroy(&g);
+}
+
+/* T of 16 bytes (two MOVs, OUT, DEC, JNZ): rewrites in its first and its second 8-byte word, at the boundary too. */
+static void test_jit_relink_rewritten_in_each_word(void **state)
+{
+	(void)state;
+	need_jit();
+	static const unsigned pos[] = {1, 9, 4, 11, 6, 2, 8};
+	relink_rewrites(EG_CODE, 2, pos, sizeof pos / sizeof pos[0]);
+}
+
+/* T of 21 bytes (longer than the inline comparison covers: the helper compares it): rewrites past byte 15 too. */
+static void test_jit_relink_rewritten_long_block(void **state)
+{
+	(void)state;
+	need_jit();
+	static const unsigned pos[] = {16, 13, 1, 7};
+	relink_rewrites(EG_CODE, 3, pos, sizeof pos / sizeof pos[0]);
+}
+
+/* T of 11 bytes ending at its page's last byte (within 16 bytes of the end: the helper compares it). */
+static void test_jit_relink_rewritten_at_page_end(void **state)
+{
+	(void)state;
+	need_jit();
+	static const unsigned pos[] = {1, 6, 3};
+	relink_rewrites(EG_CODE + 0x1000 - 16, 1, pos, sizeof pos / sizeof pos[0]);
+}
+
+/*
+ * The target of a link renewed inline is at a guest-physical page whose memory the VMM replaces between runs
+ * (hv_vm_unmap, then hv_vm_map of another buffer at the same address): S: call T; out 0x70, al; jmp S, with
+ * T: add ebx, imm32; ret on that page. Each run must add the immediate of the memory mapped now.
+ */
+static void test_jit_relink_target_page_remapped(void **state)
+{
+	(void)state;
+	need_jit();
+	const uint64_t tpage = 0x20000;
+	struct eg g;
+	eg_create(&g);
+	eg_long64(&g, EG_CODE);
+	eg_controls(&g, CPU_BASED_HLT | CPU_BASED_UNCOND_IO, 0);
+	/* S: call tpage; out 0x70, al; jmp S */
+	uint8_t s[12] = {0xe8, 0, 0, 0, 0, 0xe6, 0x70, 0xeb, 0xf7};
+	int32_t rel = (int32_t)(tpage - (EG_CODE + 5));
+	memcpy(s + 1, &rel, 4);
+	eg_load(&g, EG_CODE, s, 9);
+	uint8_t *buf[2];
+	for (unsigned i = 0; i < 2; i++) {
+		buf[i] = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		assert_true(buf[i] != MAP_FAILED);
+		uint8_t t[7] = {0x81, 0xc3, 0, 0, 0, 0, 0xc3}; /* add ebx, imm32; ret */
+		uint32_t v = 100u * (i + 1);
+		memcpy(t + 2, &v, 4);
+		memcpy(buf[i], t, sizeof t);
+	}
+	assert_int_equal(hv_vm_unmap(tpage, 4096), HV_SUCCESS);
+	unsigned cur = 0;
+	assert_int_equal(hv_vm_map(buf[cur], tpage, 4096, HV_MEMORY_READ | HV_MEMORY_WRITE | HV_MEMORY_EXEC), HV_SUCCESS);
+	eg_setreg(&g, HV_X86_RBX, 0);
+	uint64_t rbx = 0;
+	for (unsigned round = 0; round < 32; round++) {
+		if (round % 4 == 3) {
+			assert_int_equal(hv_vm_unmap(tpage, 4096), HV_SUCCESS);
+			cur ^= 1;
+			assert_int_equal(hv_vm_map(buf[cur], tpage, 4096, HV_MEMORY_READ | HV_MEMORY_WRITE | HV_MEMORY_EXEC),
+					 HV_SUCCESS);
+		}
+		assert_int_equal(run_bounded(&g), VMX_REASON_IO);
+		assert_int_equal(eg_rd(&g, VMCS_GUEST_RIP), EG_CODE + 5);
+		rbx += 100u * (cur + 1);
+		assert_int_equal(eg_reg(&g, HV_X86_RBX), rbx);
+		eg_skip(&g);
+	}
+	assert_int_equal(hv_vm_unmap(tpage, 4096), HV_SUCCESS);
+	assert_int_equal(hv_vm_map(g.mem + tpage, tpage, 4096, HV_MEMORY_READ | HV_MEMORY_WRITE | HV_MEMORY_EXEC),
+			 HV_SUCCESS);
+	eg_destroy(&g);
+	munmap(buf[0], 4096);
+	munmap(buf[1], 4096);
+}
+
+/*
+ * The target's linear page mapped elsewhere by the guest's page tables, changed by the VMM between runs without an
+ * invalidation (the emu's TLB holds a translation until it is replaced). Linear 2..4 MiB in 4-KiB pages: LA1
+ * (0x200000) -> X or Y as the VMM sets it, LA2 (0x202000) -> X, LA3 (0x300000, LA1's TLB slot) -> X.
+ * S: mov eax, [rdx]; mov eax, [rdi]; call LA1; call LA2; out 0x70, al; jmp S. The loads replace LA1's TLB entry
+ * (rdx = LA3) and fill it again from the page tables now (rdi = LA1), or leave LA3's there (rdi = LA3).
+ * T (add ebx, imm32; ret) at offset 0 of X and Y; each run adds the immediate at LA1's page now and X's.
+ * Runs in which the inline renewal, were it to skip a test, would take the old target:
+ * - LA1 -> Y whose bytes equal the old X's while X is rewritten: the same bytes at another guest-physical page (the
+ *   block's page compared), and X's block must not be taken as compared in this run (LA2 reaches it next);
+ * - LA1 -> Y, LA1's TLB slot holding LA3 -> X, X's bytes unchanged (the TLB entry's linear page compared).
+ */
+static void test_jit_relink_target_remapped_by_page_tables(void **state)
+{
+	(void)state;
+	need_jit();
+	const uint64_t pt = 0x5000, la1 = 0x200000, la2 = 0x202000, la3 = 0x300000, x = 0x201000, y = 0x203000;
+	struct eg g;
+	eg_create(&g);
+	eg_long64(&g, EG_CODE);
+	eg_controls(&g, CPU_BASED_HLT | CPU_BASED_UNCOND_IO, 0);
+	eg_put64(&g, EG_PD + 8, pt | 0x7);
+	for (uint64_t i = 0; i < 512; i++)
+		eg_put64(&g, pt + 8 * i, (0x200000 + (i << 12)) | 0x7);
+	eg_put64(&g, pt + 8 * ((la2 - 0x200000) >> 12), x | 0x7);
+	eg_put64(&g, pt + 8 * ((la3 - 0x200000) >> 12), x | 0x7);
+	/* S: mov eax, [rdx]; mov eax, [rdi]; call la1; call la2; out 0x70, al; jmp S */
+	uint8_t s[20] = {0x8b, 0x02, 0x8b, 0x07, 0xe8, 0, 0, 0, 0, 0xe8, 0, 0, 0, 0, 0xe6, 0x70, 0xeb, 0xee};
+	int32_t r1 = (int32_t)(la1 - (EG_CODE + 9)), r2 = (int32_t)(la2 - (EG_CODE + 14));
+	memcpy(s + 5, &r1, 4);
+	memcpy(s + 10, &r2, 4);
+	eg_load(&g, EG_CODE, s, 18);
+	uint32_t imm[2] = {0, 0}; /* at X, Y */
+	const uint64_t page[2] = {x, y};
+#define SET_T(k, v)                                                                            \
+	do {                                                                                   \
+		uint8_t t_[7] = {0x81, 0xc3, 0, 0, 0, 0, 0xc3};                               \
+		imm[k] = (v);                                                                  \
+		memcpy(t_ + 2, &imm[k], 4);                                                    \
+		eg_load(&g, page[k], t_, sizeof t_);                                           \
+	} while (0)
+	SET_T(0, 1);
+	SET_T(1, 7);
+	unsigned at1 = 0; /* LA1 -> X */
+	eg_setreg(&g, HV_X86_RBX, 0);
+	eg_setreg(&g, HV_X86_RDX, la3);
+	uint64_t rbx = 0;
+	for (unsigned round = 0; round < 24; round++) {
+		uint64_t refill = la1;
+		switch (round) {
+		case 4: /* LA1 -> Y holding the bytes X held; X rewritten */
+			SET_T(1, imm[0]);
+			SET_T(0, 2);
+			at1 = 1;
+			break;
+		case 8: /* LA1 -> X again */
+			at1 = 0;
+			break;
+		case 12: /* LA1 -> Y (bytes differ from X's), LA1's TLB slot left holding LA3 -> X */
+			at1 = 1;
+			refill = la3;
+			break;
+		case 16: /* LA1 -> X; then Y rewritten to X's bytes and LA1 -> Y, the slot left holding LA3 -> X */
+			at1 = 0;
+			break;
+		case 20:
+			SET_T(1, imm[0]);
+			SET_T(0, 9);
+			at1 = 1;
+			refill = la3;
+			break;
+		}
+		eg_put64(&g, pt, page[at1] | 0x7);
+		eg_setreg(&g, HV_X86_RDI, refill);
+		assert_int_equal(run_bounded(&g), VMX_REASON_IO);
+		assert_int_equal(eg_rd(&g, VMCS_GUEST_RIP), EG_CODE + 14);
+		rbx += (uint64_t)imm[at1] + imm[0];
+		assert_int_equal(eg_reg(&g, HV_X86_RBX), rbx);
+		eg_skip(&g);
+	}
+#undef SET_T
+	eg_destroy(&g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -933,6 +1162,11 @@ int main(void)
 		EG_TEST(test_jit_exit_block_rewritten_between_runs),
 		EG_TEST(test_jit_entry_at_two_addresses),
 		EG_TEST(test_jit_entry_after_code_flush),
+		EG_TEST(test_jit_relink_rewritten_in_each_word),
+		EG_TEST(test_jit_relink_rewritten_long_block),
+		EG_TEST(test_jit_relink_rewritten_at_page_end),
+		EG_TEST(test_jit_relink_target_page_remapped),
+		EG_TEST(test_jit_relink_target_remapped_by_page_tables),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -34,6 +34,19 @@ struct jit_slot {
 	uint32_t jc;        /* la's jump-cache index */
 	const uint8_t *code;
 	const struct emu_insn *ins; /* the decoded block code translates (set with code) */
+	/*
+	 * A direct link's renewal in translated code without a call (emit_relink): the first three fixed when the
+	 * translation is made, the rest set by jit_h_relink when it renews the link to a block whose comparison applies
+	 * inline (chk->inline_page not ~0) and cleared when it fails (jit_exec fills code and ins only after such a
+	 * failure, so they always describe ins).
+	 */
+	const struct emu_tlb_entry *tlbe; /* la's TLB entry (the code cache belongs to one vCPU until flushed) */
+	uint64_t ntagx;     /* -(the tag of la's page), as tag_x holds it for execution */
+	uint64_t laoff;     /* la's offset in its page */
+	uint64_t ntag;      /* -(c->jc_tag64) at that renewal; 0 = none (the tag is never 0 in 64-bit mode) */
+	struct emu_code_check *chk; /* ins's block's */
+	_Alignas(16) uint8_t head[16]; /* its first 16 bytes, 0xff past nbytes (SSE2 memory operands: 16-aligned) */
+	_Alignas(16) uint8_t pad[16];  /* 0xff past nbytes, 0 over them */
 };
 
 struct jit_tb {
@@ -51,6 +64,7 @@ struct emu_jit {
 	size_t wlo, wlen;     /* the window made writable for the translation in progress */
 	void (*enter)(struct emu_cpu *c, uint64_t *gpr, const uint8_t *code);
 	uint8_t *epilogue;    /* in the write view (jumps to it are patched there) */
+	uint8_t *relink;      /* emit_relink's code, in the write view */
 	uint8_t *xcode;       /* the executable view of the cache (== code when one mapping is flipped by mprotect) */
 	bool dual;            /* two views of one memfd: written through `code`, run through `xcode`, never remapped */
 	struct jit_tb *hash[JIT_HASH];
@@ -145,8 +159,22 @@ static const uint8_t *jit_h_relink(struct emu_cpu *c, struct jit_slot *slot)
 	if (__builtin_expect(c->proc2 & CPU_BASED2_VIRT_INTR_DELIVERY, 0) && apicv_virq_ready(c))
 		goto fail;
 	slot->gen = c->link_gen;
+	const struct emu_code_check *k = e->chk;
+	if (k->inline_page != ~0ull) {
+		/* what the next runs' renewal compares without a call (emit_relink) */
+		slot->ntag = -c->jc_tag64;
+		slot->chk = e->chk;
+		for (unsigned i = 0; i < 2; i++) {
+			uint64_t h = k->head[i] | ~k->mask[i], m = ~k->mask[i];
+			memcpy(slot->head + 8 * i, &h, 8);
+			memcpy(slot->pad + 8 * i, &m, 8);
+		}
+	} else {
+		slot->ntag = 0;
+	}
 	return slot->code;
 fail:
+	slot->ntag = 0; /* jit_exec may link the slot to another translation now */
 	c->jit_slot = slot;
 	return NULL;
 }
@@ -591,6 +619,9 @@ static void chain(struct tr *t, uint64_t la)
 	struct jit_slot *slot = &t->tb->slot[t->nslots++];
 	slot->la = la;
 	slot->jc = (uint32_t)(la ^ (la >> 10)) & 1023;
+	slot->tlbe = &t->c->tlb[(la >> 12) & (EMU_TLB_SIZE - 1)];
+	slot->ntagx = -((la & ~0xfffull) | 1);
+	slot->laoff = la & 0xfff;
 	duties(t, exit_stub(t, la, NULL));
 	struct stub *miss = exit_stub(t, la, slot);
 	xmov_ri(b, RDI, (uint64_t)(uintptr_t)slot);
@@ -1071,41 +1102,9 @@ static void emit_exit_stub(struct tr *t, struct stub *s)
 {
 	struct xbuf *b = &t->b;
 	if (s->slot) {
-		/*
-		 * A direct link not made in this run: made now if it can be (jit_h_relink), else back to the run loop. The
-		 * host flags wait in rbp meanwhile (the registers were written back: rbp is free until the target block
-		 * loads its own, and the epilogue restores the host's) as LAHF and SETO leave them (ah = SF ZF AF PF CF,
-		 * al = OF): three instructions each way instead of PUSHF/POP and the OF-through-ADD restore from the image.
-		 */
+		/* a direct link not made in this run (rdi = the slot, s->rip its la): emit_relink */
 		writeback(t);
-		x1(b, 0x9f);           /* lahf */
-		x1(b, 0x0f);
-		x1(b, 0x90);
-		x1(b, 0xc0);           /* seto al */
-		xmov_rr(b, false, RBP, RAX);
-		xmov_ri(b, RSI, (uint64_t)(uintptr_t)s->slot);
-		xmov_rr(b, true, RDI, R12);
-		xcall_abs(b, (const void *)jit_h_relink);
-		xop_rr(b, true, 0x85, RAX, RAX); /* test rax, rax */
-		uint8_t *fail = xjcc32(b, 4);
-		xmov_rr(b, true, RDX, RAX);
-		xmov_rr(b, false, RAX, RBP);
-		x1(b, 0x04);
-		x1(b, 0x7f);           /* add al, 0x7f: OF = the saved OF */
-		x1(b, 0x9e);           /* sahf: SF ZF AF PF CF */
-		x1(b, 0xff);
-		x1(b, 0xe2);           /* jmp rdx */
-		xpatch(fail, b->p);
-		/* back to the run loop: the guest's flags into the host's, then saved into RFLAGS as at any exit */
-		xmov_rr(b, false, RAX, RBP);
-		x1(b, 0x04);
-		x1(b, 0x7f);
-		x1(b, 0x9e);
-		flags_save(b);
-		xmov_ri(b, RAX, s->rip);
-		xstore(b, true, xm(RBX, OFF_G(rip)), RAX);
-		commit_icount(b);
-		xpatch(xjmp32(b), t->j->epilogue);
+		xpatch(xjmp32(b), t->j->relink);
 		return;
 	}
 	if (s->rip_in_rax)
@@ -1597,6 +1596,108 @@ bool jit_wanted(void)
 	return h;
 }
 
+/*
+ * A direct link not made in this run, reached by a jump from the translation that exits through it with rdi = the
+ * slot, its registers written back and the guest's flags in the host's. One copy per code cache: it needs nothing of
+ * the translation but the slot (la is the RIP of the exit), so every such exit costs a translation five bytes.
+ *
+ * First the common renewal, without a call and without touching the host (= guest) flags: every test is a difference
+ * made by LEA (or a byte loaded zero-extended) and JRCXZ, the byte comparison SSE2 (which leaves RFLAGS alone; nothing
+ * in translated code lives in XMM registers, which the helpers it calls clobber anyway). It renews the link only
+ * when what jit_h_relink would check holds:
+ * - c->code_dirty clear (as there) and c->blk_ctl clear: virtual-interrupt delivery off (so no virtual interrupt
+ *   can be pending: the helper's apicv_virq_ready test), no window exiting, no instruction budget;
+ * - c->jc_tag64 as when jit_h_relink last renewed this link and set the slot's data (-slot->ntag; 0 when it did not
+ *   or failed since): no jump-cache generation or mode change since (a TLB flush or INVLPG, a CS load, a new code
+ *   page, dropped decoded blocks: code_flush moves it too, so the code cache cannot have been flushed under the slot
+ *   either), where the helper compares the jump-cache entry;
+ * - la's TLB entry holds la's page for execution now and maps it to the guest-physical page of the block
+ *   (chk->inline_page, ~0 when the block is longer than 16 bytes, lies within 16 bytes of its page's end, or was
+ *   found rewritten: then never), so its host page is the block's memory;
+ * - the 16 bytes there equal the block's over its length (PCMPEQB after bytes past it were made 0xff), as
+ *   bc_current compares them;
+ * then the block is marked compared in this run (its epoch) and the link made (gen), and it jumps to the target.
+ * Anything else goes to jit_h_relink as before: made there if it can be, else back to the run loop. The host flags
+ * wait in rbp meanwhile (rbp and r14, free after the write-back until the target block loads its own registers, are
+ * callee-saved, and the epilogue restores the host's) as LAHF and SETO leave them (ah = SF ZF AF PF CF, al = OF):
+ * three instructions each way instead of PUSHF/POP and the OF-through-ADD restore from the image. The retired count
+ * and the fuel were settled before (the duties at the link).
+ */
+static void emit_relink(struct emu_jit *j, struct xbuf *b)
+{
+	uint8_t *fail[6];
+	unsigned n = 0;
+#define SL(f) xm(RDI, (int32_t)offsetof(struct jit_slot, f))
+	xop_rm(b, false, 0x0fb6, RCX, xm(R12, OFF_C(code_dirty)));
+	fail[n++] = xjmp_unless_rcx0(b);
+	xop_rm(b, false, 0x0fb6, RCX, xm(R12, OFF_C(blk_ctl)));
+	fail[n++] = xjmp_unless_rcx0(b);
+	xload(b, true, RCX, xm(R12, OFF_C(jc_tag64)));
+	xload(b, true, RAX, SL(ntag));
+	xlea(b, true, RCX, xmi(RCX, RAX, 1, 0));
+	fail[n++] = xjmp_unless_rcx0(b);
+	xload(b, true, RDX, SL(tlbe));
+	xload(b, true, RCX, xm(RDX, (int32_t)offsetof(struct emu_tlb_entry, tag_x)));
+	xload(b, true, RAX, SL(ntagx));
+	xlea(b, true, RCX, xmi(RCX, RAX, 1, 0));
+	fail[n++] = xjmp_unless_rcx0(b);
+	xload(b, true, RSI, SL(chk));
+	xload(b, true, RAX, xm(RSI, (int32_t)offsetof(struct emu_code_check, inline_page)));
+	xgrp_r(b, true, 0xf7, 2, RAX); /* not rax */
+	xload(b, true, RCX, xm(RDX, (int32_t)offsetof(struct emu_tlb_entry, gpa)));
+	xlea(b, true, RCX, xmi(RCX, RAX, 1, 1));
+	fail[n++] = xjmp_unless_rcx0(b);
+	xload(b, true, RAX, xm(RDX, (int32_t)offsetof(struct emu_tlb_entry, host)));
+	xload(b, true, RCX, SL(laoff));
+	x1(b, 0xf3);
+	xop_rm(b, false, 0x0f6f, 0, xmi(RAX, RCX, 1, 0)); /* movdqu xmm0, [rax + rcx] */
+	x1(b, 0x66);
+	xop_rm(b, false, 0x0feb, 0, SL(pad));            /* por xmm0, [rdi + pad] */
+	x1(b, 0x66);
+	xop_rm(b, false, 0x0f74, 0, SL(head));           /* pcmpeqb xmm0, [rdi + head] */
+	x1(b, 0x66);
+	xop_rr(b, false, 0x0fd7, RCX, 0);                /* pmovmskb ecx, xmm0 */
+	xlea(b, false, RCX, xm(RCX, -0xffff));
+	fail[n++] = xjmp_unless_rcx0(b);
+	xload(b, false, RAX, xm(R12, OFF_C(run_epoch)));
+	xstore(b, false, xm(RSI, (int32_t)offsetof(struct emu_code_check, epoch)), RAX);
+	xload(b, false, RAX, xm(R12, OFF_C(link_gen)));
+	xstore(b, false, SL(gen), RAX);
+	xop_rm(b, false, 0xff, 4, SL(code)); /* jmp [rdi + code] */
+#undef SL
+	for (unsigned i = 0; i < n; i++)
+		xpatch(fail[i], b->p);
+	x1(b, 0x9f); /* lahf */
+	x1(b, 0x0f);
+	x1(b, 0x90);
+	x1(b, 0xc0); /* seto al */
+	xmov_rr(b, false, RBP, RAX);
+	xmov_rr(b, true, R14, RDI);
+	xmov_rr(b, true, RSI, RDI);
+	xmov_rr(b, true, RDI, R12);
+	xcall_abs(b, (const void *)jit_h_relink);
+	xop_rr(b, true, 0x85, RAX, RAX); /* test rax, rax */
+	uint8_t *no = xjcc32(b, 4);
+	xmov_rr(b, true, RDX, RAX);
+	xmov_rr(b, false, RAX, RBP);
+	x1(b, 0x04);
+	x1(b, 0x7f); /* add al, 0x7f: OF = the saved OF */
+	x1(b, 0x9e); /* sahf: SF ZF AF PF CF */
+	x1(b, 0xff);
+	x1(b, 0xe2); /* jmp rdx */
+	xpatch(no, b->p);
+	/* back to the run loop at la: the guest's flags into the host's, then saved into RFLAGS as at any exit */
+	xmov_rr(b, false, RAX, RBP);
+	x1(b, 0x04);
+	x1(b, 0x7f);
+	x1(b, 0x9e);
+	flags_save(b);
+	xload(b, true, RAX, xm(R14, (int32_t)offsetof(struct jit_slot, la)));
+	xstore(b, true, xm(RBX, OFF_G(rip)), RAX);
+	commit_icount(b);
+	xpatch(xjmp32(b), j->epilogue);
+}
+
 /* The fixed entry and exit code at the start of the cache. */
 static void emit_base(struct emu_jit *j)
 {
@@ -1626,6 +1727,9 @@ static void emit_base(struct emu_jit *j)
 	xpop(&b, RBP);
 	xpop(&b, RBX);
 	x1(&b, 0xc3);
+	b.p = (uint8_t *)(((uintptr_t)b.p + 15) & ~(uintptr_t)15);
+	j->relink = b.p;
+	emit_relink(j, &b);
 	j->base_used = (size_t)(b.p - j->code + 15) & ~(size_t)15;
 	j->used = j->base_used;
 }
