@@ -1074,7 +1074,9 @@ static void test_jit_relink_target_page_remapped(void **state)
  * Runs in which the inline renewal, were it to skip a test, would take the old target:
  * - LA1 -> Y whose bytes equal the old X's while X is rewritten: the same bytes at another guest-physical page (the
  *   block's page compared), and X's block must not be taken as compared in this run (LA2 reaches it next);
- * - LA1 -> Y, LA1's TLB slot holding LA3 -> X, X's bytes unchanged (the TLB entry's linear page compared).
+ * - LA1 -> Y, LA1's TLB slot holding LA3 -> X, X's bytes unchanged (the TLB entry's linear page compared);
+ * - LA1 -> Y the run after the link failed (LA1 -> X) and was linked to X's block: what the slot kept for the
+ *   renewal to Y's block must be gone with that failure.
  */
 static void test_jit_relink_target_remapped_by_page_tables(void **state)
 {
@@ -1119,15 +1121,18 @@ static void test_jit_relink_target_remapped_by_page_tables(void **state)
 			SET_T(0, 2);
 			at1 = 1;
 			break;
-		case 8: /* LA1 -> X again */
+		case 8: /* LA1 -> X again: the link fails, and the run loop links it to X's block */
 			at1 = 0;
 			break;
-		case 12: /* LA1 -> Y (bytes differ from X's), LA1's TLB slot left holding LA3 -> X */
+		case 9: /* LA1 -> Y again, whose block the link was last renewed to (before X's was linked) */
+			at1 = 1;
+			break;
+		case 12: /* LA1 -> X */
+			at1 = 0;
+			break;
+		case 16: /* LA1 -> Y (bytes differ from X's), LA1's TLB slot left holding LA3 -> X */
 			at1 = 1;
 			refill = la3;
-			break;
-		case 16: /* LA1 -> X; then Y rewritten to X's bytes and LA1 -> Y, the slot left holding LA3 -> X */
-			at1 = 0;
 			break;
 		case 20:
 			SET_T(1, imm[0]);
