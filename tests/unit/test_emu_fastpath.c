@@ -1,4 +1,4 @@
-/* test_emu_fastpath.c: the emu run loop's fast paths fall back whenever they must: after entries where the VMM only moved RIP (the quiet entry), a kick, a raised interrupt and a deadline still end a looping guest (interpreter and JIT), an injection, entry machine check or STI blocking written or saved since is honoured, and hv_vm_protect from another thread takes effect in a running guest (interpreter and JIT). */
+/* test_emu_fastpath.c: the emu run loop's fast paths fall back whenever they must: after entries where the VMM only moved RIP (the quiet entry), a kick, a raised interrupt and a deadline still end a looping guest (interpreter and JIT), an injection, entry machine check or STI blocking written or saved since is honoured, and hv_vm_protect from another thread takes effect in a running guest (interpreter and JIT); the direct route into translated code is not taken under MTF, an open interrupt window or TF, nor for code the VMM rewrote. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <time.h>
@@ -218,6 +218,124 @@ static void test_sti_blocking_kept_over_rip_only_entry(void **state)
 	unsetenv("HVX_EMU_JIT");
 }
 
+/*
+ * The direct route of a quiet entry into the translation entered last (run_guarded, jit_enter_quiet) must not be
+ * taken when the entry has boundary or per-instruction duties. Each test below first makes the loop's block at
+ * EG_CODE + 2 (dec ecx; jnz; out) the translation entered last (the quiet round trips), then comes back to that RIP
+ * by a quiet entry under one such duty; the route taken anyway runs the translated loop to its OUT exit instead.
+ */
+
+/* The monitor-trap flag (direct_ctl): after the VMM sets it, every instruction exits 37, also after the quiet entry
+ * at EG_CODE + 2 that follows the OUT's exit. */
+static void test_mtf_after_quiet_entries_jit(void **state)
+{
+	(void)state;
+	struct eg g;
+	spin_guest(&g, "1");
+	eg_setreg(&g, HV_X86_RCX, ROUND_TRIPS + 10);
+	out_round_trips(&g);
+	eg_wr(&g, VMCS_CTRL_CPU_BASED, eg_rd(&g, VMCS_CTRL_CPU_BASED) | CPU_BASED_MTF);
+	for (unsigned i = 0; i < 2; i++) {
+		/* entered at EG_CODE + 2 (the first time after writing the control, then quietly after the OUT) */
+		assert_int_equal(hv_vcpu_run(g.vcpu), HV_SUCCESS);
+		struct eg_exit e = eg_exit_info(&g);
+		assert_int_equal(e.reason, VMX_REASON_MTF);
+		assert_int_equal(e.qual, 0);
+		assert_int_equal(e.rip, EG_CODE + 4); /* after the DEC alone */
+		assert_int_equal(hv_vcpu_run(g.vcpu), HV_SUCCESS);
+		e = eg_exit_info(&g);
+		assert_int_equal(e.reason, VMX_REASON_MTF);
+		assert_int_equal(e.rip, EG_CODE); /* after the JNZ */
+		eg_expect_insn_exit(&g, VMX_REASON_IO, EG_CODE, 2, 0x80ull << 16 | 0x40, 0);
+		eg_skip(&g);
+	}
+	assert_int_equal(eg_reg(&g, HV_X86_RCX), ROUND_TRIPS + 10 - (ROUND_TRIPS - 1) - 2); /* a DEC per skipped OUT */
+	eg_destroy(&g);
+	unsetenv("HVX_EMU_JIT");
+}
+
+/* Interrupt-window exiting (a boundary duty, blk_due), set after the round trips with IF = 0: the interpreter runs
+ * the next loop (the JIT does not run under a window control), which refills the TLB. The VMM then sets IF (an
+ * RFLAGS write: the entry is not quiet but keeps the TLB): the window is open before the DEC, exit 7; the quiet entry
+ * after it at EG_CODE + 2 must exit 7 again before any instruction. */
+static void test_irq_window_after_quiet_entries_jit(void **state)
+{
+	(void)state;
+	struct eg g;
+	spin_guest(&g, "1");
+	eg_setreg(&g, HV_X86_RCX, ROUND_TRIPS + 10);
+	eg_setreg(&g, HV_X86_RFLAGS, 0x2);
+	out_round_trips(&g);
+	eg_controls(&g, CPU_BASED_HLT | CPU_BASED_UNCOND_IO | CPU_BASED_IRQ_WND, 0);
+	eg_expect_insn_exit(&g, VMX_REASON_IO, EG_CODE, 2, 0x80ull << 16 | 0x40, 0);
+	eg_skip(&g);
+	eg_setreg(&g, HV_X86_RFLAGS, 0x202);
+	for (unsigned i = 0; i < 3; i++) {
+		assert_int_equal(hv_vcpu_run(g.vcpu), HV_SUCCESS);
+		struct eg_exit e = eg_exit_info(&g);
+		assert_int_equal(e.reason, VMX_REASON_IRQ_WND);
+		assert_int_equal(e.qual, 0);
+		assert_int_equal(e.rip, EG_CODE + 2);
+	}
+	assert_int_equal(eg_reg(&g, HV_X86_RCX), ROUND_TRIPS + 10 - ROUND_TRIPS); /* a DEC per skipped OUT, no more */
+	eg_destroy(&g);
+	unsetenv("HVX_EMU_JIT");
+}
+
+/* The VMM rewrites the block at EG_CODE + 2 between runs (DEC ECX becomes INC ECX): the quiet entry there must run
+ * the new code, not the translation entered last (jit_enter_quiet compares the block with guest memory). */
+static void test_rewrite_before_quiet_entry_jit(void **state)
+{
+	(void)state;
+	struct eg g;
+	spin_guest(&g, "1");
+	eg_setreg(&g, HV_X86_RCX, ROUND_TRIPS + 10); /* the old code's DEC would not end the loop either */
+	out_round_trips(&g);
+	uint64_t rcx = eg_reg(&g, HV_X86_RCX);
+	static const uint8_t inc_ecx[] = {0xff, 0xc1};
+	eg_load(&g, EG_CODE + 2, inc_ecx, sizeof inc_ecx);
+	eg_expect_insn_exit(&g, VMX_REASON_IO, EG_CODE, 2, 0x80ull << 16 | 0x40, 0);
+	assert_int_equal(eg_reg(&g, HV_X86_RCX), rcx + 1);
+	eg_destroy(&g);
+	unsetenv("HVX_EMU_JIT");
+}
+
+/*
+ * RFLAGS.TF at a quiet entry: single-stepping, #DB intercepted. The OUT's exit (an instruction exit: no single-step
+ * trap pending) is followed by a quiet entry at EG_CODE + 2 with TF set, which must step the DEC alone.
+ */
+static void test_tf_after_quiet_entries_jit(void **state)
+{
+	(void)state;
+	struct eg g;
+	spin_guest(&g, "1");
+	eg_setreg(&g, HV_X86_RCX, ROUND_TRIPS + 10);
+	out_round_trips(&g);
+	eg_wr(&g, VMCS_CTRL_EXC_BITMAP, 1u << 1);
+	eg_setreg(&g, HV_X86_RFLAGS, eg_reg(&g, HV_X86_RFLAGS) | 0x100);
+	uint64_t want[] = {EG_CODE + 4, EG_CODE}; /* the #DB traps after the DEC and the JNZ */
+	for (unsigned i = 0; i < 2; i++) {
+		assert_int_equal(hv_vcpu_run(g.vcpu), HV_SUCCESS);
+		struct eg_exit e = eg_exit_info(&g);
+		assert_int_equal(e.reason, VMX_REASON_EXC_NMI);
+		assert_int_equal(e.intr & 0x800007ffu, 0x80000301u); /* #DB, hardware exception */
+		assert_int_equal(e.qual & 0x4000, 0x4000);         /* BS */
+		assert_int_equal(e.rip, want[i]);
+	}
+	eg_expect_insn_exit(&g, VMX_REASON_IO, EG_CODE, 2, 0x80ull << 16 | 0x40, 0);
+	eg_skip(&g);
+	assert_int_equal(eg_rd(&g, VMCS_GUEST_DEBUG_EXC), 0); /* an instruction exit leaves no trap pending */
+	uint64_t rcx = eg_reg(&g, HV_X86_RCX);
+	assert_int_equal(hv_vcpu_run(g.vcpu), HV_SUCCESS); /* quiet, TF set */
+	struct eg_exit e = eg_exit_info(&g);
+	assert_int_equal(e.reason, VMX_REASON_EXC_NMI);
+	assert_int_equal(e.intr & 0x800007ffu, 0x80000301u);
+	assert_int_equal(e.rip, EG_CODE + 4);
+	assert_int_equal(eg_reg(&g, HV_X86_RCX), rcx - 1);
+	eg_destroy(&g);
+	unsetenv("HVX_EMU_JIT");
+}
+
 /* The protect-flipper: makes the data page read-only, checks that the guest's stores stopped once hv_vm_protect
  * returned, makes it writable again; then ends the spinning guest's run by a kick. */
 #define FLIP_PAGE 0x300000
@@ -309,6 +427,10 @@ int main(void)
 		EG_TEST(test_sti_blocking_kept_over_rip_only_entry),
 		EG_TEST(test_protect_while_storing_interpreter),
 		EG_TEST(test_protect_while_storing_jit),
+		EG_TEST(test_mtf_after_quiet_entries_jit),
+		EG_TEST(test_irq_window_after_quiet_entries_jit),
+		EG_TEST(test_tf_after_quiet_entries_jit),
+		EG_TEST(test_rewrite_before_quiet_entry_jit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -254,6 +254,7 @@ struct emu_cpu {
 	bool entry_quiet;
 	bool entry_ctl_quiet; /* the controls' part of it (emu_refresh) */
 	bool blk_ctl;         /* the controls' and the budget's part of blk_static (emu_refresh) */
+	bool direct_ctl;      /* the controls' part of a quiet entry's direct route into translated code (emu_refresh) */
 	/* The first instruction of the block running in the interpreter (or of a translated block in one of its slow
 	 * paths); an exit or fault out of its middle counts the ones before c->cur as retired. NULL between blocks. */
 	const struct emu_insn *blk_first;
@@ -486,22 +487,28 @@ const struct emu_insn *bc_lookup(struct emu_cpu *c, unsigned *count);
 /* Jump-cache entry j names a block not yet checked in this run: compare it with guest memory through the TLB.
  * false: not possible that way or rewritten (then bc_lookup, which decodes what is there now). */
 bool bc_recheck(struct emu_cpu *c, unsigned j);
-/* The same, inline for the run loop: a block of up to 16 bytes whose page the TLB holds is compared by two loads. */
-static inline bool bc_current(struct emu_cpu *c, unsigned j)
+/* The inline part of that: a block of up to 16 bytes whose page the TLB holds is compared by two loads. True (and the
+ * block's epoch set) when it is unchanged; false when that cannot tell or it differs (bc_recheck then decides). */
+static inline bool bc_same(struct emu_cpu *c, unsigned j)
 {
 	uint64_t la = c->jc[j].la;
 	struct emu_code_check *k = c->jc[j].chk;
 	const struct emu_tlb_entry *e = &c->tlb[(la >> 12) & (EMU_TLB_SIZE - 1)];
 	if (e->gpa != k->inline_page || e->tag_x != ((la & ~0xfffull) | 1))
-		return bc_recheck(c, j);
+		return false;
 	const uint8_t *p = (const uint8_t *)e->host + (la & 0xfff);
 	uint64_t w0, w1;
 	__builtin_memcpy(&w0, p, 8);
 	__builtin_memcpy(&w1, p + 8, 8);
 	if (((w0 ^ k->head[0]) & k->mask[0]) | ((w1 ^ k->head[1]) & k->mask[1]))
-		return bc_recheck(c, j); /* rewritten: it marks the block stale */
+		return false;
 	k->epoch = c->run_epoch;
 	return true;
+}
+/* bc_recheck, inline for the run loop where bc_same can tell. */
+static inline bool bc_current(struct emu_cpu *c, unsigned j)
+{
+	return bc_same(c, j) || bc_recheck(c, j); /* a rewritten block: bc_recheck marks it stale */
 }
 int emu_decode_one(struct emu_cpu *c, const uint8_t *bytes, unsigned n, struct emu_insn *out);
 /* The same without a block cache: key is a dec_key (mode << 2 | stack width). */

@@ -164,6 +164,9 @@ void emu_refresh(struct emu_cpu *c)
 	c->entry_ctl_quiet = !(c->pin & PIN_BASED_PREEMPTION_TIMER) && !(c->proc2 & CPU_BASED2_VIRT_INTR_DELIVERY) &&
 			     !((c->proc & CPU_BASED_TPR_SHADOW) && (c->proc2 & CPU_BASED2_VIRTUAL_APIC));
 	c->blk_ctl = c->icls[IC_NMI_WND] || c->icls[IC_IRQ_WND] || (c->proc2 & CPU_BASED2_VIRT_INTR_DELIVERY) || c->budget;
+	/* The controls' part of the direct route (run_blocks): no monitor-trap flag (translated code runs without it),
+	 * not the one-instruction mode's CPU. */
+	c->direct_ctl = !c->icls[IC_MTF] && !c->phys;
 }
 
 _Noreturn void emu_fault(struct emu_cpu *c, unsigned vec, bool has_err, uint32_t err)
@@ -254,8 +257,10 @@ static __attribute__((noinline)) void block_duties(struct emu_cpu *c, unsigned e
 /* Block after block until an instruction exit returns (exits and faults from elsewhere longjmp to run_guarded). Apart
  * from run_guarded: in a function that calls setjmp the compiler keeps no value in a register across a call, which
  * would slow the loop (the interpreter's by a quarter). */
-static __attribute__((noinline)) void run_blocks(struct emu_cpu *c)
+static __attribute__((noinline)) void run_blocks(struct emu_cpu *c, bool after_jit)
 {
+	if (after_jit)
+		goto after_jit; /* the direct route (run_guarded) ran translated code, which returned without an exit */
 	for (;;) {
 		unsigned ev = atomic_load_explicit(&c->events, memory_order_relaxed);
 		if (__builtin_expect(ev | c->blk_due, 0))
@@ -279,6 +284,7 @@ static __attribute__((noinline)) void run_blocks(struct emu_cpu *c)
 				c->exit_returned = false; /* translated code took an instruction exit: leave the run */
 				return;
 			}
+		after_jit:
 			c->shadow = c->shadow == 2 ? 1 : 0;
 			c->stop = false;
 			if (__builtin_expect(c->apicv_pend || c->smm.io.pending || c->pend_dbg, 0)) {
@@ -337,10 +343,14 @@ static __attribute__((noinline)) void run_blocks(struct emu_cpu *c)
 	}
 }
 
+/* How a run starts (emu_run): the entry work (injection), none (a quiet entry), none and straight into translated
+ * code (the direct route). */
+enum emu_route { ROUTE_FULL, ROUTE_QUIET, ROUTE_DIRECT };
+
 /* The run proper: the setjmp that exits and faults out of a handler's frames longjmp to, then the loop. Apart from
  * emu_run, whose entry and exit work thus keeps its values in registers (in a function that calls setjmp every value
  * live across a call lives in memory). */
-static __attribute__((noinline)) void run_guarded(struct emu_cpu *c, bool quiet)
+static __attribute__((noinline)) void run_guarded(struct emu_cpu *c, enum emu_route route)
 {
 	int code = EMU_SETJMP(c);
 	if (__builtin_expect(code != 0, 0)) {
@@ -374,13 +384,25 @@ static __attribute__((noinline)) void run_guarded(struct emu_cpu *c, bool quiet)
 		}
 		c->vect.valid = false;
 		c->depth = 0;
-	} else if (!quiet) {
+	} else if (route == ROUTE_DIRECT) {
+		/*
+		 * The direct route of a quiet entry: straight into the translation entered last when it is the one for RIP,
+		 * without the loop's and jit_exec's tests that such an entry answers (emu_run chose it: see there). A
+		 * miss (-1) leaves the block to the loop; translated code that returned without an exit (0) leaves it
+		 * the loop's duties after a translated block.
+		 */
+		int r = jit_enter_quiet(c);
+		if (r > 0)
+			return; /* translated code took an instruction exit */
+		run_blocks(c, r == 0);
+		return;
+	} else if (route == ROUTE_FULL) {
 		vmx_inject(c);
 		c->vect.valid = false;
 		c->depth = 0;
 	}
 
-	run_blocks(c);
+	run_blocks(c, false);
 }
 
 /* Is the entry free of entry work (see entry_quiet in emu.h)? Computed as a run ends, from the state it saved; the
@@ -414,7 +436,8 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 	if (gen != c->memmap_gen)
 		mmu_sync_gen(c); /* flushes the TLB */
 	c->run_epoch++; /* every block is compared with guest memory again at its first use in this run */
-	c->link_gen++;  /* and no JIT link skips that */
+	if (__builtin_expect(!++c->link_gen, 0)) /* and no JIT link skips that */
+		c->link_gen = 1;                /* (0 is a never-linked slot's) */
 	/* Not reset here, being so at every end of a run: lf_op (every way out of a run materializes the flags) and
 	 * exit_by_return (the loop and jit_h_insn clear it after each handler, run_guarded after a longjmp). */
 	c->stop = false;
@@ -433,6 +456,7 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 	 * check, no STI / MOV-SS blocking, no pending debug exception, no timer and no injection. */
 	bool quiet = c->entry_quiet && !(dirty & ~QUIET_GROUPS) && c->s->rflags == c->rflags_at_exit &&
 		     !atomic_load_explicit(&c->events, memory_order_relaxed);
+	enum emu_route route = quiet ? ROUTE_QUIET : ROUTE_FULL;
 	if (quiet) {
 		/* A RIP with bits 63:32 clear passes the RIP check in any mode, a canonical one in 64-bit mode; any other
 		 * gets the check itself. */
@@ -447,6 +471,16 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 		c->smm.io.pending = false;
 		/* no preemption timer (entry_ctl_quiet): the deadline is the caller's */
 		c->blk_static = c->blk_ctl | (deadline != ~0ull);
+		/*
+		 * The direct route (run_guarded, jit_enter_quiet) skips what the loop and jit_exec test before translated
+		 * code; here each holds: c->events is zero (read above, after the in_guest fence, as the loop's top would
+		 * read it); no boundary duty (blk_due: no cache flush due, no deadline or timer, no windows, no
+		 * virtual-interrupt delivery, no budget; so jit_exec's window tests pass too); no STI / MOV-SS blocking
+		 * (cleared above); no TF; no MTF and a vCPU's CPU (direct_ctl); 64-bit mode (jit_enter_quiet: jc_tag64
+		 * names no entry otherwise); the flags materialized (lf_op, at every end of a run).
+		 */
+		if (!c->blk_due && c->direct_ctl && !(c->s->rflags & FL_TF))
+			route = ROUTE_DIRECT;
 	} else {
 		if (c->mode == 0xff || (dirty & (HVX_GROUP_SEG | HVX_GROUP_CR | HVX_GROUP_MSR | HVX_GROUP_CONTROL |
 						 HVX_GROUP_DTABLE))) {
@@ -480,7 +514,7 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 		c->blk_static = c->blk_ctl || c->deadline_ns != ~0ull;
 	}
 
-	run_guarded(c, quiet);
+	run_guarded(c, route);
 out:
 	/* Every way here leaves the flags materialized (exit_save, or an entry failure before any instruction). */
 	c->rflags_at_exit = c->s->rflags;

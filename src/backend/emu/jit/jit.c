@@ -1973,6 +1973,36 @@ bool jit_exec(struct emu_cpu *c, const struct emu_insn *in, unsigned n)
 	return true;
 }
 
+int jit_enter_quiet(struct emu_cpu *c)
+{
+	/* jit_exec's last-translation test, the jump cache's entry for RIP standing for the run loop's lookup (its tag
+	 * matches only in 64-bit mode); a link slot to fill (c->jit_slot) is left to jit_exec. The block's no_jit is not
+	 * read: it marks a block some other RIP's translation failed for, and this (key, RIP) has one. */
+	struct emu_jit *j = c->jit;
+	uint64_t la = c->s->rip;
+	unsigned h = (unsigned)(la ^ (la >> 10)) & 1023;
+	struct jit_tb *tb;
+	if (!j || !(tb = j->last) || tb->rip != la || c->jc[h].la != la || c->jc[h].ins != tb->key ||
+	    c->jc[h].tag != c->jc_tag64 || j->code_gen != c->code_gen || c->jit_slot)
+		return -1;
+	/* The block compared with guest memory, as at its first use in every run (this is the run's first block: no
+	 * epoch test), as the loop's bc_current does, but what bc_same cannot tell (a page the TLB does not hold, or a
+	 * difference) left to the loop's bc_recheck: then nothing here is live across a call but c. */
+	if (!bc_same(c, h))
+		return -1;
+	c->jit_fuel = j->fuel;
+	atomic_store_explicit(&jit_stat_entered, atomic_load_explicit(&jit_stat_entered, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
+	j->enter(c, c->s->gpr, tb->code);
+	if (c->exit_returned) {
+		c->exit_returned = false;
+		return 1;
+	}
+	c->blk_first = NULL; /* as jit_exec after a slow path that returned (no deadline: the route needs none) */
+	c->stop = false;
+	return 0;
+}
+
 #else /* not an x86-64 Linux host: the interpreter only */
 
 bool jit_wanted(void)
@@ -1991,6 +2021,12 @@ bool jit_exec(struct emu_cpu *c, const struct emu_insn *in, unsigned n)
 void jit_destroy(struct emu_cpu *c)
 {
 	(void)c;
+}
+
+int jit_enter_quiet(struct emu_cpu *c)
+{
+	(void)c;
+	return -1;
 }
 
 #endif

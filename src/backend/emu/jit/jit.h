@@ -17,6 +17,13 @@ bool jit_wanted(void);
  * and the run loop leaves the run.
  */
 bool jit_exec(struct emu_cpu *c, const struct emu_insn *in, unsigned n);
+/*
+ * A quiet entry's direct route (run_blocks, which has checked what jit_exec would besides the translation): enter the
+ * translation entered last if it is the one for RIP now (the jump cache's block at RIP, compared with guest memory as
+ * the loop does). Returns -1 when not (nothing done: the loop takes the block), 1 when translated code took an
+ * instruction exit (c->exit_returned cleared: the run is over), 0 when it returned without one (as jit_exec's true).
+ */
+int jit_enter_quiet(struct emu_cpu *c);
 void jit_destroy(struct emu_cpu *c);
 
 /* Process-wide counters (tests and profiling): blocks translated, entries into translated code (the latter is not
