@@ -1,4 +1,4 @@
-/* test_emu_fastpath.c: the emu run loop's fast paths fall back whenever they must: after entries where the VMM only moved RIP (the quiet entry), a kick, a raised interrupt and a deadline still end a looping guest (interpreter and JIT), an injection, entry machine check or STI blocking written or saved since is honoured, and hv_vm_protect from another thread takes effect in a running guest (interpreter and JIT); the direct route into translated code is not taken under MTF, an open interrupt window or TF, nor for code the VMM rewrote. */
+/* test_emu_fastpath.c: the emu run loop's fast paths fall back whenever they must: after entries where the VMM only moved RIP (the quiet entry), a kick, a raised interrupt and a deadline still end a looping guest (interpreter and JIT), an injection, entry machine check or STI blocking written or saved since is honoured, and hv_vm_protect from another thread takes effect in a running guest (interpreter and JIT); the direct route into translated code is not taken under MTF, an open interrupt window or TF, nor for code the VMM rewrote or another mode. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <time.h>
@@ -301,6 +301,38 @@ static void test_rewrite_before_quiet_entry_jit(void **state)
 }
 
 /*
+ * The mode at a quiet entry: the translation entered last was made in 64-bit mode, where 48 FF C9 is DEC RCX; the
+ * VMM then makes CS a compatibility-mode segment (a general entry, which flushes the TLB; the interpreter's loop
+ * refills it), where the same bytes are DEC EAX; DEC ECX. The quiet entry at the block after the next OUT must run
+ * them as 32-bit code (EAX decremented), not the 64-bit translation.
+ */
+static void test_compat_mode_quiet_entry_jit(void **state)
+{
+	(void)state;
+	struct eg g;
+	setenv("HVX_EMU_JIT", "1", 1);
+	eg_create(&g);
+	eg_long64(&g, EG_CODE);
+	eg_controls(&g, CPU_BASED_HLT | CPU_BASED_UNCOND_IO, 0);
+	/* L: out 0x80, al; dec rcx (dec eax; dec ecx in 32-bit code); jnz L; spin: jmp spin */
+	static const uint8_t code[] = {0xe6, 0x80, 0x48, 0xff, 0xc9, 0x75, 0xf9, 0xeb, 0xfe};
+	eg_load(&g, EG_CODE, code, sizeof code);
+	eg_setreg(&g, HV_X86_RCX, 20);
+	eg_setreg(&g, HV_X86_RAX, 100);
+	out_round_trips(&g);
+	assert_int_equal(eg_reg(&g, HV_X86_RAX), 100);
+	eg_wr(&g, VMCS_GUEST_CS_AR, 0xc09b); /* L = 0, D = 1 */
+	eg_expect_insn_exit(&g, VMX_REASON_IO, EG_CODE, 2, 0x80ull << 16 | 0x40, 0);
+	assert_int_equal(eg_reg(&g, HV_X86_RAX), 99);
+	eg_skip(&g);
+	eg_expect_insn_exit(&g, VMX_REASON_IO, EG_CODE, 2, 0x80ull << 16 | 0x40, 0);
+	assert_int_equal(eg_reg(&g, HV_X86_RAX), 98);
+	assert_int_equal(eg_reg(&g, HV_X86_RCX), 20 - (ROUND_TRIPS - 1) - 2);
+	eg_destroy(&g);
+	unsetenv("HVX_EMU_JIT");
+}
+
+/*
  * RFLAGS.TF at a quiet entry: single-stepping, #DB intercepted. The OUT's exit (an instruction exit: no single-step
  * trap pending) is followed by a quiet entry at EG_CODE + 2 with TF set, which must step the DEC alone.
  */
@@ -431,6 +463,7 @@ int main(void)
 		EG_TEST(test_irq_window_after_quiet_entries_jit),
 		EG_TEST(test_tf_after_quiet_entries_jit),
 		EG_TEST(test_rewrite_before_quiet_entry_jit),
+		EG_TEST(test_compat_mode_quiet_entry_jit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -482,17 +482,18 @@ void bc_destroy(struct emu_bcache *bc);
 void bc_flush(struct emu_bcache *bc);
 /* Is `in` part of a cached block (stable until the cache is flushed), not the one-off slot of a page-crossing instruction? */
 bool bc_cached(const struct emu_bcache *bc, const struct emu_insn *in);
+/* The code check of the cached block whose first instruction is `in`. */
+struct emu_code_check *bc_check_of(const struct emu_insn *in);
 /* The decoded instruction sequence starting at the current RIP (NULL and a fault on fetch errors). */
 const struct emu_insn *bc_lookup(struct emu_cpu *c, unsigned *count);
 /* Jump-cache entry j names a block not yet checked in this run: compare it with guest memory through the TLB.
  * false: not possible that way or rewritten (then bc_lookup, which decodes what is there now). */
 bool bc_recheck(struct emu_cpu *c, unsigned j);
-/* The inline part of that: a block of up to 16 bytes whose page the TLB holds is compared by two loads. True (and the
- * block's epoch set) when it is unchanged; false when that cannot tell or it differs (bc_recheck then decides). */
-static inline bool bc_same(struct emu_cpu *c, unsigned j)
+/* The inline part of that for the block with check k at linear address la: a block of up to 16 bytes whose page the
+ * TLB holds is compared by two loads. True (and the block's epoch set) when it is unchanged there; false when that
+ * cannot tell or it differs (bc_recheck then decides), and always for a block found stale (inline_page ~0). */
+static inline bool bc_same_at(struct emu_cpu *c, uint64_t la, struct emu_code_check *k)
 {
-	uint64_t la = c->jc[j].la;
-	struct emu_code_check *k = c->jc[j].chk;
 	const struct emu_tlb_entry *e = &c->tlb[(la >> 12) & (EMU_TLB_SIZE - 1)];
 	if (e->gpa != k->inline_page || e->tag_x != ((la & ~0xfffull) | 1))
 		return false;
@@ -504,6 +505,11 @@ static inline bool bc_same(struct emu_cpu *c, unsigned j)
 		return false;
 	k->epoch = c->run_epoch;
 	return true;
+}
+/* The same for jump-cache entry j. */
+static inline bool bc_same(struct emu_cpu *c, unsigned j)
+{
+	return bc_same_at(c, c->jc[j].la, c->jc[j].chk);
 }
 /* bc_recheck, inline for the run loop where bc_same can tell. */
 static inline bool bc_current(struct emu_cpu *c, unsigned j)

@@ -72,6 +72,12 @@ bool bc_cached(const struct emu_bcache *bc, const struct emu_insn *in)
 	return in != bc->single;
 }
 
+struct emu_code_check *bc_check_of(const struct emu_insn *in)
+{
+	struct emu_block *b = (struct emu_block *)(void *)((char *)(uintptr_t)in - offsetof(struct emu_block, ins));
+	return &b->chk;
+}
+
 void bc_flush(struct emu_bcache *bc)
 {
 	memset(bc->buckets, 0, sizeof bc->buckets);

@@ -54,6 +54,7 @@ struct jit_tb {
 	uint64_t rip; /* the linear address it was translated at: its branches and exits name linear addresses, and the
 		       * same decoded block (keyed by guest-physical address) may run at another one */
 	struct jit_tb *next;
+	struct emu_code_check *chk; /* the decoded block's (key's) */
 	const uint8_t *code; /* NULL: the first instruction cannot be translated */
 	struct jit_slot slot[2];
 };
@@ -1864,6 +1865,7 @@ static __attribute__((noinline)) struct jit_tb *tb_new(struct emu_cpu *c, struct
 	struct jit_tb *tb = &j->tbs[j->ntb];
 	memset(tb, 0, sizeof *tb);
 	tb->key = in;
+	tb->chk = bc_check_of(in); /* tb_get: a block of the cache */
 	tb->rip = c->s->rip;
 	tb->code = translate(c, j, in, n, tb);
 	if (tb->code) {
@@ -1975,20 +1977,24 @@ bool jit_exec(struct emu_cpu *c, const struct emu_insn *in, unsigned n)
 
 int jit_enter_quiet(struct emu_cpu *c)
 {
-	/* jit_exec's last-translation test, the jump cache's entry for RIP standing for the run loop's lookup (its tag
-	 * matches only in 64-bit mode); a link slot to fill (c->jit_slot) is left to jit_exec. The block's no_jit is not
-	 * read: it marks a block some other RIP's translation failed for, and this (key, RIP) has one. */
+	/*
+	 * jit_exec's last-translation test, with what the run loop's jump-cache lookup would establish for RIP shown
+	 * directly for the translation's own block: the block's page is the one the TLB maps RIP to and its bytes are
+	 * unchanged (bc_same_at: the comparison every block has at its first use in a run; this is the run's first
+	 * block, so there is no epoch test; a block found stale never passes it), it was decoded as 64-bit code (the
+	 * mode: in 64-bit mode the decode key is fixed), the cache has not been flushed since (code_gen). What
+	 * bc_same_at cannot tell (a page the TLB does not hold, or a difference) is left to the loop's lookup and
+	 * bc_recheck, so nothing here is live across a call but c. The code_gen test also keeps the translation from
+	 * running after a flush reused the decoded blocks' memory its code points into. A link slot to fill
+	 * (c->jit_slot) stays for jit_exec, which fills it only for a translation at the slot's own address. The
+	 * block's no_jit is not read: it marks a block some other RIP's translation failed for, and this (key, RIP)
+	 * has one.
+	 */
 	struct emu_jit *j = c->jit;
 	uint64_t la = c->s->rip;
-	unsigned h = (unsigned)(la ^ (la >> 10)) & 1023;
 	struct jit_tb *tb;
-	if (!j || !(tb = j->last) || tb->rip != la || c->jc[h].la != la || c->jc[h].ins != tb->key ||
-	    c->jc[h].tag != c->jc_tag64 || j->code_gen != c->code_gen || c->jit_slot)
-		return -1;
-	/* The block compared with guest memory, as at its first use in every run (this is the run's first block: no
-	 * epoch test), as the loop's bc_current does, but what bc_same cannot tell (a page the TLB does not hold, or a
-	 * difference) left to the loop's bc_recheck: then nothing here is live across a call but c. */
-	if (!bc_same(c, h))
+	if (!j || !(tb = j->last) || tb->rip != la || c->mode != EM_LONG64 || j->code_gen != c->code_gen ||
+	    !bc_same_at(c, la, tb->chk))
 		return -1;
 	c->jit_fuel = j->fuel;
 	atomic_store_explicit(&jit_stat_entered, atomic_load_explicit(&jit_stat_entered, memory_order_relaxed) + 1,
