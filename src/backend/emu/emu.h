@@ -293,7 +293,6 @@ struct emu_cpu {
 		uint8_t vec, type, has_err, len;
 		uint32_t err;
 	} vect;  /* the event being delivered */
-	int depth;
 	bool skip_bitmap; /* the event being delivered was injected by VM entry */
 	struct {
 		uint64_t rsp, rflags, seg[6][4];

@@ -362,8 +362,10 @@ static __attribute__((noinline)) void run_guarded(struct emu_cpu *c, enum emu_ro
 				c->icount += done;
 			c->blk_first = NULL;
 		}
-		if (code == JMP_EXIT)
+		if (code == JMP_EXIT) {
+			c->vect.valid = false; /* an exit during an event's delivery: the one way a run ends with it set */
 			return;
+		}
 		c->step_tf = false;
 		if (code == JMP_FAULT) {
 			c->icount++; /* a delivered fault counts against the budget (fault loops end too) */
@@ -383,7 +385,6 @@ static __attribute__((noinline)) void run_guarded(struct emu_cpu *c, enum emu_ro
 				vmx_debug_trap(c); /* a #DB MOV SS held follows the fault's delivery */
 		}
 		c->vect.valid = false;
-		c->depth = 0;
 	} else if (route == ROUTE_DIRECT) {
 		/*
 		 * The direct route of a quiet entry: straight into the translation entered last when it is the one for RIP,
@@ -399,7 +400,6 @@ static __attribute__((noinline)) void run_guarded(struct emu_cpu *c, enum emu_ro
 	} else if (route == ROUTE_FULL) {
 		vmx_inject(c);
 		c->vect.valid = false;
-		c->depth = 0;
 	}
 
 	run_blocks(c, false);
@@ -440,9 +440,9 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 		c->link_gen = 1;                /* (0 is a never-linked slot's) */
 	/* Not reset here, being so at every end of a run: lf_op (every way out of a run materializes the flags) and
 	 * exit_by_return (the loop and jit_h_insn clear it after each handler, run_guarded after a longjmp). */
+	/* Nor vect.valid: only an event's delivery sets it, which clears it as it ends, and an exit out of a delivery
+	 * (run_guarded's longjmp path) and the fault path clear it; an exit taken by returning never comes during one. */
 	c->stop = false;
-	c->vect.valid = false;
-	c->depth = 0;
 	c->iret_nmi_unblocked = false;
 	c->in_iret = false;
 	c->step_tf = false;

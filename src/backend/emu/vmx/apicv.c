@@ -252,7 +252,6 @@ void apicv_deliver(struct emu_cpu *c)
 	c->cur = NULL;
 	emu_deliver(c, v, EV_EXTINT, false, 0, 0);
 	c->vect.valid = false;
-	c->depth = 0;
 }
 
 /* ---- virtualize x2APIC mode (SDM 29.5): RDMSR/WRMSR of 0x800-0x8ff that the MSR bitmap lets through ---- */

@@ -872,7 +872,6 @@ void vmx_nmi(struct emu_cpu *c)
 	c->cur = NULL;
 	emu_deliver(c, EXC_NMI, EV_NMI, false, 0, 0);
 	c->vect.valid = false;
-	c->depth = 0;
 }
 
 /* Takes the pending external interrupt's vector (false if another raise changed it meanwhile: next boundary). */
@@ -906,7 +905,6 @@ void vmx_extint(struct emu_cpu *c)
 	c->cur = NULL;
 	emu_deliver(c, vec, EV_EXTINT, false, 0, 0);
 	c->vect.valid = false;
-	c->depth = 0;
 }
 
 /* The pending debug exceptions as a #DB trap (spec 7.1 item 5): held while MOV-SS blocking lasts; dropped if not
@@ -930,7 +928,6 @@ bool vmx_debug_trap(struct emu_cpu *c)
 	c->cur = NULL;
 	emu_deliver(c, EXC_DB, EV_HWEXC, false, 0, 0);
 	c->vect.valid = false;
-	c->depth = 0;
 	return true;
 }
 
