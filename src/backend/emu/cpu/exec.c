@@ -164,8 +164,8 @@ void emu_refresh(struct emu_cpu *c)
 	c->entry_ctl_quiet = !(c->pin & PIN_BASED_PREEMPTION_TIMER) && !(c->proc2 & CPU_BASED2_VIRT_INTR_DELIVERY) &&
 			     !((c->proc & CPU_BASED_TPR_SHADOW) && (c->proc2 & CPU_BASED2_VIRTUAL_APIC));
 	c->blk_ctl = c->icls[IC_NMI_WND] || c->icls[IC_IRQ_WND] || (c->proc2 & CPU_BASED2_VIRT_INTR_DELIVERY) || c->budget;
-	/* The controls' part of the direct route (run_blocks): no monitor-trap flag (translated code runs without it),
-	 * not the one-instruction mode's CPU. */
+	/* The controls' part of a quiet entry's direct route (emu_run): no monitor-trap flag (translated code runs without
+	 * it), not the one-instruction mode's CPU. */
 	c->direct_ctl = !c->icls[IC_MTF] && !c->phys;
 }
 
@@ -476,8 +476,8 @@ hv_return_t emu_run(struct emu_cpu *c, uint64_t deadline, struct hvx_exit *exit)
 		 * code; here each holds: c->events is zero (read above, after the in_guest fence, as the loop's top would
 		 * read it); no boundary duty (blk_due: no cache flush due, no deadline or timer, no windows, no
 		 * virtual-interrupt delivery, no budget; so jit_exec's window tests pass too); no STI / MOV-SS blocking
-		 * (cleared above); no TF; no MTF and a vCPU's CPU (direct_ctl); 64-bit mode (jit_enter_quiet: jc_tag64
-		 * names no entry otherwise); the flags materialized (lf_op, at every end of a run).
+		 * (cleared above); no TF; no MTF and a vCPU's CPU (direct_ctl); 64-bit mode (tested by jit_enter_quiet);
+		 * the flags materialized (lf_op, at every end of a run).
 		 */
 		if (!c->blk_due && c->direct_ctl && !(c->s->rflags & FL_TF))
 			route = ROUTE_DIRECT;
