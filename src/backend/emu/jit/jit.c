@@ -1607,7 +1607,8 @@ bool jit_wanted(void)
  * in translated code lives in XMM registers, which the helpers it calls clobber anyway). It renews the link only
  * when what jit_h_relink would check holds:
  * - c->code_dirty clear (as there) and c->blk_ctl clear: virtual-interrupt delivery off (so no virtual interrupt
- *   can be pending: the helper's apicv_virq_ready test), no window exiting, no instruction budget;
+ *   can be pending: the helper's apicv_virq_ready test), no window exiting, no instruction budget (both at once
+ *   when the run has no deadline either: blk_due, code_dirty and blk_static in one word);
  * - c->jc_tag64 as when jit_h_relink last renewed this link and set the slot's data (-slot->ntag; 0 when it did not
  *   or failed since): no jump-cache generation or mode change since (a TLB flush or INVLPG, a CS load, a new code
  *   page, dropped decoded blocks: code_flush moves it too, so the code cache cannot have been flushed under the slot
@@ -1629,10 +1630,17 @@ static void emit_relink(struct emu_jit *j, struct xbuf *b)
 	uint8_t *fail[6];
 	unsigned n = 0;
 #define SL(f) xm(RDI, (int32_t)offsetof(struct jit_slot, f))
+	/* code_dirty and blk_static in one word first: blk_static (blk_ctl, or a deadline) is clear in the common run */
+	xop_rm(b, false, 0x0fb7, RCX, xm(R12, OFF_C(blk_due))); /* movzx ecx, word [blk_due] */
+	x1(b, 0xe3);                                            /* jrcxz quiet */
+	x1(b, 0);
+	uint8_t *quiet = b->p;
 	xop_rm(b, false, 0x0fb6, RCX, xm(R12, OFF_C(code_dirty)));
 	fail[n++] = xjmp_unless_rcx0(b);
 	xop_rm(b, false, 0x0fb6, RCX, xm(R12, OFF_C(blk_ctl)));
 	fail[n++] = xjmp_unless_rcx0(b);
+	if (!b->full)
+		quiet[-1] = (uint8_t)(b->p - quiet);
 	xload(b, true, RCX, xm(R12, OFF_C(jc_tag64)));
 	xload(b, true, RAX, SL(ntag));
 	xlea(b, true, RCX, xmi(RCX, RAX, 1, 0));
