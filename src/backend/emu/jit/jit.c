@@ -37,8 +37,9 @@ struct jit_slot {
 	/*
 	 * A direct link's renewal in translated code without a call (emit_relink): the first three fixed when the
 	 * translation is made, the rest set by jit_h_relink when it renews the link to a block whose comparison applies
-	 * inline (chk->inline_page not ~0) and cleared when it fails (jit_exec fills code and ins only after such a
-	 * failure, so they always describe ins).
+	 * inline (chk->inline_page not ~0), cleared when it fails and when jit_exec links the slot (the fill asked for
+	 * by a failure may wait while the quiet entry runs translated code: jit_enter_quiet leaves c->jit_slot), so
+	 * they always describe ins.
 	 */
 	const struct emu_tlb_entry *tlbe; /* la's TLB entry (the code cache belongs to one vCPU until flushed) */
 	uint64_t ntagx;     /* -(the tag of la's page), as tag_x holds it for execution */
@@ -175,7 +176,7 @@ static const uint8_t *jit_h_relink(struct emu_cpu *c, struct jit_slot *slot)
 	}
 	return slot->code;
 fail:
-	slot->ntag = 0; /* jit_exec may link the slot to another translation now */
+	slot->ntag = 0; /* jit_exec may link the slot to another translation (it clears this too) */
 	c->jit_slot = slot;
 	return NULL;
 }
@@ -1959,6 +1960,7 @@ bool jit_exec(struct emu_cpu *c, const struct emu_insn *in, unsigned n)
 			slot->code = tb->code;
 			slot->ins = in;
 			slot->gen = c->link_gen;
+			slot->ntag = 0; /* the renewal's data described the block linked before (jit_h_relink sets it anew) */
 		}
 	}
 	if (c->lf_op != LF_NONE)
