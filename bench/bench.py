@@ -758,7 +758,8 @@ def write_results(args, workloads, names, results, notes, counts, discarded, fai
     log_md = os.path.join(HERE, "perf-log.md")
     if os.path.exists(log_md):
         with open(log_md) as f:
-            body = [l.rstrip("\n") for l in f if not l.startswith("<!--")]
+            text = re.sub(r"<!--.*?-->\n?", "", f.read(), flags=re.S)  # the file's note to its writers
+        body = text.split("\n")
         while body and (not body[0].strip() or body[0].startswith("# ")):
             body.pop(0)
         L += ["", "## Performance work log (from `bench/perf-log.md`)", "",
