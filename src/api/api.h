@@ -17,17 +17,21 @@ extern pthread_rwlock_t hvx_vm_lifecycle_lock;
 /* hvx_owned_vcpu's refusal, out of line so that callers keep their fast path free of calls. */
 __attribute__((cold, noinline)) hv_return_t hvx_vcpu_refused(void);
 
-/* The calling thread's vCPU if its id is `id`. HV_NO_DEVICE without a VM; HV_BAD_ARGUMENT for an id that does not
- * exist or belongs to another thread (that vCPU is not touched). */
-static inline hv_return_t hvx_owned_vcpu(hv_vcpuid_t id, struct hvx_vcpu **out)
+/* The ownership rule of every per-vCPU call: the calling thread's vCPU if its id is `id`, else NULL (then the call
+ * returns hvx_vcpu_refused()). One compare, no NULL test (hvx_thread_vcpu_or_none). */
+static inline struct hvx_vcpu *hvx_vcpu_if_owned(hv_vcpuid_t id)
 {
 	struct hvx_vcpu *v = hvx_thread_vcpu_or_none();
-	if (__builtin_expect(v->owner_key == id, 1)) {
-		*out = v;
-		return HV_SUCCESS;
-	}
-	*out = NULL;
-	return hvx_vcpu_refused();
+	return __builtin_expect(v->owner_key == id, 1) ? v : NULL;
+}
+
+/* The calling thread's vCPU if its id is `id`. HV_NO_DEVICE without a VM; HV_BAD_ARGUMENT for an id that does not
+ * exist or belongs to another thread (that vCPU is not touched). The hot accessors use hvx_vcpu_if_owned instead:
+ * no pointer out, so nothing on their stack. */
+static inline hv_return_t hvx_owned_vcpu(hv_vcpuid_t id, struct hvx_vcpu **out)
+{
+	*out = hvx_vcpu_if_owned(id);
+	return *out ? HV_SUCCESS : hvx_vcpu_refused();
 }
 
 /* Make sure the groups about to be read or partly written hold current values (backends that cache state). */

@@ -257,8 +257,8 @@ static __attribute__((noinline)) hv_return_t run_own_record(struct hvx_vcpu *vcp
  * control tests and the backend call between two tick reads (the emu fills the published exit record itself). */
 static inline __attribute__((always_inline)) hv_return_t run_until(hv_vcpuid_t id, uint64_t deadline)
 {
-	struct hvx_vcpu *vcpu = hvx_thread_vcpu_or_none();
-	if (__builtin_expect(vcpu->owner_key != id, 0))
+	struct hvx_vcpu *vcpu = hvx_vcpu_if_owned(id);
+	if (__builtin_expect(!vcpu, 0))
 		return hvx_vcpu_refused();
 	struct hvx_vm *vm = vcpu->vm;
 	const struct hvx_backend_ops *b = vm->backend;

@@ -164,9 +164,9 @@ static __attribute__((noinline)) hv_return_t register_fetch_then_read(struct hvx
 
 __attribute__((hot)) HVX_EXPORT hv_return_t hv_vcpu_read_register(hv_vcpuid_t id, hv_x86_reg_t reg, uint64_t *value)
 {
-	struct hvx_vcpu *vcpu = hvx_thread_vcpu_or_none();
-	if (__builtin_expect(vcpu->owner_key != id, 0))
-		return hvx_vcpu_refused(); /* hvx_owned_vcpu's test, without a pointer out: nothing on the stack */
+	struct hvx_vcpu *vcpu = hvx_vcpu_if_owned(id);
+	if (__builtin_expect(!vcpu, 0))
+		return hvx_vcpu_refused();
 	if ((unsigned)reg >= HV_X86_REGISTERS_MAX || !value)
 		return HV_BAD_ARGUMENT;
 	const struct hvx_reg_desc *d = &hvx_reg_table[reg];
@@ -198,9 +198,9 @@ static __attribute__((noinline)) hv_return_t register_write_slow(struct hvx_vcpu
 
 __attribute__((hot)) HVX_EXPORT hv_return_t hv_vcpu_write_register(hv_vcpuid_t id, hv_x86_reg_t reg, uint64_t value)
 {
-	struct hvx_vcpu *vcpu = hvx_thread_vcpu_or_none();
-	if (__builtin_expect(vcpu->owner_key != id, 0))
-		return hvx_vcpu_refused(); /* hvx_owned_vcpu's test, without a pointer out: nothing on the stack */
+	struct hvx_vcpu *vcpu = hvx_vcpu_if_owned(id);
+	if (__builtin_expect(!vcpu, 0))
+		return hvx_vcpu_refused();
 	if ((unsigned)reg >= HV_X86_REGISTERS_MAX)
 		return HV_BAD_ARGUMENT;
 	const struct hvx_reg_desc *d = &hvx_reg_table[reg];

@@ -34,9 +34,9 @@ static __attribute__((noinline)) hv_return_t vmcs_fetch_then_read(struct hvx_vcp
  * 8 bytes at the offset: a narrower field's slot holds zeros above its width, an exit-record member is masked. */
 __attribute__((hot)) HVX_EXPORT hv_return_t hv_vmx_vcpu_read_vmcs(hv_vcpuid_t id, uint32_t field, uint64_t *value)
 {
-	struct hvx_vcpu *vcpu = hvx_thread_vcpu_or_none();
-	if (__builtin_expect(vcpu->owner_key != id, 0))
-		return hvx_vcpu_refused(); /* hvx_owned_vcpu's test, without a pointer out: nothing on the stack */
+	struct hvx_vcpu *vcpu = hvx_vcpu_if_owned(id);
+	if (__builtin_expect(!vcpu, 0))
+		return hvx_vcpu_refused();
 	const struct hvx_vmcs_accessor *a = hvx_vmcs_accessor_of(field);
 	if (!(a->flags & HVX_VMCS_READABLE) || !value)
 		return HV_BAD_ARGUMENT;
@@ -76,9 +76,9 @@ static __attribute__((noinline)) hv_return_t vmcs_write_slow(struct hvx_vcpu *vc
 
 __attribute__((hot)) HVX_EXPORT hv_return_t hv_vmx_vcpu_write_vmcs(hv_vcpuid_t id, uint32_t field, uint64_t value)
 {
-	struct hvx_vcpu *vcpu = hvx_thread_vcpu_or_none();
-	if (__builtin_expect(vcpu->owner_key != id, 0))
-		return hvx_vcpu_refused(); /* hvx_owned_vcpu's test, without a pointer out: nothing on the stack */
+	struct hvx_vcpu *vcpu = hvx_vcpu_if_owned(id);
+	if (__builtin_expect(!vcpu, 0))
+		return hvx_vcpu_refused();
 	const struct hvx_vmcs_accessor *a = hvx_vmcs_accessor_of(field);
 	uint32_t group = a->group;
 	if (__builtin_expect(!(a->flags & HVX_VMCS_PLAIN_WRITE) || (vcpu->stale & group), 0))
