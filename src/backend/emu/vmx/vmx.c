@@ -161,14 +161,21 @@ static uint64_t trunc_la(struct emu_cpu *c, uint64_t la)
 	return c->mode == EM_LONG64 ? la : la & 0xffffffffull;
 }
 
-static void exit_insn_record(struct emu_cpu *c, unsigned reason, uint64_t qual, uint32_t info)
+/* The fields every instruction exit sets, into a cleared record. */
+static inline struct hvx_exit *exit_insn_fields(struct emu_cpu *c, unsigned reason, uint64_t qual, uint32_t info)
 {
 	struct hvx_exit *e = c->exit;
-	bool idt = c->vect.valid;
 	hvx_exit_clear(e);
 	e->reason = reason;
 	e->qualification = qual;
 	e->instr_info = info;
+	return e;
+}
+
+static void exit_insn_record(struct emu_cpu *c, unsigned reason, uint64_t qual, uint32_t info)
+{
+	bool idt = c->vect.valid;
+	struct hvx_exit *e = exit_insn_fields(c, reason, qual, info);
 	if (idt) {
 		/* A task-gate exit during delivery: IDT-vectoring names the event. */
 		emu_delivery_restore(c);
@@ -194,13 +201,8 @@ void vmx_exit_insn_return(struct emu_cpu *c, unsigned reason, uint64_t qual, uin
 		finish_by_return(c);
 		return;
 	}
-	/* exit_insn_record's common case inline, the saved RFLAGS read once */
-	struct hvx_exit *e = c->exit;
-	hvx_exit_clear(e);
-	e->reason = reason;
-	e->qualification = qual;
-	e->instr_info = info;
-	e->instr_len = c->cur ? c->cur->len : 0;
+	/* exit_insn_record's common case, the saved RFLAGS read once */
+	exit_insn_fields(c, reason, qual, info)->instr_len = c->cur ? c->cur->len : 0;
 	finish_by_return_rflags(c, flags_now(c) & ~FL_RF);
 }
 
@@ -393,6 +395,13 @@ void vmx_pause(struct emu_cpu *c, const struct emu_insn *in)
 }
 
 /* ---- I/O ---- */
+/* The I/O exit qualification (SDM table 27-5): size - 1, direction, string, REP, immediate operand, port. */
+static inline uint64_t io_qual(unsigned size, bool in_dir, bool string, bool rep, bool imm, unsigned port)
+{
+	return (uint64_t)(size - 1) | ((uint64_t)in_dir << 3) | ((uint64_t)string << 4) | ((uint64_t)rep << 5) |
+	       ((uint64_t)imm << 6) | ((uint64_t)port << 16);
+}
+
 /* Does an access of `size` bytes at `port` exit? With I/O bitmaps A and B: when any port of the access has its bit set,
  * or the access wraps past 0xffff; without them, when unconditional I/O exiting is set. */
 static inline bool io_exits(const struct emu_cpu *c, unsigned port, unsigned size)
@@ -446,7 +455,7 @@ bool vmx_io_port(struct emu_cpu *c, const struct emu_insn *in, unsigned port, un
 	struct hvx_exit *e = c->exit;
 	hvx_exit_clear(e);
 	e->reason = VMX_REASON_IO;
-	e->qualification = (uint64_t)(size - 1) | ((uint64_t)in_dir << 3) | ((uint64_t)imm << 6) | ((uint64_t)port << 16);
+	e->qualification = io_qual(size, in_dir, false, false, imm, port);
 	e->instr_len = in->len;
 	finish_by_return_rflags(c, flags_now(c) & ~FL_RF);
 	return true;
@@ -455,8 +464,7 @@ bool vmx_io_port(struct emu_cpu *c, const struct emu_insn *in, unsigned port, un
 uint64_t vmx_io_qual(struct emu_cpu *c, const struct emu_insn *in, uint16_t port, unsigned size, bool in_dir,
 		     bool string, bool imm, uint64_t *la, uint32_t *info)
 {
-	uint64_t q = (uint64_t)(size - 1) | ((uint64_t)in_dir << 3) | ((uint64_t)string << 4) |
-		     ((uint64_t)(string && in->rep) << 5) | ((uint64_t)imm << 6) | ((uint64_t)port << 16);
+	uint64_t q = io_qual(size, in_dir, string, string && in->rep, imm, port);
 	*info = 0;
 	*la = 0;
 	if (string) {
