@@ -49,7 +49,7 @@ static bool emu_cpu_alloc(struct emu_cpu *c)
 		c->jc_gen = 1; /* never-filled jump-cache entries (tag 0) never match */
 		emu_jc_tag_update(c);
 	}
-	return c->bc && c->code_bits;
+	return c->code_bits != NULL;
 }
 
 void emu_seg_update(struct emu_cpu *c, unsigned seg)

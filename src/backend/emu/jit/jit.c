@@ -1598,6 +1598,15 @@ bool jit_wanted(void)
 	return h;
 }
 
+/* The host flags from the LAHF/SETO image emit_relink keeps in rbp (ah = SF ZF AF PF CF, al = OF). Clobbers rax. */
+static void flags_from_lahf(struct xbuf *b)
+{
+	xmov_rr(b, false, RAX, RBP);
+	x1(b, 0x04);
+	x1(b, 0x7f); /* add al, 0x7f: OF = the saved OF */
+	x1(b, 0x9e); /* sahf: SF ZF AF PF CF */
+}
+
 /*
  * A direct link not made in this run, reached by a jump from the translation that exits through it with rdi = the
  * slot, its registers written back and the guest's flags in the host's. One copy per code cache: it needs nothing of
@@ -1689,18 +1698,12 @@ static void emit_relink(struct emu_jit *j, struct xbuf *b)
 	xop_rr(b, true, 0x85, RAX, RAX); /* test rax, rax */
 	uint8_t *no = xjcc32(b, 4);
 	xmov_rr(b, true, RDX, RAX);
-	xmov_rr(b, false, RAX, RBP);
-	x1(b, 0x04);
-	x1(b, 0x7f); /* add al, 0x7f: OF = the saved OF */
-	x1(b, 0x9e); /* sahf: SF ZF AF PF CF */
+	flags_from_lahf(b);
 	x1(b, 0xff);
 	x1(b, 0xe2); /* jmp rdx */
 	xpatch(no, b->p);
 	/* back to the run loop at la: the guest's flags into the host's, then saved into RFLAGS as at any exit */
-	xmov_rr(b, false, RAX, RBP);
-	x1(b, 0x04);
-	x1(b, 0x7f);
-	x1(b, 0x9e);
+	flags_from_lahf(b);
 	flags_save(b);
 	xload(b, true, RAX, xm(R14, (int32_t)offsetof(struct jit_slot, la)));
 	xstore(b, true, xm(RBX, OFF_G(rip)), RAX);
@@ -1931,6 +1934,18 @@ static __attribute__((noinline)) struct jit_tb *tb_lookup(struct emu_cpu *c, con
 	return tb;
 }
 
+/* Run translation tb (the guest's flags materialized in RFLAGS) with a full tank of fuel: jit_exec and
+ * jit_enter_quiet. After it, blk_first and stop may be left set by a slow path that returned (the callers clear them
+ * when the run goes on). */
+static inline void enter_translation(struct emu_cpu *c, struct emu_jit *j, const struct jit_tb *tb)
+{
+	c->jit_fuel = j->fuel;
+	/* no locked add on this path: concurrent vCPUs may lose an increment of this statistic */
+	atomic_store_explicit(&jit_stat_entered, atomic_load_explicit(&jit_stat_entered, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
+	j->enter(c, c->s->gpr, tb->code);
+}
+
 bool jit_exec(struct emu_cpu *c, const struct emu_insn *in, unsigned n)
 {
 	if (c->mode != EM_LONG64 || atomic_load_explicit(&c->events, memory_order_relaxed) ||
@@ -1965,11 +1980,7 @@ bool jit_exec(struct emu_cpu *c, const struct emu_insn *in, unsigned n)
 	}
 	if (c->lf_op != LF_NONE)
 		emu_flags(c); /* translated code takes the guest's flags from RFLAGS */
-	c->jit_fuel = j->fuel;
-	/* no locked add on this path: concurrent vCPUs may lose an increment of this statistic */
-	atomic_store_explicit(&jit_stat_entered, atomic_load_explicit(&jit_stat_entered, memory_order_relaxed) + 1,
-			      memory_order_relaxed);
-	j->enter(c, c->s->gpr, tb->code);
+	enter_translation(c, j, tb);
 	c->blk_first = NULL; /* a slow path that returned: its block's instructions are in icount */
 	c->stop = false;
 	if (c->deadline_ns != ~0ull && !c->exit_returned) {
@@ -2006,10 +2017,7 @@ int jit_enter_quiet(struct emu_cpu *c)
 	if (!j || !(tb = j->last) || tb->rip != la || c->mode != EM_LONG64 || j->code_gen != c->code_gen ||
 	    !bc_same_at(c, la, tb->chk))
 		return -1;
-	c->jit_fuel = j->fuel;
-	atomic_store_explicit(&jit_stat_entered, atomic_load_explicit(&jit_stat_entered, memory_order_relaxed) + 1,
-			      memory_order_relaxed);
-	j->enter(c, c->s->gpr, tb->code);
+	enter_translation(c, j, tb);
 	if (c->exit_returned) {
 		c->exit_returned = false;
 		return 1;
