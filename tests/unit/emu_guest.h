@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -257,6 +258,15 @@ static inline void eg_long64(struct eg *g, uint64_t rip)
 	eg_setreg(g, HV_X86_RIP, rip);
 	eg_setreg(g, HV_X86_RFLAGS, 2);
 	eg_setreg(g, HV_X86_RSP, EG_STACK);
+}
+
+/* A thread body: 20 ms later (the guest is running by then), hv_vcpu_interrupt on the vCPU whose id `arg` points to. */
+static inline void *eg_kicker(void *arg)
+{
+	hv_vcpuid_t id = *(hv_vcpuid_t *)arg;
+	usleep(20000);
+	assert_int_equal(hv_vcpu_interrupt(&id, 1), HV_SUCCESS);
+	return NULL;
 }
 
 /* Run until an exit other than VMX_REASON_IRQ; returns the full exit reason. */

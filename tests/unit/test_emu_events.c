@@ -263,14 +263,6 @@ static void test_injected_event(void **state)
 	eg_destroy(&g);
 }
 
-static void *kicker(void *arg)
-{
-	hv_vcpuid_t id = *(hv_vcpuid_t *)arg;
-	usleep(20000);
-	hv_vcpu_interrupt(&id, 1);
-	return NULL;
-}
-
 static void test_kick_irq_exit(void **state)
 {
 	(void)state;
@@ -280,7 +272,7 @@ static void test_kick_irq_exit(void **state)
 	static const uint8_t spin[] = {0xeb, 0xfe}; /* jmp $ */
 	eg_load(&g, EG_CODE, spin, sizeof spin);
 	pthread_t t;
-	pthread_create(&t, NULL, kicker, &g.vcpu);
+	pthread_create(&t, NULL, eg_kicker, &g.vcpu);
 	assert_int_equal(hv_vcpu_run(g.vcpu), HV_SUCCESS);
 	pthread_join(t, NULL);
 	struct eg_exit e = eg_exit_info(&g);
@@ -669,7 +661,7 @@ static void test_fault_loop_comes_back_for_kicks(void **state)
 	*(uint32_t *)(void *)(g.mem + 6 * 4) = 0x7c00; /* IVT[6] = 0000:7C00 */
 	eg_setreg(&g, HV_X86_RSP, 0x7000);
 	pthread_t t;
-	pthread_create(&t, NULL, kicker, &g.vcpu);
+	pthread_create(&t, NULL, eg_kicker, &g.vcpu);
 	assert_int_equal(hv_vcpu_run(g.vcpu), HV_SUCCESS);
 	pthread_join(t, NULL);
 	assert_int_equal(eg_rd(&g, VMCS_RO_EXIT_REASON), VMX_REASON_IRQ);

@@ -30,14 +30,6 @@ static void spin_guest(struct eg *g, const char *jit)
 	eg_setreg(g, HV_X86_RCX, ROUND_TRIPS);
 }
 
-static void *kicker(void *arg)
-{
-	hv_vcpuid_t id = *(hv_vcpuid_t *)arg;
-	usleep(20000);
-	assert_int_equal(hv_vcpu_interrupt(&id, 1), HV_SUCCESS);
-	return NULL;
-}
-
 /* hv_vcpu_interrupt from another thread ends the run of a guest spinning after quiet entries. */
 static void kick_after_quiet_entries(const char *jit)
 {
@@ -45,7 +37,7 @@ static void kick_after_quiet_entries(const char *jit)
 	spin_guest(&g, jit);
 	out_round_trips(&g);
 	pthread_t t;
-	pthread_create(&t, NULL, kicker, &g.vcpu);
+	pthread_create(&t, NULL, eg_kicker, &g.vcpu);
 	assert_int_equal(hv_vcpu_run(g.vcpu), HV_SUCCESS);
 	pthread_join(t, NULL);
 	struct eg_exit e = eg_exit_info(&g);
